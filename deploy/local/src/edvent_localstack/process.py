@@ -1,0 +1,164 @@
+"""Starting and stopping the stack's child processes.
+
+Every process runs in its own session (process group) so that stopping it also
+stops whatever it forked (a JVM, nginx workers, uvicorn reloaders), and its
+output goes to a log file whose tail is shown when it fails to start.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+LOCAL_DIR = PACKAGE_DIR.parents[1]  # deploy/local: configs and poms live here
+REPO_ROOT = LOCAL_DIR.parents[1]
+CACHE_DIR = Path(os.environ.get("EDVENT_CACHE_DIR", REPO_ROOT / ".cache"))
+
+
+class StackError(RuntimeError):
+    """A piece of infrastructure could not be started; the message says why."""
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def ensure_port_free(port: int, what: str) -> None:
+    if not port_is_free(port):
+        raise StackError(
+            f"port {port} (for {what}) is already in use; stop whatever listens there "
+            f"or choose another port with the matching *_PORT variable"
+        )
+
+
+def free_port() -> int:
+    """A port the kernel considers free right now (for tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, *, timeout: float, host: str = "127.0.0.1") -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return "(no log written)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class ManagedProcess:
+    """One child process with a log file, started in its own process group."""
+
+    name: str
+    argv: Sequence[str]
+    log_file: Path
+    env: dict[str, str] | None = None
+    cwd: Path | None = None
+    user: str | None = None
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    def start(self) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_file.open("ab")
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - argv is built by us
+                list(self.argv),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                cwd=self.cwd,
+                user=self.user,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise StackError(f"{self.name}: cannot run {self.argv[0]!r}: {exc}") from exc
+        finally:
+            log.close()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def wait_ready(self, check: Callable[[], bool], *, timeout: float) -> None:
+        """Poll `check` until it is true; fail early if the process died."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                code = self.process.returncode if self.process else None
+                raise StackError(
+                    f"{self.name} exited with code {code} while starting; "
+                    f"last lines of {self.log_file}:\n{log_tail(self.log_file)}"
+                )
+            try:
+                if check():
+                    return
+            except Exception:  # noqa: BLE001 - not ready yet, whatever the reason
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise StackError(
+            f"{self.name} did not become ready within {timeout:.0f}s; "
+            f"last lines of {self.log_file}:\n{log_tail(self.log_file)}"
+        )
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        stop_process_group(self.process.pid, timeout=timeout)
+        try:
+            self.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def stop_process_group(pid: int, *, timeout: float = 15.0) -> None:
+    """SIGTERM the group led by `pid`, then SIGKILL whatever is left."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        # Reap our own child so the group can disappear.
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,154 @@
+"""The transactional outbox: an event is written in the same transaction as the change.
+
+`add_event` only inserts a row through the caller's session; whoever owns the unit of
+work commits it together with the change it announces, or neither happens. The relay
+(`relay.py`) later publishes the rows. Table names are left unqualified on purpose:
+every service session has its own schema first on the `search_path`, so the same
+code writes to `identity.outbox`, `content.outbox`, ... as the caller's role allows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+    func,
+    insert,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from edvent_events.contract import Event
+
+_runtime = MetaData()
+
+outbox = Table(
+    "outbox",
+    _runtime,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("topic", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("ce_type", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("traceparent", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+)
+
+inbox = Table(
+    "inbox",
+    _runtime,
+    Column("event_id", Uuid, primary_key=True),
+    Column("ce_type", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("handled_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+
+async def add_event(
+    session: AsyncSession,
+    event: Event,
+    *,
+    traceparent: str | None = None,
+    event_id: uuid.UUID | None = None,
+    occurred_at: datetime | None = None,
+) -> uuid.UUID:
+    """Stage `event` in the caller's transaction; returns its CloudEvents id."""
+    event_id = event_id or uuid.uuid4()
+    await session.execute(
+        insert(outbox).values(
+            event_id=event_id,
+            topic=event.topic,
+            key=event.subject,
+            ce_type=event.ce_type,
+            source=event.source,
+            occurred_at=occurred_at or datetime.now(UTC),
+            data=event.model_dump(mode="json"),
+            traceparent=traceparent,
+        )
+    )
+    return event_id
+
+
+def notify_channel(schema: str) -> str:
+    return f"outbox_{schema}"
+
+
+def create_outbox_and_inbox_sql(schema: str) -> list[str]:
+    """DDL for a service's migration: `for s in create_outbox_and_inbox_sql(S): op.execute(s)`.
+
+    Kept as plain SQL so the migration stays a frozen record of what was created,
+    whatever this library looks like later.
+    """
+    channel = notify_channel(schema)
+    return [
+        f"""
+        CREATE TABLE {schema}.outbox (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            event_id uuid NOT NULL UNIQUE,
+            topic text NOT NULL,
+            key text NOT NULL,
+            ce_type text NOT NULL,
+            source text NOT NULL,
+            occurred_at timestamptz NOT NULL,
+            data jsonb NOT NULL,
+            traceparent text,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            sent_at timestamptz,
+            attempts integer NOT NULL DEFAULT 0,
+            last_error text
+        )
+        """,
+        # The relay scans only unsent rows, in commit-ish order.
+        f"CREATE INDEX ix_outbox_unsent ON {schema}.outbox (id) WHERE sent_at IS NULL",
+        f"CREATE INDEX ix_outbox_sent_at ON {schema}.outbox (sent_at) WHERE sent_at IS NOT NULL",
+        f"""
+        CREATE FUNCTION {schema}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('{channel}', '');
+            RETURN NULL;
+        END
+        $$
+        """,
+        # Once per statement, not per row: the relay only needs to know there is work.
+        f"""
+        CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_notify()
+        """,
+        f"""
+        CREATE TABLE {schema}.inbox (
+            event_id uuid PRIMARY KEY,
+            ce_type text NOT NULL,
+            topic text NOT NULL,
+            partition integer NOT NULL,
+            "offset" bigint NOT NULL,
+            handled_at timestamptz NOT NULL DEFAULT now()
+        )
+        """,
+        f"CREATE INDEX ix_inbox_handled_at ON {schema}.inbox (handled_at)",
+    ]
+
+
+def drop_outbox_and_inbox_sql(schema: str) -> list[str]:
+    return [
+        f"DROP TABLE IF EXISTS {schema}.inbox",
+        f"DROP TABLE IF EXISTS {schema}.outbox",
+        f"DROP FUNCTION IF EXISTS {schema}.outbox_notify()",
+    ]

@@ -1,0 +1,76 @@
+"""What a service runs in the background for events: its relay and its consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+
+from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from edvent_events.consumer import ConsumerRunner, Handler
+from edvent_events.contract import Event
+from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
+
+
+class EventsRuntime:
+    def __init__(
+        self,
+        *,
+        service: str,
+        schema: str,
+        database_url: str,
+        bootstrap_servers: str,
+        sessions: async_sessionmaker[AsyncSession],
+        handlers: Mapping[type[Event], Handler] | None = None,
+        run_relay: bool = True,
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.relay = (
+            OutboxRelay(
+                RelaySettings(
+                    dsn=asyncpg_dsn(database_url), schema=schema, bootstrap_servers=bootstrap_servers
+                )
+            )
+            if run_relay
+            else None
+        )
+        self.consumer = (
+            ConsumerRunner(
+                service=service,
+                bootstrap_servers=bootstrap_servers,
+                sessions=sessions,
+                handlers=handlers,
+            )
+            if handlers
+            else None
+        )
+        self._admin: AIOKafkaAdminClient | None = None
+        self._admin_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        if self.relay is not None:
+            self.relay.start()
+        if self.consumer is not None:
+            await self.consumer.start()
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        if self._admin is not None:
+            with contextlib.suppress(Exception):
+                await self._admin.close()
+
+    async def kafka_ready(self) -> None:
+        """Readiness: the broker answers a metadata request."""
+        async with self._admin_lock:
+            if self._admin is None:
+                admin = AIOKafkaAdminClient(
+                    bootstrap_servers=self.bootstrap_servers, request_timeout_ms=2000
+                )
+                await admin.start()
+                self._admin = admin
+        await self._admin.describe_cluster()

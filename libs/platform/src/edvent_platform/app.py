@@ -1,0 +1,111 @@
+"""The composition root every service uses: engine, events runtime, operational routes.
+
+A service's `main.py` says only what is its own (name, schema, routers, handlers);
+how those are wired is the same for all four services and lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+
+from edvent_events.consumer import Handler
+from edvent_events.contract import Event
+from edvent_events.runtime import EventsRuntime
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from edvent_platform.db import check_database, create_engine, session_factory
+from edvent_platform.http import install_platform
+from edvent_platform.logging import configure_logging
+from edvent_platform.settings import ServiceSettings
+
+logger = logging.getLogger("edvent.app")
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+@dataclass
+class ServiceRuntime:
+    """What request dependencies and hooks reach through `app.state.runtime`."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    events: EventsRuntime
+
+
+def create_service_app(
+    *,
+    service: str,
+    schema: str,
+    settings: ServiceSettings,
+    api_prefixes: Sequence[str],
+    routers: Sequence[APIRouter],
+    handlers: Mapping[type[Event], Handler] | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    description: str = "",
+    version: str = "1.0.0",
+) -> FastAPI:
+    configure_logging(service=service, level=settings.log_level)
+    engine = create_engine(
+        settings.database_url, schema=schema, pool_size=settings.database_pool_size,
+        app_name=service,
+    )
+    sessions = session_factory(engine)
+    events = EventsRuntime(
+        service=service,
+        schema=schema,
+        database_url=settings.database_url,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        sessions=sessions,
+        handlers=handlers,
+    )
+    runtime = ServiceRuntime(settings=settings, engine=engine, sessions=sessions, events=events)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for hook in on_startup:
+            await hook(app)
+        await events.start()
+        logger.info("%s started", service)
+        try:
+            yield
+        finally:
+            # Uvicorn has stopped taking requests and finished in-flight ones by now.
+            await events.stop()
+            for hook in on_shutdown:
+                await hook(app)
+            await engine.dispose()
+            logger.info("%s stopped", service)
+
+    first_prefix = api_prefixes[0]
+    app = FastAPI(
+        title=f"Edvent {service}",
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        openapi_url=f"{first_prefix}/openapi.json",
+        docs_url=f"{first_prefix}/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    install_platform(
+        app,
+        readiness={"database": partial(check_database, engine), "kafka": events.kafka_ready},
+    )
+    for router in routers:
+        app.include_router(router)
+    # The gateway routes every prefix of a service here, so each serves the document.
+    for prefix in api_prefixes[1:]:
+
+        async def openapi_document() -> JSONResponse:
+            return JSONResponse(app.openapi())
+
+        app.add_api_route(f"{prefix}/openapi.json", openapi_document, include_in_schema=False)
+    return app

@@ -1,0 +1,122 @@
+"""What every service's HTTP app has: request ids, access logs, metrics, health, problems."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from edvent_platform.logging import request_id_var, trace_id_var
+from edvent_platform.problems import install_problem_handlers
+
+logger = logging.getLogger("edvent.http")
+
+REQUESTS = Counter(
+    "http_requests_total", "HTTP requests handled", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds", "HTTP request latency", ["method", "route"]
+)
+
+# A client-supplied id is echoed only when it looks like an id, so logs cannot be
+# polluted with arbitrary text.
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+class RequestContextMiddleware:
+    """Sets X-Request-ID and the trace id for logs, logs each request, records metrics."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        supplied = headers.get("x-request-id", "")
+        request_id = supplied if _SAFE_REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        trace = _TRACEPARENT.match(headers.get("traceparent", ""))
+        request_token = request_id_var.set(request_id)
+        trace_token = trace_id_var.set(trace.group(1) if trace else None)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            if template not in ("/healthz", "/readyz", "/metrics"):
+                REQUESTS.labels(scope["method"], template, str(status)).inc()
+                LATENCY.labels(scope["method"], template).observe(elapsed)
+                logger.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
+            request_id_var.reset(request_token)
+            trace_id_var.reset(trace_token)
+
+
+def install_platform(
+    app: FastAPI,
+    *,
+    readiness: Mapping[str, ReadinessCheck],
+    readiness_timeout: float = 2.0,
+) -> None:
+    """Add the operational endpoints, the request middleware and the problem handlers."""
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        results: dict[str, Any] = {}
+        ready = True
+        for name, check in readiness.items():
+            try:
+                await asyncio.wait_for(check(), timeout=readiness_timeout)
+                results[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready
+                ready = False
+                results[name] = f"failed: {type(exc).__name__}: {exc}"[:300]
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": results},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,123 @@
+"""RFC 9457 problem details: the one error shape every service answers with.
+
+Domain code raises `Problem` subclasses; one set of handlers per app turns them,
+validation failures and unexpected errors into `application/problem+json`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger(__name__)
+
+
+class Problem(Exception):  # noqa: N818 - it is the RFC's word
+    status: int = 500
+    title: str = "Internal Server Error"
+    type: str = "about:blank"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class BadRequest(Problem):
+    status, title = 400, "Bad Request"
+
+
+class Unauthorized(Problem):
+    status, title = 401, "Unauthorized"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class Forbidden(Problem):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(Problem):
+    status, title = 404, "Not Found"
+
+
+class Conflict(Problem):
+    status, title = 409, "Conflict"
+
+
+class PayloadTooLarge(Problem):
+    status, title = 413, "Content Too Large"
+
+
+class UnprocessableContent(Problem):
+    status, title = 422, "Unprocessable Content"
+
+
+class TooManyRequests(Problem):
+    status, title = 429, "Too Many Requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
+        super().__init__(detail, **kwargs)
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.title, exc.detail, type_=exc.type, headers=exc.headers, extra=exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg"), "type": err.get("type")}
+            for err in exc.errors()
+        ]
+        return problem_response(
+            422,
+            "Unprocessable Content",
+            "The request is not valid; see errors.",
+            extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, "Error")
+        return problem_response(
+            exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", exc_info=exc)
+        return problem_response(500, "Internal Server Error", "An unexpected error occurred.")

@@ -1,0 +1,36 @@
+"""The settings every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that are fine on a laptop and dangerous anywhere else.
+DEVELOPMENT_SECRETS = frozenset({"changethis", "postgres", "dev-password"})
+
+
+class ServiceSettings(BaseSettings):
+    """Configuration comes only from the environment (prefix set by each service)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+    # postgresql+asyncpg://role:password@host:port/edvent, connecting as the service's own role
+    database_url: str = "postgresql+asyncpg://localhost:5432/edvent"
+    database_pool_size: int = 10
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> Self:
+        if self.environment != "production":
+            return self
+        for name in self.secret_fields():
+            if str(getattr(self, name)) in DEVELOPMENT_SECRETS:
+                raise ValueError(f"{name} still has a development value; set a real secret")
+        return self
+
+    def secret_fields(self) -> tuple[str, ...]:
+        return ()
