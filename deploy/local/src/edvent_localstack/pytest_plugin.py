@@ -9,19 +9,31 @@ reason; nothing is skipped silently.
 
 from __future__ import annotations
 
+import os
 import secrets
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
 
-from edvent_localstack.postgres import PostgresServer, ServiceDatabase, provision_service
+from edvent_localstack.postgres import (
+    PostgresServer,
+    ServiceDatabase,
+    provision_service,
+    service_database,
+)
 from edvent_localstack.process import free_port
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from edvent_localstack.kafka import KafkaBroker
     from edvent_localstack.s3 import S3Server
 
@@ -122,3 +134,74 @@ def truncate_schema(admin_dsn: str, schema: str, *, keep: tuple[str, ...] = ()) 
                     sql.SQL(", ").join(sql.Identifier(schema, t) for t in tables)
                 )
             )
+
+
+SERVICE_ENV_PREFIX = {
+    "identity": "IDENTITY_",
+    "content": "CONTENT_",
+    "assessment": "ASSESSMENT_",
+    "ai-notes": "AI_NOTES_",
+}
+
+
+@pytest.fixture(scope="session")
+def service_database_url(postgres: PostgresServer) -> Callable[[str], str]:
+    """`get("identity")` → the SQLAlchemy URL of that service's real schema, migrated.
+
+    The schema and role are the real ones (`identity`, ...) so the migrations are
+    tested as deployed; each is provisioned and migrated once per session.
+    """
+    urls: dict[str, str] = {}
+
+    def get(service: str) -> str:
+        if service not in urls:
+            database = service_database(service)
+            postgres.provision(database)
+            dsn = postgres.dsn(user=database.role, password=database.password)
+            url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+            run_migrations(service, url)
+            urls[service] = url
+        return urls[service]
+
+    return get
+
+
+def run_migrations(service: str, database_url: str) -> None:
+    command = Path(sys.executable).parent / f"edvent-{service}"
+    env = dict(os.environ, **{f"{SERVICE_ENV_PREFIX[service]}DATABASE_URL": database_url})
+    result = subprocess.run(  # noqa: S603
+        [str(command), "migrate"], env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"migrations of {service} failed:\n{result.stdout}\n{result.stderr}")
+
+
+@asynccontextmanager
+async def app_client(
+    app: FastAPI, *, base_url: str = "http://testserver"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan running (relay, consumers) and an HTTP client on it."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+    ):
+        yield client
+
+
+async def assert_operational(client: httpx.AsyncClient, *, openapi_paths: list[str]) -> None:
+    """The operational contract every service keeps (DESIGN.md, "Operations")."""
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "http_requests_total" in metrics.text
+    for path in openapi_paths:
+        document = await client.get(path)
+        assert document.status_code == 200
+        assert document.json()["openapi"].startswith("3.")
+    missing = await client.get("/api/v1/no-such-thing", headers={"X-Request-ID": "abc-123"})
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.headers["x-request-id"] == "abc-123"

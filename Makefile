@@ -1,0 +1,71 @@
+# Edvent: the entry points. `make dev` runs the platform, `make test` runs every test.
+# Each target installs what is missing first (uv, Python packages, nginx, the Kafka
+# and S3Proxy jars), so both work on a fresh machine.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv from PATH, else the one pip installs (the `uv` wheel runs as `python3 -m uv`).
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PYTEST_ARGS ?=
+
+.PHONY: help install dev down test test-fast lint format bench docs clean
+
+help:
+	@echo "make dev     start the whole platform (Ctrl-C stops it); prints the gateway URL"
+	@echo "make down    stop a platform started by make dev in another shell"
+	@echo "make test    run every test against real PostgreSQL, Kafka, S3 and nginx"
+	@echo "make lint    ruff and mypy"
+	@echo "make bench   run the benchmarks and write bench/RESULTS.md"
+	@echo "make docs    regenerate the event JSON Schemas and the AsyncAPI document"
+
+install: .cache/installed-uv .cache/installed-nginx
+	@$(UV) sync --frozen --quiet
+	@$(UV) run --frozen edvent-stack install
+
+.cache/installed-uv:
+	@mkdir -p .cache
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet uv
+	@touch $@
+
+# nginx comes from the system's packages; without root we can only say how.
+.cache/installed-nginx:
+	@mkdir -p .cache
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing nginx with apt-get"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+		else \
+			echo "nginx is missing: install it (Debian/Ubuntu: sudo apt-get install nginx), then rerun"; \
+			exit 1; \
+		fi; \
+	fi
+	@touch $@
+
+dev: install
+	@$(UV) run --frozen edvent-stack up
+
+down:
+	@$(UV) run --frozen edvent-stack down
+
+test: install
+	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: install
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy libs/events/src libs/platform/src deploy/local/src
+
+format: install
+	@$(UV) run --frozen ruff format .
+	@$(UV) run --frozen ruff check --fix .
+
+bench: install
+	@$(UV) run --frozen python -m bench
+
+docs: install
+	@$(UV) run --frozen python -m edvent_events.docs
+
+clean:
+	rm -rf .cache .venv

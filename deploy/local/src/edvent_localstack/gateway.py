@@ -1,0 +1,118 @@
+"""nginx as the API gateway, configured from deploy/gateway/edvent.conf.template."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from edvent_localstack.process import (
+    REPO_ROOT,
+    ManagedProcess,
+    StackError,
+    ensure_port_free,
+)
+
+TEMPLATE = REPO_ROOT / "deploy" / "gateway" / "edvent.conf.template"
+_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+def find_nginx() -> str:
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None
+    )
+    if found is None:
+        raise StackError(
+            "nginx is not installed; `make dev` installs it with apt-get when run as root, "
+            "otherwise install it yourself (Debian/Ubuntu: sudo apt-get install nginx)"
+        )
+    return found
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """Substitute ${NAME} like the nginx image's envsubst does: only the names we know."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise StackError(f"gateway template needs a value for ${{{name}}}")
+        return values[name]
+
+    return _VARIABLE.sub(replace, template)
+
+
+@dataclass
+class Gateway:
+    run_dir: Path
+    port: int
+    upstreams: dict[str, str]  # {"IDENTITY_UPSTREAM": "127.0.0.1:8001", ...}
+    login_rate: str = "30r/m"
+    login_burst: int = 20
+    _process: ManagedProcess | None = field(default=None, init=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def write_config(self) -> Path:
+        for sub in ("conf.d", "temp", "logs"):
+            (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
+        values = {
+            **self.upstreams,
+            "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
+            "GATEWAY_LOGIN_RATE": self.login_rate,
+            "GATEWAY_LOGIN_BURST": str(self.login_burst),
+            "GATEWAY_ACCESS_LOG": str(self.run_dir / "logs" / "access.log"),
+        }
+        (self.run_dir / "conf.d" / "edvent.conf").write_text(
+            render(TEMPLATE.read_text(), values)
+        )
+        temp = self.run_dir / "temp"
+        main = self.run_dir / "nginx.conf"
+        main.write_text(
+            f"""daemon off;
+worker_processes 1;
+pid {self.run_dir}/nginx.pid;
+error_log {self.run_dir}/logs/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    server_tokens off;
+    include {self.run_dir}/conf.d/edvent.conf;
+}}
+"""
+        )
+        return main
+
+    def start(self, timeout: float = 15) -> None:
+        ensure_port_free(self.port, "the gateway (nginx)")
+        nginx = find_nginx()
+        main = self.write_config()
+        argv = [nginx, "-p", str(self.run_dir), "-c", str(main), "-e", str(self.run_dir / "logs" / "error.log")]
+        check = subprocess.run([*argv, "-t"], capture_output=True, text=True, check=False)  # noqa: S603
+        if check.returncode != 0:
+            raise StackError(f"nginx rejected the gateway configuration:\n{check.stderr}")
+        self._process = ManagedProcess("nginx", argv, self.run_dir / "logs" / "nginx.out")
+        self._process.start()
+        self._process.wait_ready(self._healthy, timeout=timeout)
+
+    def _healthy(self) -> bool:
+        return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+
+    def stop(self) -> None:
+        if self._process is not None:
+            # SIGQUIT would be graceful; TERM is nginx's fast shutdown, fine for dev.
+            self._process.stop()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None

@@ -1,0 +1,272 @@
+"""`edvent-events`: operator tools for platform engineers and data teams.
+
+  tail      print a topic's events, decoded, as JSON lines
+  outbox    what waits in a service's outbox (unsent rows)
+  dlq       list the dead letters of a topic
+  redrive   re-send dead letters to their original topic (after a fix)
+  replay    move a service's consumer group back to a point in time
+  relay     run a service's outbox relay on its own
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+
+from edvent_events.envelope import DecodeError, decode, header_map
+from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn, producer_settings
+
+
+def _print(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, default=str), flush=True)
+
+
+def _headers_text(headers: Any) -> dict[str, str]:
+    return {k: v.decode(errors="replace") for k, v in header_map(headers).items()}
+
+
+async def _drain(consumer: AIOKafkaConsumer, *, follow: bool, idle_ms: int = 2000) -> Any:
+    """Yield records; without --follow stop once nothing new arrived for idle_ms."""
+    while True:
+        batch = await consumer.getmany(timeout_ms=idle_ms)
+        if not batch and not follow:
+            return
+        for records in batch.values():
+            for record in records:
+                yield record
+
+
+async def tail(args: argparse.Namespace) -> None:
+    consumer = AIOKafkaConsumer(
+        args.topic,
+        bootstrap_servers=args.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest" if args.from_beginning else "latest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        async for record in _drain(consumer, follow=args.follow):
+            entry: dict[str, Any] = {
+                "partition": record.partition,
+                "offset": record.offset,
+                "key": record.key.decode(errors="replace") if record.key else None,
+            }
+            try:
+                envelope = decode(record.headers, record.value)
+                entry |= {
+                    "id": envelope.id,
+                    "type": envelope.type,
+                    "source": envelope.source,
+                    "time": envelope.time.isoformat(),
+                    "subject": envelope.subject,
+                    "data": envelope.data.model_dump(mode="json"),
+                }
+            except DecodeError as exc:
+                entry |= {"undecodable": str(exc), "headers": _headers_text(record.headers)}
+            _print(entry)
+    finally:
+        await consumer.stop()
+
+
+async def outbox(args: argparse.Namespace) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_dsn(args.database_url))
+    try:
+        schema = args.schema
+        summary = await conn.fetchrow(
+            f"SELECT count(*) AS waiting, min(created_at) AS oldest, max(attempts) AS max_attempts"
+            f" FROM {schema}.outbox WHERE sent_at IS NULL"
+        )
+        _print({"schema": schema, **dict(summary)})
+        rows = await conn.fetch(
+            f"SELECT id, event_id, topic, key, ce_type, created_at, attempts, last_error"
+            f" FROM {schema}.outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+            args.limit,
+        )
+        for row in rows:
+            _print(dict(row))
+    finally:
+        await conn.close()
+
+
+async def dlq(args: argparse.Namespace) -> None:
+    consumer = AIOKafkaConsumer(
+        args.dlq_topic,
+        bootstrap_servers=args.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        async for record in _drain(consumer, follow=False):
+            headers = _headers_text(record.headers)
+            _print({
+                "offset": record.offset,
+                "id": headers.get("ce_id"),
+                "type": headers.get("ce_type"),
+                "error": headers.get("x-error"),
+                "failed_at": headers.get("x-failed-at"),
+                "attempts": headers.get("x-attempts"),
+                "original": f"{headers.get('x-original-topic')}:"
+                f"{headers.get('x-original-partition')}@{headers.get('x-original-offset')}",
+            })  # fmt: skip
+    finally:
+        await consumer.stop()
+
+
+async def redrive(args: argparse.Namespace) -> int:
+    """Re-send each dead letter once: a consumer group remembers what was re-sent."""
+    consumer = AIOKafkaConsumer(
+        args.dlq_topic,
+        bootstrap_servers=args.bootstrap_servers,
+        group_id=f"{args.dlq_topic}.redrive",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    producer = AIOKafkaProducer(**producer_settings(args.bootstrap_servers, "edvent-redrive"))
+    await producer.start()
+    await consumer.start()
+    count = 0
+    try:
+        async for record in _drain(consumer, follow=False, idle_ms=3000):
+            headers = [(k, v) for k, v in record.headers or () if not k.startswith("x-")]
+            original = header_map(record.headers).get("x-original-topic")
+            topic = original.decode() if original else args.dlq_topic.split(".dlq.")[0]
+            await producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
+            await consumer.commit({TopicPartition(record.topic, record.partition): record.offset + 1})
+            count += 1
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    _print({"redriven": count, "from": args.dlq_topic})
+    return 0
+
+
+async def replay(args: argparse.Namespace) -> int:
+    """Point the group's committed offsets at the first message at or after --to.
+
+    The group must have no running members (stop the service first). With
+    --forget-inbox, the service's inbox entries handled since then are deleted so the
+    replayed events are applied again instead of being skipped as duplicates.
+    """
+    moment = datetime.fromisoformat(args.to.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=args.bootstrap_servers,
+        group_id=args.group,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(args.topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - no public call
+            partitions = consumer.partitions_for_topic(args.topic) or set()
+        tps = [TopicPartition(args.topic, p) for p in sorted(partitions)]
+        if not tps:
+            print(f"edvent-events: topic {args.topic} not found", file=sys.stderr)
+            return 2
+        consumer.assign(tps)
+        found = await consumer.offsets_for_times({tp: int(moment.timestamp() * 1000) for tp in tps})
+        ends = await consumer.end_offsets(tps)
+        offsets = {
+            tp: OffsetAndMetadata(found[tp].offset if found[tp] else ends[tp], "")
+            for tp in tps
+        }
+        await consumer.commit(offsets)
+        for tp, meta in offsets.items():
+            _print({"group": args.group, "topic": tp.topic, "partition": tp.partition,
+                    "offset": meta.offset})  # fmt: skip
+    finally:
+        await consumer.stop()
+    if args.forget_inbox:
+        import asyncpg
+
+        conn = await asyncpg.connect(asyncpg_dsn(args.forget_inbox))
+        try:
+            status = await conn.execute(
+                "DELETE FROM inbox WHERE topic = $1 AND handled_at >= $2", args.topic, moment
+            )
+            _print({"inbox": status})
+        finally:
+            await conn.close()
+    return 0
+
+
+async def relay(args: argparse.Namespace) -> int:
+    runner = OutboxRelay(
+        RelaySettings(
+            dsn=asyncpg_dsn(args.database_url),
+            schema=args.schema,
+            bootstrap_servers=args.bootstrap_servers,
+            batch_size=args.batch_size,
+        )
+    )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(runner.stop()))
+    await runner.run()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    parser = argparse.ArgumentParser(prog="edvent-events", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bootstrap-servers", default=bootstrap)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("tail", help="print a topic's events, decoded")
+    p.add_argument("topic")
+    p.add_argument("--from-beginning", action="store_true")
+    p.add_argument("--follow", "-f", action="store_true", help="keep waiting for new events")
+    p.set_defaults(func=tail)
+
+    p = sub.add_parser("outbox", help="list unsent outbox rows of a service")
+    p.add_argument("--database-url", required=True, help="the service's database URL")
+    p.add_argument("--schema", required=True)
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=outbox)
+
+    p = sub.add_parser("dlq", help="list dead letters, e.g. content.lessons.dlq.ai-notes")
+    p.add_argument("dlq_topic")
+    p.set_defaults(func=dlq)
+
+    p = sub.add_parser("redrive", help="re-send dead letters to their original topic")
+    p.add_argument("dlq_topic")
+    p.set_defaults(func=redrive)
+
+    p = sub.add_parser("replay", help="reset a consumer group's offsets to a time")
+    p.add_argument("--group", required=True, help="the consuming service, e.g. ai-notes")
+    p.add_argument("--topic", required=True)
+    p.add_argument("--to", required=True, help="RFC 3339 time, e.g. 2026-11-25T08:00:00Z")
+    p.add_argument("--forget-inbox", metavar="DATABASE_URL",
+                   help="also forget inbox entries since then, so events apply again")
+    p.set_defaults(func=replay)
+
+    p = sub.add_parser("relay", help="run a service's outbox relay in the foreground")
+    p.add_argument("--database-url", required=True)
+    p.add_argument("--schema", required=True)
+    p.add_argument("--batch-size", type=int, default=1000)
+    p.set_defaults(func=relay)
+
+    args = parser.parse_args(argv)
+    result = asyncio.run(args.func(args))
+    sys.exit(result or 0)
+
+
+if __name__ == "__main__":
+    main()

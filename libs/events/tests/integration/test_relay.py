@@ -1,0 +1,168 @@
+"""The outbox relay against the real PostgreSQL and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from edvent_events.envelope import decode
+from edvent_events.outbox import add_event
+from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
+
+from .conftest import eventually, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def relay_for(database_url: str, schema: str, bootstrap: str, **overrides) -> OutboxRelay:
+    return OutboxRelay(
+        RelaySettings(
+            dsn=asyncpg_dsn(database_url), schema=schema, bootstrap_servers=bootstrap,
+            poll_interval=0.5, standby_retry=0.2, **overrides,
+        )  # fmt: skip
+    )
+
+
+async def unsent(database_url: str, schema: str) -> int:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return int(await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL"))
+    finally:
+        await conn.close()
+
+
+async def test_committed_events_are_published_in_order_and_marked_sent(
+    sessions, database_url, events_db, thing, kafka
+):
+    async with sessions() as session, session.begin():
+        for seq in range(30):
+            await add_event(session, thing(thing_id=f"t{seq % 3}", seq=seq))
+    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay.start()
+    try:
+        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=30)
+        await eventually(lambda: _zero(unsent(database_url, events_db.schema)))
+    finally:
+        await relay.stop()
+    assert len(records) == 30
+    events = [decode(r.headers, r.value) for r in records]
+    for key in ("t0", "t1", "t2"):
+        seqs = [e.data.seq for e in events if e.subject == key]
+        assert seqs == sorted(seqs) and len(seqs) == 10
+    assert all(r.key == e.subject.encode() for r, e in zip(records, events, strict=True))
+
+
+async def _zero(count_coro) -> bool:
+    return await count_coro == 0
+
+
+async def test_rolled_back_events_are_never_published(
+    sessions, database_url, events_db, thing, kafka
+):
+    with pytest.raises(RuntimeError):
+        async with sessions() as session, session.begin():
+            await add_event(session, thing(thing_id="ghost", seq=1))
+            raise RuntimeError("the change failed")
+    async with sessions() as session, session.begin():
+        await add_event(session, thing(thing_id="real", seq=2))
+    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay.start()
+    try:
+        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)
+    finally:
+        await relay.stop()
+    assert [json.loads(r.value)["thing_id"] for r in records] == ["real"]
+
+
+async def test_notify_wakes_the_relay_well_before_the_poll_interval(
+    sessions, database_url, events_db, thing, kafka
+):
+    relay = relay_for(
+        database_url, events_db.schema, kafka.bootstrap_servers, poll_interval=30.0
+    )
+    relay.start()
+    try:
+        await eventually(lambda: _true(relay.is_leader))
+        async with sessions() as session, session.begin():
+            await add_event(session, thing(thing_id="fast", seq=1))
+        # With a 30 s poll interval, only LISTEN/NOTIFY can make this arrive in time.
+        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=1, timeout=10)
+    finally:
+        await relay.stop()
+    assert len(records) == 1
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_only_one_of_two_relays_publishes_and_order_per_key_holds(
+    sessions, database_url, events_db, thing, kafka
+):
+    first = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    second = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    first.start()
+    await eventually(lambda: _true(first.is_leader))
+    second.start()
+    try:
+        for seq in range(100):
+            async with sessions() as session, session.begin():
+                await add_event(session, thing(thing_id=f"k{seq % 4}", seq=seq))
+        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=100)
+        assert first.is_leader and not second.is_leader
+        # The leader goes away: the standby takes over and publishes what follows.
+        await first.stop()
+        await eventually(lambda: _true(second.is_leader))
+        async with sessions() as session, session.begin():
+            await add_event(session, thing(thing_id="k0", seq=100))
+        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=101)
+    finally:
+        await first.stop()
+        await second.stop()
+    events = [decode(r.headers, r.value) for r in records]
+    assert len(events) == 101
+    for key in ("k0", "k1", "k2", "k3"):
+        seqs = [e.data.seq for e in events if e.subject == key]
+        assert seqs == sorted(seqs)
+
+
+async def test_sent_rows_are_pruned_after_the_retention(
+    sessions, database_url, events_db, thing, kafka
+):
+    async with sessions() as session, session.begin():
+        await add_event(session, thing(thing_id="old", seq=1))
+    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay.start()
+    await eventually(lambda: _zero(unsent(database_url, events_db.schema)))
+    await relay.stop()
+    async with sessions() as session, session.begin():
+        await session.execute(text("UPDATE outbox SET sent_at = now() - interval '8 days'"))
+        await add_event(session, thing(thing_id="new", seq=2))
+    relay = relay_for(
+        database_url, events_db.schema, kafka.bootstrap_servers, retention=timedelta(days=7)
+    )
+    relay.start()
+    try:
+        await eventually(lambda: _zero(unsent(database_url, events_db.schema)))
+
+        async def only_new_row_left() -> bool:
+            async with sessions() as session:
+                keys = (await session.execute(text("SELECT key FROM outbox"))).scalars().all()
+            return list(keys) == ["new"]
+
+        await eventually(only_new_row_left)
+    finally:
+        await relay.stop()
+
+
+async def test_stop_finishes_quickly_while_idle(database_url, events_db, kafka):
+    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, poll_interval=60)
+    relay.start()
+    await eventually(lambda: _true(relay.is_leader))
+    await asyncio.wait_for(relay.stop(), timeout=5)
+    assert not relay.is_leader

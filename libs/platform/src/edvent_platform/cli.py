@@ -1,0 +1,65 @@
+"""The commands every service has: `migrate` and `serve`.
+
+A service's own `cli.py` adds its extra commands and calls `service_main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+
+def migrate(service_dir: Path, revision: str = "head") -> None:
+    """Apply the service's Alembic migrations (a separate step, never at app start)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(service_dir / "alembic.ini"))
+    config.set_main_option("script_location", str(service_dir / "migrations"))
+    command.upgrade(config, revision)
+
+
+def serve(app_factory: str, *, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        app_factory,
+        factory=True,
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        # Let in-flight requests and event handlers finish on SIGTERM.
+        timeout_graceful_shutdown=20,
+    )
+
+
+def service_main(
+    *,
+    prog: str,
+    env_prefix: str,
+    service_dir: Path,
+    app_factory: str,
+    default_port: int,
+    extra: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None] | None = None,
+    argv: list[str] | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(prog=prog)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    serve_cmd = sub.add_parser("serve", help="run the HTTP API and the event workers")
+    serve_cmd.add_argument("--host", default=os.environ.get(f"{env_prefix}HOST", "127.0.0.1"))
+    serve_cmd.add_argument(
+        "--port", type=int, default=int(os.environ.get(f"{env_prefix}PORT", str(default_port)))
+    )
+    if extra is not None:
+        extra(sub)
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        migrate(service_dir)
+    elif args.command == "serve":
+        serve(app_factory, host=args.host, port=args.port)
+    else:
+        args.func(args)

@@ -1,0 +1,20 @@
+"""`edvent-ai-notes`: run migrations, serve the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edvent_platform.cli import service_main
+
+SERVICE_DIR = Path(__file__).resolve().parents[2]
+
+
+def main(argv: list[str] | None = None) -> None:
+    service_main(
+        prog="edvent-ai-notes",
+        env_prefix="AI_NOTES_",
+        service_dir=SERVICE_DIR,
+        app_factory="edvent_ai_notes.main:create_app",
+        default_port=8004,
+        argv=argv,
+    )

@@ -1,0 +1,14 @@
+"""The content service's settings: environment variables prefixed CONTENT_."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from edvent_platform.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CONTENT_")
+
+    database_url: str = "postgresql+asyncpg://content:dev-password@127.0.0.1:5432/edvent"
+    db_schema: str = "content"
