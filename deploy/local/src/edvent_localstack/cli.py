@@ -9,6 +9,7 @@ Data lives under EDVENT_DATA_DIR (default .local/) and is reused by the next `up
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -34,11 +35,19 @@ from edvent_localstack.process import (
 )
 
 SERVICES = ("identity", "content", "assessment", "ai-notes")
-ENV_PREFIX = {"identity": "IDENTITY_", "content": "CONTENT_", "assessment": "ASSESSMENT_",
-              "ai-notes": "AI_NOTES_"}  # fmt: skip
+ENV_PREFIX = {
+    "identity": "IDENTITY_",
+    "content": "CONTENT_",
+    "assessment": "ASSESSMENT_",
+    "ai-notes": "AI_NOTES_",
+}
 DEFAULT_PORTS = {"identity": 8001, "content": 8002, "assessment": 8003, "ai-notes": 8004}
-UPSTREAM_VARIABLE = {"identity": "IDENTITY_UPSTREAM", "content": "CONTENT_UPSTREAM",
-                     "assessment": "ASSESSMENT_UPSTREAM", "ai-notes": "AI_NOTES_UPSTREAM"}  # fmt: skip
+UPSTREAM_VARIABLE = {
+    "identity": "IDENTITY_UPSTREAM",
+    "content": "CONTENT_UPSTREAM",
+    "assessment": "ASSESSMENT_UPSTREAM",
+    "ai-notes": "AI_NOTES_UPSTREAM",
+}
 
 
 def _int_env(name: str, default: int) -> int:
@@ -125,9 +134,11 @@ class Stack:
         logs = cfg.data_dir / "logs"
         self._step("PostgreSQL 18 + pgvector")
         postgres = PostgresServer(
-            data_dir=cfg.data_dir / "postgres", port=cfg.postgres_port,
-            log_file=logs / "postgres.log", superuser_password=secrets_["postgres"],
-        )  # fmt: skip
+            data_dir=cfg.data_dir / "postgres",
+            port=cfg.postgres_port,
+            log_file=logs / "postgres.log",
+            superuser_password=secrets_["postgres"],
+        )
         postgres.start()
         self.started.append(postgres)
         database_urls = {}
@@ -139,10 +150,12 @@ class Stack:
 
         self._step("Kafka (KRaft, single node)")
         kafka = KafkaBroker(
-            data_dir=cfg.data_dir / "kafka", port=cfg.kafka_port,
-            controller_port=cfg.kafka_controller_port, log_file=logs / "kafka.log",
+            data_dir=cfg.data_dir / "kafka",
+            port=cfg.kafka_port,
+            controller_port=cfg.kafka_controller_port,
+            log_file=logs / "kafka.log",
             default_partitions=cfg.kafka_partitions,
-        )  # fmt: skip
+        )
         kafka.start()
         self.started.append(kafka)
         create_topics(kafka.bootstrap_servers, CONTRACT_TOPICS, partitions=cfg.kafka_partitions)
@@ -152,30 +165,35 @@ class Stack:
         s3.start()
         self.started.append(s3)
         ensure_bucket(
-            endpoint_url=s3.endpoint_url, access_key=s3.access_key, secret_key=s3.secret_key,
-            region=s3.region, bucket=cfg.s3_bucket,
-        )  # fmt: skip
+            endpoint_url=s3.endpoint_url,
+            access_key=s3.access_key,
+            secret_key=s3.secret_key,
+            region=s3.region,
+            bucket=cfg.s3_bucket,
+        )
 
         identity_url = f"http://127.0.0.1:{cfg.service_ports['identity']}"
         for svc in SERVICES:
             prefix = ENV_PREFIX[svc]
             env = dict(os.environ)
-            env.update({
-                f"{prefix}ENVIRONMENT": "development",
-                f"{prefix}DATABASE_URL": database_urls[svc],
-                f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-                f"{prefix}JWKS_URL": f"{identity_url}/api/v1/auth/jwks",
-                f"{prefix}S3_ENDPOINT_URL": s3.endpoint_url,
-                f"{prefix}S3_ACCESS_KEY": s3.access_key,
-                f"{prefix}S3_SECRET_KEY": s3.secret_key,
-                f"{prefix}S3_REGION": s3.region,
-                f"{prefix}S3_BUCKET": cfg.s3_bucket,
-                # Behind our own gateway: trust its X-Forwarded-For for client addresses.
-                f"{prefix}TRUST_PROXY_HEADERS": "true",
-            })  # fmt: skip
+            env.update(
+                {
+                    f"{prefix}ENVIRONMENT": "development",
+                    f"{prefix}DATABASE_URL": database_urls[svc],
+                    f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                    f"{prefix}JWKS_URL": f"{identity_url}/api/v1/auth/jwks",
+                    f"{prefix}S3_ENDPOINT_URL": s3.endpoint_url,
+                    f"{prefix}S3_ACCESS_KEY": s3.access_key,
+                    f"{prefix}S3_SECRET_KEY": s3.secret_key,
+                    f"{prefix}S3_REGION": s3.region,
+                    f"{prefix}S3_BUCKET": cfg.s3_bucket,
+                    # Behind our own gateway: trust its X-Forwarded-For for client addresses.
+                    f"{prefix}TRUST_PROXY_HEADERS": "true",
+                }
+            )
             self._step(f"{svc}: migrations")
             command = service_command(svc)
-            result = subprocess.run(  # noqa: S603
+            result = subprocess.run(
                 [command, "migrate"], env=env, capture_output=True, text=True, check=False
             )
             if result.returncode != 0:
@@ -184,9 +202,11 @@ class Stack:
                 self._bootstrap_admin(command, env)
             self._step(f"{svc}: starting on port {cfg.service_ports[svc]}")
             process = ManagedProcess(
-                svc, [command, "serve", "--port", str(cfg.service_ports[svc])],
-                logs / f"{svc}.log", env=env,
-            )  # fmt: skip
+                svc,
+                [command, "serve", "--port", str(cfg.service_ports[svc])],
+                logs / f"{svc}.log",
+                env=env,
+            )
             process.start()
             self.started.append(process)
             self.services[svc] = process
@@ -211,11 +231,12 @@ class Stack:
 
     def _bootstrap_admin(self, command: str, env: dict[str, str]) -> None:
         if not (
-            env.get("IDENTITY_BOOTSTRAP_ADMIN_EMAIL") and env.get("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD")
+            env.get("IDENTITY_BOOTSTRAP_ADMIN_EMAIL")
+            and env.get("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD")
         ):
             return
         self._step("identity: bootstrap admin")
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [command, "create-admin"], env=env, capture_output=True, text=True, check=False
         )
         if result.returncode != 0:
@@ -255,7 +276,9 @@ class Stack:
         for svc in SERVICES:
             print(f"  {svc:<11} http://127.0.0.1:{cfg.service_ports[svc]}")
         print(f"  logs        {cfg.data_dir / 'logs'}")
-        print(f"\nGateway: {self.gateway.url}\n(Ctrl-C or `make down` stops everything)", flush=True)
+        print(
+            f"\nGateway: {self.gateway.url}\n(Ctrl-C or `make down` stops everything)", flush=True
+        )
 
     # -- stop --------------------------------------------------------------------------
 
@@ -318,10 +341,8 @@ def down() -> int:
         print("edvent-stack: nothing is running (no state file)")
         return 0
     state = json.loads(config.state_file.read_text())
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(state["pid"], signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and _alive(state["pid"]):
         time.sleep(0.2)
@@ -358,9 +379,10 @@ def install() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        prog="edvent-stack", description=__doc__,
+        prog="edvent-stack",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+    )
     parser.add_argument("command", choices=["up", "down", "install"])
     args = parser.parse_args()
     sys.exit({"up": up, "down": down, "install": install}[args.command]())

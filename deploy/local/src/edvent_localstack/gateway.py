@@ -69,9 +69,7 @@ class Gateway:
             "GATEWAY_LOGIN_BURST": str(self.login_burst),
             "GATEWAY_ACCESS_LOG": str(self.run_dir / "logs" / "access.log"),
         }
-        (self.run_dir / "conf.d" / "edvent.conf").write_text(
-            render(TEMPLATE.read_text(), values)
-        )
+        (self.run_dir / "conf.d" / "edvent.conf").write_text(render(TEMPLATE.read_text(), values))
         temp = self.run_dir / "temp"
         main = self.run_dir / "nginx.conf"
         main.write_text(
@@ -97,8 +95,16 @@ http {{
         ensure_port_free(self.port, "the gateway (nginx)")
         nginx = find_nginx()
         main = self.write_config()
-        argv = [nginx, "-p", str(self.run_dir), "-c", str(main), "-e", str(self.run_dir / "logs" / "error.log")]
-        check = subprocess.run([*argv, "-t"], capture_output=True, text=True, check=False)  # noqa: S603
+        argv = [
+            nginx,
+            "-p",
+            str(self.run_dir),
+            "-c",
+            str(main),
+            "-e",
+            str(self.run_dir / "logs" / "error.log"),
+        ]
+        check = subprocess.run([*argv, "-t"], capture_output=True, text=True, check=False)
         if check.returncode != 0:
             raise StackError(f"nginx rejected the gateway configuration:\n{check.stderr}")
         self._process = ManagedProcess("nginx", argv, self.run_dir / "logs" / "nginx.out")

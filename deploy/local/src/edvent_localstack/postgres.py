@@ -55,7 +55,7 @@ def _run_as() -> str | None:
     try:
         pwd.getpwnam(SYSTEM_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", SYSTEM_USER], check=True)  # noqa: S607
+        subprocess.run(["useradd", "--system", "--no-create-home", SYSTEM_USER], check=True)
     return SYSTEM_USER
 
 
@@ -77,7 +77,7 @@ class PostgresServer:
     data_dir: Path
     port: int
     log_file: Path
-    superuser_password: str = "postgres"
+    superuser_password: str = "postgres"  # noqa: S105 - throwaway test servers only
     # Tests trade durability for speed; `make dev` keeps fsync on.
     durable: bool = True
     _process: ManagedProcess | None = field(default=None, init=False)
@@ -105,16 +105,25 @@ class PostgresServer:
             self._initdb(user)
         argv = [
             str(POSTGRES_BIN_PATH / "postgres"),
-            "-D", str(self.pgdata),
-            "-p", str(self.port),
-            "-c", "listen_addresses=127.0.0.1",
-            "-c", "unix_socket_directories=",
-            "-c", "max_connections=300",
-            "-c", "shared_buffers=128MB",
-            "-c", f"fsync={'on' if self.durable else 'off'}",
-            "-c", f"synchronous_commit={'on' if self.durable else 'off'}",
-            "-c", f"full_page_writes={'on' if self.durable else 'off'}",
-        ]  # fmt: skip
+            "-D",
+            str(self.pgdata),
+            "-p",
+            str(self.port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=128MB",
+            "-c",
+            f"fsync={'on' if self.durable else 'off'}",
+            "-c",
+            f"synchronous_commit={'on' if self.durable else 'off'}",
+            "-c",
+            f"full_page_writes={'on' if self.durable else 'off'}",
+        ]
         self._process = ManagedProcess("postgres", argv, self.log_file, user=user)
         if user is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -131,16 +140,18 @@ class PostgresServer:
             shutil.chown(self.pgdata, user=user)
             shutil.chown(pwfile, user=user)
         try:
-            subprocess.run(  # noqa: S603
+            subprocess.run(
                 [
                     str(POSTGRES_BIN_PATH / "initdb"),
-                    "-D", str(self.pgdata),
-                    "-U", SUPERUSER,
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    SUPERUSER,
                     f"--pwfile={pwfile}",
                     "--auth=scram-sha-256",
                     "--encoding=UTF8",
                     "--locale=C.UTF-8",
-                ],  # fmt: skip
+                ],
                 check=True,
                 capture_output=True,
                 text=True,
@@ -202,11 +213,11 @@ def provision_service(admin_dsn: str, service: ServiceDatabase) -> None:
             )
         )
         conn.execute(sql.SQL("GRANT CONNECT ON DATABASE edvent TO {}").format(role))
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, role))
-        conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, role))
         conn.execute(
-            sql.SQL("ALTER ROLE {} SET search_path = {}, extensions").format(role, schema)
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, role)
         )
+        conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, role))
+        conn.execute(sql.SQL("ALTER ROLE {} SET search_path = {}, extensions").format(role, schema))
 
 
 SERVICE_SCHEMAS = {

@@ -7,6 +7,7 @@ output goes to a log file whose tail is shown when it fails to start.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -86,7 +87,7 @@ class ManagedProcess:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_file.open("ab")
         try:
-            self.process = subprocess.Popen(  # noqa: S603 - argv is built by us
+            self.process = subprocess.Popen(
                 list(self.argv),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -119,10 +120,11 @@ class ManagedProcess:
                     f"last lines of {self.log_file}:\n{log_tail(self.log_file)}"
                 )
             try:
-                if check():
-                    return
+                ready = check()
             except Exception:  # noqa: BLE001 - not ready yet, whatever the reason
-                pass
+                ready = False
+            if ready:
+                return
             time.sleep(0.2)
         self.stop()
         raise StackError(
@@ -134,10 +136,8 @@ class ManagedProcess:
         if self.process is None or self.process.poll() is not None:
             return
         stop_process_group(self.process.pid, timeout=timeout)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 def stop_process_group(pid: int, *, timeout: float = 15.0) -> None:
@@ -153,12 +153,8 @@ def stop_process_group(pid: int, *, timeout: float = 15.0) -> None:
         except ProcessLookupError:
             return
         # Reap our own child so the group can disappear.
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.1)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

@@ -28,8 +28,10 @@ async def ensure_topics(
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
-                    [NewTopic(t, num_partitions=partitions, replication_factor=replication)
-                     for t in missing]
+                    [
+                        NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                        for t in missing
+                    ]
                 )
     finally:
         await admin.close()

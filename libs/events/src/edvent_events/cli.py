@@ -1,11 +1,11 @@
 """`edvent-events`: operator tools for platform engineers and data teams.
 
-  tail      print a topic's events, decoded, as JSON lines
-  outbox    what waits in a service's outbox (unsent rows)
-  dlq       list the dead letters of a topic
-  redrive   re-send dead letters to their original topic (after a fix)
-  replay    move a service's consumer group back to a point in time
-  relay     run a service's outbox relay on its own
+tail      print a topic's events, decoded, as JSON lines
+outbox    what waits in a service's outbox (unsent rows)
+dlq       list the dead letters of a topic
+redrive   re-send dead letters to their original topic (after a fix)
+replay    move a service's consumer group back to a point in time
+relay     run a service's outbox relay on its own
 """
 
 from __future__ import annotations
@@ -112,16 +112,18 @@ async def dlq(args: argparse.Namespace) -> None:
     try:
         async for record in _drain(consumer, follow=False):
             headers = _headers_text(record.headers)
-            _print({
-                "offset": record.offset,
-                "id": headers.get("ce_id"),
-                "type": headers.get("ce_type"),
-                "error": headers.get("x-error"),
-                "failed_at": headers.get("x-failed-at"),
-                "attempts": headers.get("x-attempts"),
-                "original": f"{headers.get('x-original-topic')}:"
-                f"{headers.get('x-original-partition')}@{headers.get('x-original-offset')}",
-            })  # fmt: skip
+            _print(
+                {
+                    "offset": record.offset,
+                    "id": headers.get("ce_id"),
+                    "type": headers.get("ce_type"),
+                    "error": headers.get("x-error"),
+                    "failed_at": headers.get("x-failed-at"),
+                    "attempts": headers.get("x-attempts"),
+                    "original": f"{headers.get('x-original-topic')}:"
+                    f"{headers.get('x-original-partition')}@{headers.get('x-original-offset')}",
+                }
+            )
     finally:
         await consumer.stop()
 
@@ -145,7 +147,9 @@ async def redrive(args: argparse.Namespace) -> int:
             original = header_map(record.headers).get("x-original-topic")
             topic = original.decode() if original else args.dlq_topic.split(".dlq.")[0]
             await producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
-            await consumer.commit({TopicPartition(record.topic, record.partition): record.offset + 1})
+            await consumer.commit(
+                {TopicPartition(record.topic, record.partition): record.offset + 1}
+            )
             count += 1
     finally:
         await consumer.stop()
@@ -173,7 +177,7 @@ async def replay(args: argparse.Namespace) -> int:
     try:
         partitions = consumer.partitions_for_topic(args.topic) or set()
         if not partitions:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - no public call
+            await consumer._client.force_metadata_update()
             partitions = consumer.partitions_for_topic(args.topic) or set()
         tps = [TopicPartition(args.topic, p) for p in sorted(partitions)]
         if not tps:
@@ -183,13 +187,18 @@ async def replay(args: argparse.Namespace) -> int:
         found = await consumer.offsets_for_times({tp: int(moment.timestamp() * 1000) for tp in tps})
         ends = await consumer.end_offsets(tps)
         offsets = {
-            tp: OffsetAndMetadata(found[tp].offset if found[tp] else ends[tp], "")
-            for tp in tps
+            tp: OffsetAndMetadata(found[tp].offset if found[tp] else ends[tp], "") for tp in tps
         }
         await consumer.commit(offsets)
         for tp, meta in offsets.items():
-            _print({"group": args.group, "topic": tp.topic, "partition": tp.partition,
-                    "offset": meta.offset})  # fmt: skip
+            _print(
+                {
+                    "group": args.group,
+                    "topic": tp.topic,
+                    "partition": tp.partition,
+                    "offset": meta.offset,
+                }
+            )
     finally:
         await consumer.stop()
     if args.forget_inbox:
@@ -224,8 +233,11 @@ async def relay(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    parser = argparse.ArgumentParser(prog="edvent-events", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="edvent-events",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--bootstrap-servers", default=bootstrap)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -253,8 +265,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--group", required=True, help="the consuming service, e.g. ai-notes")
     p.add_argument("--topic", required=True)
     p.add_argument("--to", required=True, help="RFC 3339 time, e.g. 2026-11-25T08:00:00Z")
-    p.add_argument("--forget-inbox", metavar="DATABASE_URL",
-                   help="also forget inbox entries since then, so events apply again")
+    p.add_argument(
+        "--forget-inbox",
+        metavar="DATABASE_URL",
+        help="also forget inbox entries since then, so events apply again",
+    )
     p.set_defaults(func=replay)
 
     p = sub.add_parser("relay", help="run a service's outbox relay in the foreground")

@@ -128,7 +128,7 @@ class ConsumerRunner:
         while not self._stopping.is_set():
             try:
                 await self._run()
-            except Exception:  # noqa: BLE001 - keep consuming; the cause is logged
+            except Exception:
                 logger.exception("consumer loop of %s failed; resuming", self.service)
                 await self._backoff(1.0)
 
@@ -195,7 +195,7 @@ class ConsumerRunner:
                 return True
             except TRANSIENT_ERRORS as exc:
                 logger.warning("transient failure handling %s, retrying: %s", envelope.id, exc)
-            except Exception as exc:  # noqa: BLE001 - any handler bug counts as an attempt
+            except Exception as exc:
                 attempts += 1
                 if attempts >= self.max_attempts:
                     logger.exception("giving up on %s after %d attempts", envelope.id, attempts)
@@ -256,8 +256,11 @@ class ConsumerRunner:
                     headers=headers,
                 )
                 logger.error(
-                    "dead-lettered %s:%s@%s: %s", record.topic, record.partition,
-                    record.offset, error,
+                    "dead-lettered %s:%s@%s: %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    error,
                 )
                 return True
             except Exception as exc:  # noqa: BLE001 - Kafka trouble: keep the offset, retry

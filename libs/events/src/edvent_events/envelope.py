@@ -24,7 +24,7 @@ class DecodeError(ValueError):
     """A message that is not a well-formed Edvent CloudEvent."""
 
 
-class UnknownEventType(DecodeError):
+class UnknownEventTypeError(DecodeError):
     """A well-formed CloudEvent whose type this code does not know."""
 
 
@@ -134,7 +134,7 @@ def decode(headers: Any, value: bytes | None) -> Envelope:
         raise DecodeError("ce_time is not an RFC 3339 time") from exc
     cls = event_type(ce_type)
     if cls is None:
-        raise UnknownEventType(f"unknown ce_type {ce_type!r}")
+        raise UnknownEventTypeError(f"unknown ce_type {ce_type!r}")
     if value is None:
         raise DecodeError("message has no value")
     try:

@@ -82,9 +82,7 @@ class OutboxRelay:
             f" traceparent FROM {s}.outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1"
         )
         self._mark = f"UPDATE {s}.outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
-        self._fail = (
-            f"UPDATE {s}.outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1"
-        )
+        self._fail = f"UPDATE {s}.outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1"
         self._prune = (
             f"DELETE FROM {s}.outbox WHERE id IN (SELECT id FROM {s}.outbox"
             f" WHERE sent_at < now() - $1::interval ORDER BY sent_at LIMIT 10000)"

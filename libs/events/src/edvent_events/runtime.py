@@ -30,7 +30,9 @@ class EventsRuntime:
         self.relay = (
             OutboxRelay(
                 RelaySettings(
-                    dsn=asyncpg_dsn(database_url), schema=schema, bootstrap_servers=bootstrap_servers
+                    dsn=asyncpg_dsn(database_url),
+                    schema=schema,
+                    bootstrap_servers=bootstrap_servers,
                 )
             )
             if run_relay

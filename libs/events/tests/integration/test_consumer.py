@@ -78,9 +78,11 @@ async def test_each_event_is_applied_exactly_once_even_when_redelivered(
         await runner.stop()
     # A second runner in the same group starts after the committed offsets: nothing new.
     again = ConsumerRunner(
-        service=runner.service, bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
+        service=runner.service,
+        bootstrap_servers=kafka.bootstrap_servers,
+        sessions=sessions,
         handlers={thing: record_effect},
-    )  # fmt: skip
+    )
     await again.start()
     try:
         await send(kafka.bootstrap_servers, [as_message(thing(thing_id="a", seq=3))])
@@ -206,9 +208,11 @@ async def test_stop_lets_the_handler_in_flight_finish_and_commits_it(
         handled_again.set()
 
     second = ConsumerRunner(
-        service=runner.service, bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
+        service=runner.service,
+        bootstrap_servers=kafka.bootstrap_servers,
+        sessions=sessions,
         handlers={thing: watch},
-    )  # fmt: skip
+    )
     await second.start()
     try:
         await send(kafka.bootstrap_servers, [as_message(thing(thing_id="e", seq=2))])

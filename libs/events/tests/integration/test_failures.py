@@ -40,12 +40,17 @@ async def test_relay_killed_after_publishing_before_marking_sent_loses_nothing(
     # marks them sent blocks, which freezes it exactly between the two steps.
     blocker = psycopg.connect(dsn)
     blocker.execute(f"SELECT id FROM {events_db.schema}.outbox FOR UPDATE").fetchall()
-    relay_process = subprocess.Popen(  # noqa: S603
+    relay_process = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
         [
             str(Path(sys.executable).parent / "edvent-events"),
-            "--bootstrap-servers", kafka.bootstrap_servers,
-            "relay", "--database-url", database_url, "--schema", events_db.schema,
-        ],  # fmt: skip
+            "--bootstrap-servers",
+            kafka.bootstrap_servers,
+            "relay",
+            "--database-url",
+            database_url,
+            "--schema",
+            events_db.schema,
+        ],
         start_new_session=True,
     )
     try:
@@ -64,14 +69,19 @@ async def test_relay_killed_after_publishing_before_marking_sent_loses_nothing(
         blocker.close()
 
     relay = OutboxRelay(
-        RelaySettings(dsn=asyncpg_dsn(database_url), schema=events_db.schema,
-                      bootstrap_servers=kafka.bootstrap_servers)  # fmt: skip
+        RelaySettings(
+            dsn=asyncpg_dsn(database_url),
+            schema=events_db.schema,
+            bootstrap_servers=kafka.bootstrap_servers,
+        )
     )
     relay.start()
     consumer = ConsumerRunner(
-        service=unique("svc"), bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
+        service=unique("svc"),
+        bootstrap_servers=kafka.bootstrap_servers,
+        sessions=sessions,
         handlers={thing: record_effect},
-    )  # fmt: skip
+    )
     await consumer.start()
     try:
         republished = await read_topic(kafka.bootstrap_servers, thing.topic, expected=40)
@@ -88,13 +98,19 @@ async def test_events_written_while_kafka_is_down_are_published_when_it_returns(
     tmp_path, events_db, database_url, sessions, thing, unique
 ):
     broker = KafkaBroker(
-        data_dir=tmp_path / "kafka", port=free_port(), controller_port=free_port(),
+        data_dir=tmp_path / "kafka",
+        port=free_port(),
+        controller_port=free_port(),
         log_file=tmp_path / "kafka.log",
-    )  # fmt: skip
+    )
     broker.start()
     relay = OutboxRelay(
-        RelaySettings(dsn=asyncpg_dsn(database_url), schema=events_db.schema,
-                      bootstrap_servers=broker.bootstrap_servers, max_backoff=1.0)  # fmt: skip
+        RelaySettings(
+            dsn=asyncpg_dsn(database_url),
+            schema=events_db.schema,
+            bootstrap_servers=broker.bootstrap_servers,
+            max_backoff=1.0,
+        )
     )
     try:
         await ensure_topics(broker.bootstrap_servers, [thing.topic], partitions=2)
@@ -112,9 +128,11 @@ async def test_events_written_while_kafka_is_down_are_published_when_it_returns(
         broker.start()
         records = await read_topic(broker.bootstrap_servers, thing.topic, expected=30, timeout=90)
         consumer = ConsumerRunner(
-            service=unique("svc"), bootstrap_servers=broker.bootstrap_servers, sessions=sessions,
+            service=unique("svc"),
+            bootstrap_servers=broker.bootstrap_servers,
+            sessions=sessions,
             handlers={thing: record_effect},
-        )  # fmt: skip
+        )
         await consumer.start()
         try:
             await eventually(lambda: _all_applied_once(sessions, 30), timeout=60)

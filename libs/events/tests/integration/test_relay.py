@@ -22,16 +22,22 @@ pytestmark = pytest.mark.integration
 def relay_for(database_url: str, schema: str, bootstrap: str, **overrides) -> OutboxRelay:
     return OutboxRelay(
         RelaySettings(
-            dsn=asyncpg_dsn(database_url), schema=schema, bootstrap_servers=bootstrap,
-            poll_interval=0.5, standby_retry=0.2, **overrides,
-        )  # fmt: skip
+            dsn=asyncpg_dsn(database_url),
+            schema=schema,
+            bootstrap_servers=bootstrap,
+            poll_interval=0.5,
+            standby_retry=0.2,
+            **overrides,
+        )
     )
 
 
 async def unsent(database_url: str, schema: str) -> int:
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
-        return int(await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL"))
+        return int(
+            await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
+        )
     finally:
         await conn.close()
 
@@ -64,10 +70,13 @@ async def _zero(count_coro) -> bool:
 async def test_rolled_back_events_are_never_published(
     sessions, database_url, events_db, thing, kafka
 ):
-    with pytest.raises(RuntimeError):
+    async def change_that_fails() -> None:
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="ghost", seq=1))
             raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        await change_that_fails()
     async with sessions() as session, session.begin():
         await add_event(session, thing(thing_id="real", seq=2))
     relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
@@ -82,9 +91,7 @@ async def test_rolled_back_events_are_never_published(
 async def test_notify_wakes_the_relay_well_before_the_poll_interval(
     sessions, database_url, events_db, thing, kafka
 ):
-    relay = relay_for(
-        database_url, events_db.schema, kafka.bootstrap_servers, poll_interval=30.0
-    )
+    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, poll_interval=30.0)
     relay.start()
     try:
         await eventually(lambda: _true(relay.is_leader))

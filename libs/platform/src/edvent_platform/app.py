@@ -12,13 +12,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 
-from edvent_events.consumer import Handler
-from edvent_events.contract import Event
-from edvent_events.runtime import EventsRuntime
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from edvent_events.consumer import Handler
+from edvent_events.contract import Event
+from edvent_events.runtime import EventsRuntime
 from edvent_platform.db import check_database, create_engine, session_factory
 from edvent_platform.http import install_platform
 from edvent_platform.logging import configure_logging
@@ -54,7 +54,9 @@ def create_service_app(
 ) -> FastAPI:
     configure_logging(service=service, level=settings.log_level)
     engine = create_engine(
-        settings.database_url, schema=schema, pool_size=settings.database_pool_size,
+        settings.database_url,
+        schema=schema,
+        pool_size=settings.database_pool_size,
         app_name=service,
     )
     sessions = session_factory(engine)

@@ -58,7 +58,9 @@ def service_main(
         extra(sub)
     args = parser.parse_args(argv)
     if args.command == "migrate":
-        migrate(service_dir)
+        # An installed (non-editable) package has no migrations beside it; images say
+        # where they copied them.
+        migrate(Path(os.environ.get("EDVENT_SERVICE_DIR", service_dir)))
     elif args.command == "serve":
         serve(app_factory, host=args.host, port=args.port)
     else:

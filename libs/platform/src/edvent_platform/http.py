@@ -20,12 +20,8 @@ from edvent_platform.problems import install_problem_handlers
 
 logger = logging.getLogger("edvent.http")
 
-REQUESTS = Counter(
-    "http_requests_total", "HTTP requests handled", ["method", "route", "status"]
-)
-LATENCY = Histogram(
-    "http_request_duration_seconds", "HTTP request latency", ["method", "route"]
-)
+REQUESTS = Counter("http_requests_total", "HTTP requests handled", ["method", "route", "status"])
+LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"])
 
 # A client-supplied id is echoed only when it looks like an id, so logs cannot be
 # polluted with arbitrary text.
