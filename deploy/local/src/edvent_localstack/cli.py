@@ -9,6 +9,7 @@ Data lives under EDVENT_DATA_DIR (default .local/) and is reused by the next `up
 from __future__ import annotations
 
 import argparse
+import functools
 import contextlib
 import json
 import os
@@ -212,7 +213,7 @@ class Stack:
             self.services[svc] = process
         for svc, process in self.services.items():
             url = f"http://127.0.0.1:{cfg.service_ports[svc]}/readyz"
-            process.wait_ready(lambda url=url: _answers_200(url), timeout=90)
+            process.wait_ready(functools.partial(_answers_200, url), timeout=90)
 
         self._step("gateway (nginx)")
         self.gateway = Gateway(
@@ -249,19 +250,13 @@ class Stack:
     def _write_state(self) -> None:
         state = {
             "pid": os.getpid(),
-            "children": [p.pid for p in self._processes() if p is not None],
+            "children": [pid for pid in self._processes() if pid is not None],
         }
         self.config.state_file.parent.mkdir(parents=True, exist_ok=True)
         self.config.state_file.write_text(json.dumps(state))
 
     def _processes(self) -> list[int | None]:
-        pids: list[int | None] = []
-        for part in self.started:
-            pid = getattr(part, "pid", None)
-            if pid is None and getattr(part, "_process", None) is not None:
-                pid = part._process.pid
-            pids.append(pid)
-        return pids
+        return [getattr(part, "pid", None) for part in self.started]
 
     def _step(self, text: str) -> None:
         print(f"  … {text}", flush=True)

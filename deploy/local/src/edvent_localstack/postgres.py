@@ -186,6 +186,10 @@ class PostgresServer:
         """Create (or update) the service's role and schema; safe to run on every start."""
         provision_service(self.admin_dsn(), service)
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
     def stop(self) -> None:
         if self._process is None or not self._process.running():
             return

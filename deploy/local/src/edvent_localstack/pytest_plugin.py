@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,8 +41,15 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def infra_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("infra")
+def infra_dir() -> Iterator[Path]:
+    # Not under pytest's own temp root: pytest resets that to mode 0700 whenever a
+    # session starts, which would lock out PostgreSQL's unprivileged user (root runs).
+    path = Path(tempfile.mkdtemp(prefix="edvent-infra-"))
+    try:
+        yield path
+    finally:
+        if not os.environ.get("EDVENT_KEEP_INFRA"):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

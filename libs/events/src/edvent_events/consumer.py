@@ -30,6 +30,7 @@ from edvent_events.contract import Event
 from edvent_events.envelope import DecodeError, Envelope, decode, rfc3339
 from edvent_events.outbox import inbox
 from edvent_events.relay import producer_settings
+from edvent_events.topics import dlq_topic
 
 logger = logging.getLogger("edvent.events.consumer")
 
@@ -43,10 +44,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
 )
-
-
-def dlq_topic(topic: str, service: str) -> str:
-    return f"{topic}.dlq.{service}"
 
 
 class ConsumerRunner:

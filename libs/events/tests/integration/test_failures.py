@@ -62,6 +62,13 @@ async def test_relay_killed_after_publishing_before_marking_sent_loses_nothing(
         assert unsent == (20,)
         os.killpg(relay_process.pid, signal.SIGKILL)
         relay_process.wait(timeout=10)
+        # Its server session is still waiting to run the UPDATE; a dead process's
+        # statement never ran, so end that session too before releasing the locks.
+        blocker.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE usename = current_user AND pid <> pg_backend_pid()"
+            " AND wait_event_type = 'Lock'"
+        )
     finally:
         if relay_process.poll() is None:
             os.killpg(relay_process.pid, signal.SIGKILL)

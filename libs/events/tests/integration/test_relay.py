@@ -25,9 +25,7 @@ def relay_for(database_url: str, schema: str, bootstrap: str, **overrides) -> Ou
             dsn=asyncpg_dsn(database_url),
             schema=schema,
             bootstrap_servers=bootstrap,
-            poll_interval=0.5,
-            standby_retry=0.2,
-            **overrides,
+            **({"poll_interval": 0.5, "standby_retry": 0.2} | overrides),
         )
     )
 

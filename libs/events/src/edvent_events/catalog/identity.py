@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
 from edvent_events.contract import Event, register
+from edvent_events.topics import IDENTITY_USERS
 
 Role = Literal["STUDENT", "INSTRUCTOR", "ADMIN"]
 SOURCE = "/services/identity"
@@ -16,32 +16,36 @@ SOURCE = "/services/identity"
 
 @register
 class UserRegistered(Event):
-    """A new account was created; new accounts are STUDENT unless created by an admin tool."""
+    """A new account was created.
 
-    topic = "identity.users"
+    Emitted once per user: on self-registration (role STUDENT) and when the bootstrap
+    command creates the first admin (role ADMIN).
+    """
+
+    topic = IDENTITY_USERS
     ce_type = "edvent.identity.user.registered.v1"
     source = SOURCE
     key_field = "user_id"
 
-    user_id: UUID
-    email: str = Field(description="Lower-cased, trimmed email address")
-    role: Role
-    registered_at: AwareDatetime
+    user_id: UUID = Field(description="Id of the user; also the Kafka key and ce_subject.")
+    email: str = Field(description="The user's email address, trimmed and lower-cased.")
+    role: Role = Field(description="The role the account starts with.")
+    registered_at: AwareDatetime = Field(description="When the account was created (RFC 3339).")
 
 
 @register
 class UserRoleChanged(Event):
-    """An admin (or the bootstrap command) changed a user's role."""
+    """A user's role changed (an admin's PATCH, or the bootstrap command promoting a user).
 
-    topic = "identity.users"
+    Emitted only when the role really changed; `new_role` is the role from now on.
+    """
+
+    topic = IDENTITY_USERS
     ce_type = "edvent.identity.user.role_changed.v1"
     source = SOURCE
     key_field = "user_id"
 
-    user_id: UUID
-    old_role: Role
-    new_role: Role
-    changed_at: AwareDatetime
-
-
-_ = datetime
+    user_id: UUID = Field(description="Id of the user; also the Kafka key and ce_subject.")
+    old_role: Role = Field(description="The role before the change.")
+    new_role: Role = Field(description="The role after the change.")
+    changed_at: AwareDatetime = Field(description="When the role changed (RFC 3339).")

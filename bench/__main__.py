@@ -1,0 +1,239 @@
+"""`make bench`: measure the outbox relay against real PostgreSQL and Kafka.
+
+1. Throughput: N events already in the outbox, published by the relay, versus a
+   plain aiokafka producer sending the same messages with the same settings, in the
+   same run against the same broker.
+2. Latency: events committed one per transaction at a steady rate; for each, the time
+   from its commit until a consumer reads it from Kafka (an upper bound of
+   commit → published).
+
+Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
+BENCH_RATE (200/s), BENCH_SECONDS (15).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import psycopg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from edvent_events.admin import ensure_topics
+from edvent_events.envelope import build_headers
+from edvent_events.outbox import create_outbox_and_inbox_sql
+from edvent_events.relay import OutboxRelay, RelaySettings, producer_settings
+from edvent_localstack.kafka import KafkaBroker
+from edvent_localstack.postgres import PostgresServer, ServiceDatabase
+from edvent_localstack.process import free_port
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+SCHEMA = "bench"
+
+
+def _payload(i: int) -> str:
+    return (
+        f'{{"lesson_id":"{uuid.uuid4()}","course_id":"{uuid.uuid4()}","title":"Lesson {i}",'
+        f'"order_index":{i},"content_key":"lessons/{i}.md","content_sha256":"{"ab" * 32}",'
+        f'"published_at":"2026-11-25T08:00:00Z"}}'
+    )
+
+
+async def fill_outbox(dsn: str, topic: str, count: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = [
+            (uuid.uuid4(), topic, f"key-{i % 64}", "edvent.bench.v1", "/services/bench",
+             datetime.now(UTC), _payload(i))
+            for i in range(count)
+        ]  # fmt: skip
+        await conn.copy_records_to_table(
+            "outbox",
+            schema_name=SCHEMA,
+            records=rows,
+            columns=["event_id", "topic", "key", "ce_type", "source", "occurred_at", "data"],
+        )
+    finally:
+        await conn.close()
+
+
+async def relay_throughput(dsn: str, bootstrap: str, count: int) -> float:
+    topic = f"bench-relay-{uuid.uuid4().hex[:6]}"
+    await ensure_topics(bootstrap, [topic], partitions=3)
+    await fill_outbox(dsn, topic, count)
+    conn = await asyncpg.connect(dsn)
+    relay = OutboxRelay(RelaySettings(dsn=dsn, schema=SCHEMA, bootstrap_servers=bootstrap))
+    started = time.perf_counter()
+    relay.start()
+    try:
+        while await conn.fetchval(f"SELECT count(*) FROM {SCHEMA}.outbox WHERE sent_at IS NULL"):
+            await asyncio.sleep(0.02)
+        elapsed = time.perf_counter() - started
+    finally:
+        await relay.stop()
+        await conn.close()
+    return count / elapsed
+
+
+async def plain_producer_throughput(bootstrap: str, count: int) -> float:
+    topic = f"bench-plain-{uuid.uuid4().hex[:6]}"
+    await ensure_topics(bootstrap, [topic], partitions=3)
+    messages = [
+        (
+            f"key-{i % 64}".encode(),
+            _payload(i).encode(),
+            build_headers(
+                event_id=str(uuid.uuid4()),
+                source="/services/bench",
+                ce_type="edvent.bench.v1",
+                time=datetime.now(UTC),
+                subject=f"key-{i % 64}",
+                traceparent=None,
+            ),
+        )  # fmt: skip
+        for i in range(count)
+    ]
+    producer = AIOKafkaProducer(**producer_settings(bootstrap, "bench-plain"))
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        # Same shape as the relay: batches of 1000 sends, then wait for their acks.
+        for first in range(0, count, 1000):
+            futures = [
+                await producer.send(topic, value=v, key=k, headers=h)
+                for k, v, h in messages[first : first + 1000]
+            ]
+            await asyncio.gather(*futures)
+        elapsed = time.perf_counter() - started
+    finally:
+        await producer.stop()
+    return count / elapsed
+
+
+async def steady_latency(dsn: str, bootstrap: str, rate: int, seconds: int) -> list[float]:
+    topic = f"bench-latency-{uuid.uuid4().hex[:6]}"
+    await ensure_topics(bootstrap, [topic], partitions=3)
+    committed: dict[str, float] = {}
+    received: dict[str, float] = {}
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    relay = OutboxRelay(RelaySettings(dsn=dsn, schema=SCHEMA, bootstrap_servers=bootstrap))
+    relay.start()
+    total = rate * seconds
+
+    async def consume() -> None:
+        while len(received) < total:
+            batch = await consumer.getmany(timeout_ms=200)
+            now = time.perf_counter()
+            for records in batch.values():
+                for record in records:
+                    received[dict(record.headers)["ce_id"].decode()] = now
+
+    reader = asyncio.create_task(consume())
+    conn = await asyncpg.connect(dsn)
+    try:
+        await asyncio.sleep(1)  # let the relay take its lock and the consumer its partitions
+        started = time.perf_counter()
+        for i in range(total):
+            target = started + i / rate
+            delay = target - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            event_id = str(uuid.uuid4())
+            await conn.execute(
+                f"INSERT INTO {SCHEMA}.outbox (event_id, topic, key, ce_type, source,"
+                " occurred_at, data) VALUES ($1, $2, $3, 'edvent.bench.v1', '/services/bench',"
+                " now(), $4::jsonb)",
+                uuid.UUID(event_id), topic, f"key-{i % 64}", _payload(i),
+            )  # fmt: skip
+            committed[event_id] = time.perf_counter()
+        await asyncio.wait_for(reader, timeout=60)
+    finally:
+        await conn.close()
+        await relay.stop()
+        await consumer.stop()
+    return sorted((received[k] - committed[k]) * 1000 for k in committed)
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    index = min(len(sorted_values) - 1, round(p / 100 * (len(sorted_values) - 1)))
+    return sorted_values[index]
+
+
+async def run() -> str:
+    count = int(os.environ.get("BENCH_EVENTS", "20000"))
+    rate = int(os.environ.get("BENCH_RATE", "200"))
+    seconds = int(os.environ.get("BENCH_SECONDS", "15"))
+    work = Path(tempfile.mkdtemp(prefix="edvent-bench-"))
+    postgres = PostgresServer(data_dir=work / "pg", port=free_port(), log_file=work / "pg.log")
+    kafka = KafkaBroker(
+        data_dir=work / "kafka", port=free_port(), controller_port=free_port(),
+        log_file=work / "kafka.log", default_partitions=3,
+    )  # fmt: skip
+    postgres.start()
+    kafka.start()
+    try:
+        postgres.provision(ServiceDatabase(role=SCHEMA, schema=SCHEMA, password="bench-password"))
+        dsn = postgres.dsn(user=SCHEMA, password="bench-password")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for statement in create_outbox_and_inbox_sql(SCHEMA):
+                conn.execute(statement)
+        # Warm both paths up once so JIT-less first-connection costs do not count.
+        await plain_producer_throughput(kafka.bootstrap_servers, 2000)
+        await relay_throughput(dsn, kafka.bootstrap_servers, 2000)
+        plain = await plain_producer_throughput(kafka.bootstrap_servers, count)
+        relayed = await relay_throughput(dsn, kafka.bootstrap_servers, count)
+        latencies = await steady_latency(dsn, kafka.bootstrap_servers, rate, seconds)
+    finally:
+        kafka.stop()
+        postgres.stop()
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    ratio = relayed / plain
+    verdict = lambda ok: "met" if ok else "MISSED"  # noqa: E731
+    return f"""# Benchmark results
+
+Written by `make bench` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC) on {platform.machine()},
+{os.cpu_count()} cores, Python {platform.python_version()}; PostgreSQL (fsync on) and
+Kafka started by the benchmark on this machine. Producer settings for both paths:
+idempotent, `acks=all` (`edvent_events.relay.producer_settings`).
+
+## Outbox → Kafka throughput ({count} events, 3 partitions, 64 keys)
+
+| path | events/s |
+|---|---|
+| plain aiokafka producer | {plain:,.0f} |
+| outbox relay (read, publish, mark sent) | {relayed:,.0f} |
+| relay / plain | {ratio:.0%} |
+
+Targets: relay ≥ 5,000 events/s ({verdict(relayed >= 5000)}), ≥ 50% of plain ({verdict(ratio >= 0.5)}).
+
+## Commit → consumed latency at a steady {rate} events/s ({len(latencies)} events)
+
+| p50 | p99 | max |
+|---|---|---|
+| {p50:.1f} ms | {p99:.1f} ms | {latencies[-1]:.1f} ms |
+
+Target: p99 ≤ 100 ms ({verdict(p99 <= 100)}). Measured from the writer's commit to a
+consumer reading the event, so it is an upper bound of commit → published.
+"""
+
+
+def main() -> None:
+    report = asyncio.run(run())
+    RESULTS.write_text(report)
+    sys.stdout.write(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,608 @@
+"""Apache Kafka (KRaft, one combined broker+controller node) run from the Maven jars.
+
+The official `org.apache.kafka:kafka_2.13` artifact and its dependencies are copied
+once from Maven Central into `.cache/jars/kafka` (deploy/local/kafka/pom.xml lists
+them), and the broker runs as `java -cp '<jars>/*' kafka.Kafka server.properties`:
+no Docker and no Kafka tarball (which Maven Central does not carry).
+
+The data directory is formatted on the first start only and kept afterwards, so
+`make dev` keeps its topics and offsets across restarts. `server.properties` is
+rewritten on every start because the ports may change between runs (tests pick free
+ports); Kafka 4.1 updates the controller endpoint stored in its quorum state by
+itself when the controller port changes (checked by the launcher test).
+
+Topics are not auto-created (`auto.create.topics.enable=false`), so a mistyped topic
+name fails instead of silently creating a second topic with default settings. The
+broker creates the contract topics (`CONTRACT_TOPICS`) when it starts; anything else
+(test topics, dead-letter topics) is created explicitly with `create_topics` or
+`edvent_events.admin.ensure_topics`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import (
+    CoordinatorNotAvailableError,
+    KafkaError,
+    TopicAlreadyExistsError,
+    for_code,
+)
+
+from edvent_localstack.process import (
+    CACHE_DIR,
+    LOCAL_DIR,
+    ManagedProcess,
+    StackError,
+    ensure_port_free,
+    wait_for_port,
+)
+
+KAFKA_JARS_DIR = CACHE_DIR / "jars" / "kafka"
+KAFKA_POM = LOCAL_DIR / "kafka" / "pom.xml"
+KAFKA_LOG4J_CONFIG = LOCAL_DIR / "kafka" / "log4j2.yaml"
+# Written last by ensure_kafka_jars; holds the hash of the pom the jars came from.
+_JARS_MARKER = ".complete"
+
+CONTRACT_TOPICS = [
+    "identity.users",
+    "content.courses",
+    "content.lessons",
+    "assessment.exams",
+    "assessment.attempts",
+    "ai-notes.notes",
+]
+
+# Readiness probe: one message through this topic and a committed offset in this group.
+PROBE_TOPIC = "edvent.localstack.probe"
+PROBE_GROUP = "edvent-localstack-probe"
+
+# Small heaps: the dev stack and the test session each run a broker next to other JVMs
+# (S3 server) on a 2-core machine.
+JVM_OPTIONS = [
+    "-Xms256m",
+    "-Xmx512m",
+    # Serial GC and the C1 compiler only: measured on the 2-core box, a broker start costs
+    # ~1.9 s of CPU instead of ~3.6 s with G1 and C2 (cold start ~2 s instead of ~3.3 s,
+    # ~30 MB less RSS); a dev/test broker never needs C2's peak throughput.
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    # A broker that ran out of memory should die (and be reported), not limp on.
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+]
+STORAGE_TOOL_CLASS = "kafka.tools.StorageTool"  # what bin/kafka-storage.sh runs
+BROKER_CLASS = "kafka.Kafka"  # what bin/kafka-server-start.sh runs
+
+T = TypeVar("T")
+
+
+# --- jars -------------------------------------------------------------------------
+
+
+def _pom_hash() -> str:
+    return hashlib.sha256(KAFKA_POM.read_bytes()).hexdigest()
+
+
+def _jars_complete(directory: Path, pom_hash: str) -> bool:
+    marker = directory / _JARS_MARKER
+    try:
+        return marker.read_text().strip() == pom_hash and any(directory.glob("kafka_2.13-*.jar"))
+    except FileNotFoundError:
+        return False
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (dev stack and test sessions share .cache)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_kafka_jars() -> Path:
+    """Copy the broker's jars from Maven into KAFKA_JARS_DIR unless they are there already.
+
+    The jars are copied into a fresh directory that replaces the old one only when the
+    copy succeeded, so a version bump in the pom never leaves two Kafka versions on the
+    classpath, and an interrupted copy is never mistaken for a complete one.
+    """
+    pom_hash = _pom_hash()
+    if _jars_complete(KAFKA_JARS_DIR, pom_hash):
+        return KAFKA_JARS_DIR
+    with _file_lock(KAFKA_JARS_DIR.with_name("kafka.lock")):
+        if _jars_complete(KAFKA_JARS_DIR, pom_hash):  # another process just did it
+            return KAFKA_JARS_DIR
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise StackError(
+                "Maven (`mvn`) is needed once to fetch the Kafka jars from Maven Central; "
+                "install it (e.g. `apt-get install maven`) and try again"
+            )
+        staging = KAFKA_JARS_DIR.with_name(f"kafka.tmp-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        argv = [
+            mvn,
+            "-B",
+            "-q",
+            "-Dstyle.color=never",
+            "-f",
+            str(KAFKA_POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={staging}",
+            "-DincludeScope=runtime",
+        ]
+        result = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if result.returncode != 0 or not any(staging.glob("kafka_2.13-*.jar")):
+            shutil.rmtree(staging, ignore_errors=True)
+            output = "\n".join((result.stdout + result.stderr).strip().splitlines()[-30:])
+            raise StackError(
+                f"fetching the Kafka jars failed (exit code {result.returncode}) running:\n"
+                f"  {' '.join(argv)}\n{output}"
+            )
+        (staging / _JARS_MARKER).write_text(pom_hash + "\n")
+        shutil.rmtree(KAFKA_JARS_DIR, ignore_errors=True)
+        staging.rename(KAFKA_JARS_DIR)
+    return KAFKA_JARS_DIR
+
+
+# --- the broker -------------------------------------------------------------------
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise StackError("Java 17 or newer (`java`) is needed to run Kafka; install a JDK/JRE")
+    return java
+
+
+def _new_cluster_id() -> str:
+    """What `kafka-storage.sh random-uuid` prints, without starting a JVM for it."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # Kafka never hands out ids starting with "-": command lines would read them as flags.
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+@dataclass
+class KafkaBroker:
+    data_dir: Path  # holds server.properties and logs/ (log.dirs and the metadata log)
+    port: int  # client listener PLAINTEXT://127.0.0.1:port
+    controller_port: int  # KRaft controller listener
+    log_file: Path
+    default_partitions: int = 1
+    # Created (when missing) with default_partitions every time the broker starts.
+    topics: Sequence[str] = field(default_factory=lambda: list(CONTRACT_TOPICS))
+    jvm_options: Sequence[str] = field(default_factory=lambda: list(JVM_OPTIONS))
+    _process: ManagedProcess | None = field(default=None, init=False, repr=False)
+    _probe_error: BaseException | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The JVM runs in data_dir and gets these paths in server.properties: a relative
+        # path would be resolved twice.
+        self.data_dir = self.data_dir.resolve()
+        self.log_file = self.log_file.resolve()
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def properties_file(self) -> Path:
+        return self.data_dir / "server.properties"
+
+    @property
+    def _pid_file(self) -> Path:
+        return self.data_dir / "kafka.pid"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def running(self) -> bool:
+        return self._process is not None and self._process.running()
+
+    def server_properties(self) -> dict[str, str]:
+        controller = f"127.0.0.1:{self.controller_port}"
+        return {
+            # One process is both the broker and the (single-voter) KRaft controller.
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            # Dynamic quorum (KIP-853), what `format --standalone` sets up.
+            "controller.quorum.bootstrap.servers": controller,
+            "listeners": f"PLAINTEXT://{self.bootstrap_servers},CONTROLLER://{controller}",
+            "advertised.listeners": f"PLAINTEXT://{self.bootstrap_servers}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": str(self.log_dir),
+            "num.partitions": str(self.default_partitions),
+            "auto.create.topics.enable": "false",
+            # Internal topics default to replication 3, impossible on one node.
+            "offsets.topic.replication.factor": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            # ...and 50 partitions each: slow to create and pointless on one small node.
+            "offsets.topic.num.partitions": "1",
+            "transaction.state.log.num.partitions": "1",
+            "share.coordinator.state.topic.num.partitions": "1",
+            # Consumers (tests above all) get their partitions at once, not after 3 s.
+            "group.initial.rebalance.delay.ms": "0",
+            # Fewer threads than a production broker: a 2-core machine, little traffic.
+            "num.network.threads": "2",
+            "num.io.threads": "4",
+            "background.threads": "4",
+        }
+
+    def _write_properties(self) -> None:
+        lines = [
+            "# Written by edvent_localstack.kafka on every start; edits here are lost.",
+            *(f"{key}={value}" for key, value in self.server_properties().items()),
+        ]
+        tmp = self.properties_file.with_suffix(".tmp")
+        tmp.write_text("\n".join(lines) + "\n")
+        tmp.replace(self.properties_file)
+
+    def _java_argv(self, jars: Path, main_class: str, *args: str) -> list[str]:
+        return [
+            _java(),
+            *self.jvm_options,
+            f"-Dlog4j2.configurationFile={KAFKA_LOG4J_CONFIG}",
+            "-cp",
+            f"{jars}/*",  # expanded by the JVM, not by a shell
+            main_class,
+            *args,
+        ]
+
+    def _format(self, jars: Path) -> None:
+        """Format the log dir as a standalone KRaft quorum (what a first start needs)."""
+        result = subprocess.run(
+            self._java_argv(
+                jars,
+                STORAGE_TOOL_CLASS,
+                "format",
+                "--standalone",
+                "--cluster-id",
+                _new_cluster_id(),
+                "--config",
+                str(self.properties_file),
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0 or not (self.log_dir / "meta.properties").exists():
+            raise StackError(
+                f"formatting the Kafka storage in {self.log_dir} failed "
+                f"(exit code {result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
+
+    def start(self, timeout: float = 90) -> None:
+        if self.running():
+            return
+        deadline = time.monotonic() + timeout
+        ensure_port_free(self.port, "Kafka")
+        ensure_port_free(self.controller_port, "the Kafka controller")
+        self._ensure_data_dir_unused()
+        jars = ensure_kafka_jars()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._write_properties()
+        # meta.properties is what the storage tool writes and the broker checks for.
+        if not (self.log_dir / "meta.properties").exists():
+            self._format(jars)
+        self._process = ManagedProcess(
+            "kafka",
+            self._java_argv(jars, BROKER_CLASS, str(self.properties_file)),
+            self.log_file,
+            cwd=self.data_dir,
+        )
+        log_offset = self.log_file.stat().st_size if self.log_file.exists() else 0
+        self._process.start()
+        self._pid_file.write_text(f"{self._process.pid}\n")  # named in "already running"
+        self._probe_error = None
+        try:
+            # Ready means a client can really produce and consume, not just connect.
+            try:
+                self._process.wait_ready(
+                    lambda: self._probe(deadline), timeout=max(deadline - time.monotonic(), 1)
+                )
+            except StackError as exc:
+                # The log's tail is mostly shutdown chatter; the cause is in its ERROR
+                # lines. wait_ready also swallows the probe's exceptions.
+                details = [str(exc)]
+                if errors := _logged_errors(self.log_file, log_offset):
+                    details.append(f"Kafka logged:\n{errors}")
+                if self._probe_error is not None:
+                    details.append(f"last readiness probe: {self._probe_error}")
+                raise StackError("\n".join(details)) from exc
+            if self.topics:
+                create_topics(
+                    self.bootstrap_servers, list(self.topics), partitions=self.default_partitions
+                )
+        except BaseException:
+            self.stop()
+            raise
+
+    def _ensure_data_dir_unused(self) -> None:
+        """Refuse to start a second broker on a data dir that a running broker holds.
+
+        Kafka notices that only after its raft thread has already opened the live
+        metadata log (the second JVM then reads half-written records), so we check the
+        lock first. Kafka holds `logs/.lock` with FileChannel.tryLock, a POSIX record
+        lock on Linux, which `fcntl.lockf` sees.
+        """
+        lock_file = self.log_dir / ".lock"
+        if not lock_file.exists():
+            return
+        with lock_file.open("rb+") as handle:
+            try:
+                fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                pid = self._pid_file.read_text().strip() if self._pid_file.exists() else "?"
+                raise StackError(
+                    f"another Kafka broker (pid {pid}) is running on {self.data_dir}; stop it "
+                    f"first (a `make dev` still running, or a broker left by a killed run)"
+                ) from exc
+            fcntl.lockf(handle, fcntl.LOCK_UN)
+
+    def _probe(self, deadline: float) -> bool:
+        # Until the listener is open a client would only log connection errors.
+        if not wait_for_port(self.port, timeout=0.5):
+            return False
+        # Bounded per attempt so that a hung attempt leaves time for the next ones.
+        try:
+            round_trip(
+                self.bootstrap_servers, timeout=max(min(15.0, deadline - time.monotonic()), 1)
+            )
+        except Exception as exc:
+            self._probe_error = exc
+            raise
+        return True
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        # SIGTERM makes Kafka shut down cleanly (flush, close logs, no recovery next
+        # start); a combined single node needs a few seconds, SIGKILL only after 30.
+        self._process.stop(timeout=30)
+        if not self._process.running():
+            self._pid_file.unlink(missing_ok=True)
+
+
+def _logged_errors(log_file: Path, offset: int, limit: int = 8) -> str:
+    """The ERROR lines (with the exception line after each) written since `offset`."""
+    try:
+        with log_file.open("rb") as handle:
+            handle.seek(offset)
+            lines = handle.read().decode(errors="replace").splitlines()
+    except FileNotFoundError:
+        return ""
+    found: list[str] = []
+    for index, line in enumerate(lines):
+        if "] ERROR " in line:
+            found.append(line)
+            after = lines[index + 1] if index + 1 < len(lines) else ""
+            if after and not after.startswith("["):  # the exception's class and message
+                found.append("    " + after)
+    return "\n".join(found[-limit:])
+
+
+# --- clients ----------------------------------------------------------------------
+
+
+def _run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine from sync code, also when an event loop already runs here.
+
+    Async tests and fixtures call the sync API (e.g. `broker.start()`); asyncio.run
+    refuses to nest, so there the coroutine gets its own loop in a worker thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edvent-kafka") as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
+
+
+async def create_topics_async(
+    bootstrap_servers: str,
+    topics: Sequence[str],
+    *,
+    partitions: int,
+    replication: int = 1,
+    timeout: float = 30,
+) -> None:
+    """Create the missing topics and wait until each partition has a leader.
+
+    Existing topics are left as they are (their partition count is not changed).
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    try:
+        async with asyncio.timeout(timeout):
+            await admin.start()
+            await _ensure_topics(admin, topics, partitions=partitions, replication=replication)
+    except TimeoutError as exc:
+        raise StackError(
+            f"creating Kafka topics {sorted(topics)} at {bootstrap_servers} "
+            f"took over {timeout:.0f}s"
+        ) from exc
+    except KafkaError as exc:
+        raise StackError(
+            f"creating Kafka topics {sorted(topics)} at {bootstrap_servers} failed: {exc!r}"
+        ) from exc
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()
+
+
+async def _ensure_topics(
+    admin: AIOKafkaAdminClient,
+    topics: Sequence[str],
+    *,
+    partitions: int,
+    replication: int = 1,
+    configs: dict[str, str] | None = None,
+) -> None:
+    wanted = sorted(set(topics))
+    if not wanted:
+        return
+    existing = set(await admin.list_topics())
+    missing = [t for t in wanted if t not in existing]
+    if missing:
+        response = await admin.create_topics(
+            [
+                NewTopic(
+                    t,
+                    num_partitions=partitions,
+                    replication_factor=replication,
+                    topic_configs=configs or {},
+                )
+                for t in missing
+            ]
+        )
+        # The admin client returns per-topic errors instead of raising them.
+        for topic, code, *message in response.topic_errors:
+            error = for_code(code)
+            if code and error is not TopicAlreadyExistsError:
+                reason = message[0] if message and message[0] else ""
+                raise StackError(
+                    f"creating Kafka topic {topic!r} failed: {error.__name__} {reason}"
+                )
+    await _wait_for_leaders(admin, wanted)
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, topics: list[str]) -> None:
+    # CreateTopics returns once the controller committed the topics; the broker's own
+    # metadata (what producers see) can lag a little behind.
+    while True:
+        described = await admin.describe_topics(topics)
+        if len(described) == len(topics) and all(
+            t["error_code"] == 0
+            and t["partitions"]
+            and all(p["error_code"] == 0 and p["leader"] >= 0 for p in t["partitions"])
+            for t in described
+        ):
+            return
+        await asyncio.sleep(0.1)
+
+
+def create_topics(
+    bootstrap_servers: str,
+    topics: list[str],
+    *,
+    partitions: int,
+    replication: int = 1,
+    timeout: float = 30,
+) -> None:
+    """Sync wrapper around `create_topics_async` (idempotent)."""
+    _run_sync(
+        lambda: create_topics_async(
+            bootstrap_servers,
+            topics,
+            partitions=partitions,
+            replication=replication,
+            timeout=timeout,
+        )
+    )
+
+
+async def round_trip_async(bootstrap_servers: str, timeout: float = 30) -> None:
+    """Produce one message and consume it back, the way the services do.
+
+    The producer is idempotent with acks=all (like the outbox relay) and the consumer
+    commits its offset in a group (like the services' consumers), so this also makes
+    the broker create its producer-id and group-coordinator state before anyone needs
+    them.
+    """
+    payload = uuid.uuid4().hex.encode()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=10_000,
+    )
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        group_id=PROBE_GROUP,
+        enable_auto_commit=False,
+        request_timeout_ms=10_000,
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            await admin.start()
+            # Probes are worthless after the start they checked; keep them an hour.
+            await _ensure_topics(
+                admin, [PROBE_TOPIC], partitions=1, configs={"retention.ms": "3600000"}
+            )
+            await producer.start()
+            sent = await producer.send_and_wait(PROBE_TOPIC, payload, key=b"probe")
+            await _wait_for_group_coordinator(admin, PROBE_GROUP)
+            await consumer.start()
+            partition = TopicPartition(PROBE_TOPIC, sent.partition)
+            consumer.assign([partition])
+            consumer.seek(partition, sent.offset)
+            record = await consumer.getone(partition)
+            if record.value != payload:
+                raise StackError(
+                    f"Kafka round trip at {bootstrap_servers}: read back {record.value!r} "
+                    f"at offset {record.offset}, expected {payload!r}"
+                )
+            await consumer.commit({partition: sent.offset + 1})
+    except TimeoutError as exc:
+        raise StackError(
+            f"no produce/consume round trip through Kafka at {bootstrap_servers} "
+            f"within {timeout:.0f}s"
+        ) from exc
+    except KafkaError as exc:
+        raise StackError(f"Kafka round trip at {bootstrap_servers} failed: {exc!r}") from exc
+    finally:
+        for client in (consumer, producer):
+            with contextlib.suppress(Exception):
+                await client.stop()
+        with contextlib.suppress(Exception):
+            await admin.close()
+
+
+async def _wait_for_group_coordinator(admin: AIOKafkaAdminClient, group: str) -> None:
+    # The first FindCoordinator makes the broker create __consumer_offsets, which takes
+    # a moment; polling here keeps the consumer from logging that wait as an ERROR.
+    while True:
+        try:
+            await admin.find_coordinator(group)
+        except CoordinatorNotAvailableError:
+            await asyncio.sleep(0.1)
+        else:
+            return
+
+
+def round_trip(bootstrap_servers: str, timeout: float = 30) -> None:
+    """Sync wrapper around `round_trip_async`; raises StackError when it fails."""
+    _run_sync(lambda: round_trip_async(bootstrap_servers, timeout))

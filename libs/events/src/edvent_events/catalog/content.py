@@ -1,0 +1,91 @@
+"""Events published by the content service on `content.courses` and `content.lessons`."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from edvent_events.contract import Event, register
+from edvent_events.topics import CONTENT_COURSES, CONTENT_LESSONS
+
+SOURCE = "/services/content"
+SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
+@register
+class CourseCreated(Event):
+    """A course was created as an unpublished draft, owned by the instructor who created it.
+
+    Emitted once per course. Drafts are not visible to students until `CoursePublished`.
+    """
+
+    topic = CONTENT_COURSES
+    ce_type = "edvent.content.course.created.v1"
+    source = SOURCE
+    key_field = "course_id"
+
+    course_id: UUID = Field(description="Id of the course; also the Kafka key and ce_subject.")
+    owner_id: UUID = Field(
+        description="Id of the identity user who owns the course (an INSTRUCTOR or ADMIN)."
+    )
+    title: str = Field(description="Course title when the course was created.")
+    created_at: AwareDatetime = Field(description="When the course was created (RFC 3339).")
+
+
+@register
+class CoursePublished(Event):
+    """A course was published and is now listed for every user.
+
+    Emitted when its owner or an admin publishes it; carries the title at that moment.
+    """
+
+    topic = CONTENT_COURSES
+    ce_type = "edvent.content.course.published.v1"
+    source = SOURCE
+    key_field = "course_id"
+
+    course_id: UUID = Field(description="Id of the course; also the Kafka key and ce_subject.")
+    owner_id: UUID = Field(description="Id of the identity user who owns the course.")
+    title: str = Field(description="Course title when it was published.")
+    published_at: AwareDatetime = Field(description="When the course was published (RFC 3339).")
+
+
+@register
+class LessonPublished(Event):
+    """A lesson was published, and again after each change of a published lesson's content.
+
+    Treat it as an upsert of the lesson's published state: the newest event per
+    `lesson_id` wins. Compare `content_sha256` with the last one seen to tell a content
+    change from a republication of the same body.
+    """
+
+    topic = CONTENT_LESSONS
+    ce_type = "edvent.content.lesson.published.v1"
+    source = SOURCE
+    key_field = "lesson_id"
+
+    lesson_id: UUID = Field(description="Id of the lesson; also the Kafka key and ce_subject.")
+    course_id: UUID = Field(description="Id of the course the lesson belongs to.")
+    title: str = Field(description="Lesson title at the time of the event.")
+    order_index: int = Field(
+        ge=0,
+        description=(
+            "Position of the lesson within its course; lessons are shown in ascending "
+            "order. Values need not be contiguous."
+        ),
+    )
+    content_key: str = Field(
+        min_length=1,
+        description=(
+            "Object key of the lesson's Markdown body in the platform's S3 bucket "
+            "(the lesson's `content_url`). Not a URL; read access is internal."
+        ),
+    )
+    content_sha256: str = Field(
+        pattern=SHA256_HEX,
+        description="SHA-256 of the Markdown body's bytes, as 64 lower-case hex digits.",
+    )
+    published_at: AwareDatetime = Field(
+        description="The lesson's `published_at` when the event was emitted (RFC 3339)."
+    )

@@ -1,0 +1,37 @@
+"""Kafka topic names of the public event contract (CONTRACT.md, "Events on Kafka").
+
+A topic carries one aggregate's events (several event types may share it), so a
+consumer that needs per-aggregate order reads one topic. Renaming a topic is a
+breaking change for every data team: add a new one instead.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+IDENTITY_USERS: Final = "identity.users"
+CONTENT_COURSES: Final = "content.courses"
+CONTENT_LESSONS: Final = "content.lessons"
+ASSESSMENT_EXAMS: Final = "assessment.exams"
+ASSESSMENT_ATTEMPTS: Final = "assessment.attempts"
+AI_NOTES_NOTES: Final = "ai-notes.notes"
+
+ALL_TOPICS: Final[tuple[str, ...]] = (
+    IDENTITY_USERS,
+    CONTENT_COURSES,
+    CONTENT_LESSONS,
+    ASSESSMENT_EXAMS,
+    ASSESSMENT_ATTEMPTS,
+    AI_NOTES_NOTES,
+)
+
+DLQ_INFIX: Final = ".dlq."
+
+
+def dlq_topic(topic: str, consumer_service: str) -> str:
+    """The dead-letter topic of one consuming service for one source topic.
+
+    Per consumer, not per topic: one service's poison message must not show up in
+    another service's dead letters, and each service redrives its own.
+    """
+    return f"{topic}{DLQ_INFIX}{consumer_service}"
