@@ -9,8 +9,8 @@ Data lives under EDVENT_DATA_DIR (default .local/) and is reused by the next `up
 from __future__ import annotations
 
 import argparse
-import functools
 import contextlib
+import functools
 import json
 import os
 import secrets

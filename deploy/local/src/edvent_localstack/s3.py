@@ -5,11 +5,14 @@ Objects are plain files under `<data_dir>/buckets/<bucket>/<key>`, their metadat
 inspected with ordinary tools. AWS Signature V4 is enforced with one fixed key pair:
 clients that forget to sign, or sign with the wrong secret, fail here as on AWS.
 
-S3Proxy 4.x is pinned (see deploy/local/s3proxy/pom.xml) because 2.x/3.x reject the
-flexible checksums that boto3 >= 1.36 sends by default (CRC32 trailers on every
-PutObject/UploadPart) with 501 NotImplemented; 4.1.0 accepts them and ChecksumAlgorithm
-SHA256/CRC32 too, so `client()` keeps botocore's default checksum settings and service
-code needs no `request_checksum_calculation="when_required"` workaround.
+S3Proxy 4.x is pinned (see deploy/local/s3proxy/pom.xml) because 2.x/3.x answer 501
+NotImplemented to the flexible-checksum headers boto3 >= 1.36 sends by default on every
+PutObject/UploadPart. 4.1.0 accepts and verifies them (and explicit ChecksumAlgorithm
+SHA256/CRC32), so `client()` keeps botocore's default checksum settings and service code
+needs no `request_checksum_calculation="when_required"` workaround.
+
+Stopping takes ~2 s instead of ~0.2 s while any client still holds a keep-alive
+connection: Jetty's graceful shutdown waits for it.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ def ensure_s3proxy_jars() -> Path:
         )
     S3PROXY_JARS_DIR.parent.mkdir(parents=True, exist_ok=True)
     # Parallel test workers may all arrive here on a fresh checkout; one downloads.
-    with (S3PROXY_JARS_DIR.parent / ".s3proxy.lock").open("w") as lock:
+    with (S3PROXY_JARS_DIR.parent / "s3proxy.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if _jars_complete(S3PROXY_JARS_DIR, pom_hash):
             return S3PROXY_JARS_DIR
@@ -255,8 +258,9 @@ class S3Server:
         )
 
         def ready() -> bool:
-            # Port first: a refused connect inside botocore leaves a pooled socket behind
-            # that client.close() misses, and one open socket delays Jetty's stop by 2 s.
+            # Port first: after refused connects inside botocore, the socket of the final,
+            # successful probe outlived client.close() until a GC ran, and one open socket
+            # delays Jetty's stop by 2 s.
             if not wait_for_port(self.port, timeout=0.2):
                 return False
             client.list_buckets()
@@ -273,7 +277,8 @@ class S3Server:
                 ) from exc
             raise
         finally:
-            # Jetty's graceful stop waits ~2 s while any keep-alive connection is open.
+            # urllib3 2.x drops (does not close) pooled sockets here; they close as soon as
+            # nothing refers to the pool, which matters because of Jetty's 2 s wait.
             client.close()
 
     def stop(self) -> None:

@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
+from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,7 +24,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
-from edvent_events.envelope import build_headers
+from edvent_events.envelope import CONTENT_TYPE, SPEC_VERSION
 from edvent_events.outbox import notify_channel
 
 logger = logging.getLogger("edvent.events.relay")
@@ -56,12 +58,28 @@ class RelaySettings:
     dsn: str  # plain postgresql:// DSN (asyncpg), the service's own role
     schema: str
     bootstrap_servers: str
-    batch_size: int = 1000
+    batch_size: int = 2000
+    max_inflight_batches: int = 3
     poll_interval: float = 1.0
     retention: timedelta = timedelta(days=7)
     prune_interval: float = 300.0
     standby_retry: float = 2.0
     max_backoff: float = 10.0
+
+
+@dataclass
+class _Batch:
+    rows: list[asyncpg.Record]
+    futures: list[asyncio.Future[Any]]
+    failure: tuple[int, str] | None = None
+
+
+SPEC_VERSION_BYTES = SPEC_VERSION.encode()
+CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
+# RFC 3339 in UTC with microseconds, the same shape `envelope.rfc3339` gives.
+CE_TIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -71,6 +89,8 @@ def asyncpg_dsn(url: str) -> str:
 
 class OutboxRelay:
     def __init__(self, settings: RelaySettings) -> None:
+        if not _SCHEMA_NAME.match(settings.schema):
+            raise ValueError(f"not a plain schema name: {settings.schema!r}")
         self.settings = settings
         self.is_leader = False
         self._stopping = asyncio.Event()
@@ -78,8 +98,12 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         s = settings.schema
         self._select = (
-            f"SELECT id, event_id, topic, key, ce_type, source, occurred_at, data::text AS data,"
-            f" traceparent FROM {s}.outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1"
+            # Text conversions happen in PostgreSQL: cheaper than building Python objects
+            # per row only to turn them back into strings.
+            f"SELECT id, event_id::text AS event_id, topic, key, ce_type, source,"
+            f" to_char(occurred_at AT TIME ZONE 'UTC', '{CE_TIME_FORMAT}') AS ce_time,"
+            f" data::text AS data, traceparent"
+            f" FROM {s}.outbox WHERE sent_at IS NULL AND id > $1 ORDER BY id LIMIT $2"
         )
         self._mark = f"UPDATE {s}.outbox SET sent_at = now() WHERE id = ANY($1::bigint[])"
         self._fail = f"UPDATE {s}.outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1"
@@ -146,44 +170,68 @@ class OutboxRelay:
     # -- publishing ----------------------------------------------------------------------
 
     async def _publish_loop(self, conn: asyncpg.Connection) -> None:
+        """Fetch, send and mark rows, keeping a few batches in flight.
+
+        While one batch waits for its acknowledgements the next is already read and
+        handed to the producer, so the database and Kafka round trips overlap.
+        Batches are settled strictly in order; the first failure discards everything
+        after it (it is sent again, in order, once a fresh producer is up).
+        """
         producer: AIOKafkaProducer | None = None
         loop = asyncio.get_running_loop()
         next_prune = loop.time()
         backoff = 0.2
+        inflight: deque[_Batch] = deque()
+        # Rows up to `cursor` are in flight. With nothing in flight we scan from the
+        # start, so a row whose transaction committed late (lower id) is never skipped.
+        cursor = 0
         try:
             while not self._stopping.is_set():
                 if loop.time() >= next_prune:
                     await self._prune_sent(conn)
                     next_prune = loop.time() + self.settings.prune_interval
-                # Clear before reading, so a notify that arrives during the read wakes us.
-                self._wake.clear()
-                rows = await conn.fetch(self._select, self.settings.batch_size)
-                if not rows:
-                    await self._wait_for_work()
-                    continue
                 if producer is None:
                     producer = await self._start_producer()
                     if producer is None:
                         await self._sleep(backoff)
                         backoff = min(backoff * 2, self.settings.max_backoff)
                         continue
-                sent_ids, failure = await self._send(producer, rows)
-                if sent_ids:
-                    await conn.execute(self._mark, sent_ids)
-                    PUBLISHED.labels(self.settings.schema).inc(len(sent_ids))
-                if failure is not None:
-                    failed_id, error = failure
-                    FAILURES.labels(self.settings.schema).inc()
-                    logger.warning("publishing outbox row %s failed: %s", failed_id, error)
-                    await conn.execute(self._fail, failed_id, error[:1000])
-                    # A fresh producer gets a fresh idempotence epoch; the old one may be
-                    # stuck on a sequence it can never complete.
-                    await _stop_quietly(producer)
-                    producer = None
-                    await self._sleep(backoff)
-                    backoff = min(backoff * 2, self.settings.max_backoff)
-                else:
+                if len(inflight) < self.settings.max_inflight_batches:
+                    # Clear before reading, so a notify that arrives during the read wakes us.
+                    self._wake.clear()
+                    rows = await conn.fetch(self._select, cursor, self.settings.batch_size)
+                    if rows:
+                        batch = await self._enqueue(producer, rows)
+                        inflight.append(batch)
+                        cursor = rows[-1]["id"]
+                        if batch.failure is None:
+                            continue
+                if not inflight:
+                    cursor = 0
+                    await self._wait_for_work()
+                    continue
+                failure = await self._settle(conn, inflight.popleft())
+                if failure is None:
                     backoff = 0.2
+                    continue
+                for later in inflight:
+                    await asyncio.gather(*later.futures, return_exceptions=True)
+                inflight.clear()
+                cursor = 0
+                failed_id, error = failure
+                FAILURES.labels(self.settings.schema).inc()
+                logger.warning("publishing outbox row %s failed: %s", failed_id, error)
+                await conn.execute(self._fail, failed_id, error[:1000])
+                # A fresh producer gets a fresh idempotence epoch; the old one may be
+                # stuck on a sequence it can never complete.
+                await _stop_quietly(producer)
+                producer = None
+                await self._sleep(backoff)
+                backoff = min(backoff * 2, self.settings.max_backoff)
+            # Stopping: what Kafka already acknowledged is marked, not sent twice.
+            while inflight:
+                if await self._settle(conn, inflight.popleft()) is not None:
+                    break
         finally:
             if producer is not None:
                 await _stop_quietly(producer)
@@ -200,27 +248,23 @@ class OutboxRelay:
             return None
         return producer
 
-    async def _send(
-        self, producer: AIOKafkaProducer, rows: list[asyncpg.Record]
-    ) -> tuple[list[int], tuple[int, str] | None]:
-        """Send rows in id order; returns the ids acknowledged before the first failure.
-
-        Only that prefix is marked sent, so a retry resends from the first failure on
-        and per-key order holds (later rows may be published twice, never skipped).
-        """
-        futures: list[asyncio.Future[Any]] = []
-        failure: tuple[int, str] | None = None
+    async def _enqueue(self, producer: AIOKafkaProducer, rows: list[asyncpg.Record]) -> _Batch:
+        """Hand rows to the producer in id order; stops at the first that cannot be."""
+        batch = _Batch(rows=rows, futures=[])
         for row in rows:
-            headers = build_headers(
-                event_id=str(row["event_id"]),
-                source=row["source"],
-                ce_type=row["ce_type"],
-                time=row["occurred_at"],
-                subject=row["key"],
-                traceparent=row["traceparent"],
-            )
+            headers = [
+                ("ce_specversion", SPEC_VERSION_BYTES),
+                ("ce_id", row["event_id"].encode()),
+                ("ce_source", row["source"].encode()),
+                ("ce_type", row["ce_type"].encode()),
+                ("ce_time", row["ce_time"].encode()),
+                ("ce_subject", row["key"].encode()),
+                ("content-type", CONTENT_TYPE_BYTES),
+            ]
+            if row["traceparent"]:
+                headers.append(("traceparent", row["traceparent"].encode()))
             try:
-                futures.append(
+                batch.futures.append(
                     await producer.send(
                         row["topic"],
                         value=row["data"].encode(),
@@ -229,16 +273,29 @@ class OutboxRelay:
                     )
                 )
             except Exception as exc:  # noqa: BLE001
-                failure = (row["id"], f"{type(exc).__name__}: {exc}")
+                batch.failure = (row["id"], f"{type(exc).__name__}: {exc}")
                 break
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        return batch
+
+    async def _settle(self, conn: asyncpg.Connection, batch: _Batch) -> tuple[int, str] | None:
+        """Wait for a batch's acks and mark the acknowledged prefix sent.
+
+        Only the prefix before the first failure is marked, so a retry resends from
+        there on and per-key order holds (later rows may be published twice, never
+        skipped).
+        """
+        results = await asyncio.gather(*batch.futures, return_exceptions=True)
         sent: list[int] = []
-        for row, result in zip(rows, results, strict=False):
+        failure = batch.failure
+        for row, result in zip(batch.rows, results, strict=False):
             if isinstance(result, BaseException):
                 failure = (row["id"], f"{type(result).__name__}: {result}")
                 break
             sent.append(row["id"])
-        return sent, failure
+        if sent:
+            await conn.execute(self._mark, sent)
+            PUBLISHED.labels(self.settings.schema).inc(len(sent))
+        return failure
 
     async def _prune_sent(self, conn: asyncpg.Connection) -> None:
         deleted = await conn.execute(self._prune, self.settings.retention)

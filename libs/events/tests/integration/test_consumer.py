@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from edvent_events.admin import ensure_topics
 from edvent_events.consumer import ConsumerRunner
-from edvent_events.topics import dlq_topic
 from edvent_events.envelope import encode
+from edvent_events.topics import dlq_topic
 
 from .conftest import eventually, read_topic
 
