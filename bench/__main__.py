@@ -168,6 +168,10 @@ async def steady_latency(dsn: str, bootstrap: str, rate: int, seconds: int) -> l
     return sorted((received[k] - committed[k]) * 1000 for k in committed)
 
 
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
 def percentile(sorted_values: list[float], p: float) -> float:
     index = min(len(sorted_values) - 1, round(p / 100 * (len(sorted_values) - 1)))
     return sorted_values[index]
@@ -202,7 +206,6 @@ async def run() -> str:
         postgres.stop()
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
     ratio = relayed / plain
-    verdict = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     return f"""# Benchmark results
 
 Written by `make bench` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC) on {platform.machine()},
@@ -218,7 +221,8 @@ idempotent, `acks=all` (`edvent_events.relay.producer_settings`).
 | outbox relay (read, publish, mark sent) | {relayed:,.0f} |
 | relay / plain | {ratio:.0%} |
 
-Targets: relay ≥ 5,000 events/s ({verdict(relayed >= 5000)}), ≥ 50% of plain ({verdict(ratio >= 0.5)}).
+Targets: relay ≥ 5,000 events/s ({verdict(relayed >= 5000)}),
+≥ 50% of plain ({verdict(ratio >= 0.5)}).
 
 ## Commit → consumed latency at a steady {rate} events/s ({len(latencies)} events)
 
