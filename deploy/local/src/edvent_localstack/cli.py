@@ -301,14 +301,13 @@ def _answers_200(url: str) -> bool:
 def up() -> int:
     config = StackConfig.from_env()
     stack = Stack(config)
-    stopping = False
-
     def request_stop(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
         raise KeyboardInterrupt
 
+    # Explicitly, for SIGINT too: a shell starting us in the background ignores it,
+    # and Python would then never raise KeyboardInterrupt.
     signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     try:
         stack.up()
         while True:
