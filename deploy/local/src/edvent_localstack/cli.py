@@ -301,6 +301,7 @@ def _answers_200(url: str) -> bool:
 def up() -> int:
     config = StackConfig.from_env()
     stack = Stack(config)
+
     def request_stop(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt
 

@@ -85,6 +85,10 @@ http {{
     uwsgi_temp_path {temp}/uwsgi;
     scgi_temp_path {temp}/scgi;
     server_tokens off;
+    # Keep bodies in memory rather than temp files: under root the workers run as
+    # `nobody`, which may not reach a temp dir inside a private (0700) folder.
+    client_body_buffer_size 6m;
+    proxy_max_temp_file_size 0;
     include {self.run_dir}/conf.d/edvent.conf;
 }}
 """

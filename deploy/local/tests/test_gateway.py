@@ -1,0 +1,156 @@
+"""The nginx gateway, run for real in front of small upstream servers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from edvent_localstack.gateway import Gateway
+from edvent_localstack.process import free_port
+
+UPSTREAMS = ("IDENTITY", "CONTENT", "ASSESSMENT", "AI_NOTES")
+
+
+def echo_server(name: str) -> ThreadingHTTPServer:
+    class Echo(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            self.rfile.read(length)
+            body = json.dumps(
+                {"upstream": name, "path": self.path, "headers": dict(self.headers.items())}
+            ).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("x-request-id", "set-by-upstream")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    servers = {name: echo_server(name) for name in UPSTREAMS}
+    gw = Gateway(
+        run_dir=Path(tmp_path_factory.mktemp("gateway")),
+        port=free_port(),
+        upstreams={
+            f"{name}_UPSTREAM": f"127.0.0.1:{server.server_address[1]}"
+            for name, server in servers.items()
+        },
+        login_rate="60r/m",
+        login_burst=3,
+    )
+    gw.start()
+    try:
+        yield gw
+    finally:
+        gw.stop()
+        for server in servers.values():
+            server.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("path", "upstream"),
+    [
+        ("/api/v1/auth/jwks", "IDENTITY"),
+        ("/api/v1/users", "IDENTITY"),
+        ("/api/v1/users/me", "IDENTITY"),
+        ("/api/v1/courses?limit=5", "CONTENT"),
+        ("/api/v1/lessons/123/content", "CONTENT"),
+        ("/api/v1/exams", "ASSESSMENT"),
+        ("/api/v1/attempts/1", "ASSESSMENT"),
+        ("/api/v1/notes/search?q=x", "AI_NOTES"),
+    ],
+)
+def test_prefixes_route_to_their_service_with_path_and_query_intact(gateway, path, upstream):
+    answer = httpx.get(gateway.url + path)
+    assert answer.status_code == 200
+    assert answer.json()["upstream"] == upstream
+    assert answer.json()["path"] == path
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/usersX", "/api/v2/users", "/api/v1/note"])
+def test_unknown_routes_get_a_problem_404_from_the_gateway(gateway, path):
+    answer = httpx.get(gateway.url + path)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["status"] == 404
+
+
+def test_gateway_answers_healthz_itself(gateway):
+    answer = httpx.get(gateway.url + "/healthz")
+    assert answer.json() == {"status": "ok"}
+
+
+def test_request_id_is_forwarded_and_returned_once(gateway):
+    answer = httpx.get(gateway.url + "/api/v1/exams", headers={"X-Request-ID": "client-42"})
+    assert answer.json()["headers"]["X-Request-ID"] == "client-42"
+    assert answer.headers.get_list("x-request-id") == ["client-42"]
+    generated = httpx.get(gateway.url + "/api/v1/exams")
+    request_id = generated.headers["x-request-id"]
+    assert len(request_id) == 32
+    assert generated.json()["headers"]["X-Request-ID"] == request_id
+
+
+def test_a_malformed_request_id_is_replaced(gateway):
+    answer = httpx.get(gateway.url + "/api/v1/exams", headers={"X-Request-ID": "bad id; drop"})
+    assert answer.headers["x-request-id"] != "bad id; drop"
+
+
+def test_client_address_is_forwarded(gateway):
+    headers = httpx.get(gateway.url + "/api/v1/users/me").json()["headers"]
+    assert headers["X-Forwarded-For"] == "127.0.0.1"
+    assert headers["X-Real-IP"] == "127.0.0.1"
+
+
+def test_bodies_over_the_limit_are_refused_with_413(gateway):
+    answer = httpx.put(gateway.url + "/api/v1/lessons/1/content", content=b"x" * (7 * 1024 * 1024))
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"
+    five_mib = httpx.put(
+        gateway.url + "/api/v1/lessons/1/content", content=b"x" * (5 * 1024 * 1024)
+    )
+    assert five_mib.status_code == 200
+
+
+def test_login_is_rate_limited_per_client_with_retry_after(gateway):
+    answers = [
+        httpx.post(gateway.url + "/api/v1/auth/login", json={}).status_code for _ in range(10)
+    ]
+    assert 429 in answers
+    limited = httpx.post(gateway.url + "/api/v1/auth/login", json={})
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"].isdigit()
+    assert limited.json()["title"] == "Too Many Requests"
+    # Other routes are not limited by the login zone.
+    assert httpx.get(gateway.url + "/api/v1/users/me").status_code == 200
+
+
+def test_a_service_that_is_down_gives_a_problem_503(tmp_path):
+    gw = Gateway(
+        run_dir=tmp_path,
+        port=free_port(),
+        upstreams={f"{name}_UPSTREAM": f"127.0.0.1:{free_port()}" for name in UPSTREAMS},
+    )
+    gw.start()
+    try:
+        answer = httpx.get(gw.url + "/api/v1/courses")
+    finally:
+        gw.stop()
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "application/problem+json"
