@@ -32,7 +32,7 @@ def echo_server(name: str) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = do_PATCH = _answer
+        do_GET = do_POST = do_PUT = do_PATCH = _answer  # noqa: N815 - http.server names
 
         def log_message(self, *args: object) -> None:
             pass
