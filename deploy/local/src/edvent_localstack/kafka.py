@@ -37,14 +37,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import (
-    CoordinatorNotAvailableError,
-    KafkaError,
-    TopicAlreadyExistsError,
-    for_code,
-)
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CoordinatorNotAvailableError, KafkaError
 
+from edvent_events.admin import TopicCreationError, ensure_topics_with
 from edvent_localstack.process import (
     CACHE_DIR,
     LOCAL_DIR,
@@ -447,70 +443,19 @@ async def create_topics_async(
     try:
         async with asyncio.timeout(timeout):
             await admin.start()
-            await _ensure_topics(admin, topics, partitions=partitions, replication=replication)
+            await ensure_topics_with(admin, topics, partitions=partitions, replication=replication)
     except TimeoutError as exc:
         raise StackError(
             f"creating Kafka topics {sorted(topics)} at {bootstrap_servers} "
             f"took over {timeout:.0f}s"
         ) from exc
-    except KafkaError as exc:
+    except (KafkaError, TopicCreationError) as exc:
         raise StackError(
             f"creating Kafka topics {sorted(topics)} at {bootstrap_servers} failed: {exc!r}"
         ) from exc
     finally:
         with contextlib.suppress(Exception):
             await admin.close()
-
-
-async def _ensure_topics(
-    admin: AIOKafkaAdminClient,
-    topics: Sequence[str],
-    *,
-    partitions: int,
-    replication: int = 1,
-    configs: dict[str, str] | None = None,
-) -> None:
-    wanted = sorted(set(topics))
-    if not wanted:
-        return
-    existing = set(await admin.list_topics())
-    missing = [t for t in wanted if t not in existing]
-    if missing:
-        response = await admin.create_topics(
-            [
-                NewTopic(
-                    t,
-                    num_partitions=partitions,
-                    replication_factor=replication,
-                    topic_configs=configs or {},
-                )
-                for t in missing
-            ]
-        )
-        # The admin client returns per-topic errors instead of raising them.
-        for topic, code, *message in response.topic_errors:
-            error = for_code(code)
-            if code and error is not TopicAlreadyExistsError:
-                reason = message[0] if message and message[0] else ""
-                raise StackError(
-                    f"creating Kafka topic {topic!r} failed: {error.__name__} {reason}"
-                )
-    await _wait_for_leaders(admin, wanted)
-
-
-async def _wait_for_leaders(admin: AIOKafkaAdminClient, topics: list[str]) -> None:
-    # CreateTopics returns once the controller committed the topics; the broker's own
-    # metadata (what producers see) can lag a little behind.
-    while True:
-        described = await admin.describe_topics(topics)
-        if len(described) == len(topics) and all(
-            t["error_code"] == 0
-            and t["partitions"]
-            and all(p["error_code"] == 0 and p["leader"] >= 0 for p in t["partitions"])
-            for t in described
-        ):
-            return
-        await asyncio.sleep(0.1)
 
 
 def create_topics(
@@ -559,7 +504,7 @@ async def round_trip_async(bootstrap_servers: str, timeout: float = 30) -> None:
         async with asyncio.timeout(timeout):
             await admin.start()
             # Probes are worthless after the start they checked; keep them an hour.
-            await _ensure_topics(
+            await ensure_topics_with(
                 admin, [PROBE_TOPIC], partitions=1, configs={"retention.ms": "3600000"}
             )
             await producer.start()
