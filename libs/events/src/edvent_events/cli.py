@@ -61,18 +61,25 @@ async def tail(args: argparse.Namespace) -> None:
                 "offset": record.offset,
                 "key": record.key.decode(errors="replace") if record.key else None,
             }
+            headers = _headers_text(record.headers)
+            entry |= {
+                "id": headers.get("ce_id"),
+                "type": headers.get("ce_type"),
+                "source": headers.get("ce_source"),
+                "time": headers.get("ce_time"),
+                "subject": headers.get("ce_subject"),
+            }
             try:
                 envelope = decode(record.headers, record.value)
-                entry |= {
-                    "id": envelope.id,
-                    "type": envelope.type,
-                    "source": envelope.source,
-                    "time": envelope.time.isoformat(),
-                    "subject": envelope.subject,
-                    "data": envelope.data.model_dump(mode="json"),
-                }
+                entry["data"] = envelope.data.model_dump(mode="json")
             except DecodeError as exc:
-                entry |= {"undecodable": str(exc), "headers": _headers_text(record.headers)}
+                # Still show what is there: a newer event type than this tool knows is
+                # worth seeing, and the reason says why it did not validate.
+                entry["problem"] = str(exc)
+                try:
+                    entry["data"] = json.loads(record.value or b"")
+                except ValueError:
+                    entry["raw"] = (record.value or b"").decode(errors="replace")[:2000]
             _print(entry)
     finally:
         await consumer.stop()

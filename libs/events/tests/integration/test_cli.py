@@ -1,0 +1,146 @@
+"""`edvent-events`, the operator tools, run as a command against the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from edvent_events.consumer import ConsumerRunner
+from edvent_events.outbox import add_event
+from edvent_events.topics import dlq_topic
+
+from .conftest import eventually
+from .test_consumer import as_message, effects, record_effect, send
+
+pytestmark = pytest.mark.integration
+COMMAND = str(Path(sys.executable).parent / "edvent-events")
+
+
+async def run_cli(kafka, *args: str) -> list[dict]:
+    process = await asyncio.create_subprocess_exec(
+        COMMAND, "--bootstrap-servers", kafka.bootstrap_servers, *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+
+
+async def test_tail_prints_decoded_events_and_flags_undecodable_ones(kafka, thing):
+    await send(
+        kafka.bootstrap_servers,
+        [
+            as_message(thing(thing_id="t", seq=1)),
+            (thing.topic, b"t", b"garbage", []),
+        ],
+    )
+    lines = await run_cli(kafka, "tail", thing.topic, "--from-beginning")
+    assert lines[0]["type"] == thing.ce_type
+    assert lines[0]["data"] == {"thing_id": "t", "seq": 1}
+    assert lines[0]["subject"] == "t"
+    assert "missing header" in lines[1]["problem"]
+    assert lines[1]["raw"] == "garbage"
+
+
+async def test_tail_validates_known_event_types(kafka):
+    from edvent_events.samples import user_registered
+
+    event = user_registered(user_id=uuid.uuid4())
+    topic = event.topic
+    await send(kafka.bootstrap_servers, [as_message(event)])
+    lines = await run_cli(kafka, "tail", topic, "--from-beginning")
+    mine = [line for line in lines if line["subject"] == str(event.user_id)]
+    assert mine[-1]["data"] == event.model_dump(mode="json")
+    assert "problem" not in mine[-1]
+
+
+async def test_outbox_lists_what_waits(kafka, sessions, database_url, events_db, thing):
+    async with sessions() as session, session.begin():
+        await add_event(session, thing(thing_id="w", seq=1))
+    lines = await run_cli(
+        kafka, "outbox", "--database-url", database_url, "--schema", events_db.schema
+    )
+    assert lines[0]["waiting"] == 1
+    assert lines[1]["topic"] == thing.topic
+    assert lines[1]["key"] == "w"
+
+
+async def test_dead_letters_are_listed_and_redriven_after_a_fix(kafka, sessions, thing, unique):
+    broken = True
+
+    async def handler(session, envelope) -> None:
+        if broken:
+            raise RuntimeError("bug in the handler")
+        await record_effect(session, envelope)
+
+    runner = ConsumerRunner(
+        service=unique("svc"), bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
+        handlers={thing: handler}, max_attempts=2, initial_backoff=0.01,
+    )  # fmt: skip
+    dead_topic = dlq_topic(thing.topic, runner.service)
+    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="r", seq=7))])
+    await runner.start()
+    try:
+
+        async def dead_lettered() -> bool:
+            return len(await run_cli(kafka, "dlq", dead_topic)) == 1
+
+        await eventually(dead_lettered)
+        listed = (await run_cli(kafka, "dlq", dead_topic))[0]
+        assert listed["error"] == "RuntimeError: bug in the handler"
+        assert listed["attempts"] == "2"
+        assert listed["type"] == thing.ce_type
+
+        broken = False  # the fix is deployed
+        assert (await run_cli(kafka, "redrive", dead_topic)) == [
+            {"redriven": 1, "from": dead_topic}
+        ]
+        await eventually(lambda: _equals(effects(sessions), [("r", 7)]))
+        # Re-driving again sends nothing twice: the redrive group remembers its place.
+        assert (await run_cli(kafka, "redrive", dead_topic))[0]["redriven"] == 0
+    finally:
+        await runner.stop()
+
+
+async def _equals(coro, expected) -> bool:
+    return await coro == expected
+
+
+async def test_replay_resets_the_group_and_can_forget_the_inbox(
+    kafka, sessions, database_url, thing, unique
+):
+    service = unique("svc")
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="p", seq=s)) for s in (1, 2)])
+
+    async def consume_until(expected: int) -> None:
+        runner = ConsumerRunner(
+            service=service, bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
+            handlers={thing: record_effect},
+        )  # fmt: skip
+        await runner.start()
+        try:
+            await eventually(lambda: _count_is(sessions, expected))
+        finally:
+            await runner.stop()
+
+    await consume_until(2)
+    moment = before.isoformat().replace("+00:00", "Z")
+    reset = await run_cli(
+        kafka, "replay", "--group", service, "--topic", thing.topic, "--to", moment,
+        "--forget-inbox", database_url,
+    )  # fmt: skip
+    assert {line.get("offset") for line in reset if "partition" in line} == {0}
+    # The inbox forgot the events, so the replay applies them again.
+    await consume_until(4)
+    assert sorted(seq for _, seq in await effects(sessions)) == [1, 1, 2, 2]
+
+
+async def _count_is(sessions, expected: int) -> bool:
+    return len(await effects(sessions)) == expected
