@@ -31,6 +31,7 @@ from edvent_events.envelope import DecodeError, Envelope, decode, rfc3339
 from edvent_events.outbox import inbox
 from edvent_events.relay import producer_settings
 from edvent_events.topics import dlq_topic
+from edvent_events.tracing import current_traceparent, valid_traceparent
 
 logger = logging.getLogger("edvent.events.consumer")
 
@@ -206,6 +207,19 @@ class ConsumerRunner:
             backoff = min(backoff * 2, self.max_backoff)
 
     async def _handle_once(
+        self,
+        record: ConsumerRecord[Any, Any],
+        envelope: Envelope,
+        event_id: uuid.UUID,
+        handler: Handler,
+    ) -> str:
+        token = current_traceparent.set(valid_traceparent(envelope.traceparent))
+        try:
+            return await self._claim_and_handle(record, envelope, event_id, handler)
+        finally:
+            current_traceparent.reset(token)
+
+    async def _claim_and_handle(
         self,
         record: ConsumerRecord[Any, Any],
         envelope: Envelope,

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_events.contract import Event
+from edvent_events.tracing import current_traceparent
 
 _runtime = MetaData()
 
@@ -81,7 +82,7 @@ async def add_event(
             source=event.source,
             occurred_at=occurred_at or datetime.now(UTC),
             data=event.model_dump(mode="json"),
-            traceparent=traceparent,
+            traceparent=traceparent or current_traceparent.get(),
         )
     )
     return event_id

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from edvent_events.envelope import decode
 from edvent_events.outbox import add_event
 from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
+from edvent_events.tracing import current_traceparent
 
 from .conftest import eventually, read_topic
 
@@ -171,3 +172,22 @@ async def test_stop_finishes_quickly_while_idle(database_url, events_db, kafka):
     await eventually(lambda: _true(relay.is_leader))
     await asyncio.wait_for(relay.stop(), timeout=5)
     assert not relay.is_leader
+
+
+async def test_the_trace_of_the_work_that_wrote_an_event_travels_with_it(
+    sessions, database_url, events_db, thing, kafka
+):
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    token = current_traceparent.set(traceparent)
+    try:
+        async with sessions() as session, session.begin():
+            await add_event(session, thing(thing_id="traced", seq=1))
+    finally:
+        current_traceparent.reset(token)
+    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay.start()
+    try:
+        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)
+    finally:
+        await relay.stop()
+    assert decode(records[0].headers, records[0].value).traceparent == traceparent

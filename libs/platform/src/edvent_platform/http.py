@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from edvent_events.tracing import current_traceparent, valid_traceparent
 from edvent_platform.logging import request_id_var, trace_id_var
 from edvent_platform.problems import install_problem_handlers
 
@@ -26,7 +27,6 @@ LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["m
 # A client-supplied id is echoed only when it looks like an id, so logs cannot be
 # polluted with arbitrary text.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -44,9 +44,10 @@ class RequestContextMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         supplied = headers.get("x-request-id", "")
         request_id = supplied if _SAFE_REQUEST_ID.match(supplied) else uuid.uuid4().hex
-        trace = _TRACEPARENT.match(headers.get("traceparent", ""))
+        traceparent = valid_traceparent(headers.get("traceparent"))
         request_token = request_id_var.set(request_id)
-        trace_token = trace_id_var.set(trace.group(1) if trace else None)
+        trace_token = trace_id_var.set(traceparent.split("-")[1] if traceparent else None)
+        traceparent_token = current_traceparent.set(traceparent)
         started = time.perf_counter()
         status = 500
 
@@ -81,6 +82,7 @@ class RequestContextMiddleware:
                 )
             request_id_var.reset(request_token)
             trace_id_var.reset(trace_token)
+            current_traceparent.reset(traceparent_token)
 
 
 def install_platform(

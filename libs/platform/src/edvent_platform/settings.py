@@ -30,6 +30,8 @@ class ServiceSettings(BaseSettings):
         for name in self.secret_fields():
             if str(getattr(self, name)) in DEVELOPMENT_SECRETS:
                 raise ValueError(f"{name} still has a development value; set a real secret")
+        if any(f":{secret}@" in self.database_url for secret in DEVELOPMENT_SECRETS):
+            raise ValueError("database_url still has a development password")
         return self
 
     def secret_fields(self) -> tuple[str, ...]:

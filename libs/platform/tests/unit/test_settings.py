@@ -1,0 +1,44 @@
+"""Settings come from the environment and refuse development secrets in production."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from pydantic_settings import SettingsConfigDict
+
+from edvent_platform.settings import ServiceSettings
+
+
+class ExampleSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="EXAMPLE_")
+
+    signing_secret: str = "changethis"
+
+    def secret_fields(self) -> tuple[str, ...]:
+        return ("signing_secret",)
+
+
+def test_values_come_from_prefixed_environment_variables(monkeypatch):
+    monkeypatch.setenv("EXAMPLE_KAFKA_BOOTSTRAP_SERVERS", "broker:9092")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "not-mine:1")
+    assert ExampleSettings().kafka_bootstrap_servers == "broker:9092"
+
+
+def test_development_secrets_are_fine_in_development():
+    assert ExampleSettings(environment="development").signing_secret == "changethis"
+
+
+def test_development_secrets_are_refused_in_production():
+    with pytest.raises(ValidationError, match="signing_secret"):
+        ExampleSettings(environment="production")
+    with pytest.raises(ValidationError, match="database_url"):
+        ExampleSettings(
+            environment="production",
+            signing_secret="s3cr3t-value",
+            database_url="postgresql+asyncpg://x:dev-password@db/edvent",
+        )
+    assert ExampleSettings(
+        environment="production",
+        signing_secret="s3cr3t-value",
+        database_url="postgresql+asyncpg://x:real@db/edvent",
+    ).environment
