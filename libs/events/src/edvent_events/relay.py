@@ -62,6 +62,8 @@ class RelaySettings:
     max_inflight_batches: int = 3
     poll_interval: float = 1.0
     retention: timedelta = timedelta(days=7)
+    # The relay is the one per-service worker, so it also forgets old handled-event ids.
+    inbox_retention: timedelta = timedelta(days=30)
     prune_interval: float = 300.0
     standby_retry: float = 2.0
     max_backoff: float = 10.0
@@ -110,6 +112,10 @@ class OutboxRelay:
         self._prune = (
             f"DELETE FROM {s}.outbox WHERE id IN (SELECT id FROM {s}.outbox"
             f" WHERE sent_at < now() - $1::interval ORDER BY sent_at LIMIT 10000)"
+        )
+        self._prune_inbox = (
+            f"DELETE FROM {s}.inbox WHERE event_id IN (SELECT event_id FROM {s}.inbox"
+            f" WHERE handled_at < now() - $1::interval LIMIT 10000)"
         )
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -301,6 +307,9 @@ class OutboxRelay:
         deleted = await conn.execute(self._prune, self.settings.retention)
         if deleted != "DELETE 0":
             logger.info("pruned sent outbox rows: %s", deleted)
+        forgotten = await conn.execute(self._prune_inbox, self.settings.inbox_retention)
+        if forgotten != "DELETE 0":
+            logger.info("pruned old inbox entries: %s", forgotten)
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):

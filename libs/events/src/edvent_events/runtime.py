@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
+from datetime import timedelta
 
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +26,9 @@ class EventsRuntime:
         sessions: async_sessionmaker[AsyncSession],
         handlers: Mapping[type[Event], Handler] | None = None,
         run_relay: bool = True,
+        outbox_retention: timedelta = timedelta(days=7),
+        inbox_retention: timedelta = timedelta(days=30),
+        max_attempts: int = 5,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.relay = (
@@ -33,6 +37,8 @@ class EventsRuntime:
                     dsn=asyncpg_dsn(database_url),
                     schema=schema,
                     bootstrap_servers=bootstrap_servers,
+                    retention=outbox_retention,
+                    inbox_retention=inbox_retention,
                 )
             )
             if run_relay
@@ -44,6 +50,7 @@ class EventsRuntime:
                 bootstrap_servers=bootstrap_servers,
                 sessions=sessions,
                 handlers=handlers,
+                max_attempts=max_attempts,
             )
             if handlers
             else None

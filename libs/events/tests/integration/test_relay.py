@@ -137,7 +137,7 @@ async def test_only_one_of_two_relays_publishes_and_order_per_key_holds(
         assert seqs == sorted(seqs)
 
 
-async def test_sent_rows_are_pruned_after_the_retention(
+async def test_sent_rows_and_old_inbox_entries_are_pruned_after_their_retention(
     sessions, database_url, events_db, thing, kafka
 ):
     async with sessions() as session, session.begin():
@@ -148,6 +148,13 @@ async def test_sent_rows_are_pruned_after_the_retention(
     await relay.stop()
     async with sessions() as session, session.begin():
         await session.execute(text("UPDATE outbox SET sent_at = now() - interval '8 days'"))
+        await session.execute(
+            text(
+                "INSERT INTO inbox (event_id, ce_type, topic, partition, \"offset\", handled_at)"
+                " VALUES (gen_random_uuid(), 't', 't', 0, 1, now() - interval '31 days'),"
+                " (gen_random_uuid(), 't', 't', 0, 2, now())"
+            )
+        )
         await add_event(session, thing(thing_id="new", seq=2))
     relay = relay_for(
         database_url, events_db.schema, kafka.bootstrap_servers, retention=timedelta(days=7)
@@ -162,6 +169,9 @@ async def test_sent_rows_are_pruned_after_the_retention(
             return list(keys) == ["new"]
 
         await eventually(only_new_row_left)
+        async with sessions() as session:
+            offsets = (await session.execute(text('SELECT "offset" FROM inbox'))).scalars().all()
+        assert list(offsets) == [2]
     finally:
         await relay.stop()
 

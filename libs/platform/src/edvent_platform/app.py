@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from fastapi import APIRouter, FastAPI
@@ -67,6 +68,9 @@ def create_service_app(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         sessions=sessions,
         handlers=handlers,
+        outbox_retention=timedelta(hours=settings.outbox_retention_hours),
+        inbox_retention=timedelta(hours=settings.inbox_retention_hours),
+        max_attempts=settings.consumer_max_attempts,
     )
     runtime = ServiceRuntime(settings=settings, engine=engine, sessions=sessions, events=events)
 

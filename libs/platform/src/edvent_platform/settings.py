@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that are fine on a laptop and dangerous anywhere else.
@@ -22,6 +22,11 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql+asyncpg://localhost:5432/edvent"
     database_pool_size: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Events (libs/events): how long sent outbox rows and handled-event ids are kept,
+    # and how often a failing handler is tried before its message is dead-lettered.
+    outbox_retention_hours: float = 168.0
+    inbox_retention_hours: float = 720.0
+    consumer_max_attempts: int = Field(default=5, ge=1)
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Self:
