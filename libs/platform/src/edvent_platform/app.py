@@ -105,8 +105,6 @@ def create_service_app(
         app,
         readiness={"database": partial(check_database, engine), "kafka": events.kafka_ready},
     )
-    for router in routers:
-        app.include_router(router)
     # The gateway routes every prefix of a service here, so each serves the document.
     for prefix in api_prefixes[1:]:
 
@@ -114,4 +112,7 @@ def create_service_app(
             return JSONResponse(app.openapi())
 
         app.add_api_route(f"{prefix}/openapi.json", openapi_document, include_in_schema=False)
+    # After the documents: a route like /users/{id} must not swallow /users/openapi.json.
+    for router in routers:
+        app.include_router(router)
     return app
