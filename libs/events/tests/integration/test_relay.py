@@ -150,7 +150,7 @@ async def test_sent_rows_and_old_inbox_entries_are_pruned_after_their_retention(
         await session.execute(text("UPDATE outbox SET sent_at = now() - interval '8 days'"))
         await session.execute(
             text(
-                "INSERT INTO inbox (event_id, ce_type, topic, partition, \"offset\", handled_at)"
+                'INSERT INTO inbox (event_id, ce_type, topic, partition, "offset", handled_at)'
                 " VALUES (gen_random_uuid(), 't', 't', 0, 1, now() - interval '31 days'),"
                 " (gen_random_uuid(), 't', 't', 0, 2, now())"
             )

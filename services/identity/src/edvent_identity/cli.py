@@ -1,45 +1,131 @@
-"""`edvent-identity`: run migrations, serve the API."""
+"""`edvent-identity`: migrate, serve, create-admin, rotate-signing-key."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import sys
 from pathlib import Path
+
+from edvent_identity.config import Settings
+from edvent_identity.domain.errors import PolicyViolation
+from edvent_identity.runtime import passwords_from
+from edvent_identity.services import keys as keys_service
+from edvent_identity.services import users as users_service
+from edvent_platform.cli import migrate as migrate_service
+from edvent_platform.cli import service_main
+from edvent_platform.db import create_engine, session_factory
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 
 
 def migrate() -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config(str(SERVICE_DIR / "alembic.ini"))
-    config.set_main_option("script_location", str(SERVICE_DIR / "migrations"))
-    command.upgrade(config, "head")
+    """`alembic upgrade head` for identity's schema (IDENTITY_DATABASE_URL)."""
+    migrate_service(Path(os.environ.get("EDVENT_SERVICE_DIR", SERVICE_DIR)))
 
 
-def serve(host: str, port: int) -> None:
-    import uvicorn
-
-    uvicorn.run(
-        "edvent_identity.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        log_config=None,
-        timeout_graceful_shutdown=20,
+async def _create_admin(
+    settings: Settings, *, email: str, password: str | None, full_name: str
+) -> str:
+    engine = create_engine(
+        settings.database_url, schema=settings.db_schema, app_name="identity-cli"
     )
+    passwords = passwords_from(settings)
+    try:
+        outcome, user = await users_service.bootstrap_admin(
+            sessions=session_factory(engine),
+            passwords=passwords,
+            email=email,
+            password=password,
+            full_name=full_name,
+        )
+    finally:
+        passwords.close()
+        await engine.dispose()
+    return {
+        users_service.BootstrapOutcome.CREATED: f"created ADMIN {user.email} ({user.id})",
+        users_service.BootstrapOutcome.PROMOTED: f"promoted {user.email} ({user.id}) to ADMIN",
+        users_service.BootstrapOutcome.UNCHANGED: f"{user.email} ({user.id}) is already ADMIN",
+    }[outcome]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="edvent-identity")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
-    serve_cmd = sub.add_parser("serve", help="run the HTTP API and the event workers")
-    serve_cmd.add_argument("--host", default=os.environ.get("IDENTITY_HOST", "127.0.0.1"))
-    serve_cmd.add_argument("--port", type=int, default=int(os.environ.get("IDENTITY_PORT", "8001")))
-    args = parser.parse_args()
-    if args.command == "migrate":
-        migrate()
-    elif args.command == "serve":
-        serve(args.host, args.port)
+def create_admin(args: argparse.Namespace) -> None:
+    settings = Settings()
+    email = args.email or settings.bootstrap_admin_email
+    password = args.password or (
+        settings.bootstrap_admin_password.get_secret_value()
+        if settings.bootstrap_admin_password
+        else None
+    )
+    if not email:
+        sys.exit("create-admin: give --email or set IDENTITY_BOOTSTRAP_ADMIN_EMAIL")
+    try:
+        message = asyncio.run(
+            _create_admin(
+                settings,
+                email=email,
+                password=password,
+                full_name=args.full_name or settings.bootstrap_admin_full_name,
+            )
+        )
+    except PolicyViolation as exc:
+        sys.exit(f"create-admin: {exc}")
+    print(message)
+
+
+async def _rotate(settings: Settings) -> str:
+    engine = create_engine(
+        settings.database_url, schema=settings.db_schema, app_name="identity-cli"
+    )
+    try:
+        old, new = await keys_service.rotate(
+            session_factory(engine),
+            passphrase=settings.signing_key_passphrase_bytes(),
+            algorithm=settings.signing_key_algorithm,
+        )
+    finally:
+        await engine.dispose()
+    return f"new signing key {new.kid} ({new.algorithm}); retired {old or 'nothing'}"
+
+
+def rotate_signing_key(_: argparse.Namespace) -> None:
+    settings = Settings()
+    if settings.configured_signing_key_pem() is not None:
+        sys.exit(
+            "rotate-signing-key: the signing key comes from IDENTITY_SIGNING_KEY_PEM/_FILE; "
+            "rotate it by configuring the new key instead"
+        )
+    print(asyncio.run(_rotate(settings)))
+
+
+def _commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    admin = sub.add_parser(
+        "create-admin",
+        help="create the first ADMIN, or promote an existing account (idempotent)",
+        description="Defaults come from IDENTITY_BOOTSTRAP_ADMIN_EMAIL, "
+        "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD and IDENTITY_BOOTSTRAP_ADMIN_FULL_NAME. "
+        "An existing account keeps its password.",
+    )
+    admin.add_argument("--email")
+    admin.add_argument("--password", help="prefer the environment variable: argv is visible")
+    admin.add_argument("--full-name")
+    admin.set_defaults(func=create_admin)
+    rotate = sub.add_parser(
+        "rotate-signing-key",
+        help="start signing access tokens with a new key; the old one stays published "
+        "until the tokens it signed have expired",
+    )
+    rotate.set_defaults(func=rotate_signing_key)
+
+
+def main(argv: list[str] | None = None) -> None:
+    service_main(
+        prog="edvent-identity",
+        env_prefix="IDENTITY_",
+        service_dir=SERVICE_DIR,
+        app_factory="edvent_identity.main:create_app",
+        default_port=8001,
+        extra=_commands,
+        argv=argv,
+    )

@@ -2,13 +2,95 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from edvent_platform.settings import ServiceSettings
+from edvent_identity.security.passwords import MIN_MEMORY_KIB, MIN_TIME_COST
+from edvent_platform.auth import JwtSettings
+from edvent_platform.settings import DEVELOPMENT_SECRETS, ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, JwtSettings):
     model_config = SettingsConfigDict(env_prefix="IDENTITY_")
 
     database_url: str = "postgresql+asyncpg://identity:dev-password@127.0.0.1:5432/edvent"
     db_schema: str = "identity"
+
+    # Tokens
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # Idle lifetime: each refresh issues a successor valid this long again.
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300)
+
+    # Signing keys: a configured key (PEM text or file) wins over the generated ones
+    # kept in the database. The passphrase encrypts generated keys at rest and
+    # decrypts a configured encrypted PEM.
+    signing_key_pem: SecretStr | None = None
+    signing_key_file: Path | None = None
+    signing_key_passphrase: SecretStr | None = None
+    signing_key_algorithm: Literal["EdDSA", "RS256"] = "EdDSA"
+    # How long an instance signs with the key it loaded before looking for a newer one.
+    signing_key_reload_seconds: float = Field(default=60, ge=0)
+    jwks_max_age_seconds: int = Field(default=300, ge=0)
+
+    # Passwords: Argon2id, at least OWASP's minimum (defaults: RFC 9106 low-memory).
+    argon2_time_cost: int = Field(default=3, ge=MIN_TIME_COST)
+    argon2_memory_kib: int = Field(default=65_536, ge=MIN_MEMORY_KIB)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    password_hashing_threads: int = Field(default=4, ge=1)
+
+    # Login throttling (stored in PostgreSQL, so it holds across instances).
+    login_max_failures_per_email: int = Field(default=5, ge=1)
+    login_max_failures_per_client: int = Field(default=50, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Only behind a proxy that sets X-Forwarded-For may the header name the client;
+    # otherwise anyone could claim any address and escape the per-client limit.
+    trust_proxy_headers: bool = False
+    # How many trusted proxies append to X-Forwarded-For (the client is that many
+    # entries from the right).
+    proxy_hops: int = Field(default=1, ge=1)
+
+    # The first ADMIN (`edvent-identity create-admin`).
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+    bootstrap_admin_full_name: str = "Administrator"
+
+    maintenance_interval_seconds: float = Field(default=600, gt=0)
+
+    @field_validator(
+        "signing_key_pem",
+        "signing_key_file",
+        "signing_key_passphrase",
+        "bootstrap_admin_email",
+        "bootstrap_admin_password",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # docker-compose passes `${VAR:-}` through as an empty string.
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _check_keys_and_secrets(self) -> Self:
+        if self.signing_key_pem is not None and self.signing_key_file is not None:
+            raise ValueError("set IDENTITY_SIGNING_KEY_PEM or IDENTITY_SIGNING_KEY_FILE, not both")
+        if self.environment == "production":
+            for name in ("bootstrap_admin_password", "signing_key_passphrase"):
+                value = getattr(self, name)
+                if value is not None and value.get_secret_value() in DEVELOPMENT_SECRETS:
+                    raise ValueError(f"{name} still has a development value; set a real secret")
+        return self
+
+    def configured_signing_key_pem(self) -> bytes | None:
+        if self.signing_key_pem is not None:
+            return self.signing_key_pem.get_secret_value().encode("ascii")
+        if self.signing_key_file is not None:
+            return self.signing_key_file.read_bytes()
+        return None
+
+    def signing_key_passphrase_bytes(self) -> bytes | None:
+        if self.signing_key_passphrase is None:
+            return None
+        return self.signing_key_passphrase.get_secret_value().encode("utf-8")

@@ -2,6 +2,117 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    LargeBinary,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ENUM, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from edvent_identity.domain.users import Role
 from edvent_platform.db import service_metadata
 
 metadata = service_metadata("identity")
+
+ROLE = ENUM(
+    Role,
+    name="user_role",
+    values_callable=lambda roles: [role.value for role in roles],
+    metadata=metadata,
+    create_type=False,
+)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        # Stored lower-case so the unique constraint is case-insensitive.
+        CheckConstraint("email = lower(email)", name="email_lower_case"),
+        CheckConstraint("char_length(email) BETWEEN 3 AND 254", name="email_length"),
+        CheckConstraint("char_length(full_name) BETWEEN 1 AND 200", name="full_name_length"),
+        # Keyset pagination of GET /users, newest first.
+        Index("ix_users_created_at_id", "created_at", "id"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
+    email: Mapped[str] = mapped_column(Text, unique=True)
+    full_name: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[Role] = mapped_column(ROLE, server_default=Role.STUDENT.value)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RefreshToken(Base):
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (
+        CheckConstraint("octet_length(token_hash) = 32", name="token_hash_sha256"),
+        Index("ix_refresh_tokens_family_id", "family_id"),
+        Index("ix_refresh_tokens_user_id", "user_id"),
+        Index("ix_refresh_tokens_expires_at", "expires_at"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    family_id: Mapped[UUID]
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """One failed (or in-flight) login, per email and per client address."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        CheckConstraint("scope IN ('email', 'client')", name="scope_known"),
+        Index("ix_login_failures_scope_subject_failed_at", "scope", "subject", "failed_at"),
+        Index("ix_login_failures_failed_at", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    scope: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SigningKey(Base):
+    """Access-token signing keys. The one row with `retired_at IS NULL` signs."""
+
+    __tablename__ = "signing_keys"
+    __table_args__ = (
+        CheckConstraint("algorithm IN ('EdDSA', 'RS256')", name="algorithm_known"),
+        Index(
+            "uq_signing_keys_one_active",
+            text("(retired_at IS NULL)"),
+            unique=True,
+            postgresql_where=text("retired_at IS NULL"),
+        ),
+    )
+
+    kid: Mapped[str] = mapped_column(Text, primary_key=True)
+    algorithm: Mapped[str] = mapped_column(Text)
+    # NULL for a key given in configuration (its private half stays there) and for a
+    # retired key past its retention.
+    private_key_pem: Mapped[str | None] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""identity's rules: plain Python, no FastAPI, no SQL."""

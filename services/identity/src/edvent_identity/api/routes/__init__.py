@@ -1,3 +1,5 @@
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from edvent_identity.api.routes import auth, users
+
+routers: list[APIRouter] = [auth.router, users.router]

@@ -1,0 +1,63 @@
+"""Annotated dependencies that keep route signatures short."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from edvent_identity.domain.users import Role
+from edvent_identity.runtime import Identity
+from edvent_identity.services import users as users_service
+from edvent_platform.auth import Principal, require_role
+from edvent_platform.problems import Forbidden
+
+
+def get_identity(request: Request) -> Identity:
+    identity: Identity = request.app.state.identity
+    return identity
+
+
+IdentityDep = Annotated[Identity, Depends(get_identity)]
+
+
+async def current_admin(
+    user: Annotated[Principal, Depends(require_role(Role.ADMIN))], identity: IdentityDep
+) -> Principal:
+    """An ADMIN by token *and* now: identity owns the roles, so a demoted admin's
+    access token (valid for up to its lifetime) does not keep administering users."""
+    account = await users_service.current_account(sessions=identity.sessions, user_id=user.user_id)
+    if account.role is not Role.ADMIN:
+        raise Forbidden("This needs the role ADMIN.")
+    return user
+
+
+AdminUser = Annotated[Principal, Depends(current_admin)]
+
+
+def client_address_of(
+    *, peer: str | None, forwarded_for: list[str], trust_proxy_headers: bool, proxy_hops: int
+) -> str:
+    """The address that per-client login throttling counts against.
+
+    X-Forwarded-For is believed only when configured (behind our gateway): each
+    trusted proxy appends the address it saw, so the client is `proxy_hops` entries
+    from the right; entries further left are whatever the client claimed.
+    """
+    if trust_proxy_headers:
+        entries = [e.strip() for value in forwarded_for for e in value.split(",") if e.strip()]
+        if entries:
+            return entries[-min(proxy_hops, len(entries))]
+    return peer or "unknown"
+
+
+def client_address(request: Request, identity: IdentityDep) -> str:
+    return client_address_of(
+        peer=request.client.host if request.client else None,
+        forwarded_for=request.headers.getlist("x-forwarded-for"),
+        trust_proxy_headers=identity.settings.trust_proxy_headers,
+        proxy_hops=identity.settings.proxy_hops,
+    )
+
+
+ClientAddress = Annotated[str, Depends(client_address)]

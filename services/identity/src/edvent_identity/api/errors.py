@@ -1,0 +1,71 @@
+"""identity's domain errors as problem+json: the one place they are mapped."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from edvent_identity.domain.errors import (
+    EmailAlreadyRegistered,
+    IdentityError,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    LastAdmin,
+    LoginThrottled,
+    PolicyViolation,
+    UnknownAccount,
+    UserNotFound,
+)
+from edvent_platform.problems import (
+    Conflict,
+    NotFound,
+    Problem,
+    TooManyRequests,
+    Unauthorized,
+    UnprocessableContent,
+    problem_response,
+)
+
+
+def to_problem(error: IdentityError) -> Problem:
+    match error:
+        case EmailAlreadyRegistered():
+            return Conflict("An account with this email address already exists.")
+        case InvalidCredentials():
+            # One answer for an unknown email and a wrong password.
+            return Unauthorized("The email address or the password is wrong.")
+        case LoginThrottled(retry_after=seconds):
+            return TooManyRequests("Too many failed logins; try again later.", retry_after=seconds)
+        case InvalidRefreshToken():
+            return Unauthorized(
+                "The refresh token is not valid (unknown, expired, revoked or already used); "
+                "log in again."
+            )
+        case UnknownAccount():
+            return Unauthorized("The account of this token does not exist.")
+        case UserNotFound():
+            return NotFound("There is no user with this id.")
+        case LastAdmin():
+            return Conflict(
+                "This is the only ADMIN: demoting them would leave nobody to administer "
+                "the platform. Promote another user to ADMIN first."
+            )
+        case PolicyViolation():
+            return UnprocessableContent(str(error))
+    return Problem("An unexpected error occurred.")
+
+
+def install_error_mapping(app: FastAPI) -> None:
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, IdentityError)
+        problem = to_problem(exc)
+        return problem_response(
+            problem.status,
+            problem.title,
+            problem.detail,
+            type_=problem.type,
+            headers=problem.headers,
+            extra=problem.extra,
+        )
+
+    app.add_exception_handler(IdentityError, handle)

@@ -1,0 +1,56 @@
+"""Queries on `refresh_tokens`. Callers own the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from edvent_identity.db.tables import RefreshToken
+
+
+async def add(
+    session: AsyncSession,
+    *,
+    token_hash: bytes,
+    family_id: UUID,
+    user_id: UUID,
+    expires_at: datetime,
+) -> None:
+    await session.execute(
+        insert(RefreshToken).values(
+            token_hash=token_hash, family_id=family_id, user_id=user_id, expires_at=expires_at
+        )
+    )
+
+
+async def by_hash_for_update(session: AsyncSession, token_hash: bytes) -> RefreshToken | None:
+    """The token row, locked: a concurrent refresh of the same token waits here and
+    then sees it rotated."""
+    statement = select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def mark_rotated(session: AsyncSession, *, token_id: UUID) -> None:
+    await session.execute(
+        update(RefreshToken).where(RefreshToken.id == token_id).values(rotated_at=func.now())
+    )
+
+
+async def revoke_family(session: AsyncSession, *, family_id: UUID) -> int:
+    result = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def prune(session: AsyncSession, *, expired_before: timedelta) -> int:
+    """Forget tokens that expired long ago (a reuse of one is then just 'unknown')."""
+    result = await session.execute(
+        delete(RefreshToken).where(RefreshToken.expires_at < func.now() - expired_before)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

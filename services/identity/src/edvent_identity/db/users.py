@@ -1,0 +1,94 @@
+"""Queries on `users`. Callers own the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from edvent_identity.db.tables import User
+from edvent_identity.domain.users import Role
+
+
+@dataclass(frozen=True, slots=True)
+class PageKey:
+    """Where a page of users ends: its last row's sort key."""
+
+    created_at: datetime
+    id: UUID
+
+
+async def insert_if_new(
+    session: AsyncSession, *, email: str, full_name: str, password_hash: str, role: Role
+) -> User | None:
+    """The new user, or None if the email is taken (also by a concurrent insert)."""
+    statement = (
+        insert(User)
+        .values(email=email, full_name=full_name, password_hash=password_hash, role=role)
+        .on_conflict_do_nothing(index_elements=[User.email])
+        .returning(User)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def by_email(session: AsyncSession, email: str, *, for_update: bool = False) -> User | None:
+    statement = select(User).where(User.email == email)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def by_id(session: AsyncSession, user_id: UUID, *, for_update: bool = False) -> User | None:
+    statement = select(User).where(User.id == user_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def page(session: AsyncSession, *, limit: int, after: PageKey | None) -> list[User]:
+    """Newest first; `limit` rows after `after`."""
+    statement = select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit)
+    if after is not None:
+        statement = statement.where(
+            tuple_(User.created_at, User.id) < tuple_(after.created_at, after.id)
+        )
+    return list(await session.scalars(statement))
+
+
+async def set_role(session: AsyncSession, *, user_id: UUID, role: Role) -> User:
+    statement = (
+        update(User)
+        .where(User.id == user_id)
+        .values(role=role, updated_at=func.now())
+        .returning(User)
+        # The session may hold this user already; answer with the updated row.
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(statement)).one()
+
+
+async def replace_password_hash(
+    session: AsyncSession, *, user_id: UUID, old_hash: str, new_hash: str
+) -> None:
+    # Only if nobody changed it meanwhile.
+    await session.execute(
+        update(User)
+        .where(User.id == user_id, User.password_hash == old_hash)
+        .values(password_hash=new_hash, updated_at=func.now())
+    )
+
+
+async def lock_admins(session: AsyncSession) -> int:
+    """Serialise changes to who is ADMIN and count the ADMINs."""
+    # A transaction-scoped lock: two admins demoting each other at once would each
+    # see the other still ADMIN and leave none.
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended('identity.admins', 0))")
+    )
+    return (
+        await session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN))
+    ) or 0

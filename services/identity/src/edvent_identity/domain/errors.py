@@ -1,0 +1,45 @@
+"""What can go wrong in identity's use cases; the API maps each kind to one status."""
+
+# Named for what happened (EmailAlreadyRegistered), like facts, not "...Error".
+# ruff: noqa: N818
+
+from __future__ import annotations
+
+
+class IdentityError(Exception):
+    """Base of identity's domain errors."""
+
+
+class PolicyViolation(IdentityError, ValueError):
+    """Input breaks a rule (email shape, password length, ...); a ValueError, so request
+    models that call the rule report it as an ordinary validation error (422)."""
+
+
+class EmailAlreadyRegistered(IdentityError):
+    pass
+
+
+class InvalidCredentials(IdentityError):
+    """Wrong email or wrong password: deliberately one error for both."""
+
+
+class LoginThrottled(IdentityError):
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class InvalidRefreshToken(IdentityError):
+    """Unknown, expired, revoked, or already rotated (then its family is revoked)."""
+
+
+class UnknownAccount(IdentityError):
+    """A valid access token names a user that does not exist (any more)."""
+
+
+class UserNotFound(IdentityError):
+    pass
+
+
+class LastAdmin(IdentityError):
+    """The change would leave the platform without an ADMIN."""

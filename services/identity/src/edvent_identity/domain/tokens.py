@@ -1,0 +1,79 @@
+"""Access-token claims and the life of refresh tokens.
+
+A refresh token is 256 random bits, given to the client once and stored only as its
+SHA-256. Every login starts a *family*; each refresh rotates the presented token
+(marks it rotated) and issues its successor in the same family. Presenting a rotated
+token again means two parties hold it, so the whole family is revoked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+REFRESH_TOKEN_BYTES = 32
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+
+def hash_refresh_token(token: str) -> bytes:
+    # A fast hash is enough: the token is 256 random bits, not a guessable password.
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+class RefreshVerdict(Enum):
+    VALID = "valid"
+    UNKNOWN = "unknown"
+    REUSED = "reused"  # already rotated: revoke the family
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshTokenState:
+    expires_at: datetime
+    rotated_at: datetime | None
+    revoked_at: datetime | None
+
+
+def judge_refresh(state: RefreshTokenState | None, *, now: datetime) -> RefreshVerdict:
+    if state is None:
+        return RefreshVerdict.UNKNOWN
+    # Reuse is checked first: a rotated token is evidence of theft even when its
+    # family was revoked or it has expired since.
+    if state.rotated_at is not None:
+        return RefreshVerdict.REUSED
+    if state.revoked_at is not None:
+        return RefreshVerdict.REVOKED
+    if state.expires_at <= now:
+        return RefreshVerdict.EXPIRED
+    return RefreshVerdict.VALID
+
+
+def access_token_claims(
+    *,
+    user_id: UUID,
+    role: str,
+    issuer: str,
+    audience: str,
+    issued_at: datetime,
+    lifetime: timedelta,
+    token_id: str,
+) -> dict[str, Any]:
+    issued = int(issued_at.timestamp())
+    return {
+        "sub": str(user_id),
+        "role": role,
+        "iss": issuer,
+        "aud": audience,
+        "iat": issued,
+        "exp": issued + int(lifetime.total_seconds()),
+        "jti": token_id,
+    }

@@ -1,0 +1,141 @@
+"""Reading users, changing roles, and the bootstrap admin."""
+
+from __future__ import annotations
+
+from enum import Enum
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
+from edvent_events.outbox import add_event
+from edvent_identity.db import users as users_db
+from edvent_identity.db.tables import User
+from edvent_identity.domain.errors import PolicyViolation, UnknownAccount, UserNotFound
+from edvent_identity.domain.users import (
+    Role,
+    check_role_change,
+    validate_email,
+    validate_full_name,
+    validate_password,
+)
+from edvent_identity.security.passwords import Passwords
+from edvent_platform.db import transaction
+
+
+async def get_user(*, sessions: async_sessionmaker[AsyncSession], user_id: UUID) -> User:
+    async with sessions() as session:
+        user = await users_db.by_id(session, user_id)
+    if user is None:
+        raise UserNotFound(str(user_id))
+    return user
+
+
+async def current_account(*, sessions: async_sessionmaker[AsyncSession], user_id: UUID) -> User:
+    """The signed-in user; a token for an account that no longer exists is no good."""
+    async with sessions() as session:
+        user = await users_db.by_id(session, user_id)
+    if user is None:
+        raise UnknownAccount(str(user_id))
+    return user
+
+
+async def list_users(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    limit: int,
+    after: users_db.PageKey | None,
+) -> tuple[list[User], users_db.PageKey | None]:
+    """A page of users, newest first, and the key to continue after it (if any)."""
+    async with sessions() as session:
+        rows = await users_db.page(session, limit=limit + 1, after=after)
+    items = rows[:limit]
+    more = len(rows) > limit
+    return items, (users_db.PageKey(items[-1].created_at, items[-1].id) if more else None)
+
+
+async def change_role(
+    *, sessions: async_sessionmaker[AsyncSession], user_id: UUID, role: Role
+) -> User:
+    async with transaction(sessions) as session:
+        admins = await users_db.lock_admins(session)
+        user = await users_db.by_id(session, user_id, for_update=True)
+        if user is None:
+            raise UserNotFound(str(user_id))
+        old_role = user.role
+        if not check_role_change(current=old_role, new=role, admin_count=admins):
+            return user
+        user = await users_db.set_role(session, user_id=user_id, role=role)
+        await add_event(
+            session,
+            UserRoleChanged(
+                user_id=user.id,
+                old_role=old_role.value,
+                new_role=role.value,
+                changed_at=user.updated_at,
+            ),
+        )
+    return user
+
+
+class BootstrapOutcome(Enum):
+    CREATED = "created"
+    PROMOTED = "promoted"
+    UNCHANGED = "unchanged"
+
+
+async def bootstrap_admin(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    passwords: Passwords,
+    email: str,
+    password: str | None,
+    full_name: str,
+) -> tuple[BootstrapOutcome, User]:
+    """Make `email` an ADMIN: create the account, or promote it; idempotent.
+
+    An existing account keeps its password and name.
+    """
+    email, full_name = validate_email(email), validate_full_name(full_name)
+    password_hash = await passwords.hash(validate_password(password)) if password else None
+    async with transaction(sessions) as session:
+        await users_db.lock_admins(session)  # also serialises concurrent bootstrap runs
+        user = await users_db.by_email(session, email, for_update=True)
+        if user is None:
+            if password_hash is None:
+                raise PolicyViolation(f"no account {email} yet: a password is needed to create it")
+            user = await users_db.insert_if_new(
+                session,
+                email=email,
+                full_name=full_name,
+                password_hash=password_hash,
+                role=Role.ADMIN,
+            )
+            if user is not None:
+                await add_event(
+                    session,
+                    UserRegistered(
+                        user_id=user.id,
+                        email=user.email,
+                        role=user.role.value,
+                        registered_at=user.created_at,
+                    ),
+                )
+                return BootstrapOutcome.CREATED, user
+            # Someone registered the email a moment ago: promote that account.
+            user = await users_db.by_email(session, email, for_update=True)
+            assert user is not None
+        if user.role is Role.ADMIN:
+            return BootstrapOutcome.UNCHANGED, user
+        old_role = user.role
+        user = await users_db.set_role(session, user_id=user.id, role=Role.ADMIN)
+        await add_event(
+            session,
+            UserRoleChanged(
+                user_id=user.id,
+                old_role=old_role.value,
+                new_role=Role.ADMIN.value,
+                changed_at=user.updated_at,
+            ),
+        )
+        return BootstrapOutcome.PROMOTED, user

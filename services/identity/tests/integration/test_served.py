@@ -1,0 +1,72 @@
+"""`edvent-identity serve` as deployed: a real uvicorn process on a real port."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from edvent_localstack.process import free_port
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def served(identity_url: str, kafka, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")} | {
+        "IDENTITY_DATABASE_URL": identity_url,
+        "IDENTITY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "IDENTITY_ENVIRONMENT": "test",
+        "IDENTITY_ARGON2_TIME_COST": "2",
+        "IDENTITY_ARGON2_MEMORY_KIB": "19456",
+    }
+    log = (tmp_path / "identity.log").open("w")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "edvent-identity"), "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, (tmp_path / "identity.log").read_text()
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "identity did not become ready"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+async def test_the_served_app_registers_logs_in_and_answers_me(served: str, unique) -> None:
+    email = f"{unique('served')}@example.org"
+    async with httpx.AsyncClient(base_url=served) as client:
+        registered = await client.post(
+            "/api/v1/auth/register",
+            json={"email": email, "password": PASSWORD, "full_name": "Served"},
+        )
+        assert registered.status_code == 201
+        pair = (
+            await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        ).json()
+        me = await client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {pair['access_token']}"}
+        )
+        assert me.json()["email"] == email
+        jwks = await client.get("/api/v1/auth/jwks")
+        assert jwks.headers["cache-control"].startswith("public, max-age=")

@@ -1,0 +1,105 @@
+"""Client addresses for throttling, list cursors, settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from edvent_identity.api.cursor import decode_cursor, encode_cursor
+from edvent_identity.api.deps import client_address_of
+from edvent_identity.config import Settings
+from edvent_identity.db.users import PageKey
+
+
+def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted() -> None:
+    assert (
+        client_address_of(
+            peer="10.0.0.5", forwarded_for=["1.2.3.4"], trust_proxy_headers=False, proxy_hops=1
+        )
+        == "10.0.0.5"
+    )
+
+
+def test_behind_a_trusted_proxy_the_address_it_saw_counts() -> None:
+    # The client claimed 6.6.6.6; the gateway appended the address it really saw.
+    assert (
+        client_address_of(
+            peer="10.0.0.2",
+            forwarded_for=["6.6.6.6, 203.0.113.9"],
+            trust_proxy_headers=True,
+            proxy_hops=1,
+        )
+        == "203.0.113.9"
+    )
+
+
+def test_with_two_trusted_proxies_the_second_entry_from_the_right_counts() -> None:
+    assert (
+        client_address_of(
+            peer="10.0.0.2",
+            forwarded_for=["6.6.6.6, 203.0.113.9", "10.0.0.1"],
+            trust_proxy_headers=True,
+            proxy_hops=2,
+        )
+        == "203.0.113.9"
+    )
+
+
+def test_without_forwarded_for_the_peer_counts() -> None:
+    assert (
+        client_address_of(peer="10.0.0.2", forwarded_for=[], trust_proxy_headers=True, proxy_hops=1)
+        == "10.0.0.2"
+    )
+    assert (
+        client_address_of(peer=None, forwarded_for=[], trust_proxy_headers=False, proxy_hops=1)
+        == "unknown"
+    )
+
+
+def test_a_cursor_round_trips_exactly() -> None:
+    key = PageKey(created_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), id=uuid.uuid4())
+    assert decode_cursor(encode_cursor(key)) == key
+
+
+@pytest.mark.parametrize("cursor", ["", "nope", "e30", "eyJ0IjoiMjAyNi0wMS0wMiIsImlkIjoieCJ9"])
+def test_foreign_cursors_are_refused(cursor: str) -> None:
+    with pytest.raises(ValueError, match="not a cursor"):
+        decode_cursor(cursor)
+
+
+def test_a_key_in_both_pem_and_file_is_refused() -> None:
+    with pytest.raises(ValidationError, match="not both"):
+        Settings(signing_key_pem="x", signing_key_file="/tmp/key.pem")
+
+
+def test_empty_environment_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IDENTITY_BOOTSTRAP_ADMIN_EMAIL", "")
+    monkeypatch.setenv("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD", "")
+    monkeypatch.setenv("IDENTITY_SIGNING_KEY_PEM", "")
+    settings = Settings()
+    assert settings.bootstrap_admin_email is None
+    assert settings.bootstrap_admin_password is None
+    assert settings.configured_signing_key_pem() is None
+
+
+def test_production_refuses_a_development_admin_password() -> None:
+    with pytest.raises(ValidationError, match="bootstrap_admin_password"):
+        Settings(
+            environment="production",
+            database_url="postgresql+asyncpg://identity:Xq9-real-secret@db:5432/edvent",
+            bootstrap_admin_password="changethis",
+        )
+
+
+def test_argon2_parameters_below_the_owasp_minimum_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        Settings(argon2_memory_kib=4096)
+    with pytest.raises(ValidationError):
+        Settings(argon2_time_cost=1)
+
+
+def test_tokens_default_to_fifteen_minutes() -> None:
+    assert Settings().access_token_ttl_seconds == 900
