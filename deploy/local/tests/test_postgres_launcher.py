@@ -3,16 +3,12 @@
 import psycopg
 import pytest
 
-from edvent_localstack.postgres import PostgresServer, service_database
+from edvent_localstack.postgres import PostgresServer
 
 
 @pytest.fixture(scope="module")
-def identity_and_content(postgres: PostgresServer):
-    identity = service_database("identity")
-    content = service_database("content")
-    postgres.provision(identity)
-    postgres.provision(content)
-    return identity, content
+def identity_and_content(provisioned):
+    return provisioned("identity"), provisioned("content")
 
 
 def test_service_role_works_in_its_own_schema_with_pgvector(postgres, identity_and_content):
@@ -26,17 +22,20 @@ def test_service_role_works_in_its_own_schema_with_pgvector(postgres, identity_a
         conn.rollback()
 
 
-def test_content_role_cannot_read_identity_users(postgres, identity_and_content):
-    identity, content = identity_and_content
-    with psycopg.connect(
-        postgres.dsn(user=identity.role, password=identity.password), autocommit=True
-    ) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS identity.users_probe (email text)")
+def test_content_role_cannot_read_identity_users(
+    postgres, identity_and_content, service_database_url
+):
+    _, content = identity_and_content
+    service_database_url("identity")  # the real identity schema, migrated: identity.users
+    with psycopg.connect(postgres.admin_dsn()) as conn:
+        assert conn.execute("SELECT to_regclass('identity.users')").fetchone() == (
+            "identity.users",
+        )
     with (
         psycopg.connect(postgres.dsn(user=content.role, password=content.password)) as conn,
         pytest.raises(psycopg.errors.InsufficientPrivilege),
     ):
-        conn.execute("SELECT * FROM identity.users_probe")
+        conn.execute("SELECT email FROM identity.users")
 
 
 def test_service_role_cannot_create_schemas_or_use_public(postgres, identity_and_content):

@@ -154,18 +154,33 @@ SERVICE_ENV_PREFIX = {
 
 
 @pytest.fixture(scope="session")
-def service_database_url(postgres: PostgresServer) -> Callable[[str], str]:
+def provisioned(postgres: PostgresServer) -> Callable[[str], ServiceDatabase]:
+    """`get("identity")` → that service's real role and schema, provisioned once."""
+    databases: dict[str, ServiceDatabase] = {}
+
+    def get(service: str) -> ServiceDatabase:
+        if service not in databases:
+            databases[service] = service_database(service)
+            postgres.provision(databases[service])
+        return databases[service]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def service_database_url(
+    postgres: PostgresServer, provisioned: Callable[[str], ServiceDatabase]
+) -> Callable[[str], str]:
     """`get("identity")` → the SQLAlchemy URL of that service's real schema, migrated.
 
     The schema and role are the real ones (`identity`, ...) so the migrations are
-    tested as deployed; each is provisioned and migrated once per session.
+    tested as deployed; each is migrated once per session.
     """
     urls: dict[str, str] = {}
 
     def get(service: str) -> str:
         if service not in urls:
-            database = service_database(service)
-            postgres.provision(database)
+            database = provisioned(service)
             dsn = postgres.dsn(user=database.role, password=database.password)
             url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
             run_migrations(service, url)

@@ -30,7 +30,9 @@ def serve(app_factory: str, *, host: str, port: int) -> None:
         host=host,
         port=port,
         log_config=None,
-        proxy_headers=True,
+        # Client addresses from X-Forwarded-For are the service's decision (identity
+        # trusts them only when told to), not uvicorn's.
+        proxy_headers=False,
         # Let in-flight requests and event handlers finish on SIGTERM.
         timeout_graceful_shutdown=20,
     )
