@@ -9,16 +9,18 @@ reason; nothing is skipped silently.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
@@ -229,3 +231,43 @@ async def assert_operational(client: httpx.AsyncClient, *, openapi_paths: list[s
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
     assert missing.headers["x-request-id"] == "abc-123"
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, timeout: float = 30, interval: float = 0.05
+) -> None:
+    """Poll until `check` holds: tests never sleep a fixed time waiting for an event."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+async def read_topic(
+    bootstrap_servers: str, topic: str, *, expected: int, timeout: float = 30
+) -> list[Any]:
+    """Every record of `topic` from the beginning, once at least `expected` arrived."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            for part in batch.values():
+                records.extend(part)
+            if len(records) >= expected and not batch:
+                break
+    finally:
+        await consumer.stop()
+    return records

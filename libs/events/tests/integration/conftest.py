@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
 import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from edvent_events.admin import ensure_topics
 from edvent_events.contract import REGISTRY, Event, register
 from edvent_events.outbox import create_outbox_and_inbox_sql
 from edvent_localstack.postgres import PostgresServer, ServiceDatabase
+from edvent_localstack.pytest_plugin import eventually, read_topic
+
+__all__ = ["eventually", "read_topic"]
 
 
 class ThingHappened(Event):
@@ -73,41 +73,3 @@ async def thing(unique: Callable[[str], str], kafka: Any) -> type[ThingHappened]
     await ensure_topics(kafka.bootstrap_servers, [topic], partitions=3)
     yield cls  # type: ignore[misc]
     REGISTRY.pop(cls.ce_type, None)
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 30, interval: float = 0.1
-) -> None:
-    """Poll until `check` holds: tests never sleep a fixed time waiting for an event."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
-
-
-async def read_topic(
-    bootstrap_servers: str, topic: str, *, expected: int, timeout: float = 30
-) -> list[Any]:
-    """Every record of `topic` from the beginning, once at least `expected` arrived."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    records: list[Any] = []
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=300)
-            for part in batch.values():
-                records.extend(part)
-            if len(records) >= expected and not batch:
-                break
-    finally:
-        await consumer.stop()
-    return records

@@ -6,7 +6,6 @@ from empty identity tables (signing keys and the outbox are kept).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -172,18 +171,6 @@ class Accounts:
 @pytest.fixture
 def accounts(client: httpx.AsyncClient, identity: Identity, unique: Any) -> Accounts:
     return Accounts(client, identity, unique)
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 30, interval: float = 0.05
-) -> None:
-    """Poll until `check` holds; never a fixed sleep."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 @dataclass
