@@ -20,6 +20,7 @@ async def test_registration_publishes_user_registered(client, unique, user_event
     assert event.data["user_id"] == user["id"]
     assert event.data["email"] == email
     assert event.data["role"] == "STUDENT"
+    assert event.data["full_name"] == "K"
     assert datetime.fromisoformat(event.data["registered_at"]) == datetime.fromisoformat(
         user["created_at"]
     )

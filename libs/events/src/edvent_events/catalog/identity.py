@@ -31,6 +31,10 @@ class UserRegistered(Event):
     email: str = Field(description="The user's email address, trimmed and lower-cased.")
     role: Role = Field(description="The role the account starts with.")
     registered_at: AwareDatetime = Field(description="When the account was created (RFC 3339).")
+    full_name: str | None = Field(
+        default=None,
+        description="The name the user gave, for display (added in 1.1; absent before).",
+    )
 
 
 @register

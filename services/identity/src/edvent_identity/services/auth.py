@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from edvent_events.catalog.identity import UserRegistered
 from edvent_events.outbox import add_event
 from edvent_identity.db import throttle as throttle_db
 from edvent_identity.db import tokens as tokens_db
@@ -40,6 +39,7 @@ from edvent_identity.domain.users import (
 )
 from edvent_identity.security.keys import SigningKey
 from edvent_identity.security.passwords import Passwords
+from edvent_identity.services.events import registered_event
 from edvent_identity.services.keys import KeyRing
 from edvent_platform.db import transaction
 
@@ -89,15 +89,7 @@ async def register(
         )
         if user is None:
             raise EmailAlreadyRegistered(email)
-        await add_event(
-            session,
-            UserRegistered(
-                user_id=user.id,
-                email=user.email,
-                role=user.role.value,
-                registered_at=user.created_at,
-            ),
-        )
+        await add_event(session, registered_event(user))
     return user
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
+from edvent_events.catalog.identity import UserRoleChanged
 from edvent_events.outbox import add_event
 from edvent_identity.db import users as users_db
 from edvent_identity.db.tables import User
@@ -20,6 +20,7 @@ from edvent_identity.domain.users import (
     validate_password,
 )
 from edvent_identity.security.passwords import Passwords
+from edvent_identity.services.events import registered_event
 from edvent_platform.db import transaction
 
 
@@ -112,15 +113,7 @@ async def bootstrap_admin(
                 role=Role.ADMIN,
             )
             if user is not None:
-                await add_event(
-                    session,
-                    UserRegistered(
-                        user_id=user.id,
-                        email=user.email,
-                        role=user.role.value,
-                        registered_at=user.created_at,
-                    ),
-                )
+                await add_event(session, registered_event(user))
                 return BootstrapOutcome.CREATED, user
             # Someone registered the email a moment ago: promote that account.
             user = await users_db.by_email(session, email, for_update=True)
