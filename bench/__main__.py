@@ -227,7 +227,7 @@ Median of {ROUNDS} alternating rounds (range in brackets).
 | path | events/s |
 |---|---|
 | plain aiokafka producer | {plain:,.0f} ({min(plains):,.0f} to {max(plains):,.0f}) |
-| outbox relay (read, publish, mark sent) | {relayed:,.0f} ({min(relays):,.0f} to {max(relays):,.0f}) |
+| outbox relay (read, send, mark) | {relayed:,.0f} ({min(relays):,.0f} to {max(relays):,.0f}) |
 | relay / plain | {ratio:.0%} ({ratios[0]:.0%} to {ratios[-1]:.0%}) |
 
 Targets: relay ≥ 5,000 events/s ({verdict(relayed >= 5000)}),
