@@ -6,11 +6,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from edvent_localstack.kafka import CONTRACT_TOPICS, KafkaBroker, create_topics, round_trip
 from edvent_localstack.process import free_port
+from edvent_localstack.pytest_plugin import read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -42,19 +43,8 @@ async def _produce(bootstrap_servers: str, topic: str, value: bytes) -> None:
 
 
 async def _read_all(bootstrap_servers: str, topic: str) -> list[bytes]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        batches = await consumer.getmany(timeout_ms=5000)
-        return [r.value for records in batches.values() for r in records if r.value is not None]
-    finally:
-        await consumer.stop()
+    records = await read_topic(bootstrap_servers, topic, expected=1, timeout=10)
+    return [r.value for r in records if r.value is not None]
 
 
 async def _partition_counts(bootstrap_servers: str) -> dict[str, int]:

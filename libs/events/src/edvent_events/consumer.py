@@ -213,36 +213,28 @@ class ConsumerRunner:
         event_id: uuid.UUID,
         handler: Handler,
     ) -> str:
+        # Events this handler writes continue the trace of the event it handles.
         token = current_traceparent.set(valid_traceparent(envelope.traceparent))
         try:
-            return await self._claim_and_handle(record, envelope, event_id, handler)
+            async with self.sessions() as session, session.begin():
+                claimed = await session.execute(
+                    pg_insert(inbox)
+                    .values(
+                        event_id=event_id,
+                        ce_type=envelope.type,
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                    )
+                    .on_conflict_do_nothing(index_elements=["event_id"])
+                    .returning(inbox.c.event_id)
+                )
+                if claimed.first() is None:
+                    return "duplicate"
+                await handler(session, envelope)
+            return "handled"
         finally:
             current_traceparent.reset(token)
-
-    async def _claim_and_handle(
-        self,
-        record: ConsumerRecord[Any, Any],
-        envelope: Envelope,
-        event_id: uuid.UUID,
-        handler: Handler,
-    ) -> str:
-        async with self.sessions() as session, session.begin():
-            claimed = await session.execute(
-                pg_insert(inbox)
-                .values(
-                    event_id=event_id,
-                    ce_type=envelope.type,
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
-                )
-                .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(inbox.c.event_id)
-            )
-            if claimed.first() is None:
-                return "duplicate"
-            await handler(session, envelope)
-        return "handled"
 
     async def _dead_letter(
         self, record: ConsumerRecord[Any, Any], error: BaseException, *, attempts: int
