@@ -205,7 +205,9 @@ class PostgresServer:
         self._process.stop()
 
 
-def provision_service(admin_dsn: str, service: ServiceDatabase) -> None:
+def provision_service(
+    admin_dsn: str, service: ServiceDatabase, *, database: str = DATABASE
+) -> None:
     role = sql.Identifier(service.role)
     schema = sql.Identifier(service.schema)
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
@@ -216,7 +218,9 @@ def provision_service(admin_dsn: str, service: ServiceDatabase) -> None:
                 role, sql.Literal(service.password)
             )
         )
-        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE edvent TO {}").format(role))
+        conn.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), role)
+        )
         conn.execute(
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, role)
         )

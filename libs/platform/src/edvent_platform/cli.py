@@ -9,16 +9,29 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+
+def _alembic_config(service_dir: Path) -> Any:
+    from alembic.config import Config
+
+    config = Config(str(service_dir / "alembic.ini"))
+    config.set_main_option("script_location", str(service_dir / "migrations"))
+    return config
 
 
 def migrate(service_dir: Path, revision: str = "head") -> None:
     """Apply the service's Alembic migrations (a separate step, never at app start)."""
     from alembic import command
-    from alembic.config import Config
 
-    config = Config(str(service_dir / "alembic.ini"))
-    config.set_main_option("script_location", str(service_dir / "migrations"))
-    command.upgrade(config, revision)
+    command.upgrade(_alembic_config(service_dir), revision)
+
+
+def downgrade(service_dir: Path, revision: str) -> None:
+    """Roll the service's schema back to `revision` (e.g. `-1`, or `base`)."""
+    from alembic import command
+
+    command.downgrade(_alembic_config(service_dir), revision)
 
 
 def serve(app_factory: str, *, host: str, port: int) -> None:
@@ -50,7 +63,10 @@ def service_main(
 ) -> None:
     parser = argparse.ArgumentParser(prog=prog)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    migrate_cmd = sub.add_parser("migrate", help="apply database migrations (alembic upgrade)")
+    migrate_cmd.add_argument("--revision", default="head", help="upgrade to (default: head)")
+    downgrade_cmd = sub.add_parser("downgrade", help="roll database migrations back")
+    downgrade_cmd.add_argument("revision", help="e.g. -1 for one step, or base")
     serve_cmd = sub.add_parser("serve", help="run the HTTP API and the event workers")
     serve_cmd.add_argument("--host", default=os.environ.get(f"{env_prefix}HOST", "127.0.0.1"))
     serve_cmd.add_argument(
@@ -59,10 +75,13 @@ def service_main(
     if extra is not None:
         extra(sub)
     args = parser.parse_args(argv)
+    # An installed (non-editable) package has no migrations beside it; images say
+    # where they copied them.
+    migrations_dir = Path(os.environ.get("EDVENT_SERVICE_DIR", service_dir))
     if args.command == "migrate":
-        # An installed (non-editable) package has no migrations beside it; images say
-        # where they copied them.
-        migrate(Path(os.environ.get("EDVENT_SERVICE_DIR", service_dir)))
+        migrate(migrations_dir, args.revision)
+    elif args.command == "downgrade":
+        downgrade(migrations_dir, args.revision)
     elif args.command == "serve":
         serve(app_factory, host=args.host, port=args.port)
     else:
