@@ -162,3 +162,29 @@ async def test_jwks_publishes_the_signing_keys(gateway):
     jwks = (await gateway.get("/api/v1/auth/jwks")).json()
     assert jwks["keys"]
     assert all("kid" in key and "d" not in key for key in jwks["keys"])
+
+
+async def test_a_data_team_sees_the_registration_on_the_topic(gateway, platform):
+    from edvent_events.envelope import decode
+    from edvent_localstack.pytest_plugin import read_topic
+
+    email = new_email()
+    user = (
+        await gateway.post(
+            "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "D"}
+        )
+    ).json()
+
+    async def find() -> list:
+        records = await read_topic(platform.kafka, "identity.users", expected=1, timeout=5)
+        return [r for r in records if r.key == user["id"].encode()]
+
+    mine: list = []
+    for _ in range(20):  # the relay publishes within milliseconds; allow a slow machine
+        if mine := await find():
+            break
+    assert mine, "UserRegistered never reached identity.users"
+    event = decode(mine[0].headers, mine[0].value)
+    assert event.type == "edvent.identity.user.registered.v1"
+    assert event.data.email == email.lower()
+    assert event.data.full_name == "D"

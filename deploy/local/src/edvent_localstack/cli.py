@@ -271,6 +271,7 @@ class Stack:
         for svc in SERVICES:
             print(f"  {svc:<11} http://127.0.0.1:{cfg.service_ports[svc]}")
         print(f"  logs        {cfg.data_dir / 'logs'}")
+        print(f"  events      uv run edvent-events --bootstrap-servers {kafka} tail identity.users")
         print(
             f"\nGateway: {self.gateway.url}\n(Ctrl-C or `make down` stops everything)", flush=True
         )
