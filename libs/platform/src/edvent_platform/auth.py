@@ -232,7 +232,13 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise _invalid_token("The access token is malformed.") from None
         algorithm, kid = header.get("alg"), header.get("kid")
-        if algorithm not in ALLOWED_ALGORITHMS or not isinstance(kid, str):
+        # The header is unsigned input: `alg` may be any JSON value, and a list or
+        # object in a set look-up would raise TypeError (a 500) instead of a 401.
+        if (
+            not isinstance(algorithm, str)
+            or algorithm not in ALLOWED_ALGORITHMS
+            or not isinstance(kid, str)
+        ):
             raise _invalid_token("The access token is not signed the way identity signs.")
         key = await self.keys.get(kid)
         # A key is used only with its own algorithm (no RSA key read as an HMAC secret).

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -109,3 +112,21 @@ async def test_a_configured_key_wins_over_the_generated_ones(
     again = await accounts.login(email=existing.email)
     assert jwt.get_unverified_header(again.access_token)["alg"] == "EdDSA"
     assert sql("SELECT count(*) FROM identity.signing_keys WHERE retired_at IS NULL") == [(1,)]
+
+
+async def test_a_token_of_a_key_retired_past_its_retention_is_rejected(
+    client, accounts, identity, sql
+) -> None:
+    before = await accounts.register()
+    old_kid, _ = await keys_service.rotate(identity.sessions, passphrase=None, algorithm="EdDSA")
+    sql(
+        "UPDATE identity.signing_keys SET retired_at = now() - interval '1 day' WHERE kid = %s",
+        (old_kid,),
+    )
+    published = {key["kid"] for key in (await client.get("/api/v1/auth/jwks")).json()["keys"]}
+    assert old_kid not in published
+    # identity caches its own key set for about a second; then the old key is gone.
+    deadline = time.monotonic() + 10
+    while (await client.get("/api/v1/users/me", headers=before.auth)).status_code != 401:
+        assert time.monotonic() < deadline, "a token of an unpublished key kept working"
+        await asyncio.sleep(0.1)

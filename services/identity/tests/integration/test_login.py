@@ -7,6 +7,7 @@ import time
 import uuid
 
 import jwt
+import pytest
 from argon2 import PasswordHasher
 
 from edvent_identity.security.passwords import Passwords
@@ -162,3 +163,24 @@ async def test_a_hash_with_old_parameters_is_replaced_on_login(client, accounts,
     assert new_hash != old_hash
     assert new_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert (await login(client, account.email)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        r'{"email": "ada\u0000@example.org", "password": "correct horse battery staple"}',
+        r'{"email": "ada\ud800@example.org", "password": "correct horse battery staple"}',
+        r'{"email": "ada@example.org", "password": "correct horse battery \udc00"}',
+    ],
+)
+async def test_text_no_database_can_hold_is_422_not_500(client, body) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_whitespace_around_the_email_is_still_trimmed_not_refused(client, accounts) -> None:
+    account = await accounts.register()
+    assert (await login(client, f"\t{account.email}\r\n")).status_code == 200

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import jwt
+import pytest
+
+from edvent_identity.db import tokens as tokens_db
 
 
 async def refresh(client, token):
@@ -118,3 +122,73 @@ async def test_a_refreshed_access_token_carries_the_current_role(client, account
     pair = (await refresh(client, student.refresh_token)).json()
     claims = jwt.decode(pair["access_token"], options={"verify_signature": False})
     assert claims["role"] == "INSTRUCTOR"
+
+
+async def test_refresh_tokens_that_are_not_tokens_are_refused_without_a_500(client) -> None:
+    # Unicode, NUL and lone surrogates: hashed, never stored, so at worst unknown.
+    for raw in (r"\u0000", "ünïcödé", r"\ud800", "x" * 256):
+        content = '{"refresh_token": "' + raw + '"}'
+        headers = {"Content-Type": "application/json"}
+        refreshed = await client.post("/api/v1/auth/refresh", content=content, headers=headers)
+        assert refreshed.status_code in (401, 422), refreshed.text
+        logged_out = await client.post("/api/v1/auth/logout", content=content, headers=headers)
+        assert logged_out.status_code in (204, 422), logged_out.text
+
+
+async def test_a_revoked_family_cannot_be_refreshed_even_with_its_newest_token(
+    client, accounts
+) -> None:
+    account = await accounts.register()
+    newest = (await refresh(client, account.refresh_token)).json()["refresh_token"]
+    # Logging out with an older token of the sign-in ends all of it.
+    assert (
+        await client.post("/api/v1/auth/logout", json={"refresh_token": account.refresh_token})
+    ).status_code == 204
+    assert (await refresh(client, newest)).status_code == 401
+
+
+async def _until_a_lock_is_awaited(sql) -> None:
+    deadline = time.monotonic() + 10
+    while not sql("SELECT 1 FROM pg_locks WHERE NOT granted"):
+        assert time.monotonic() < deadline, "nothing ever waited for a lock"
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("ending", ["logout", "reuse"])
+async def test_a_sign_in_ended_during_a_refresh_also_loses_the_new_token(
+    client, accounts, sql, monkeypatch, ending
+) -> None:
+    account = await accounts.register()
+    older = account.refresh_token
+    newest = (await refresh(client, older)).json()["refresh_token"]
+    # Hold a refresh of the newest token just before it stores its successor.
+    reached, go = asyncio.Event(), asyncio.Event()
+    store = tokens_db.add
+
+    async def paused_add(*args, **kwargs):
+        reached.set()
+        await go.wait()
+        return await store(*args, **kwargs)
+
+    monkeypatch.setattr(tokens_db, "add", paused_add)
+    refreshing = asyncio.create_task(refresh(client, newest))
+    await reached.wait()
+    # Meanwhile the sign-in ends: a logout, or the older token presented again.
+    ending_call = (
+        client.post("/api/v1/auth/logout", json={"refresh_token": older})
+        if ending == "logout"
+        else refresh(client, older)
+    )
+    ended = asyncio.create_task(ending_call)
+    await _until_a_lock_is_awaited(sql)
+    go.set()
+    refreshed, _ = await asyncio.gather(refreshing, ended)
+    monkeypatch.setattr(tokens_db, "add", store)
+    # Either the refresh came first and its successor was revoked with the family, or
+    # it came second and found its token revoked; never a live token afterwards.
+    if refreshed.status_code == 200:
+        assert (await refresh(client, refreshed.json()["refresh_token"])).status_code == 401
+    assert sql(
+        "SELECT count(*) FROM identity.refresh_tokens WHERE user_id = %s AND revoked_at IS NULL",
+        (account.id,),
+    ) == [(0,)]

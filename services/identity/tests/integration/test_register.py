@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import psycopg
@@ -120,3 +121,26 @@ def test_the_database_refuses_upper_case_emails(admin_dsn) -> None:
             "INSERT INTO identity.users (email, full_name, password_hash)"
             " VALUES ('Ada@Example.org', 'Ada', 'x')"
         )
+
+
+@pytest.mark.parametrize(
+    ("field", "raw"),
+    [
+        # JSON escapes that decode to text PostgreSQL, Argon2 or UTF-8 cannot take.
+        ("full_name", r"Ada\u0000Lovelace"),
+        ("full_name", r"Ada\ud800"),
+        ("email", r"ada\u0000@example.org"),
+        ("email", r"ada\udfff@example.org"),
+        ("password", r"correct horse battery \ud83d"),
+    ],
+)
+async def test_text_no_database_can_hold_is_422_not_500(client, field, raw) -> None:
+    fields = {k: json.dumps(v) for k, v in body(email="raw@example.org").items()}
+    fields[field] = f'"{raw}"'
+    content = "{" + ",".join(f'"{k}":{v}' for k, v in fields.items()) + "}"
+    response = await client.post(
+        "/api/v1/auth/register", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [error["loc"] for error in response.json()["errors"]] == [["body", field]]

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from edvent_identity.db import users as users_db
 from edvent_identity.domain.tokens import access_token_claims
 
 
@@ -224,3 +229,80 @@ async def test_a_demoted_admin_cannot_use_their_old_token_here(client, accounts)
     )
     assert comeback.status_code == 403
     assert (await client.get("/api/v1/users", headers=first.auth)).status_code == 403
+
+
+def _cursor(data: object) -> str:
+    raw = json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _cursor({"t": "2026-01-01T00:00:00+00:00", "id": 123}),
+        _cursor({"t": "2026-01-01T00:00:00+00:00", "id": ["x"]}),
+        _cursor({"t": "0001-01-01T00:00:00+14:00", "id": str(uuid.UUID(int=0))}),
+        _cursor({"t": "9999-12-31T23:59:59-14:00", "id": str(uuid.UUID(int=0))}),
+        _cursor({"t": 20260101, "id": str(uuid.UUID(int=0))}),
+        _cursor(["2026-01-01T00:00:00+00:00"]),
+        _cursor("just a string"),
+        _cursor(None),
+        "ÿÿÿÿ",
+        "%00",
+    ],
+)
+async def test_tampered_cursors_are_422_not_500(client, accounts, cursor) -> None:
+    admin = await accounts.admin()
+    response = await client.get("/api/v1/users", params={"cursor": cursor}, headers=admin.auth)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+async def test_a_non_uuid_user_id_is_422(client, accounts) -> None:
+    admin = await accounts.admin()
+    for user_id in ("42", "not-a-uuid", "%00"):
+        for response in (
+            await client.get(f"/api/v1/users/{user_id}", headers=admin.auth),
+            await client.patch(
+                f"/api/v1/users/{user_id}", json={"role": "ADMIN"}, headers=admin.auth
+            ),
+        ):
+            assert response.status_code == 422, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_admin_demoted_while_their_request_waits_cannot_change_roles(
+    client, accounts, sql, monkeypatch
+) -> None:
+    admin = await accounts.admin()
+    soon_demoted = await accounts.admin()
+    student = await accounts.register()
+    # Hold `soon_demoted`'s PATCH after it was authorised, before it changes anything.
+    reached, go = asyncio.Event(), asyncio.Event()
+    lock_admins = users_db.lock_admins
+
+    async def paused_lock_admins(session):
+        if not reached.is_set():
+            reached.set()
+            await go.wait()
+        return await lock_admins(session)
+
+    monkeypatch.setattr(users_db, "lock_admins", paused_lock_admins)
+    promoting = asyncio.create_task(
+        client.patch(
+            f"/api/v1/users/{student.id}", json={"role": "ADMIN"}, headers=soon_demoted.auth
+        )
+    )
+    await reached.wait()
+    demoted = await client.patch(
+        f"/api/v1/users/{soon_demoted.id}", json={"role": "STUDENT"}, headers=admin.auth
+    )
+    assert demoted.status_code == 200
+    go.set()
+    promoted = await promoting
+    assert promoted.status_code == 403, promoted.text
+    assert promoted.headers["content-type"] == "application/problem+json"
+    assert sql("SELECT role::text FROM identity.users WHERE id = %s", (student.id,)) == [
+        ("STUDENT",)
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from edvent_identity.db.users import PageKey
@@ -21,10 +21,15 @@ def decode_cursor(cursor: str) -> PageKey:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        created_at = datetime.fromisoformat(data["t"])
-        key = PageKey(created_at=created_at, id=UUID(data["id"]))
-    except (binascii.Error, ValueError, TypeError, KeyError) as exc:
+        when, key_id = data["t"], data["id"]
+        # Checked, not assumed: UUID(123) raises AttributeError, which would be a 500.
+        if not isinstance(when, str) or not isinstance(key_id, str):
+            raise TypeError("cursor fields are strings")
+        created_at = datetime.fromisoformat(when)
+        if created_at.tzinfo is None:
+            raise ValueError("cursor times have a zone")
+        # In UTC here, as the database compares them: year 1 or 9999 with a far-off
+        # offset overflows when converted, and must do so here, not in the query.
+        return PageKey(created_at=created_at.astimezone(UTC), id=UUID(key_id))
+    except (binascii.Error, ValueError, TypeError, KeyError, OverflowError) as exc:
         raise ValueError("not a cursor from this API") from exc
-    if created_at.tzinfo is None:
-        raise ValueError("not a cursor from this API")
-    return key

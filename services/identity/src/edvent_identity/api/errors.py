@@ -12,12 +12,14 @@ from edvent_identity.domain.errors import (
     InvalidRefreshToken,
     LastAdmin,
     LoginThrottled,
+    NotAnAdmin,
     PolicyViolation,
     UnknownAccount,
     UserNotFound,
 )
 from edvent_platform.problems import (
     Conflict,
+    Forbidden,
     NotFound,
     Problem,
     TooManyRequests,
@@ -50,6 +52,8 @@ def to_problem(error: IdentityError) -> Problem:
                 "This is the only ADMIN: demoting them would leave nobody to administer "
                 "the platform. Promote another user to ADMIN first."
             )
+        case NotAnAdmin():
+            return Forbidden("This needs the role ADMIN.")
         case PolicyViolation():
             return UnprocessableContent(str(error))
     return Problem("An unexpected error occurred.")

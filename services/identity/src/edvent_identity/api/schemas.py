@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -67,6 +68,16 @@ class UserCreate(BaseModel):
 class LoginRequest(BaseModel):
     email: _EMAIL
     password: _LOGIN_PASSWORD
+
+    @field_validator("email")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        # Otherwise any string is looked up (and simply not found), but PostgreSQL text
+        # cannot hold NUL at all (a 500), and no registered address has a control
+        # character. Checked after trimming, which the lookup does too.
+        if any(unicodedata.category(ch) == "Cc" for ch in value.strip()):
+            raise ValueError("an email address cannot contain control characters")
+        return value
 
 
 class RefreshRequest(BaseModel):

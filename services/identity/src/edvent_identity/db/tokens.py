@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_identity.db.tables import RefreshToken
@@ -24,6 +24,25 @@ async def add(
             token_hash=token_hash, family_id=family_id, user_id=user_id, expires_at=expires_at
         )
     )
+
+
+async def lock_family_of(session: AsyncSession, token_hash: bytes) -> None:
+    """Serialise everything that rotates or revokes this token's sign-in (its family),
+    until the transaction ends; nothing if the token is unknown.
+
+    Row locks alone are not enough: a logout revoking the family while a refresh of
+    another of its tokens is in flight would not see the successor that refresh is
+    inserting, which would then outlive the logout. Taken before any row lock, so it
+    cannot deadlock with them.
+    """
+    family_id = await session.scalar(
+        select(RefreshToken.family_id).where(RefreshToken.token_hash == token_hash)
+    )
+    if family_id is not None:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"identity.refresh_family:{family_id}"},
+        )
 
 
 async def by_hash_for_update(session: AsyncSession, token_hash: bytes) -> RefreshToken | None:

@@ -41,5 +41,9 @@ class UserNotFound(IdentityError):
     pass
 
 
+class NotAnAdmin(IdentityError):
+    """The caller was an ADMIN when their request was authorised, but is not any more."""
+
+
 class LastAdmin(IdentityError):
     """The change would leave the platform without an ADMIN."""

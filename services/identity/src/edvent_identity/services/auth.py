@@ -167,8 +167,10 @@ async def refresh(
 ) -> IssuedTokens:
     key = await keys.signing_key()
     issued: IssuedTokens | None = None
+    token_hash = hash_refresh_token(refresh_token)
     async with transaction(sessions) as session:
-        stored = await tokens_db.by_hash_for_update(session, hash_refresh_token(refresh_token))
+        await tokens_db.lock_family_of(session, token_hash)
+        stored = await tokens_db.by_hash_for_update(session, token_hash)
         verdict = judge_refresh(
             None
             if stored is None
@@ -204,8 +206,10 @@ async def refresh(
 
 async def logout(*, sessions: async_sessionmaker[AsyncSession], refresh_token: str) -> None:
     """Revoke the token's whole family (this sign-in). Unknown tokens are ignored."""
+    token_hash = hash_refresh_token(refresh_token)
     async with transaction(sessions) as session:
-        stored = await tokens_db.by_hash_for_update(session, hash_refresh_token(refresh_token))
+        await tokens_db.lock_family_of(session, token_hash)
+        stored = await tokens_db.by_hash_for_update(session, token_hash)
         if stored is not None:
             await tokens_db.revoke_family(session, family_id=stored.family_id)
 

@@ -11,7 +11,12 @@ from edvent_events.catalog.identity import UserRoleChanged
 from edvent_events.outbox import add_event
 from edvent_identity.db import users as users_db
 from edvent_identity.db.tables import User
-from edvent_identity.domain.errors import PolicyViolation, UnknownAccount, UserNotFound
+from edvent_identity.domain.errors import (
+    NotAnAdmin,
+    PolicyViolation,
+    UnknownAccount,
+    UserNotFound,
+)
 from edvent_identity.domain.users import (
     Role,
     check_role_change,
@@ -56,10 +61,15 @@ async def list_users(
 
 
 async def change_role(
-    *, sessions: async_sessionmaker[AsyncSession], user_id: UUID, role: Role
+    *, sessions: async_sessionmaker[AsyncSession], actor_id: UUID, user_id: UUID, role: Role
 ) -> User:
     async with transaction(sessions) as session:
         admins = await users_db.lock_admins(session)
+        # Checked again under the lock: the caller may have been demoted between the
+        # request's authorisation and now, and must not change roles after that.
+        actor = await users_db.by_id(session, actor_id)
+        if actor is None or actor.role is not Role.ADMIN:
+            raise NotAnAdmin(str(actor_id))
         user = await users_db.by_id(session, user_id, for_update=True)
         if user is None:
             raise UserNotFound(str(user_id))

@@ -75,9 +75,9 @@ async def get_user(user_id: UUID, _: AdminUser, identity: IdentityDep) -> UserPu
     "the old role until they expire; the next refresh carries the new one.",
 )
 async def change_role(
-    user_id: UUID, body: RoleUpdate, _: AdminUser, identity: IdentityDep
+    user_id: UUID, body: RoleUpdate, admin: AdminUser, identity: IdentityDep
 ) -> UserPublic:
     user = await users_service.change_role(
-        sessions=identity.sessions, user_id=user_id, role=body.role
+        sessions=identity.sessions, actor_id=admin.user_id, user_id=user_id, role=body.role
     )
     return UserPublic.model_validate(user)
