@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_events.admin import ensure_topics
 from edvent_events.contract import Event
-from edvent_events.envelope import DecodeError, Envelope, decode, rfc3339
+from edvent_events.envelope import Envelope, decode, rfc3339
 from edvent_events.outbox import inbox
 from edvent_events.relay import producer_settings
 from edvent_events.topics import dlq_topic
@@ -38,6 +38,25 @@ logger = logging.getLogger("edvent.events.consumer")
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
 HANDLED = Counter("events_handled_total", "Events handled", ["service", "type", "outcome"])
+
+# A dead letter is the original message plus our headers, so it may be larger than
+# anything a producer could send to the original topic (1 MiB requests, Kafka's
+# default); without the headroom the largest poison messages could never be parked
+# and their partition would stop for good.
+DLQ_HEADROOM = 64 * 1024
+DLQ_MAX_REQUEST_SIZE = 1024 * 1024 + DLQ_HEADROOM
+DLQ_MAX_MESSAGE_BYTES = 1048588 + DLQ_HEADROOM  # the broker's default message.max.bytes
+
+DLQ_HEADERS = frozenset(
+    (
+        "x-error",
+        "x-failed-at",
+        "x-attempts",
+        "x-original-topic",
+        "x-original-partition",
+        "x-original-offset",
+    )
+)
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     sa_exc.OperationalError,
@@ -89,7 +108,9 @@ class ConsumerRunner:
     async def _connect(self) -> None:
         if self.create_dlq_topics:
             await ensure_topics(
-                self.bootstrap_servers, [dlq_topic(t, self.service) for t in self.topics]
+                self.bootstrap_servers,
+                [dlq_topic(t, self.service) for t in self.topics],
+                configs={"max.message.bytes": str(DLQ_MAX_MESSAGE_BYTES)},
             )
         consumer = AIOKafkaConsumer(
             *self.topics,
@@ -102,6 +123,7 @@ class ConsumerRunner:
         )
         producer = AIOKafkaProducer(
             **producer_settings(self.bootstrap_servers, f"{self.service}-dlq")
+            | {"max_request_size": DLQ_MAX_REQUEST_SIZE}
         )
         try:
             await producer.start()
@@ -149,19 +171,30 @@ class ConsumerRunner:
         consumer = self._consumer
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=200)
-            for tp, records in batches.items():
-                done: ConsumerRecord[Any, Any] | None = None
-                for record in records:
+            # getmany already moved each position past its records: if this loop fails,
+            # rewind to the first record not settled, or the restarted loop would skip
+            # (and later commit past) the rest of the batch.
+            unsettled = {tp: records[0].offset for tp, records in batches.items() if records}
+            try:
+                for tp, records in batches.items():
+                    done: ConsumerRecord[Any, Any] | None = None
+                    for record in records:
+                        if self._stopping.is_set():
+                            break
+                        if await self._process(record):
+                            done = record
+                            unsettled[tp] = record.offset + 1
+                        else:
+                            break  # stopped while retrying; the record will be redelivered
+                    if done is not None:
+                        await self._commit(tp, done.offset + 1)
                     if self._stopping.is_set():
                         break
-                    if await self._process(record):
-                        done = record
-                    else:
-                        break  # stopped while retrying; the record will be redelivered
-                if done is not None:
-                    await self._commit(tp, done.offset + 1)
-                if self._stopping.is_set():
-                    break
+            except Exception:
+                for tp, offset in unsettled.items():
+                    with contextlib.suppress(Exception):  # no longer assigned: nothing to rewind
+                        consumer.seek(tp, offset)
+                raise
 
     async def _commit(self, tp: TopicPartition, offset: int) -> None:
         assert self._consumer is not None
@@ -177,7 +210,7 @@ class ConsumerRunner:
         try:
             envelope = decode(record.headers, record.value)
             event_id = uuid.UUID(envelope.id)
-        except (DecodeError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - e.g. RecursionError: the message's fault
             HANDLED.labels(self.service, "undecodable", "dead_lettered").inc()
             return await self._dead_letter(record, exc, attempts=1)
         handler = self.handlers.get(type(envelope.data))
@@ -240,7 +273,9 @@ class ConsumerRunner:
         self, record: ConsumerRecord[Any, Any], error: BaseException, *, attempts: int
     ) -> bool:
         assert self._producer is not None
-        headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("x-")]
+        # Only our own headers are replaced (a redriven message failing again); other
+        # `x-` headers belong to the original message, which travels unchanged.
+        headers = [(k, v) for k, v in (record.headers or ()) if k not in DLQ_HEADERS]
         headers += [
             ("x-error", f"{type(error).__name__}: {error}"[:2000].encode()),
             ("x-failed-at", rfc3339(datetime.now(UTC)).encode()),

@@ -202,7 +202,14 @@ class OutboxRelay:
                         await self._sleep(backoff)
                         backoff = min(backoff * 2, self.settings.max_backoff)
                         continue
-                if len(inflight) < self.settings.max_inflight_batches:
+                # Nothing is read past a row the producer refused: rows behind it must
+                # not overtake it while the batches before it are settled.
+                refused = bool(inflight) and inflight[-1].failure is not None
+                if len(inflight) < self.settings.max_inflight_batches and not refused:
+                    if not inflight:
+                        # Reset before the read, not after it: the notify of a row that
+                        # committed late while a batch settled may already be consumed.
+                        cursor = 0
                     # Clear before reading, so a notify that arrives during the read wakes us.
                     self._wake.clear()
                     rows = await conn.fetch(self._select, cursor, self.settings.batch_size)
@@ -213,7 +220,6 @@ class OutboxRelay:
                         if batch.failure is None:
                             continue
                 if not inflight:
-                    cursor = 0
                     await self._wait_for_work()
                     continue
                 failure = await self._settle(conn, inflight.popleft())
@@ -279,7 +285,9 @@ class OutboxRelay:
                     )
                 )
             except Exception as exc:  # noqa: BLE001
-                batch.failure = (row["id"], f"{type(exc).__name__}: {exc}")
+                # Kafka's errors do not name the topic (a missing one says only
+                # "UnknownTopicOrPartitionError"); operators read this in `last_error`.
+                batch.failure = (row["id"], f"{type(exc).__name__}: {exc} (topic {row['topic']})")
                 break
         return batch
 

@@ -104,6 +104,7 @@ def create_service_app(
     install_platform(
         app,
         readiness={"database": partial(check_database, engine), "kafka": events.kafka_ready},
+        max_body_bytes=settings.max_request_body_bytes,
     )
     # The gateway routes every prefix of a service here, so each serves the document.
     for prefix in api_prefixes[1:]:

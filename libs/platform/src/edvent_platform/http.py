@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edvent_events.tracing import current_traceparent, valid_traceparent
 from edvent_platform.logging import request_id_var, trace_id_var
-from edvent_platform.problems import install_problem_handlers
+from edvent_platform.problems import install_problem_handlers, problem_response
 
 logger = logging.getLogger("edvent.http")
 
@@ -85,14 +85,62 @@ class RequestContextMiddleware:
             current_traceparent.reset(traceparent_token)
 
 
+class BodyLimitMiddleware:
+    """Refuse request bodies over `max_bytes` with a 413 problem before reading them all.
+
+    The gateway limits bodies too, but a service must not rely on being behind it:
+    a declared Content-Length is checked up front, a chunked body while it streams.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413, "Content Too Large", f"The request body is larger than {self.max_bytes} bytes."
+        )
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):  # noqa: N818 - internal signal, never escapes
+    pass
+
+
 def install_platform(
     app: FastAPI,
     *,
     readiness: Mapping[str, ReadinessCheck],
     readiness_timeout: float = 2.0,
+    max_body_bytes: int = 1024 * 1024,
 ) -> None:
     """Add the operational endpoints, the request middleware and the problem handlers."""
     install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", include_in_schema=False)

@@ -22,6 +22,8 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql+asyncpg://localhost:5432/edvent"
     database_pool_size: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Larger bodies get 413 before they are read (the gateway has its own limit too).
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Events (libs/events): how long sent outbox rows and handled-event ids are kept,
     # and how often a failing handler is tried before its message is dead-lettered.
     outbox_retention_hours: float = 168.0

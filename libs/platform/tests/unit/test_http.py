@@ -7,7 +7,7 @@ import logging
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from pydantic import BaseModel, Field
 
 from edvent_events.tracing import current_traceparent
@@ -160,3 +160,41 @@ def test_log_lines_are_json_with_the_request_id():
     assert line["request_id"] == "req-1"
     assert line["service"] == "identity"
     assert line["user_id"] == "u-1"
+
+
+async def test_bodies_over_the_limit_are_refused_with_413_before_the_route_runs():
+    app = FastAPI()
+    install_platform(app, readiness={}, max_body_bytes=2048)
+    seen: list[int] = []
+
+    @app.post("/upload")
+    async def upload(request: Request) -> dict[str, int]:
+        body = await request.body()
+        seen.append(len(body))
+        return {"size": len(body)}
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        small = await client.post("/upload", content=b"x" * 2048)
+        declared = await client.post("/upload", content=b"x" * 4096)
+
+        async def chunks():
+            for _ in range(4):
+                yield b"x" * 1024
+
+        streamed = await client.post("/upload", content=chunks())
+    assert small.json() == {"size": 2048}
+    assert declared.status_code == 413
+    assert declared.headers["content-type"] == "application/problem+json"
+    assert streamed.status_code == 413
+    assert seen == [2048]
+
+
+async def test_an_unparseable_body_has_a_proper_title(client):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    answer = await client.post(
+        "/things", content=deep, headers={"content-type": "application/json"}
+    )
+    assert answer.status_code in (400, 413, 422)
+    assert answer.json()["title"] != "Error"
