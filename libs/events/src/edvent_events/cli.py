@@ -22,6 +22,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
+from edvent_events.consumer import DLQ_HEADERS
 from edvent_events.envelope import DecodeError, decode, header_map
 from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn, producer_settings
 
@@ -150,7 +151,7 @@ async def redrive(args: argparse.Namespace) -> int:
     count = 0
     try:
         async for record in _drain(consumer, follow=False, idle_ms=3000):
-            headers = [(k, v) for k, v in record.headers or () if not k.startswith("x-")]
+            headers = [(k, v) for k, v in record.headers or () if k not in DLQ_HEADERS]
             original = header_map(record.headers).get("x-original-topic")
             topic = original.decode() if original else args.dlq_topic.split(".dlq.")[0]
             await producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)

@@ -58,6 +58,11 @@ DLQ_HEADERS = frozenset(
     )
 )
 
+
+class HandlerTimeoutError(Exception):
+    """A handler ran longer than its limit; counts as a failed attempt, not as an outage."""
+
+
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
@@ -79,6 +84,8 @@ class ConsumerRunner:
         max_attempts: int = 5,
         initial_backoff: float = 0.2,
         max_backoff: float = 10.0,
+        handler_timeout: float = 60.0,
+        stop_grace: float = 30.0,
         create_dlq_topics: bool = True,
     ) -> None:
         if not handlers:
@@ -92,6 +99,9 @@ class ConsumerRunner:
         self.max_attempts = max_attempts
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
+        # A hung handler would hold its partitions and make shutdown wait forever.
+        self.handler_timeout = handler_timeout
+        self.stop_grace = stop_grace
         self.create_dlq_topics = create_dlq_topics
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -156,8 +166,17 @@ class ConsumerRunner:
         """Finish the message in flight, commit what was handled, leave the group."""
         self._stopping.set()
         if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=self.stop_grace)
+            except TimeoutError:
+                # Cancelling rolls the handler's transaction back; its offset was not
+                # committed, so the message is handled again after the restart.
+                logger.warning("consumer %s: handler still busy, cancelling", self.service)
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            except asyncio.CancelledError:
+                pass
         await _close_quietly(self._consumer, self._producer)
 
     @property
@@ -221,7 +240,16 @@ class ConsumerRunner:
         backoff = self.initial_backoff
         while True:
             try:
-                outcome = await self._handle_once(record, envelope, event_id, handler)
+                timer = asyncio.timeout(self.handler_timeout)
+                try:
+                    async with timer:
+                        outcome = await self._handle_once(record, envelope, event_id, handler)
+                except TimeoutError as exc:
+                    if not timer.expired():
+                        raise  # a timeout inside the handler, e.g. reaching the database
+                    raise HandlerTimeoutError(
+                        f"handler took longer than {self.handler_timeout:g}s"
+                    ) from exc
                 HANDLED.labels(self.service, envelope.type, outcome).inc()
                 return True
             except TRANSIENT_ERRORS as exc:

@@ -139,6 +139,9 @@ class OutboxRelay:
                 backoff = 0.5
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 logger.warning("relay lost its database connection: %s", exc)
+            except Exception:
+                # Whatever went wrong, a relay that silently stops is the worst outcome.
+                logger.exception("relay for %s failed; restarting", self.settings.schema)
             finally:
                 self._set_leader(False)
             if not self._stopping.is_set():

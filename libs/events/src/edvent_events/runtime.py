@@ -29,6 +29,7 @@ class EventsRuntime:
         outbox_retention: timedelta = timedelta(days=7),
         inbox_retention: timedelta = timedelta(days=30),
         max_attempts: int = 5,
+        handler_timeout: float = 60.0,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.relay = (
@@ -51,6 +52,7 @@ class EventsRuntime:
                 sessions=sessions,
                 handlers=handlers,
                 max_attempts=max_attempts,
+                handler_timeout=handler_timeout,
             )
             if handlers
             else None

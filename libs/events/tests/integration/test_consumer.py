@@ -241,3 +241,43 @@ async def test_dead_letter_topics_are_created_for_the_service(kafka, sessions, t
         assert dlq_topic(thing.topic, runner.service) in await admin.list_topics()
     finally:
         await admin.close()
+
+
+async def test_a_handler_that_hangs_times_out_counts_as_attempts_and_is_dead_lettered(
+    sessions, kafka, thing, unique
+):
+    async def hangs(session, envelope) -> None:
+        if envelope.data.seq == 1:
+            await asyncio.Event().wait()
+        await record_effect(session, envelope)
+
+    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="h", seq=s)) for s in (1, 2)])
+    runner = runner_for(sessions, kafka, thing, hangs, unique, max_attempts=2, handler_timeout=0.3)
+    await runner.start()
+    try:
+        await eventually(lambda: _equals(effects(sessions), [("h", 2)]))
+        dead = await read_topic(
+            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
+        )
+    finally:
+        await runner.stop()
+    headers = dict(dead[0].headers)
+    assert headers["x-attempts"] == b"2"
+    assert headers["x-error"].startswith(b"HandlerTimeoutError")
+
+
+async def test_stop_cancels_a_handler_that_outlives_the_grace_period(
+    sessions, kafka, thing, unique
+):
+    started = asyncio.Event()
+
+    async def stuck(session, envelope) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="s", seq=1))])
+    runner = runner_for(sessions, kafka, thing, stuck, unique, handler_timeout=600, stop_grace=0.5)
+    await runner.start()
+    await asyncio.wait_for(started.wait(), timeout=30)
+    await asyncio.wait_for(runner.stop(), timeout=10)
+    assert await effects(sessions) == []

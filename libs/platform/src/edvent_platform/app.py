@@ -71,6 +71,7 @@ def create_service_app(
         outbox_retention=timedelta(hours=settings.outbox_retention_hours),
         inbox_retention=timedelta(hours=settings.inbox_retention_hours),
         max_attempts=settings.consumer_max_attempts,
+        handler_timeout=settings.consumer_handler_timeout_seconds,
     )
     runtime = ServiceRuntime(settings=settings, engine=engine, sessions=sessions, events=events)
 

@@ -29,6 +29,7 @@ class ServiceSettings(BaseSettings):
     outbox_retention_hours: float = 168.0
     inbox_retention_hours: float = 720.0
     consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_handler_timeout_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Self:
