@@ -7,29 +7,19 @@ own so the session's shared schemas are untouched.
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from edvent_localstack.postgres import PostgresServer, provision_service, service_database
-from edvent_localstack.pytest_plugin import SERVICE_ENV_PREFIX
-
-SERVICES = ["identity", "content", "assessment", "ai-notes"]
+from edvent_localstack.services import SERVICES
 
 
 def run(service: str, url: str, *args: str) -> None:
-    command = Path(sys.executable).parent / f"edvent-{service}"
-    env = dict(os.environ, **{f"{SERVICE_ENV_PREFIX[service]}DATABASE_URL": url})
-    result = subprocess.run(
-        [str(command), *args], env=env, capture_output=True, text=True, check=False
-    )
+    result = SERVICES[service].run(*args, database_url=url)
     assert result.returncode == 0, result.stderr
 
 
@@ -41,7 +31,7 @@ def tables(admin_dsn: str, schema: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", list(SERVICES))
 def test_migrations_upgrade_downgrade_and_upgrade_again(postgres: PostgresServer, service):
     database = f"migrations_{secrets.token_hex(4)}"
     # A role of its own, so the session's real role keeps its password.
@@ -60,8 +50,7 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(postgres: PostgresServer
         owner = owner.__class__(role=f"{owner.role}_mig", schema=owner.schema,
                                 password=owner.password)  # fmt: skip
         provision_service(admin_dsn, owner, database=database)
-        url = postgres.dsn(user=owner.role, password=owner.password, database=database)
-        url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        url = postgres.service_url(owner, database=database)
 
         run(service, url, "migrate")
         migrated = tables(admin_dsn, owner.schema)

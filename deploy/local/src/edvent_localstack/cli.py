@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -34,21 +33,7 @@ from edvent_localstack.process import (
     log_tail,
     stop_process_group,
 )
-
-SERVICES = ("identity", "content", "assessment", "ai-notes")
-ENV_PREFIX = {
-    "identity": "IDENTITY_",
-    "content": "CONTENT_",
-    "assessment": "ASSESSMENT_",
-    "ai-notes": "AI_NOTES_",
-}
-DEFAULT_PORTS = {"identity": 8001, "content": 8002, "assessment": 8003, "ai-notes": 8004}
-UPSTREAM_VARIABLE = {
-    "identity": "IDENTITY_UPSTREAM",
-    "content": "CONTENT_UPSTREAM",
-    "assessment": "ASSESSMENT_UPSTREAM",
-    "ai-notes": "AI_NOTES_UPSTREAM",
-}
+from edvent_localstack.services import SERVICES, Service
 
 
 def _int_env(name: str, default: int) -> int:
@@ -83,7 +68,7 @@ class StackConfig:
             s3_port=_int_env("S3_PORT", 9000),
             s3_bucket=os.environ.get("S3_BUCKET", "edvent-lessons"),
             service_ports={
-                svc: _int_env(f"{ENV_PREFIX[svc]}PORT", DEFAULT_PORTS[svc]) for svc in SERVICES
+                s.name: _int_env(f"{s.env_prefix}PORT", s.default_port) for s in SERVICES.values()
             },
         )
 
@@ -98,7 +83,7 @@ class StackConfig:
             "KAFKA_PORT": self.kafka_port,
             "KAFKA_CONTROLLER_PORT": self.kafka_controller_port,
             "S3_PORT": self.s3_port,
-            **{f"{ENV_PREFIX[s]}PORT": p for s, p in self.service_ports.items()},
+            **{f"{SERVICES[s].env_prefix}PORT": p for s, p in self.service_ports.items()},
         }
 
 
@@ -109,7 +94,7 @@ def load_secrets(data_dir: Path) -> dict[str, str]:
         stored: dict[str, str] = json.loads(path.read_text())
         return stored
     values = {"postgres": secrets.token_urlsafe(18)}
-    values.update({svc: secrets.token_urlsafe(18) for svc in SERVICES})
+    values.update({name: secrets.token_urlsafe(18) for name in SERVICES})
     data_dir.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     path.write_text(json.dumps(values, indent=2))
@@ -128,7 +113,7 @@ class Stack:
     def up(self) -> None:
         cfg = self.config
         self._check_ports()
-        from edvent_localstack.kafka import CONTRACT_TOPICS, KafkaBroker, create_topics
+        from edvent_localstack.kafka import KafkaBroker
         from edvent_localstack.s3 import S3Server, ensure_bucket
 
         secrets_ = load_secrets(cfg.data_dir)
@@ -146,8 +131,7 @@ class Stack:
         for svc in SERVICES:
             database = service_database(svc, secrets_[svc])
             postgres.provision(database)
-            dsn = postgres.dsn(user=database.role, password=database.password)
-            database_urls[svc] = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+            database_urls[svc] = postgres.service_url(database)
 
         self._step("Kafka (KRaft, single node)")
         kafka = KafkaBroker(
@@ -159,7 +143,6 @@ class Stack:
         )
         kafka.start()
         self.started.append(kafka)
-        create_topics(kafka.bootstrap_servers, CONTRACT_TOPICS, partitions=cfg.kafka_partitions)
 
         self._step("S3 server")
         s3 = S3Server(data_dir=cfg.data_dir / "s3", port=cfg.s3_port, log_file=logs / "s3.log")
@@ -174,13 +157,13 @@ class Stack:
         )
 
         identity_url = f"http://127.0.0.1:{cfg.service_ports['identity']}"
-        for svc in SERVICES:
-            prefix = ENV_PREFIX[svc]
+        for service in SERVICES.values():
+            prefix, port = service.env_prefix, cfg.service_ports[service.name]
             env = dict(os.environ)
             env.update(
                 {
                     f"{prefix}ENVIRONMENT": "development",
-                    f"{prefix}DATABASE_URL": database_urls[svc],
+                    f"{prefix}DATABASE_URL": database_urls[service.name],
                     f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
                     f"{prefix}JWKS_URL": f"{identity_url}/api/v1/auth/jwks",
                     f"{prefix}S3_ENDPOINT_URL": s3.endpoint_url,
@@ -192,25 +175,20 @@ class Stack:
                     f"{prefix}TRUST_PROXY_HEADERS": "true",
                 }
             )
-            self._step(f"{svc}: migrations")
-            command = service_command(svc)
-            result = subprocess.run(
-                [command, "migrate"], env=env, capture_output=True, text=True, check=False
-            )
-            if result.returncode != 0:
-                raise StackError(f"migrations of {svc} failed:\n{result.stdout}{result.stderr}")
-            if svc == "identity":
-                self._bootstrap_admin(command, env)
-            self._step(f"{svc}: starting on port {cfg.service_ports[svc]}")
+            self._step(f"{service.name}: migrations")
+            service.migrate(database_urls[service.name], env)
+            if service.name == "identity":
+                self._bootstrap_admin(service, database_urls[service.name], env)
+            self._step(f"{service.name}: starting on port {port}")
             process = ManagedProcess(
-                svc,
-                [command, "serve", "--port", str(cfg.service_ports[svc])],
-                logs / f"{svc}.log",
+                service.name,
+                [service.command(), "serve", "--port", str(port)],
+                logs / f"{service.name}.log",
                 env=env,
             )
             process.start()
             self.started.append(process)
-            self.services[svc] = process
+            self.services[service.name] = process
         for svc, process in self.services.items():
             url = f"http://127.0.0.1:{cfg.service_ports[svc]}/readyz"
             process.wait_ready(functools.partial(_answers_200, url), timeout=90)
@@ -220,7 +198,8 @@ class Stack:
             run_dir=cfg.data_dir / "gateway",
             port=cfg.gateway_port,
             upstreams={
-                UPSTREAM_VARIABLE[svc]: f"127.0.0.1:{cfg.service_ports[svc]}" for svc in SERVICES
+                s.upstream_variable: f"127.0.0.1:{cfg.service_ports[s.name]}"
+                for s in SERVICES.values()
             },
             login_rate=os.environ.get("GATEWAY_LOGIN_RATE", "30r/m"),
             login_burst=_int_env("GATEWAY_LOGIN_BURST", 20),
@@ -230,16 +209,14 @@ class Stack:
         self._write_state()
         self._summary(postgres, kafka.bootstrap_servers, s3.endpoint_url)
 
-    def _bootstrap_admin(self, command: str, env: dict[str, str]) -> None:
+    def _bootstrap_admin(self, identity: Service, database_url: str, env: dict[str, str]) -> None:
         if not (
             env.get("IDENTITY_BOOTSTRAP_ADMIN_EMAIL")
             and env.get("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD")
         ):
             return
         self._step("identity: bootstrap admin")
-        result = subprocess.run(
-            [command, "create-admin"], env=env, capture_output=True, text=True, check=False
-        )
+        result = identity.run("create-admin", database_url=database_url, env=env)
         if result.returncode != 0:
             raise StackError(f"creating the bootstrap admin failed:\n{result.stderr}")
 
@@ -286,13 +263,6 @@ class Stack:
                 print(f"stopping {part!r} failed: {exc}", file=sys.stderr)
         self.started.clear()
         self.config.state_file.unlink(missing_ok=True)
-
-
-def service_command(service: str) -> str:
-    command = Path(sys.executable).parent / f"edvent-{service}"
-    if not command.exists():
-        raise StackError(f"{command} is missing; run `uv sync` first")
-    return str(command)
 
 
 def _answers_200(url: str) -> bool:

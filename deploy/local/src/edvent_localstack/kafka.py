@@ -24,13 +24,10 @@ import asyncio
 import base64
 import contextlib
 import fcntl
-import hashlib
-import os
-import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +38,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CoordinatorNotAvailableError, KafkaError
 
 from edvent_events.admin import TopicCreationError, ensure_topics_with
+from edvent_events.topics import ALL_TOPICS
+from edvent_localstack.jvm import JARS_DIR, ensure_jars, java
 from edvent_localstack.process import (
-    CACHE_DIR,
     LOCAL_DIR,
     ManagedProcess,
     StackError,
@@ -50,20 +48,11 @@ from edvent_localstack.process import (
     wait_for_port,
 )
 
-KAFKA_JARS_DIR = CACHE_DIR / "jars" / "kafka"
+KAFKA_JARS_DIR = JARS_DIR / "kafka"
 KAFKA_POM = LOCAL_DIR / "kafka" / "pom.xml"
 KAFKA_LOG4J_CONFIG = LOCAL_DIR / "kafka" / "log4j2.yaml"
-# Written last by ensure_kafka_jars; holds the hash of the pom the jars came from.
-_JARS_MARKER = ".complete"
 
-CONTRACT_TOPICS = [
-    "identity.users",
-    "content.courses",
-    "content.lessons",
-    "assessment.exams",
-    "assessment.attempts",
-    "ai-notes.notes",
-]
+CONTRACT_TOPICS = list(ALL_TOPICS)
 
 # Readiness probe: one message through this topic and a committed offset in this group.
 PROBE_TOPIC = "edvent.localstack.probe"
@@ -89,87 +78,12 @@ BROKER_CLASS = "kafka.Kafka"  # what bin/kafka-server-start.sh runs
 T = TypeVar("T")
 
 
-# --- jars -------------------------------------------------------------------------
-
-
-def _pom_hash() -> str:
-    return hashlib.sha256(KAFKA_POM.read_bytes()).hexdigest()
-
-
-def _jars_complete(directory: Path, pom_hash: str) -> bool:
-    marker = directory / _JARS_MARKER
-    try:
-        return marker.read_text().strip() == pom_hash and any(directory.glob("kafka_2.13-*.jar"))
-    except FileNotFoundError:
-        return False
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes (dev stack and test sessions share .cache)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def ensure_kafka_jars() -> Path:
-    """Copy the broker's jars from Maven into KAFKA_JARS_DIR unless they are there already.
-
-    The jars are copied into a fresh directory that replaces the old one only when the
-    copy succeeded, so a version bump in the pom never leaves two Kafka versions on the
-    classpath, and an interrupted copy is never mistaken for a complete one.
-    """
-    pom_hash = _pom_hash()
-    if _jars_complete(KAFKA_JARS_DIR, pom_hash):
-        return KAFKA_JARS_DIR
-    with _file_lock(KAFKA_JARS_DIR.with_name("kafka.lock")):
-        if _jars_complete(KAFKA_JARS_DIR, pom_hash):  # another process just did it
-            return KAFKA_JARS_DIR
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise StackError(
-                "Maven (`mvn`) is needed once to fetch the Kafka jars from Maven Central; "
-                "install it (e.g. `apt-get install maven`) and try again"
-            )
-        staging = KAFKA_JARS_DIR.with_name(f"kafka.tmp-{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
-        argv = [
-            mvn,
-            "-B",
-            "-q",
-            "-Dstyle.color=never",
-            "-f",
-            str(KAFKA_POM),
-            "dependency:copy-dependencies",
-            f"-DoutputDirectory={staging}",
-            "-DincludeScope=runtime",
-        ]
-        result = subprocess.run(argv, capture_output=True, text=True, check=False)
-        if result.returncode != 0 or not any(staging.glob("kafka_2.13-*.jar")):
-            shutil.rmtree(staging, ignore_errors=True)
-            output = "\n".join((result.stdout + result.stderr).strip().splitlines()[-30:])
-            raise StackError(
-                f"fetching the Kafka jars failed (exit code {result.returncode}) running:\n"
-                f"  {' '.join(argv)}\n{output}"
-            )
-        (staging / _JARS_MARKER).write_text(pom_hash + "\n")
-        shutil.rmtree(KAFKA_JARS_DIR, ignore_errors=True)
-        staging.rename(KAFKA_JARS_DIR)
-    return KAFKA_JARS_DIR
+    """The broker's jars, copied from Maven once (see `jvm.ensure_jars`)."""
+    return ensure_jars("kafka", KAFKA_POM, main_jar="kafka_2.13-*.jar")
 
 
 # --- the broker -------------------------------------------------------------------
-
-
-def _java() -> str:
-    java = shutil.which("java")
-    if java is None:
-        raise StackError("Java 17 or newer (`java`) is needed to run Kafka; install a JDK/JRE")
-    return java
 
 
 def _new_cluster_id() -> str:
@@ -268,7 +182,7 @@ class KafkaBroker:
 
     def _java_argv(self, jars: Path, main_class: str, *args: str) -> list[str]:
         return [
-            _java(),
+            java(),
             *self.jvm_options,
             f"-Dlog4j2.configurationFile={KAFKA_LOG4J_CONFIG}",
             "-cp",

@@ -94,6 +94,13 @@ class PostgresServer:
     def dsn(self, *, user: str, password: str, database: str = DATABASE) -> str:
         return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
 
+    def service_url(self, service: ServiceDatabase, *, database: str = DATABASE) -> str:
+        """The SQLAlchemy URL a service is configured with (asyncpg, its own role)."""
+        return (
+            f"postgresql+asyncpg://{service.role}:{service.password}"
+            f"@127.0.0.1:{self.port}/{database}"
+        )
+
     def start(self, timeout: float = 60) -> None:
         ensure_port_free(self.port, "PostgreSQL")
         user = _run_as()
@@ -228,16 +235,10 @@ def provision_service(
         conn.execute(sql.SQL("ALTER ROLE {} SET search_path = {}, extensions").format(role, schema))
 
 
-SERVICE_SCHEMAS = {
-    "identity": "identity",
-    "content": "content",
-    "assessment": "assessment",
-    "ai-notes": "ai_notes",
-}
-
-
 def service_database(service: str, password: str | None = None) -> ServiceDatabase:
-    schema = SERVICE_SCHEMAS[service]
+    from edvent_localstack.services import SERVICES
+
+    schema = SERVICES[service].schema
     return ServiceDatabase(
         role=schema, schema=schema, password=password or secrets.token_urlsafe(18)
     )

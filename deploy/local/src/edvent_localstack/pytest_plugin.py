@@ -10,11 +10,10 @@ reason; nothing is skipped silently.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import secrets
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -34,6 +33,7 @@ from edvent_localstack.postgres import (
     service_database,
 )
 from edvent_localstack.process import free_port
+from edvent_localstack.services import SERVICES
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -147,14 +147,6 @@ def truncate_schema(admin_dsn: str, schema: str, *, keep: tuple[str, ...] = ()) 
             )
 
 
-SERVICE_ENV_PREFIX = {
-    "identity": "IDENTITY_",
-    "content": "CONTENT_",
-    "assessment": "ASSESSMENT_",
-    "ai-notes": "AI_NOTES_",
-}
-
-
 @pytest.fixture(scope="session")
 def provisioned(postgres: PostgresServer) -> Callable[[str], ServiceDatabase]:
     """`get("identity")` → that service's real role and schema, provisioned once."""
@@ -182,24 +174,12 @@ def service_database_url(
 
     def get(service: str) -> str:
         if service not in urls:
-            database = provisioned(service)
-            dsn = postgres.dsn(user=database.role, password=database.password)
-            url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
-            run_migrations(service, url)
+            url = postgres.service_url(provisioned(service))
+            SERVICES[service].migrate(url)
             urls[service] = url
         return urls[service]
 
     return get
-
-
-def run_migrations(service: str, database_url: str) -> None:
-    command = Path(sys.executable).parent / f"edvent-{service}"
-    env = dict(os.environ, **{f"{SERVICE_ENV_PREFIX[service]}DATABASE_URL": database_url})
-    result = subprocess.run(
-        [str(command), "migrate"], env=env, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"migrations of {service} failed:\n{result.stdout}\n{result.stderr}")
 
 
 @asynccontextmanager
@@ -234,21 +214,31 @@ async def assert_operational(client: httpx.AsyncClient, *, openapi_paths: list[s
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 30, interval: float = 0.05
+    check: Callable[[], Awaitable[bool] | bool], *, timeout: float = 30, interval: float = 0.05
 ) -> None:
     """Poll until `check` holds: tests never sleep a fixed time waiting for an event."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if await check():
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
             return
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
 
 
 async def read_topic(
-    bootstrap_servers: str, topic: str, *, expected: int, timeout: float = 30
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    expected: int,
+    timeout: float = 30,
+    where: Callable[[Any], bool] | None = None,
 ) -> list[Any]:
-    """Every record of `topic` from the beginning, once at least `expected` arrived."""
+    """The records of `topic` from the beginning (those `where` accepts, if given),
+    once at least `expected` of them arrived and nothing more is coming, or at the
+    deadline."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
@@ -265,7 +255,7 @@ async def read_topic(
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=300)
             for part in batch.values():
-                records.extend(part)
+                records.extend(r for r in part if where is None or where(r))
             if len(records) >= expected and not batch:
                 break
     finally:

@@ -17,11 +17,6 @@ connection: Jetty's graceful shutdown waits for it.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,8 +25,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from edvent_localstack.jvm import JARS_DIR, ensure_jars, java
 from edvent_localstack.process import (
-    CACHE_DIR,
     LOCAL_DIR,
     ManagedProcess,
     StackError,
@@ -45,9 +40,8 @@ if TYPE_CHECKING:
     from types_boto3_s3.client import S3Client
 
 S3PROXY_POM = LOCAL_DIR / "s3proxy" / "pom.xml"
-S3PROXY_JARS_DIR = CACHE_DIR / "jars" / "s3proxy"
+S3PROXY_JARS_DIR = JARS_DIR / "s3proxy"
 S3PROXY_MAIN = "org.gaul.s3proxy.Main"
-_MARKER = ".pom-sha256"
 
 # Measured: ~130 MB RSS idle, ~160 MB after a burst of 5 MiB objects, up in ~0.6 s.
 # A bigger heap would only postpone GC; SerialGC and C1-only JIT cut start time and
@@ -60,75 +54,9 @@ JVM_OPTIONS = (
 )
 
 
-def _pom_hash() -> str:
-    return hashlib.sha256(S3PROXY_POM.read_bytes()).hexdigest()
-
-
-def _jars(directory: Path) -> list[Path]:
-    return sorted(directory.glob("*.jar"))
-
-
-def _jars_complete(directory: Path, pom_hash: str) -> bool:
-    marker = directory / _MARKER
-    return marker.is_file() and marker.read_text().strip() == pom_hash and bool(_jars(directory))
-
-
 def ensure_s3proxy_jars() -> Path:
-    """Download S3Proxy with Maven into .cache/ unless the pom is unchanged since last time."""
-    pom_hash = _pom_hash()
-    if _jars_complete(S3PROXY_JARS_DIR, pom_hash):
-        return S3PROXY_JARS_DIR
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise StackError(
-            "Maven (`mvn`) is needed once to download S3Proxy into "
-            f"{S3PROXY_JARS_DIR}; install it (e.g. `apt-get install maven`) and retry"
-        )
-    S3PROXY_JARS_DIR.parent.mkdir(parents=True, exist_ok=True)
-    # Parallel test workers may all arrive here on a fresh checkout; one downloads.
-    with (S3PROXY_JARS_DIR.parent / "s3proxy.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if _jars_complete(S3PROXY_JARS_DIR, pom_hash):
-            return S3PROXY_JARS_DIR
-        S3PROXY_JARS_DIR.mkdir(parents=True, exist_ok=True)
-        (S3PROXY_JARS_DIR / _MARKER).unlink(missing_ok=True)
-        # A version bump must not leave the old jar on the classpath next to the new one.
-        for jar in _jars(S3PROXY_JARS_DIR):
-            jar.unlink()
-        result = subprocess.run(
-            [
-                mvn,
-                "-q",
-                "-B",
-                # Debian's mvn colours even in batch mode; the output goes into an error.
-                "-Dstyle.color=never",
-                "-f",
-                str(S3PROXY_POM),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={S3PROXY_JARS_DIR}",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0 or not _jars(S3PROXY_JARS_DIR):
-            output = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
-            raise StackError(
-                f"Maven could not download S3Proxy (exit code {result.returncode}); "
-                f"Maven Central must be reachable once. Output:\n{output}"
-            )
-        (S3PROXY_JARS_DIR / _MARKER).write_text(pom_hash + "\n")
-    return S3PROXY_JARS_DIR
-
-
-def _java() -> str:
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "java").is_file():
-        return str(Path(java_home) / "bin" / "java")
-    java = shutil.which("java")
-    if java is None:
-        raise StackError("S3Proxy needs Java 17 or newer; no `java` on PATH or in JAVA_HOME")
-    return java
+    """S3Proxy's self-contained jar, copied from Maven once (see `jvm.ensure_jars`)."""
+    return ensure_jars("s3proxy", S3PROXY_POM, main_jar="s3proxy-*.jar")
 
 
 def s3_client(
@@ -236,14 +164,14 @@ class S3Server:
 
     def start(self, timeout: float = 60) -> None:
         ensure_port_free(self.port, "S3 (S3Proxy)")
-        jars = _jars(ensure_s3proxy_jars())
+        jars = ensure_s3proxy_jars()
         self.buckets_dir.mkdir(parents=True, exist_ok=True)
         self._write_conf()
         argv = [
-            _java(),
+            java(),
             *JVM_OPTIONS,
             "-cp",
-            os.pathsep.join(str(jar) for jar in jars),
+            f"{jars}/*",
             S3PROXY_MAIN,
             "--properties",
             str(self.conf_file),
