@@ -29,7 +29,7 @@ import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from edvent_events.admin import ensure_topics
-from edvent_events.envelope import build_headers
+from edvent_events.envelope import build_headers, rfc3339
 from edvent_events.outbox import create_outbox_and_inbox_sql
 from edvent_events.relay import OutboxRelay, RelaySettings, producer_settings
 from edvent_localstack.kafka import KafkaBroker
@@ -96,7 +96,7 @@ async def plain_producer_throughput(bootstrap: str, count: int) -> float:
     await ensure_topics(bootstrap, [topic], partitions=3)
     payloads = [_payload(i) for i in range(count)]
     event_ids = [str(uuid.uuid4()) for _ in range(count)]
-    now = datetime.now(UTC)
+    now = rfc3339(datetime.now(UTC))
     producer = AIOKafkaProducer(**producer_settings(bootstrap, "bench-plain"))
     await producer.start()
     try:

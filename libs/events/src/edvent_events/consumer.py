@@ -229,7 +229,7 @@ class ConsumerRunner:
         try:
             envelope = decode(record.headers, record.value)
             event_id = uuid.UUID(envelope.id)
-        except Exception as exc:  # noqa: BLE001 - e.g. RecursionError: the message's fault
+        except Exception as exc:  # noqa: BLE001 - whatever the cause, the message is at fault
             HANDLED.labels(self.service, "undecodable", "dead_lettered").inc()
             return await self._dead_letter(record, exc, attempts=1)
         handler = self.handlers.get(type(envelope.data))

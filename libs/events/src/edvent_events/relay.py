@@ -24,7 +24,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
-from edvent_events.envelope import CONTENT_TYPE, SPEC_VERSION
+from edvent_events.envelope import build_headers
 from edvent_events.outbox import notify_channel
 
 logger = logging.getLogger("edvent.events.relay")
@@ -76,8 +76,6 @@ class _Batch:
     failure: tuple[int, str] | None = None
 
 
-SPEC_VERSION_BYTES = SPEC_VERSION.encode()
-CONTENT_TYPE_BYTES = CONTENT_TYPE.encode()
 # RFC 3339 in UTC with microseconds, the same shape `envelope.rfc3339` gives.
 CE_TIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
@@ -267,17 +265,14 @@ class OutboxRelay:
         """Hand rows to the producer in id order; stops at the first that cannot be."""
         batch = _Batch(rows=rows, futures=[])
         for row in rows:
-            headers = [
-                ("ce_specversion", SPEC_VERSION_BYTES),
-                ("ce_id", row["event_id"].encode()),
-                ("ce_source", row["source"].encode()),
-                ("ce_type", row["ce_type"].encode()),
-                ("ce_time", row["ce_time"].encode()),
-                ("ce_subject", row["key"].encode()),
-                ("content-type", CONTENT_TYPE_BYTES),
-            ]
-            if row["traceparent"]:
-                headers.append(("traceparent", row["traceparent"].encode()))
+            headers = build_headers(
+                event_id=row["event_id"],
+                source=row["source"],
+                ce_type=row["ce_type"],
+                time=row["ce_time"],
+                subject=row["key"],
+                traceparent=row["traceparent"],
+            )
             try:
                 batch.futures.append(
                     await producer.send(
