@@ -6,6 +6,9 @@ import secrets
 
 import pytest
 
+from edvent_events.envelope import decode
+from edvent_localstack.pytest_plugin import read_topic
+
 from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -165,9 +168,6 @@ async def test_jwks_publishes_the_signing_keys(gateway):
 
 
 async def test_a_data_team_sees_the_registration_on_the_topic(gateway, platform):
-    from edvent_events.envelope import decode
-    from edvent_localstack.pytest_plugin import read_topic
-
     email = new_email()
     user = (
         await gateway.post(
@@ -175,14 +175,10 @@ async def test_a_data_team_sees_the_registration_on_the_topic(gateway, platform)
         )
     ).json()
 
-    async def find() -> list:
-        records = await read_topic(platform.kafka, "identity.users", expected=1, timeout=5)
-        return [r for r in records if r.key == user["id"].encode()]
-
-    mine: list = []
-    for _ in range(20):  # the relay publishes within milliseconds; allow a slow machine
-        if mine := await find():
-            break
+    key = user["id"].encode()
+    mine = await read_topic(
+        platform.kafka, "identity.users", expected=1, where=lambda r: r.key == key
+    )
     assert mine, "UserRegistered never reached identity.users"
     event = decode(mine[0].headers, mine[0].value)
     assert event.type == "edvent.identity.user.registered.v1"

@@ -13,9 +13,6 @@ from edvent_events.admin import ensure_topics
 from edvent_events.contract import REGISTRY, Event, register
 from edvent_events.outbox import create_outbox_and_inbox_sql
 from edvent_localstack.postgres import PostgresServer, ServiceDatabase
-from edvent_localstack.pytest_plugin import eventually, read_topic
-
-__all__ = ["eventually", "read_topic"]
 
 
 class ThingHappened(Event):
@@ -43,8 +40,7 @@ def events_db(postgres: PostgresServer, scratch_schema: ServiceDatabase) -> Serv
 
 @pytest.fixture
 def database_url(postgres: PostgresServer, events_db: ServiceDatabase) -> str:
-    dsn = postgres.dsn(user=events_db.role, password=events_db.password)
-    return dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    return postgres.service_url(events_db)
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import pytest
 from edvent_events.consumer import ConsumerRunner
 from edvent_events.outbox import add_event
 from edvent_events.topics import dlq_topic
+from edvent_localstack.pytest_plugin import eventually
 
-from .conftest import eventually
-from .test_consumer import as_message, effects, record_effect, send
+from .helpers import as_message, effect_count, effects, equals, record_effect, send
 
 pytestmark = pytest.mark.integration
 COMMAND = str(Path(sys.executable).parent / "edvent-events")
@@ -101,15 +101,11 @@ async def test_dead_letters_are_listed_and_redriven_after_a_fix(kafka, sessions,
         assert (await run_cli(kafka, "redrive", dead_topic)) == [
             {"redriven": 1, "from": dead_topic}
         ]
-        await eventually(lambda: _equals(effects(sessions), [("r", 7)]))
+        await eventually(lambda: equals(effects(sessions), [("r", 7)]))
         # Re-driving again sends nothing twice: the redrive group remembers its place.
         assert (await run_cli(kafka, "redrive", dead_topic))[0]["redriven"] == 0
     finally:
         await runner.stop()
-
-
-async def _equals(coro, expected) -> bool:
-    return await coro == expected
 
 
 async def test_replay_resets_the_group_and_can_forget_the_inbox(
@@ -126,7 +122,7 @@ async def test_replay_resets_the_group_and_can_forget_the_inbox(
         )  # fmt: skip
         await runner.start()
         try:
-            await eventually(lambda: _count_is(sessions, expected))
+            await eventually(lambda: equals(effect_count(sessions), expected))
         finally:
             await runner.stop()
 
@@ -140,7 +136,3 @@ async def test_replay_resets_the_group_and_can_forget_the_inbox(
     # The inbox forgot the events, so the replay applies them again.
     await consume_until(4)
     assert sorted(seq for _, seq in await effects(sessions)) == [1, 1, 2, 2]
-
-
-async def _count_is(sessions, expected: int) -> bool:
-    return len(await effects(sessions)) == expected

@@ -6,57 +6,16 @@ import asyncio
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
-from edvent_events.admin import ensure_topics
 from edvent_events.consumer import ConsumerRunner
 from edvent_events.envelope import encode
 from edvent_events.topics import dlq_topic
+from edvent_localstack.pytest_plugin import eventually, read_topic
 
-from .conftest import eventually, read_topic
+from .helpers import as_message, effects, equals, record_effect, runner_for, send
 
 pytestmark = pytest.mark.integration
-
-
-async def record_effect(session, envelope) -> None:
-    await session.execute(
-        text("INSERT INTO effects (event_id, thing_id, seq) VALUES (:id, :thing, :seq)"),
-        {"id": envelope.id, "thing": envelope.data.thing_id, "seq": envelope.data.seq},
-    )
-
-
-async def effects(sessions) -> list[tuple[str, int]]:
-    async with sessions() as session:
-        rows = await session.execute(text("SELECT thing_id, seq FROM effects ORDER BY seq"))
-        return [(r[0], r[1]) for r in rows]
-
-
-async def send(bootstrap: str, messages) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for topic, key, value, headers in messages:
-            await producer.send_and_wait(topic, value=value, key=key, headers=headers)
-    finally:
-        await producer.stop()
-
-
-def as_message(event, *, event_id: str | None = None):
-    message = encode(event, event_id=event_id)
-    return (message.topic, message.key, message.value, message.headers)
-
-
-def runner_for(sessions, kafka, thing, handler, unique, **overrides) -> ConsumerRunner:
-    return ConsumerRunner(
-        service=unique("svc"),
-        bootstrap_servers=kafka.bootstrap_servers,
-        sessions=sessions,
-        handlers={thing: handler},
-        initial_backoff=0.05,
-        max_backoff=0.2,
-        **overrides,
-    )
 
 
 async def test_each_event_is_applied_exactly_once_even_when_redelivered(
@@ -74,7 +33,7 @@ async def test_each_event_is_applied_exactly_once_even_when_redelivered(
     runner = runner_for(sessions, kafka, thing, record_effect, unique)
     await runner.start()
     try:
-        await eventually(lambda: _equals(effects(sessions), [("a", 1), ("a", 2)]))
+        await eventually(lambda: equals(effects(sessions), [("a", 1), ("a", 2)]))
     finally:
         await runner.stop()
     # A second runner in the same group starts after the committed offsets: nothing new.
@@ -87,13 +46,9 @@ async def test_each_event_is_applied_exactly_once_even_when_redelivered(
     await again.start()
     try:
         await send(kafka.bootstrap_servers, [as_message(thing(thing_id="a", seq=3))])
-        await eventually(lambda: _equals(effects(sessions), [("a", 1), ("a", 2), ("a", 3)]))
+        await eventually(lambda: equals(effects(sessions), [("a", 1), ("a", 2), ("a", 3)]))
     finally:
         await again.stop()
-
-
-async def _equals(coro, expected) -> bool:
-    return await coro == expected
 
 
 async def test_poison_message_goes_to_the_dead_letter_topic_and_the_next_is_handled(
@@ -114,7 +69,7 @@ async def test_poison_message_goes_to_the_dead_letter_topic_and_the_next_is_hand
     runner = runner_for(sessions, kafka, thing, record_effect, unique)
     await runner.start()
     try:
-        await eventually(lambda: _equals(effects(sessions), [("b", 2)]))
+        await eventually(lambda: equals(effects(sessions), [("b", 2)]))
         dead = await read_topic(
             kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=2
         )
@@ -142,7 +97,7 @@ async def test_unknown_event_type_is_dead_lettered(sessions, kafka, thing, uniqu
     runner = runner_for(sessions, kafka, thing, record_effect, unique)
     await runner.start()
     try:
-        await eventually(lambda: _equals(effects(sessions), [("c", 2)]))
+        await eventually(lambda: equals(effects(sessions), [("c", 2)]))
         dead = await read_topic(
             kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
         )
@@ -172,7 +127,7 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_consumption_goe
     runner = runner_for(sessions, kafka, thing, flaky, unique, max_attempts=4)
     await runner.start()
     try:
-        await eventually(lambda: _equals(effects(sessions), [("d", 2), ("d", 3)]))
+        await eventually(lambda: equals(effects(sessions), [("d", 2), ("d", 3)]))
         dead = await read_topic(
             kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
         )
@@ -232,7 +187,6 @@ async def test_dead_letter_topics_are_created_for_the_service(kafka, sessions, t
         await asyncio.wait_for(runner.connected.wait(), timeout=30)
     finally:
         await runner.stop()
-    await ensure_topics(kafka.bootstrap_servers, [])  # no-op is fine
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
@@ -255,7 +209,7 @@ async def test_a_handler_that_hangs_times_out_counts_as_attempts_and_is_dead_let
     runner = runner_for(sessions, kafka, thing, hangs, unique, max_attempts=2, handler_timeout=0.3)
     await runner.start()
     try:
-        await eventually(lambda: _equals(effects(sessions), [("h", 2)]))
+        await eventually(lambda: equals(effects(sessions), [("h", 2)]))
         dead = await read_topic(
             kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
         )

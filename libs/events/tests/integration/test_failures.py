@@ -12,21 +12,14 @@ import psycopg
 import pytest
 
 from edvent_events.admin import ensure_topics
-from edvent_events.consumer import ConsumerRunner
 from edvent_events.outbox import add_event
-from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
 from edvent_localstack.kafka import KafkaBroker
 from edvent_localstack.process import free_port
+from edvent_localstack.pytest_plugin import eventually, read_topic
 
-from .conftest import eventually, read_topic
-from .test_consumer import effects, record_effect
+from .helpers import effect_count, effects, equals, record_effect, relay_for, runner_for
 
 pytestmark = pytest.mark.integration
-
-
-async def _all_applied_once(sessions, expected: int) -> bool:
-    applied = await effects(sessions)
-    return len(applied) == expected
 
 
 async def test_relay_killed_after_publishing_before_marking_sent_loses_nothing(
@@ -75,25 +68,14 @@ async def test_relay_killed_after_publishing_before_marking_sent_loses_nothing(
         blocker.rollback()
         blocker.close()
 
-    relay = OutboxRelay(
-        RelaySettings(
-            dsn=asyncpg_dsn(database_url),
-            schema=events_db.schema,
-            bootstrap_servers=kafka.bootstrap_servers,
-        )
-    )
+    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
     relay.start()
-    consumer = ConsumerRunner(
-        service=unique("svc"),
-        bootstrap_servers=kafka.bootstrap_servers,
-        sessions=sessions,
-        handlers={thing: record_effect},
-    )
+    consumer = runner_for(sessions, kafka, thing, record_effect, unique)
     await consumer.start()
     try:
         republished = await read_topic(kafka.bootstrap_servers, thing.topic, expected=40)
         assert len(republished) == 40  # at least once: every event is there twice
-        await eventually(lambda: _all_applied_once(sessions, 20))
+        await eventually(lambda: equals(effect_count(sessions), 20))
     finally:
         await consumer.stop()
         await relay.stop()
@@ -111,14 +93,7 @@ async def test_events_written_while_kafka_is_down_are_published_when_it_returns(
         log_file=tmp_path / "kafka.log",
     )
     broker.start()
-    relay = OutboxRelay(
-        RelaySettings(
-            dsn=asyncpg_dsn(database_url),
-            schema=events_db.schema,
-            bootstrap_servers=broker.bootstrap_servers,
-            max_backoff=1.0,
-        )
-    )
+    relay = relay_for(database_url, events_db.schema, broker.bootstrap_servers, max_backoff=1.0)
     try:
         await ensure_topics(broker.bootstrap_servers, [thing.topic], partitions=2)
         relay.start()
@@ -134,15 +109,10 @@ async def test_events_written_while_kafka_is_down_are_published_when_it_returns(
 
         broker.start()
         records = await read_topic(broker.bootstrap_servers, thing.topic, expected=30, timeout=90)
-        consumer = ConsumerRunner(
-            service=unique("svc"),
-            bootstrap_servers=broker.bootstrap_servers,
-            sessions=sessions,
-            handlers={thing: record_effect},
-        )
+        consumer = runner_for(sessions, broker, thing, record_effect, unique)
         await consumer.start()
         try:
-            await eventually(lambda: _all_applied_once(sessions, 30), timeout=60)
+            await eventually(lambda: equals(effect_count(sessions), 30), timeout=60)
         finally:
             await consumer.stop()
     finally:

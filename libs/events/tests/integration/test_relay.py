@@ -6,39 +6,17 @@ import asyncio
 import json
 from datetime import timedelta
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
 from edvent_events.envelope import decode
 from edvent_events.outbox import add_event
-from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
 from edvent_events.tracing import current_traceparent
+from edvent_localstack.pytest_plugin import eventually, read_topic
 
-from .conftest import eventually, read_topic
+from .helpers import equals, relay_for, unsent
 
 pytestmark = pytest.mark.integration
-
-
-def relay_for(database_url: str, schema: str, bootstrap: str, **overrides) -> OutboxRelay:
-    return OutboxRelay(
-        RelaySettings(
-            dsn=asyncpg_dsn(database_url),
-            schema=schema,
-            bootstrap_servers=bootstrap,
-            **({"poll_interval": 0.5, "standby_retry": 0.2} | overrides),
-        )
-    )
-
-
-async def unsent(database_url: str, schema: str) -> int:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        return int(
-            await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
-        )
-    finally:
-        await conn.close()
 
 
 async def test_committed_events_are_published_in_order_and_marked_sent(
@@ -51,7 +29,7 @@ async def test_committed_events_are_published_in_order_and_marked_sent(
     relay.start()
     try:
         records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=30)
-        await eventually(lambda: _zero(unsent(database_url, events_db.schema)))
+        await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
     finally:
         await relay.stop()
     assert len(records) == 30
@@ -60,10 +38,6 @@ async def test_committed_events_are_published_in_order_and_marked_sent(
         seqs = [e.data.seq for e in events if e.subject == key]
         assert seqs == sorted(seqs) and len(seqs) == 10
     assert all(r.key == e.subject.encode() for r, e in zip(records, events, strict=True))
-
-
-async def _zero(count_coro) -> bool:
-    return await count_coro == 0
 
 
 async def test_rolled_back_events_are_never_published(
@@ -93,7 +67,7 @@ async def test_notify_wakes_the_relay_well_before_the_poll_interval(
     relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, poll_interval=30.0)
     relay.start()
     try:
-        await eventually(lambda: _true(relay.is_leader))
+        await eventually(lambda: relay.is_leader)
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="fast", seq=1))
         # With a 30 s poll interval, only LISTEN/NOTIFY can make this arrive in time.
@@ -103,17 +77,13 @@ async def test_notify_wakes_the_relay_well_before_the_poll_interval(
     assert len(records) == 1
 
 
-async def _true(value: bool) -> bool:
-    return value
-
-
 async def test_only_one_of_two_relays_publishes_and_order_per_key_holds(
     sessions, database_url, events_db, thing, kafka
 ):
     first = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
     second = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
     first.start()
-    await eventually(lambda: _true(first.is_leader))
+    await eventually(lambda: first.is_leader)
     second.start()
     try:
         for seq in range(100):
@@ -123,7 +93,7 @@ async def test_only_one_of_two_relays_publishes_and_order_per_key_holds(
         assert first.is_leader and not second.is_leader
         # The leader goes away: the standby takes over and publishes what follows.
         await first.stop()
-        await eventually(lambda: _true(second.is_leader))
+        await eventually(lambda: second.is_leader)
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="k0", seq=100))
         records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=101)
@@ -144,7 +114,7 @@ async def test_sent_rows_and_old_inbox_entries_are_pruned_after_their_retention(
         await add_event(session, thing(thing_id="old", seq=1))
     relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
     relay.start()
-    await eventually(lambda: _zero(unsent(database_url, events_db.schema)))
+    await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
     await relay.stop()
     async with sessions() as session, session.begin():
         await session.execute(text("UPDATE outbox SET sent_at = now() - interval '8 days'"))
@@ -161,7 +131,7 @@ async def test_sent_rows_and_old_inbox_entries_are_pruned_after_their_retention(
     )
     relay.start()
     try:
-        await eventually(lambda: _zero(unsent(database_url, events_db.schema)))
+        await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
 
         async def only_new_row_left() -> bool:
             async with sessions() as session:
@@ -179,7 +149,7 @@ async def test_sent_rows_and_old_inbox_entries_are_pruned_after_their_retention(
 async def test_stop_finishes_quickly_while_idle(database_url, events_db, kafka):
     relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, poll_interval=60)
     relay.start()
-    await eventually(lambda: _true(relay.is_leader))
+    await eventually(lambda: relay.is_leader)
     await asyncio.wait_for(relay.stop(), timeout=5)
     assert not relay.is_leader
 

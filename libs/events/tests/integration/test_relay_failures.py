@@ -13,9 +13,9 @@ from edvent_events.admin import ensure_topics
 from edvent_events.envelope import decode
 from edvent_events.outbox import add_event
 from edvent_events.relay import asyncpg_dsn, lock_key
+from edvent_localstack.pytest_plugin import eventually, read_topic
 
-from .conftest import eventually, read_topic
-from .test_relay import _true, _zero, relay_for, unsent
+from .helpers import equals, relay_for, unsent
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +73,7 @@ async def test_rows_behind_one_that_cannot_be_sent_wait_for_it_and_follow_it_in_
         # An operator fixes the row: it and everything behind it follow, in order.
         async with sessions() as session, session.begin():
             await session.execute(text("UPDATE outbox SET data = data - 'pad'"))
-        await eventually(lambda: _zero(unsent(database_url, events_db.schema)))
+        await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
         published = await read_topic(kafka.bootstrap_servers, thing.topic, expected=12)
     finally:
         await relay.stop()
@@ -96,7 +96,7 @@ async def test_a_row_for_a_missing_topic_is_reported_and_goes_out_once_the_topic
         _, error = await _failures(database_url, events_db.schema)
         assert error is not None and missing in error  # which topic, not just "unknown"
         await ensure_topics(kafka.bootstrap_servers, [missing])
-        await eventually(lambda: _zero(unsent(database_url, events_db.schema)), timeout=60)
+        await eventually(lambda: equals(unsent(database_url, events_db.schema), 0), timeout=60)
         first = await read_topic(kafka.bootstrap_servers, missing, expected=1)
         second = await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)
     finally:
@@ -110,7 +110,7 @@ async def test_relay_whose_session_is_terminated_resumes_or_hands_over(
     first = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, max_backoff=0.5)
     second = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, max_backoff=0.5)
     first.start()
-    await eventually(lambda: _true(first.is_leader))
+    await eventually(lambda: first.is_leader)
     second.start()
     try:
         async with sessions() as session, session.begin():
@@ -126,9 +126,9 @@ async def test_relay_whose_session_is_terminated_resumes_or_hands_over(
         assert terminated == (1,)
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="p", seq=2))
-        await eventually(lambda: _zero(unsent(database_url, events_db.schema)))
+        await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
         records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=2)
-        await eventually(lambda: _true(first.is_leader != second.is_leader))
+        await eventually(lambda: first.is_leader != second.is_leader)
     finally:
         await first.stop()
         await second.stop()
@@ -138,7 +138,7 @@ async def test_relay_whose_session_is_terminated_resumes_or_hands_over(
 async def test_stopping_the_leader_releases_its_lock(database_url, events_db, kafka):
     relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
     relay.start()
-    await eventually(lambda: _true(relay.is_leader))
+    await eventually(lambda: relay.is_leader)
     await relay.stop()
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
@@ -167,7 +167,7 @@ async def test_a_row_committed_late_below_rows_in_flight_is_still_published(
             if seq == 30:
                 late.commit()
         records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=61)
-        await eventually(lambda: _zero(unsent(database_url, events_db.schema)))
+        await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
     finally:
         late.close()
         await relay.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -13,16 +12,10 @@ from edvent_identity.domain.errors import PolicyViolation
 from edvent_identity.runtime import passwords_from
 from edvent_identity.services import keys as keys_service
 from edvent_identity.services import users as users_service
-from edvent_platform.cli import migrate as migrate_service
 from edvent_platform.cli import service_main
 from edvent_platform.db import create_engine, session_factory
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
-
-
-def migrate() -> None:
-    """`alembic upgrade head` for identity's schema (IDENTITY_DATABASE_URL)."""
-    migrate_service(Path(os.environ.get("EDVENT_SERVICE_DIR", SERVICE_DIR)))
 
 
 async def _create_admin(

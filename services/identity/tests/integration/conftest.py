@@ -7,7 +7,6 @@ from empty identity tables (signing keys and the outbox are kept).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,6 @@ from uuid import UUID
 import httpx
 import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 
 from edvent_events.topics import IDENTITY_USERS
@@ -24,7 +22,7 @@ from edvent_identity.config import Settings
 from edvent_identity.main import create_app
 from edvent_identity.runtime import Identity
 from edvent_identity.services import users as users_service
-from edvent_localstack.pytest_plugin import truncate_schema
+from edvent_localstack.pytest_plugin import read_topic, truncate_schema
 
 PASSWORD = "correct horse battery staple"
 # The OWASP minimum: fast enough for tests, and still what production accepts.
@@ -186,32 +184,22 @@ def user_events(kafka: Any) -> Callable[..., Awaitable[list[Published]]]:
     read from the beginning until at least `until` arrived (or the deadline)."""
 
     async def read(user_id: UUID, *, until: int = 1, timeout: float = 30) -> list[Published]:
-        consumer = AIOKafkaConsumer(
+        key = str(user_id).encode()
+        records = await read_topic(
+            kafka.bootstrap_servers,
             IDENTITY_USERS,
-            bootstrap_servers=kafka.bootstrap_servers,
-            group_id=None,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
+            expected=until,
+            timeout=timeout,
+            where=lambda record: record.key == key,
         )
-        await consumer.start()
-        found: list[Published] = []
-        try:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and len(found) < until:
-                batch = await consumer.getmany(timeout_ms=200)
-                for records in batch.values():
-                    for record in records:
-                        if record.key is not None and record.key.decode() == str(user_id):
-                            found.append(
-                                Published(
-                                    key=record.key.decode(),
-                                    headers={k: v.decode() for k, v in record.headers},
-                                    data=json.loads(record.value),
-                                )
-                            )
-        finally:
-            await consumer.stop()
-        return found
+        return [
+            Published(
+                key=record.key.decode(),
+                headers={k: v.decode() for k, v in record.headers},
+                data=json.loads(record.value),
+            )
+            for record in records
+        ]
 
     return read
 

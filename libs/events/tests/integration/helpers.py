@@ -1,0 +1,94 @@
+"""Small building blocks the events integration tests share."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
+
+from edvent_events.consumer import ConsumerRunner
+from edvent_events.envelope import encode
+from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
+
+
+async def equals(value: Awaitable[Any], expected: Any) -> bool:
+    """For `eventually(lambda: equals(effects(sessions), [...]))`."""
+    return await value == expected
+
+
+# -- the consumer side ------------------------------------------------------------------
+
+
+async def record_effect(session, envelope) -> None:
+    await session.execute(
+        text("INSERT INTO effects (event_id, thing_id, seq) VALUES (:id, :thing, :seq)"),
+        {"id": envelope.id, "thing": envelope.data.thing_id, "seq": envelope.data.seq},
+    )
+
+
+async def effects(sessions) -> list[tuple[str, int]]:
+    async with sessions() as session:
+        rows = await session.execute(text("SELECT thing_id, seq FROM effects ORDER BY seq"))
+        return [(r[0], r[1]) for r in rows]
+
+
+async def effect_count(sessions) -> int:
+    return len(await effects(sessions))
+
+
+async def send(bootstrap: str, messages) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for topic, key, value, headers in messages:
+            await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def as_message(event, *, event_id: str | None = None):
+    message = encode(event, event_id=event_id)
+    return (message.topic, message.key, message.value, message.headers)
+
+
+def member(sessions, kafka, thing, handler, *, service: str, **overrides) -> ConsumerRunner:
+    """A runner of `service`: several of them form one consumer group."""
+    return ConsumerRunner(
+        service=service,
+        bootstrap_servers=kafka.bootstrap_servers,
+        sessions=sessions,
+        handlers={thing: handler},
+        **({"initial_backoff": 0.05, "max_backoff": 0.2} | overrides),
+    )
+
+
+def runner_for(sessions, kafka, thing, handler, unique, **overrides) -> ConsumerRunner:
+    """A runner in a consumer group of its own."""
+    return member(sessions, kafka, thing, handler, service=unique("svc"), **overrides)
+
+
+# -- the relay side ---------------------------------------------------------------------
+
+
+def relay_for(database_url: str, schema: str, bootstrap: str, **overrides) -> OutboxRelay:
+    return OutboxRelay(
+        RelaySettings(
+            dsn=asyncpg_dsn(database_url),
+            schema=schema,
+            bootstrap_servers=bootstrap,
+            **({"poll_interval": 0.5, "standby_retry": 0.2} | overrides),
+        )
+    )
+
+
+async def unsent(database_url: str, schema: str) -> int:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return int(
+            await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
+        )
+    finally:
+        await conn.close()
