@@ -54,7 +54,7 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(postgres: PostgresServer
 
         run(service, url, "migrate")
         migrated = tables(admin_dsn, owner.schema)
-        assert {"outbox", "inbox", "alembic_version"} <= migrated
+        assert {"outbox", "inbox", "dead_letters", "alembic_version"} <= migrated
         run(service, url, "downgrade", "base")
         assert tables(admin_dsn, owner.schema) <= {"alembic_version"}
         run(service, url, "migrate")

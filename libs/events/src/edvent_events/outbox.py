@@ -49,6 +49,9 @@ outbox = Table(
     Column("sent_at", DateTime(timezone=True)),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
+    # Set by an operator (`edvent-events outbox park`): kept, shown, no longer published.
+    Column("parked_at", DateTime(timezone=True)),
+    Column("parked_reason", Text),
 )
 
 inbox = Table(
@@ -60,6 +63,21 @@ inbox = Table(
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
     Column("handled_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Messages this service's consumer dead-lettered, by their place in the log: fetched
+# again (after a rebalance, say), they are not dead-lettered a second time.
+dead_letters = Table(
+    "dead_letters",
+    _runtime,
+    Column("topic", Text, primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, primary_key=True),
+    Column("event_id", Uuid),
+    Column("ce_type", Text),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("dead_lettered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 
@@ -93,10 +111,11 @@ def notify_channel(schema: str) -> str:
 
 
 def create_outbox_and_inbox_sql(schema: str) -> list[str]:
-    """DDL for a service's migration: `for s in create_outbox_and_inbox_sql(S): op.execute(s)`.
+    """DDL of the events tables as they are now: outbox, inbox and dead letters.
 
-    Kept as plain SQL so the migration stays a frozen record of what was created,
-    whatever this library looks like later.
+    For test schemas, benchmarks and the first migration of a new service, which
+    copies the text: a service's migrations are a frozen record of what was created
+    and never call into this (changing library) function.
     """
     channel = notify_channel(schema)
     return [
@@ -114,11 +133,16 @@ def create_outbox_and_inbox_sql(schema: str) -> list[str]:
             created_at timestamptz NOT NULL DEFAULT now(),
             sent_at timestamptz,
             attempts integer NOT NULL DEFAULT 0,
-            last_error text
+            last_error text,
+            parked_at timestamptz,
+            parked_reason text
         )
         """,
-        # The relay scans only unsent rows, in commit-ish order.
-        f"CREATE INDEX ix_outbox_unsent ON {schema}.outbox (id) WHERE sent_at IS NULL",
+        # The relay scans only rows still to publish, in commit-ish order.
+        f"""
+        CREATE INDEX ix_outbox_unsent ON {schema}.outbox (id)
+            WHERE sent_at IS NULL AND parked_at IS NULL
+        """,
         f"CREATE INDEX ix_outbox_sent_at ON {schema}.outbox (sent_at) WHERE sent_at IS NOT NULL",
         f"""
         CREATE FUNCTION {schema}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -144,12 +168,18 @@ def create_outbox_and_inbox_sql(schema: str) -> list[str]:
         )
         """,
         f"CREATE INDEX ix_inbox_handled_at ON {schema}.inbox (handled_at)",
-    ]
-
-
-def drop_outbox_and_inbox_sql(schema: str) -> list[str]:
-    return [
-        f"DROP TABLE IF EXISTS {schema}.inbox",
-        f"DROP TABLE IF EXISTS {schema}.outbox",
-        f"DROP FUNCTION IF EXISTS {schema}.outbox_notify()",
+        f"""
+        CREATE TABLE {schema}.dead_letters (
+            topic text NOT NULL,
+            partition integer NOT NULL,
+            "offset" bigint NOT NULL,
+            event_id uuid,
+            ce_type text,
+            error text NOT NULL,
+            attempts integer NOT NULL,
+            dead_lettered_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (topic, partition, "offset")
+        )
+        """,
+        f"CREATE INDEX ix_dead_letters_at ON {schema}.dead_letters (dead_lettered_at)",
     ]
