@@ -7,13 +7,14 @@ import asyncio
 import sys
 from pathlib import Path
 
+from edvent_identity.bootstrap import passwords_from
 from edvent_identity.config import Settings
 from edvent_identity.domain.errors import PolicyViolation
-from edvent_identity.runtime import passwords_from
-from edvent_identity.services import keys as keys_service
-from edvent_identity.services import users as users_service
+from edvent_identity.usecases import auth as auth_usecases
+from edvent_identity.usecases import keys as keys_usecases
+from edvent_identity.usecases import users as users_usecases
 from edvent_platform.cli import service_main
-from edvent_platform.db import create_engine, session_factory
+from edvent_platform.db import create_engine, session_factory, transaction
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 
@@ -26,20 +27,23 @@ async def _create_admin(
     )
     passwords = passwords_from(settings)
     try:
-        outcome, user = await users_service.bootstrap_admin(
-            sessions=session_factory(engine),
-            passwords=passwords,
-            email=email,
-            password=password,
-            full_name=full_name,
-        )
+        password_hash = None
+        if password:
+            with passwords.slot() as hashing:
+                password_hash = await auth_usecases.hash_new_password(
+                    hashing=hashing, password=password
+                )
+        async with transaction(session_factory(engine)) as session:
+            outcome, user = await users_usecases.bootstrap_admin(
+                session=session, email=email, password_hash=password_hash, full_name=full_name
+            )
     finally:
         passwords.close()
         await engine.dispose()
     return {
-        users_service.BootstrapOutcome.CREATED: f"created ADMIN {user.email} ({user.id})",
-        users_service.BootstrapOutcome.PROMOTED: f"promoted {user.email} ({user.id}) to ADMIN",
-        users_service.BootstrapOutcome.UNCHANGED: f"{user.email} ({user.id}) is already ADMIN",
+        users_usecases.BootstrapOutcome.CREATED: f"created ADMIN {user.email} ({user.id})",
+        users_usecases.BootstrapOutcome.PROMOTED: f"promoted {user.email} ({user.id}) to ADMIN",
+        users_usecases.BootstrapOutcome.UNCHANGED: f"{user.email} ({user.id}) is already ADMIN",
     }[outcome]
 
 
@@ -72,11 +76,12 @@ async def _rotate(settings: Settings) -> str:
         settings.database_url, schema=settings.db_schema, app_name="identity-cli"
     )
     try:
-        old, new = await keys_service.rotate(
-            session_factory(engine),
-            passphrase=settings.signing_key_passphrase_bytes(),
-            algorithm=settings.signing_key_algorithm,
-        )
+        async with transaction(session_factory(engine)) as session:
+            old, new = await keys_usecases.rotate(
+                session=session,
+                passphrase=settings.signing_key_passphrase_bytes(),
+                algorithm=settings.signing_key_algorithm,
+            )
     finally:
         await engine.dispose()
     return f"new signing key {new.kid} ({new.algorithm}); retired {old or 'nothing'}"

@@ -8,7 +8,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from edvent_identity.security.passwords import MIN_MEMORY_KIB, MIN_TIME_COST
+from edvent_identity.adapters.passwords import MIN_MEMORY_KIB, MIN_TIME_COST
 from edvent_platform.auth import JwtSettings
 from edvent_platform.settings import DEVELOPMENT_SECRETS, ServiceSettings
 
@@ -21,12 +21,14 @@ class Settings(ServiceSettings, JwtSettings):
 
     # Tokens
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
-    # Idle lifetime: each refresh issues a successor valid this long again.
+    # Idle lifetime: each refresh issues a successor valid this long again...
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=300)
+    # ...but never longer than this after the login that started the family.
+    refresh_family_max_age_seconds: int = Field(default=30 * 86_400, ge=300)
 
     # Signing keys: a configured key (PEM text or file) wins over the generated ones
-    # kept in the database. The passphrase encrypts generated keys at rest and
-    # decrypts a configured encrypted PEM.
+    # kept in the database. The passphrase encrypts generated keys at rest (required
+    # in production unless a key is configured) and decrypts a configured encrypted PEM.
     signing_key_pem: SecretStr | None = None
     signing_key_file: Path | None = None
     signing_key_passphrase: SecretStr | None = None
@@ -39,12 +41,21 @@ class Settings(ServiceSettings, JwtSettings):
     argon2_time_cost: int = Field(default=3, ge=MIN_TIME_COST)
     argon2_memory_kib: int = Field(default=65_536, ge=MIN_MEMORY_KIB)
     argon2_parallelism: int = Field(default=4, ge=1)
-    password_hashing_threads: int = Field(default=4, ge=1)
+    # Hashing runs in worker processes with lowered priority, so it gets the CPU the
+    # event loop leaves. At most workers + queue logins/registrations hash at once;
+    # the next answers 503 with Retry-After at once.
+    password_hashing_workers: int = Field(default=1, ge=1)
+    password_hashing_queue: int = Field(default=4, ge=0)
+    password_hashing_nice: int = Field(default=19, ge=0, le=19)
+    password_hashing_retry_after_seconds: int = Field(default=1, ge=1)
 
     # Login throttling (stored in PostgreSQL, so it holds across instances).
     login_max_failures_per_email: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=50, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Registrations per client address (successful or not) within the window.
+    register_max_per_client: int = Field(default=20, ge=1)
+    register_window_seconds: int = Field(default=3600, ge=1)
     # Only behind a proxy that sets X-Forwarded-For may the header name the client;
     # otherwise anyone could claim any address and escape the per-client limit.
     trust_proxy_headers: bool = False
@@ -77,6 +88,13 @@ class Settings(ServiceSettings, JwtSettings):
         if self.signing_key_pem is not None and self.signing_key_file is not None:
             raise ValueError("set IDENTITY_SIGNING_KEY_PEM or IDENTITY_SIGNING_KEY_FILE, not both")
         if self.environment == "production":
+            if self.signing_key_passphrase is None and (
+                self.signing_key_pem is None and self.signing_key_file is None
+            ):
+                raise ValueError(
+                    "production needs IDENTITY_SIGNING_KEY_PASSPHRASE to encrypt the "
+                    "signing keys stored in the database (or a configured signing key)"
+                )
             for name in ("bootstrap_admin_password", "signing_key_passphrase"):
                 value = getattr(self, name)
                 if value is not None and value.get_secret_value() in DEVELOPMENT_SECRETS:

@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from edvent_identity.api.errors import install_error_mapping
 from edvent_identity.api.routes import routers
+from edvent_identity.bootstrap import Identity
 from edvent_identity.config import Settings
-from edvent_identity.runtime import Identity
 from edvent_platform.app import create_service_app
 from edvent_platform.auth import install_token_verifier
 

@@ -18,10 +18,11 @@ import pytest
 from fastapi import FastAPI
 
 from edvent_events.topics import IDENTITY_USERS
+from edvent_identity.bootstrap import Identity
 from edvent_identity.config import Settings
 from edvent_identity.main import create_app
-from edvent_identity.runtime import Identity
-from edvent_identity.services import users as users_service
+from edvent_identity.usecases import auth as auth_usecases
+from edvent_identity.usecases import users as users_usecases
 from edvent_localstack.pytest_plugin import read_topic, truncate_schema
 
 PASSWORD = "correct horse battery staple"
@@ -46,6 +47,8 @@ def make_settings(identity_url: str, kafka: Any) -> Callable[..., Settings]:
             "signing_key_reload_seconds": 0,
             "login_max_failures_per_client": 12,
             "trust_proxy_headers": True,
+            # Tests send a dozen logins at once and mean them to be hashed, not shed.
+            "password_hashing_queue": 16,
             **overrides,
         }
         return Settings(**values)
@@ -156,13 +159,14 @@ class Accounts:
 
     async def admin(self) -> Account:
         email = self.email()
-        await users_service.bootstrap_admin(
-            sessions=self.identity.sessions,
-            passwords=self.identity.passwords,
-            email=email,
-            password=PASSWORD,
-            full_name="Admin",
-        )
+        with self.identity.passwords.slot() as hashing:
+            password_hash = await auth_usecases.hash_new_password(
+                hashing=hashing, password=PASSWORD
+            )
+        async with self.identity.transaction() as session:
+            await users_usecases.bootstrap_admin(
+                session=session, email=email, password_hash=password_hash, full_name="Admin"
+            )
         return await self.login(email=email)
 
 

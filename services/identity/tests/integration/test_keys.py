@@ -7,13 +7,16 @@ import time
 
 import httpx
 import jwt
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from edvent_identity.adapters.signing_keys import load_signing_key
 from edvent_identity.main import create_app
-from edvent_identity.services import keys as keys_service
+from edvent_identity.usecases import keys as keys_usecases
 from edvent_localstack.pytest_plugin import app_client
 from edvent_platform.auth import AuthSettings, jwks_token_verifier
+from edvent_platform.db import transaction
 
 PASSWORD = "correct horse battery staple"
 
@@ -59,9 +62,10 @@ async def test_after_a_rotation_new_tokens_use_the_new_key_and_old_ones_still_wo
     client, accounts, identity
 ) -> None:
     before = await accounts.register()
-    old_kid, new_key = await keys_service.rotate(
-        identity.sessions, passphrase=None, algorithm="EdDSA"
-    )
+    async with transaction(identity.sessions) as session:
+        old_kid, new_key = await keys_usecases.rotate(
+            session=session, passphrase=None, algorithm="EdDSA"
+        )
     assert old_kid == kid_of(before.access_token)
 
     after = await accounts.login(email=before.email)
@@ -118,7 +122,8 @@ async def test_a_token_of_a_key_retired_past_its_retention_is_rejected(
     client, accounts, identity, sql
 ) -> None:
     before = await accounts.register()
-    old_kid, _ = await keys_service.rotate(identity.sessions, passphrase=None, algorithm="EdDSA")
+    async with transaction(identity.sessions) as session:
+        old_kid, _ = await keys_usecases.rotate(session=session, passphrase=None, algorithm="EdDSA")
     sql(
         "UPDATE identity.signing_keys SET retired_at = now() - interval '1 day' WHERE kid = %s",
         (old_kid,),
@@ -130,3 +135,62 @@ async def test_a_token_of_a_key_retired_past_its_retention_is_rejected(
     while (await client.get("/api/v1/users/me", headers=before.auth)).status_code != 401:
         assert time.monotonic() < deadline, "a token of an unpublished key kept working"
         await asyncio.sleep(0.1)
+
+
+async def test_stored_signing_keys_are_encrypted_with_the_passphrase(
+    make_settings, identity, sql, unique
+) -> None:
+    passphrase = "a key-encryption secret for tests"
+    # The shared app stored its key unencrypted (tests configure no passphrase).
+    secured = create_app(make_settings(signing_key_passphrase=passphrase))
+    try:
+        async with app_client(secured, base_url="http://identity") as client:
+            [(kid, pem)] = sql(
+                "SELECT kid, private_key_pem FROM identity.signing_keys WHERE retired_at IS NULL"
+            )
+            assert pem.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+            assert load_signing_key(pem, passphrase=passphrase.encode()).kid == kid
+            with pytest.raises(ValueError, match="cannot read"):
+                load_signing_key(pem)
+            email = f"{unique('enc')}@example.org"
+            await client.post(
+                "/api/v1/auth/register",
+                json={"email": email, "password": PASSWORD, "full_name": "E"},
+            )
+            login = await client.post(
+                "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+            )
+            assert kid_of(login.json()["access_token"]) == kid
+            async with transaction(identity.sessions) as session:
+                _, rotated = await keys_usecases.rotate(
+                    session=session, passphrase=passphrase.encode(), algorithm="EdDSA"
+                )
+            [(rotated_pem,)] = sql(
+                "SELECT private_key_pem FROM identity.signing_keys WHERE kid = %s",
+                (rotated.kid,),
+            )
+            assert rotated_pem.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    finally:
+        # Give the shared (passphrase-less) app a key it can read again.
+        async with transaction(identity.sessions) as session:
+            await keys_usecases.rotate(session=session, passphrase=None, algorithm="EdDSA")
+
+
+async def test_a_retired_key_stays_published_through_the_reload_interval(
+    make_settings, identity, sql
+) -> None:
+    async with transaction(identity.sessions) as session:
+        old_kid, _ = await keys_usecases.rotate(session=session, passphrase=None, algorithm="EdDSA")
+    settings = make_settings(signing_key_reload_seconds=600)
+    # An instance that reloads every 10 minutes may have signed with the old key up to
+    # 10 minutes after the rotation; such a token lives 15 minutes more. 20 minutes
+    # after the rotation it may still be in use.
+    sql(
+        "UPDATE identity.signing_keys SET retired_at = now() - interval '20 minutes'"
+        " WHERE kid = %s",
+        (old_kid,),
+    )
+    assert settings.access_token_ttl_seconds == 900
+    async with app_client(create_app(settings), base_url="http://identity") as client:
+        published = {key["kid"] for key in (await client.get("/api/v1/auth/jwks")).json()["keys"]}
+    assert old_kid in published

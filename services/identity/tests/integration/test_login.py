@@ -10,7 +10,7 @@ import jwt
 import pytest
 from argon2 import PasswordHasher
 
-from edvent_identity.security.passwords import Passwords
+from edvent_identity.adapters.passwords import Hashing
 
 PASSWORD = "correct horse battery staple"
 
@@ -52,13 +52,13 @@ async def test_unknown_email_and_wrong_password_get_the_same_401(client, account
 
 async def test_an_unknown_email_still_costs_a_password_verification(client, identity, monkeypatch):
     calls: list[str] = []
-    original = Passwords.verify
+    original = Hashing.verify
 
     async def spy(self, password_hash: str, password: str) -> bool:
         calls.append(password_hash)
         return await original(self, password_hash, password)
 
-    monkeypatch.setattr(Passwords, "verify", spy)
+    monkeypatch.setattr(Hashing, "verify", spy)
     response = await login(client, f"nobody-{uuid.uuid4().hex}@example.org")
     assert response.status_code == 401
     assert len(calls) == 1 and calls[0].startswith("$argon2id$")

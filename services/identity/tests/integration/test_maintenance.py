@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edvent_identity.security.keys import generate_signing_key
+from edvent_identity.adapters.signing_keys import generate_signing_key
 
 
 async def test_prune_forgets_old_failures_tokens_and_retired_private_keys(
@@ -30,8 +30,8 @@ async def test_prune_forgets_old_failures_tokens_and_retired_private_keys(
 
     await identity.prune()
 
-    subjects = [row[0] for row in sql("SELECT subject FROM identity.login_failures")]
-    assert subjects == [account.email, "127.0.0.1"]
+    kept = sql("SELECT scope, subject FROM identity.login_failures ORDER BY id")
+    assert kept == [("register", "127.0.0.1"), ("email", account.email), ("client", "127.0.0.1")]
     assert sql(
         "SELECT count(*) FROM identity.refresh_tokens WHERE user_id = %s", (account.id,)
     ) == [(0,)]

@@ -192,3 +192,35 @@ async def test_a_sign_in_ended_during_a_refresh_also_loses_the_new_token(
         "SELECT count(*) FROM identity.refresh_tokens WHERE user_id = %s AND revoked_at IS NULL",
         (account.id,),
     ) == [(0,)]
+
+
+async def test_a_sign_in_older_than_the_family_lifetime_cannot_be_refreshed(
+    client, accounts, sql
+) -> None:
+    account = await accounts.register()
+    # The token itself is fresh; the login it comes from is 30 days and a minute old.
+    sql(
+        "UPDATE identity.refresh_tokens"
+        " SET family_started_at = now() - interval '30 days 1 minute' WHERE user_id = %s",
+        (account.id,),
+    )
+    response = await refresh(client, account.refresh_token)
+    assert response.status_code == 401
+
+
+async def test_refreshed_tokens_expire_with_their_family(client, accounts, sql) -> None:
+    account = await accounts.register()
+    sql(
+        "UPDATE identity.refresh_tokens"
+        " SET family_started_at = now() - interval '29 days' WHERE user_id = %s",
+        (account.id,),
+    )
+    response = await refresh(client, account.refresh_token)
+    assert response.status_code == 200
+    [(left,)] = sql(
+        "SELECT extract(epoch FROM expires_at - now()) FROM identity.refresh_tokens"
+        " WHERE user_id = %s AND rotated_at IS NULL",
+        (account.id,),
+    )
+    # One day left of the family's 30, not another 30 days of idle lifetime.
+    assert 86_000 < float(left) <= 86_400

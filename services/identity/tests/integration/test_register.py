@@ -9,6 +9,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from edvent_identity.adapters.passwords import Hashing
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -144,3 +146,48 @@ async def test_text_no_database_can_hold_is_422_not_500(client, field, raw) -> N
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert [error["loc"] for error in response.json()["errors"]] == [["body", field]]
+
+
+async def test_registrations_from_one_address_are_throttled_409s_included(
+    client, unique, settings
+) -> None:
+    email = f"{unique('flood')}@example.org"
+    flood = {"X-Forwarded-For": "203.0.113.9"}
+    first = await client.post("/api/v1/auth/register", json=body(email=email), headers=flood)
+    assert first.status_code == 201
+    for _ in range(settings.register_max_per_client - 1):
+        duplicate = await client.post(
+            "/api/v1/auth/register", json=body(email=email), headers=flood
+        )
+        assert duplicate.status_code == 409
+    throttled = await client.post(
+        "/api/v1/auth/register",
+        json=body(email=f"{unique('late')}@example.org"),
+        headers=flood,
+    )
+    assert throttled.status_code == 429
+    assert throttled.headers["content-type"] == "application/problem+json"
+    assert 0 < int(throttled.headers["retry-after"]) <= settings.register_window_seconds
+    # Other addresses register as before.
+    other = await client.post(
+        "/api/v1/auth/register",
+        json=body(email=f"{unique('other')}@example.org"),
+        headers={"X-Forwarded-For": "198.51.100.7"},
+    )
+    assert other.status_code == 201
+
+
+async def test_a_taken_email_answers_409_without_hashing(client, unique, monkeypatch) -> None:
+    email = f"{unique('taken')}@example.org"
+    assert (await client.post("/api/v1/auth/register", json=body(email=email))).status_code == 201
+    hashed: list[str] = []
+    original = Hashing.hash
+
+    async def spy(self: Hashing, password: str) -> str:
+        hashed.append(password)
+        return await original(self, password)
+
+    monkeypatch.setattr(Hashing, "hash", spy)
+    duplicate = await client.post("/api/v1/auth/register", json=body(email=email.upper()))
+    assert duplicate.status_code == 409
+    assert hashed == []

@@ -15,13 +15,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from edvent_identity.domain.tokens import access_token_claims
-from edvent_identity.security.keys import (
+from edvent_identity.adapters.signing_keys import (
     SigningKey,
     generate_signing_key,
     load_signing_key,
     thumbprint,
 )
+from edvent_identity.domain.tokens import access_token_claims
 from edvent_platform.auth import JwksCache, Principal, TokenVerifier
 from edvent_platform.problems import Unauthorized
 

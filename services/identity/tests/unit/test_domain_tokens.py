@@ -16,6 +16,7 @@ from edvent_identity.domain.tokens import (
     hash_refresh_token,
     judge_refresh,
     new_refresh_token,
+    refresh_expiry,
 )
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -35,29 +36,52 @@ def test_refresh_tokens_are_256_random_bits_and_stored_as_sha256() -> None:
     [
         (None, RefreshVerdict.UNKNOWN),
         (
-            RefreshTokenState(expires_at=LATER, rotated_at=None, revoked_at=None),
+            RefreshTokenState(
+                expires_at=LATER, rotated_at=None, revoked_at=None, family_started_at=NOW
+            ),
             RefreshVerdict.VALID,
         ),
         (
-            RefreshTokenState(expires_at=LATER, rotated_at=NOW, revoked_at=None),
+            RefreshTokenState(
+                expires_at=LATER, rotated_at=NOW, revoked_at=None, family_started_at=NOW
+            ),
             RefreshVerdict.REUSED,
         ),
         # Reuse wins over revocation and expiry: it is evidence of a stolen token.
-        (RefreshTokenState(expires_at=NOW, rotated_at=NOW, revoked_at=NOW), RefreshVerdict.REUSED),
         (
-            RefreshTokenState(expires_at=LATER, rotated_at=None, revoked_at=NOW),
+            RefreshTokenState(
+                expires_at=NOW, rotated_at=NOW, revoked_at=NOW, family_started_at=NOW
+            ),
+            RefreshVerdict.REUSED,
+        ),
+        (
+            RefreshTokenState(
+                expires_at=LATER, rotated_at=None, revoked_at=NOW, family_started_at=NOW
+            ),
             RefreshVerdict.REVOKED,
         ),
         (
-            RefreshTokenState(expires_at=NOW, rotated_at=None, revoked_at=None),
+            RefreshTokenState(
+                expires_at=NOW, rotated_at=None, revoked_at=None, family_started_at=NOW
+            ),
             RefreshVerdict.EXPIRED,
+        ),
+        # Fresh, but the login it belongs to is older than a family may live.
+        (
+            RefreshTokenState(
+                expires_at=LATER,
+                rotated_at=None,
+                revoked_at=None,
+                family_started_at=NOW - timedelta(days=30),
+            ),
+            RefreshVerdict.FAMILY_EXPIRED,
         ),
     ],
 )
 def test_a_presented_refresh_token_is_judged_by_its_state(
     state: RefreshTokenState | None, verdict: RefreshVerdict
 ) -> None:
-    assert judge_refresh(state, now=NOW) is verdict
+    assert judge_refresh(state, now=NOW, family_max_age=timedelta(days=30)) is verdict
 
 
 def test_access_token_claims_carry_what_services_need() -> None:
@@ -101,3 +125,18 @@ def test_the_wait_is_at_least_one_second() -> None:
 
 def test_failures_older_than_the_window_do_not_count() -> None:
     assert retry_after(RULE, nth_latest_failure=NOW - RULE.window, now=NOW) is None
+
+
+def test_a_new_refresh_token_never_outlives_its_family() -> None:
+    started = NOW - timedelta(days=29)
+    expiry = refresh_expiry(
+        now=NOW,
+        idle=timedelta(days=30),
+        family_started_at=started,
+        family_max_age=timedelta(days=30),
+    )
+    assert expiry == started + timedelta(days=30)
+    fresh = refresh_expiry(
+        now=NOW, idle=timedelta(days=1), family_started_at=NOW, family_max_age=timedelta(days=30)
+    )
+    assert fresh == NOW + timedelta(days=1)

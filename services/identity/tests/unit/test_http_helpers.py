@@ -110,6 +110,7 @@ def test_production_refuses_a_development_admin_password() -> None:
             environment="production",
             database_url="postgresql+asyncpg://identity:Xq9-real-secret@db:5432/edvent",
             bootstrap_admin_password="changethis",
+            signing_key_passphrase="a real key-encryption secret",
         )
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from edvent_identity.adapters.passwords import Hashing
+from edvent_identity.bootstrap import Identity
 from edvent_identity.domain.users import Role
-from edvent_identity.runtime import Identity
-from edvent_identity.services import users as users_service
+from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import Principal, require_role
 from edvent_platform.problems import Forbidden
 
@@ -21,12 +24,33 @@ def get_identity(request: Request) -> Identity:
 IdentityDep = Annotated[Identity, Depends(get_identity)]
 
 
+async def unit_of_work(identity: IdentityDep) -> AsyncIterator[AsyncSession]:
+    """The request's transaction: committed when the route function returns (before
+    the answer is sent), rolled back when it raises."""
+    async with identity.transaction() as session:
+        yield session
+
+
+# scope="function": commit before the response goes out, so a 2xx means committed.
+SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+
+
+async def hashing_slot(identity: IdentityDep) -> AsyncIterator[Hashing]:
+    """Admission to password hashing, taken before any other work of the request:
+    when the hashing queue is full the answer is 503 at once."""
+    with identity.passwords.slot() as hashing:
+        yield hashing
+
+
+HashingDep = Annotated[Hashing, Depends(hashing_slot, scope="function")]
+
+
 async def current_admin(
-    user: Annotated[Principal, Depends(require_role(Role.ADMIN))], identity: IdentityDep
+    user: Annotated[Principal, Depends(require_role(Role.ADMIN))], session: SessionDep
 ) -> Principal:
     """An ADMIN by token *and* now: identity owns the roles, so a demoted admin's
     access token (valid for up to its lifetime) does not keep administering users."""
-    account = await users_service.current_account(sessions=identity.sessions, user_id=user.user_id)
+    account = await users_usecases.current_account(session=session, user_id=user.user_id)
     if account.role is not Role.ADMIN:
         raise Forbidden("This needs the role ADMIN.")
     return user

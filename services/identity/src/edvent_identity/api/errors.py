@@ -13,7 +13,9 @@ from edvent_identity.domain.errors import (
     LastAdmin,
     LoginThrottled,
     NotAnAdmin,
+    PasswordHashingBusy,
     PolicyViolation,
+    RegistrationThrottled,
     UnknownAccount,
     UserNotFound,
 )
@@ -29,6 +31,10 @@ from edvent_platform.problems import (
 )
 
 
+class ServiceUnavailable(Problem):
+    status, title = 503, "Service Unavailable"
+
+
 def to_problem(error: IdentityError) -> Problem:
     match error:
         case EmailAlreadyRegistered():
@@ -38,6 +44,16 @@ def to_problem(error: IdentityError) -> Problem:
             return Unauthorized("The email address or the password is wrong.")
         case LoginThrottled(retry_after=seconds):
             return TooManyRequests("Too many failed logins; try again later.", retry_after=seconds)
+        case RegistrationThrottled(retry_after=seconds):
+            return TooManyRequests(
+                "Too many registrations from this address; try again later.",
+                retry_after=seconds,
+            )
+        case PasswordHashingBusy(retry_after=seconds):
+            return ServiceUnavailable(
+                "Too many sign-ins and registrations at once; try again shortly.",
+                headers={"Retry-After": str(seconds)},
+            )
         case InvalidRefreshToken():
             return Unauthorized(
                 "The refresh token is not valid (unknown, expired, revoked or already used); "

@@ -134,7 +134,8 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
                 404: "No such user",
                 409: "Conflict with the current state",
                 422: "The request is not valid",
-                429: "Too many failed logins; see Retry-After",
+                429: "Too many attempts; see Retry-After",
+                503: "Too busy hashing passwords right now; see Retry-After",
             }.get(status, "Error"),
         }
         for status in statuses

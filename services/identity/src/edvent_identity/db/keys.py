@@ -38,6 +38,12 @@ async def reactivate(session: AsyncSession, kid: str) -> None:
     await session.execute(update(SigningKey).where(SigningKey.kid == kid).values(retired_at=None))
 
 
+async def replace_private_key(session: AsyncSession, *, kid: str, private_key_pem: str) -> None:
+    await session.execute(
+        update(SigningKey).where(SigningKey.kid == kid).values(private_key_pem=private_key_pem)
+    )
+
+
 async def add(
     session: AsyncSession,
     *,

@@ -73,17 +73,20 @@ class RefreshToken(Base):
     family_id: Mapped[UUID]
     user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # When the family's login happened; its absolute lifetime counts from here.
+    family_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LoginFailure(Base):
-    """One failed (or in-flight) login, per email and per client address."""
+    """One failed (or in-flight) login, per email and per client address; and one
+    registration attempt per client address (scope 'register')."""
 
     __tablename__ = "login_failures"
     __table_args__ = (
-        CheckConstraint("scope IN ('email', 'client')", name="scope_known"),
+        CheckConstraint("scope IN ('email', 'client', 'register')", name="scope_known"),
         Index("ix_login_failures_scope_subject_failed_at", "scope", "subject", "failed_at"),
         Index("ix_login_failures_failed_at", "failed_at"),
     )

@@ -17,11 +17,16 @@ async def add(
     token_hash: bytes,
     family_id: UUID,
     user_id: UUID,
+    family_started_at: datetime,
     expires_at: datetime,
 ) -> None:
     await session.execute(
         insert(RefreshToken).values(
-            token_hash=token_hash, family_id=family_id, user_id=user_id, expires_at=expires_at
+            token_hash=token_hash,
+            family_id=family_id,
+            user_id=user_id,
+            family_started_at=family_started_at,
+            expires_at=expires_at,
         )
     )
 

@@ -29,6 +29,20 @@ class LoginThrottled(IdentityError):
         self.retry_after = retry_after
 
 
+class RegistrationThrottled(IdentityError):
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(f"too many registrations; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class PasswordHashingBusy(IdentityError):
+    """Every hashing worker is busy and the queue in front of them is full."""
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(f"password hashing is at capacity; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 class InvalidRefreshToken(IdentityError):
     """Unknown, expired, revoked, or already rotated (then its family is revoked)."""
 

@@ -4,6 +4,9 @@ A refresh token is 256 random bits, given to the client once and stored only as 
 SHA-256. Every login starts a *family*; each refresh rotates the presented token
 (marks it rotated) and issues its successor in the same family. Presenting a rotated
 token again means two parties hold it, so the whole family is revoked.
+
+A family also has an absolute lifetime from its login: past it, refreshing fails even
+with a fresh token, so a stolen token cannot be kept alive forever by refreshing.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class RefreshVerdict(Enum):
     REUSED = "reused"  # already rotated: revoke the family
     REVOKED = "revoked"
     EXPIRED = "expired"
+    FAMILY_EXPIRED = "family_expired"  # the login is older than the family's lifetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +45,19 @@ class RefreshTokenState:
     expires_at: datetime
     rotated_at: datetime | None
     revoked_at: datetime | None
+    family_started_at: datetime
 
 
-def judge_refresh(state: RefreshTokenState | None, *, now: datetime) -> RefreshVerdict:
+def refresh_expiry(
+    *, now: datetime, idle: timedelta, family_started_at: datetime, family_max_age: timedelta
+) -> datetime:
+    """When a newly issued refresh token expires: idle lifetime, capped by the family's."""
+    return min(now + idle, family_started_at + family_max_age)
+
+
+def judge_refresh(
+    state: RefreshTokenState | None, *, now: datetime, family_max_age: timedelta
+) -> RefreshVerdict:
     if state is None:
         return RefreshVerdict.UNKNOWN
     # Reuse is checked first: a rotated token is evidence of theft even when its
@@ -54,6 +68,9 @@ def judge_refresh(state: RefreshTokenState | None, *, now: datetime) -> RefreshV
         return RefreshVerdict.REVOKED
     if state.expires_at <= now:
         return RefreshVerdict.EXPIRED
+    # Checked as well as capped at issue: a lowered cap applies to tokens issued before.
+    if state.family_started_at + family_max_age <= now:
+        return RefreshVerdict.FAMILY_EXPIRED
     return RefreshVerdict.VALID
 
 

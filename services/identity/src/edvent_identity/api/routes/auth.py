@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
-from edvent_identity.api.deps import ClientAddress, IdentityDep
+from edvent_identity.api.deps import ClientAddress, HashingDep, IdentityDep, SessionDep
 from edvent_identity.api.schemas import (
     Jwks,
     LoginRequest,
@@ -15,8 +15,10 @@ from edvent_identity.api.schemas import (
     UserPublic,
     problems,
 )
-from edvent_identity.services import auth as auth_service
-from edvent_identity.services.auth import IssuedTokens
+from edvent_identity.domain.errors import EmailAlreadyRegistered, InvalidRefreshToken
+from edvent_identity.usecases import auth
+from edvent_identity.usecases import keys as keys_usecases
+from edvent_identity.usecases.auth import IssuedTokens
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -36,41 +38,63 @@ def _pair(tokens: IssuedTokens, response: Response) -> TokenPair:
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses=problems(409, 422),
+    responses=problems(409, 422, 429, 503),
     summary="Create an account (role STUDENT)",
+    description="Too many registrations from one client address within the window "
+    "answer 429 with Retry-After; when the service is busy hashing passwords, 503 with "
+    "Retry-After.",
 )
-async def register(body: UserCreate, identity: IdentityDep, response: Response) -> UserPublic:
-    user = await auth_service.register(
-        sessions=identity.sessions,
-        passwords=identity.passwords,
-        email=body.email,
-        password=body.password,
-        full_name=body.full_name,
-    )
+async def register(
+    body: UserCreate,
+    identity: IdentityDep,
+    hashing: HashingDep,
+    client: ClientAddress,
+    response: Response,
+) -> UserPublic:
+    async with identity.transaction() as session:
+        taken = await auth.admit_registration(
+            session=session, throttles=identity.throttles, email=body.email, client_address=client
+        )
+    # After the commit: the attempt counts against the address even when refused.
+    if taken:
+        raise EmailAlreadyRegistered(body.email)
+    # Outside any transaction: no connection waits on Argon2.
+    password_hash = await auth.hash_new_password(hashing=hashing, password=body.password)
+    async with identity.transaction() as session:
+        user = await auth.register(
+            session=session, email=body.email, password_hash=password_hash, full_name=body.full_name
+        )
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return UserPublic.model_validate(user)
 
 
 @router.post(
     "/login",
-    responses=problems(401, 422, 429),
+    responses=problems(401, 422, 429, 503),
     summary="Exchange email and password for an access and a refresh token",
     description="After too many failures for one email (or from one client address) "
-    "within the window, answers 429 with Retry-After, even for the right password.",
+    "within the window, answers 429 with Retry-After, even for the right password. "
+    "When the service is busy hashing passwords, 503 with Retry-After.",
 )
 async def login(
-    body: LoginRequest, identity: IdentityDep, client: ClientAddress, response: Response
+    body: LoginRequest,
+    identity: IdentityDep,
+    hashing: HashingDep,
+    client: ClientAddress,
+    response: Response,
 ) -> TokenPair:
-    tokens = await auth_service.login(
-        sessions=identity.sessions,
-        passwords=identity.passwords,
-        keys=identity.keys,
-        policy=identity.policy,
-        throttle=identity.throttle,
-        email=body.email,
-        password=body.password,
-        client_address=client,
-    )
+    async with identity.transaction() as session:
+        attempt = await auth.start_login(
+            session=session, throttles=identity.throttles, email=body.email, client_address=client
+        )
+    # Outside any transaction: no connection waits on Argon2. A wrong password leaves
+    # the attempt counted as a failure.
+    new_hash = await auth.check_password(hashing=hashing, attempt=attempt, password=body.password)
+    key = await identity.keys.signing_key()
+    async with identity.transaction() as session:
+        tokens = await auth.finish_login(
+            session=session, attempt=attempt, new_hash=new_hash, key=key, policy=identity.policy
+        )
     return _pair(tokens, response)
 
 
@@ -79,16 +103,20 @@ async def login(
     responses=problems(401, 422),
     summary="Exchange a refresh token for a new pair (the old one stops working)",
     description="Each refresh token works once. Presenting one that was already used "
-    "revokes every token of that sign-in, so a client must not refresh twice in parallel.",
+    "revokes every token of that sign-in, so a client must not refresh twice in parallel. "
+    "A sign-in ends for good after IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS (30 days by "
+    "default) however often it was refreshed.",
 )
 async def refresh(body: RefreshRequest, identity: IdentityDep, response: Response) -> TokenPair:
-    tokens = await auth_service.refresh(
-        sessions=identity.sessions,
-        keys=identity.keys,
-        policy=identity.policy,
-        refresh_token=body.refresh_token,
-    )
-    return _pair(tokens, response)
+    key = await identity.keys.signing_key()
+    async with identity.transaction() as session:
+        outcome = await auth.refresh(
+            session=session, key=key, policy=identity.policy, refresh_token=body.refresh_token
+        )
+    # Raised after the commit: the revocation of a reused family must stick.
+    if not isinstance(outcome, IssuedTokens):
+        raise InvalidRefreshToken(outcome.value)
+    return _pair(outcome, response)
 
 
 @router.post(
@@ -99,8 +127,8 @@ async def refresh(body: RefreshRequest, identity: IdentityDep, response: Respons
     description="Revokes the token and every token rotated from the same login. "
     "Answers 204 also for an unknown token. Access tokens stay valid until they expire.",
 )
-async def logout(body: RefreshRequest, identity: IdentityDep) -> Response:
-    await auth_service.logout(sessions=identity.sessions, refresh_token=body.refresh_token)
+async def logout(body: RefreshRequest, session: SessionDep) -> Response:
+    await auth.logout(session=session, refresh_token=body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -109,9 +137,9 @@ async def logout(body: RefreshRequest, identity: IdentityDep) -> Response:
     response_model=Jwks,
     summary="Public keys that verify access tokens (RFC 7517 JWK Set)",
 )
-async def jwks(identity: IdentityDep) -> JSONResponse:
+async def jwks(identity: IdentityDep, session: SessionDep) -> JSONResponse:
     return JSONResponse(
-        await identity.keys.jwks(),
+        await keys_usecases.published_keys(session=session, retention=identity.keys.retention),
         headers={"Cache-Control": f"public, max-age={identity.settings.jwks_max_age_seconds}"},
         media_type="application/jwk-set+json",
     )

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 
 from edvent_identity.api.cursor import decode_cursor, encode_cursor
-from edvent_identity.api.deps import AdminUser, IdentityDep
+from edvent_identity.api.deps import AdminUser, SessionDep
 from edvent_identity.api.schemas import RoleUpdate, UserList, UserPublic, problems
 from edvent_identity.db.users import PageKey
-from edvent_identity.services import users as users_service
+from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import CurrentUser
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -35,8 +35,8 @@ def page_after(
 
 
 @router.get("/me", responses=problems(401), summary="The signed-in user")
-async def me(user: CurrentUser, identity: IdentityDep) -> UserPublic:
-    account = await users_service.current_account(sessions=identity.sessions, user_id=user.user_id)
+async def me(user: CurrentUser, session: SessionDep) -> UserPublic:
+    account = await users_usecases.current_account(session=session, user_id=user.user_id)
     return UserPublic.model_validate(account)
 
 
@@ -47,13 +47,11 @@ async def me(user: CurrentUser, identity: IdentityDep) -> UserPublic:
 )
 async def list_users(
     _: AdminUser,
-    identity: IdentityDep,
+    session: SessionDep,
     after: Annotated[PageKey | None, Depends(page_after)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> UserList:
-    items, next_key = await users_service.list_users(
-        sessions=identity.sessions, limit=limit, after=after
-    )
+    items, next_key = await users_usecases.list_users(session=session, limit=limit, after=after)
     return UserList(
         items=[UserPublic.model_validate(user) for user in items],
         next_cursor=encode_cursor(next_key) if next_key else None,
@@ -61,8 +59,8 @@ async def list_users(
 
 
 @router.get("/{user_id}", responses=problems(401, 403, 404, 422), summary="A user (ADMIN)")
-async def get_user(user_id: UUID, _: AdminUser, identity: IdentityDep) -> UserPublic:
-    user = await users_service.get_user(sessions=identity.sessions, user_id=user_id)
+async def get_user(user_id: UUID, _: AdminUser, session: SessionDep) -> UserPublic:
+    user = await users_usecases.get_user(session=session, user_id=user_id)
     return UserPublic.model_validate(user)
 
 
@@ -75,9 +73,9 @@ async def get_user(user_id: UUID, _: AdminUser, identity: IdentityDep) -> UserPu
     "the old role until they expire; the next refresh carries the new one.",
 )
 async def change_role(
-    user_id: UUID, body: RoleUpdate, admin: AdminUser, identity: IdentityDep
+    user_id: UUID, body: RoleUpdate, admin: AdminUser, session: SessionDep
 ) -> UserPublic:
-    user = await users_service.change_role(
-        sessions=identity.sessions, actor_id=admin.user_id, user_id=user_id, role=body.role
+    user = await users_usecases.change_role(
+        session=session, actor_id=admin.user_id, user_id=user_id, role=body.role
     )
     return UserPublic.model_validate(user)

@@ -95,6 +95,10 @@ def generate_signing_key(algorithm: Algorithm = "EdDSA") -> SigningKey:
     return SigningKey(kid=thumbprint(private_key), algorithm=algorithm, private_key=private_key)
 
 
+def is_encrypted(pem: str) -> bool:
+    return "BEGIN ENCRYPTED PRIVATE KEY" in pem
+
+
 def load_signing_key(pem: str | bytes, *, passphrase: bytes | None = None) -> SigningKey:
     """A signing key from a PEM private key (PKCS#8 or traditional, maybe encrypted)."""
     data = pem.encode("ascii") if isinstance(pem, str) else pem

@@ -5,27 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edvent_identity.adapters.passwords import Passwords
+from edvent_identity.adapters.signing_keys import load_signing_key
 from edvent_identity.config import Settings
-from edvent_identity.db import keys as keys_db
-from edvent_identity.db import throttle as throttle_db
-from edvent_identity.db import tokens as tokens_db
 from edvent_identity.domain.throttle import ThrottleRule
-from edvent_identity.security.keys import load_signing_key
-from edvent_identity.security.passwords import Passwords
-from edvent_identity.services.auth import LoginThrottle, TokenPolicy
-from edvent_identity.services.keys import KeyRing
+from edvent_identity.usecases import maintenance
+from edvent_identity.usecases.auth import Throttles, TokenPolicy
+from edvent_identity.usecases.keys import KeyRing
 from edvent_platform.auth import JwksCache, TokenVerifier
 from edvent_platform.db import transaction
 
 logger = logging.getLogger("edvent.identity")
-
-# Expired refresh tokens are kept a while so a late reuse is still recognised as such.
-REFRESH_TOKEN_KEEP = timedelta(days=7)
 
 
 def passwords_from(settings: Settings) -> Passwords:
@@ -33,13 +29,25 @@ def passwords_from(settings: Settings) -> Passwords:
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,
-        max_threads=settings.password_hashing_threads,
+        workers=settings.password_hashing_workers,
+        queue=settings.password_hashing_queue,
+        nice=settings.password_hashing_nice,
+        retry_after=settings.password_hashing_retry_after_seconds,
     )
 
 
 def key_retention(settings: Settings) -> timedelta:
-    """How long a retired key stays published: until every token it signed expired."""
-    return timedelta(seconds=settings.access_token_ttl_seconds + 2 * settings.jwt_leeway_seconds)
+    """How long a retired key stays published: until every token it signed expired.
+
+    An instance that has not reloaded yet signs with the old key for up to the reload
+    interval after the rotation, and each such token lives the access-token lifetime;
+    leeway on both ends for clocks.
+    """
+    return timedelta(
+        seconds=settings.access_token_ttl_seconds
+        + settings.signing_key_reload_seconds
+        + 2 * settings.jwt_leeway_seconds
+    )
 
 
 def keyring_from(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> KeyRing:
@@ -62,14 +70,14 @@ class Identity:
     passwords: Passwords
     keys: KeyRing
     policy: TokenPolicy
-    throttle: LoginThrottle
+    throttles: Throttles
     verifier: TokenVerifier
     _maintenance: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Identity:
         keys = keyring_from(settings, sessions)
-        window = timedelta(seconds=settings.login_failure_window_seconds)
+        login_window = timedelta(seconds=settings.login_failure_window_seconds)
         return cls(
             settings=settings,
             sessions=sessions,
@@ -80,10 +88,15 @@ class Identity:
                 audience=settings.jwt_audience,
                 access_lifetime=timedelta(seconds=settings.access_token_ttl_seconds),
                 refresh_lifetime=timedelta(seconds=settings.refresh_token_ttl_seconds),
+                family_lifetime=timedelta(seconds=settings.refresh_family_max_age_seconds),
             ),
-            throttle=LoginThrottle(
-                per_email=ThrottleRule(settings.login_max_failures_per_email, window),
-                per_client=ThrottleRule(settings.login_max_failures_per_client, window),
+            throttles=Throttles(
+                login_per_email=ThrottleRule(settings.login_max_failures_per_email, login_window),
+                login_per_client=ThrottleRule(settings.login_max_failures_per_client, login_window),
+                register_per_client=ThrottleRule(
+                    settings.register_max_per_client,
+                    timedelta(seconds=settings.register_window_seconds),
+                ),
             ),
             # identity verifies its own tokens against its key set directly, no HTTP.
             verifier=TokenVerifier(
@@ -99,8 +112,13 @@ class Identity:
             ),
         )
 
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A unit of work: commits when the block ends normally, else rolls back."""
+        return transaction(self.sessions)
+
     async def start(self) -> None:
         await self.keys.start()
+        await self.passwords.start()
         self._maintenance = asyncio.create_task(self._maintain(), name="identity-maintenance")
 
     async def stop(self) -> None:
@@ -111,12 +129,16 @@ class Identity:
         self.passwords.close()
 
     async def prune(self) -> None:
-        """Forget what no rule needs any more: old login failures, long-expired refresh
-        tokens, private halves of keys that left the JWKS."""
-        async with transaction(self.sessions) as session:
-            await throttle_db.prune(session, older_than=self.throttle.per_email.window)
-            await tokens_db.prune(session, expired_before=REFRESH_TOKEN_KEEP)
-            await keys_db.forget_retired_private_keys(session, retention=self.keys.retention)
+        async with self.transaction() as session:
+            await maintenance.prune(
+                session=session,
+                throttle_window=max(
+                    self.throttles.login_per_email.window,
+                    self.throttles.login_per_client.window,
+                    self.throttles.register_per_client.window,
+                ),
+                key_retention=self.keys.retention,
+            )
 
     async def _maintain(self) -> None:
         while True:

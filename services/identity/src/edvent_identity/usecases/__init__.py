@@ -1,0 +1,7 @@
+"""identity's use cases, one module per capability.
+
+The transaction rule: a use case takes the session its caller owns (keyword-only
+`session=`) and neither opens nor commits a transaction. Routes own the unit of
+work (`api/deps.py`); the CLI and the maintenance loop open one with
+`edvent_platform.db.transaction`. Repositories in `db/` only run statements.
+"""

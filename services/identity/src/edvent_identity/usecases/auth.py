@@ -1,0 +1,299 @@
+"""Registration, login, refresh and logout.
+
+Registration and login hash a password, which must not happen while a database
+connection waits: each is two steps around the hashing, and the route runs each
+step in a unit of work of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from edvent_events.outbox import add_event
+from edvent_identity.adapters.passwords import Hashing
+from edvent_identity.adapters.signing_keys import SigningKey
+from edvent_identity.db import throttle as throttle_db
+from edvent_identity.db import tokens as tokens_db
+from edvent_identity.db import users as users_db
+from edvent_identity.db.tables import User
+from edvent_identity.domain.errors import (
+    EmailAlreadyRegistered,
+    InvalidCredentials,
+    LoginThrottled,
+    RegistrationThrottled,
+)
+from edvent_identity.domain.throttle import ThrottleRule, retry_after
+from edvent_identity.domain.tokens import (
+    RefreshTokenState,
+    RefreshVerdict,
+    access_token_claims,
+    hash_refresh_token,
+    judge_refresh,
+    new_refresh_token,
+    refresh_expiry,
+)
+from edvent_identity.domain.users import (
+    Role,
+    normalize_email,
+    normalize_password,
+    validate_email,
+    validate_full_name,
+    validate_password,
+)
+from edvent_identity.usecases.events import registered_event
+
+logger = logging.getLogger("edvent.identity.auth")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPolicy:
+    issuer: str
+    audience: str
+    access_lifetime: timedelta
+    refresh_lifetime: timedelta
+    family_lifetime: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Throttles:
+    login_per_email: ThrottleRule
+    login_per_client: ThrottleRule
+    register_per_client: ThrottleRule
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """What the first step of a login found, for the steps after the hashing."""
+
+    email: str
+    user: User | None
+    client_failure: int
+
+
+async def _wait_needed(
+    session: AsyncSession, *, limits: list[tuple[str, str, ThrottleRule]]
+) -> int | None:
+    """Lock the limits' keys (until the transaction ends) and say how long to wait,
+    if any of them is used up."""
+    await throttle_db.lock(session, [(scope, subject) for scope, subject, _ in limits])
+    now = await throttle_db.now(session)
+    waits = [
+        wait
+        for scope, subject, rule in limits
+        if (
+            wait := retry_after(
+                rule,
+                nth_latest_failure=await throttle_db.nth_latest_failure(
+                    session, scope=scope, subject=subject, n=rule.max_failures, window=rule.window
+                ),
+                now=now,
+            )
+        )
+        is not None
+    ]
+    return max(waits) if waits else None
+
+
+async def admit_registration(
+    *, session: AsyncSession, throttles: Throttles, email: str, client_address: str
+) -> bool:
+    """Count a registration attempt against the client address (`RegistrationThrottled`
+    past the limit) and say whether the email is taken already.
+
+    Taken means 409 without hashing: the 409 itself says the account exists, so its
+    being faster tells nothing more. The caller raises it after the commit, so the
+    attempt still counts.
+    """
+    limits = [("register", client_address, throttles.register_per_client)]
+    wait = await _wait_needed(session, limits=limits)
+    if wait is not None:
+        raise RegistrationThrottled(retry_after=wait)
+    await throttle_db.record(session, scope="register", subject=client_address)
+    return await users_db.by_email(session, validate_email(email)) is not None
+
+
+async def register(
+    *, session: AsyncSession, email: str, password_hash: str, full_name: str
+) -> User:
+    email, full_name = validate_email(email), validate_full_name(full_name)
+    # ON CONFLICT, not the look-up alone: two registrations racing for one email
+    # meet at the unique constraint and exactly one wins.
+    user = await users_db.insert_if_new(
+        session, email=email, full_name=full_name, password_hash=password_hash, role=Role.STUDENT
+    )
+    if user is None:
+        raise EmailAlreadyRegistered(email)
+    await add_event(session, registered_event(user))
+    return user
+
+
+async def hash_new_password(*, hashing: Hashing, password: str) -> str:
+    return await hashing.hash(validate_password(password))
+
+
+async def start_login(
+    *, session: AsyncSession, throttles: Throttles, email: str, client_address: str
+) -> LoginAttempt:
+    """Check the throttles, count the attempt as failed until proven otherwise, and
+    find the account."""
+    email = normalize_email(email)
+    limits = [
+        ("email", email, throttles.login_per_email),
+        ("client", client_address, throttles.login_per_client),
+    ]
+    wait = await _wait_needed(session, limits=limits)
+    if wait is not None:
+        raise LoginThrottled(retry_after=wait)
+    # Counted as failed until the password is checked, so guesses sent in parallel
+    # are limited as strictly as guesses sent one after another.
+    await throttle_db.record(session, scope="email", subject=email)
+    client_failure = await throttle_db.record(session, scope="client", subject=client_address)
+    user = await users_db.by_email(session, email)
+    return LoginAttempt(email=email, user=user, client_failure=client_failure)
+
+
+async def check_password(*, hashing: Hashing, attempt: LoginAttempt, password: str) -> str | None:
+    """`InvalidCredentials` unless the password is right; a new hash if the stored one
+    was made with other parameters."""
+    password = normalize_password(password)
+    if attempt.user is None:
+        await hashing.verify_dummy(password)
+        raise InvalidCredentials
+    if not await hashing.verify(attempt.user.password_hash, password):
+        raise InvalidCredentials
+    if hashing.needs_rehash(attempt.user.password_hash):
+        return await hashing.hash(password)
+    return None
+
+
+async def finish_login(
+    *,
+    session: AsyncSession,
+    attempt: LoginAttempt,
+    new_hash: str | None,
+    key: SigningKey,
+    policy: TokenPolicy,
+) -> IssuedTokens:
+    assert attempt.user is not None
+    await throttle_db.clear(session, scope="email", subject=attempt.email)
+    await throttle_db.forget(session, attempt.client_failure)
+    if new_hash is not None:
+        await users_db.replace_password_hash(
+            session, user_id=attempt.user.id, old_hash=attempt.user.password_hash, new_hash=new_hash
+        )
+    current = await users_db.by_id(session, attempt.user.id)
+    assert current is not None  # users are never deleted
+    return await _issue(
+        session,
+        key=key,
+        policy=policy,
+        user=current,
+        family_id=uuid.uuid4(),
+        family_started_at=datetime.now(UTC),
+    )
+
+
+async def refresh(
+    *, session: AsyncSession, key: SigningKey, policy: TokenPolicy, refresh_token: str
+) -> IssuedTokens | RefreshVerdict:
+    """A new pair, or why not. Not raised: a reused token's family is revoked, and
+    that must be committed before the caller answers 401."""
+    token_hash = hash_refresh_token(refresh_token)
+    await tokens_db.lock_family_of(session, token_hash)
+    stored = await tokens_db.by_hash_for_update(session, token_hash)
+    verdict = judge_refresh(
+        None
+        if stored is None
+        else RefreshTokenState(
+            expires_at=stored.expires_at,
+            rotated_at=stored.rotated_at,
+            revoked_at=stored.revoked_at,
+            family_started_at=stored.family_started_at,
+        ),
+        now=datetime.now(UTC),
+        family_max_age=policy.family_lifetime,
+    )
+    if stored is None or verdict is not RefreshVerdict.VALID:
+        if stored is not None and verdict is RefreshVerdict.REUSED:
+            revoked = await tokens_db.revoke_family(session, family_id=stored.family_id)
+            logger.warning(
+                "rotated refresh token presented again; family revoked",
+                extra={
+                    "user_id": str(stored.user_id),
+                    "family_id": str(stored.family_id),
+                    "tokens_revoked": revoked,
+                },
+            )
+        return verdict
+    await tokens_db.mark_rotated(session, token_id=stored.id)
+    user = await users_db.by_id(session, stored.user_id)
+    assert user is not None  # the foreign key cascades deletions
+    return await _issue(
+        session,
+        key=key,
+        policy=policy,
+        user=user,
+        family_id=stored.family_id,
+        family_started_at=stored.family_started_at,
+    )
+
+
+async def logout(*, session: AsyncSession, refresh_token: str) -> None:
+    """Revoke the token's whole family (this sign-in). Unknown tokens are ignored."""
+    token_hash = hash_refresh_token(refresh_token)
+    await tokens_db.lock_family_of(session, token_hash)
+    stored = await tokens_db.by_hash_for_update(session, token_hash)
+    if stored is not None:
+        await tokens_db.revoke_family(session, family_id=stored.family_id)
+
+
+async def _issue(
+    session: AsyncSession,
+    *,
+    key: SigningKey,
+    policy: TokenPolicy,
+    user: User,
+    family_id: uuid.UUID,
+    family_started_at: datetime,
+) -> IssuedTokens:
+    now = datetime.now(UTC)
+    refresh_token = new_refresh_token()
+    await tokens_db.add(
+        session,
+        token_hash=hash_refresh_token(refresh_token),
+        family_id=family_id,
+        user_id=user.id,
+        family_started_at=family_started_at,
+        expires_at=refresh_expiry(
+            now=now,
+            idle=policy.refresh_lifetime,
+            family_started_at=family_started_at,
+            family_max_age=policy.family_lifetime,
+        ),
+    )
+    claims = access_token_claims(
+        user_id=user.id,
+        role=user.role.value,
+        issuer=policy.issuer,
+        audience=policy.audience,
+        issued_at=now,
+        lifetime=policy.access_lifetime,
+        token_id=str(uuid.uuid4()),
+    )
+    return IssuedTokens(
+        access_token=key.sign(claims),
+        refresh_token=refresh_token,
+        expires_in=int(policy.access_lifetime.total_seconds()),
+    )
