@@ -105,7 +105,6 @@ def create_service_app(
     install_platform(
         app,
         readiness={"database": partial(check_database, engine), "kafka": events.kafka_ready},
-        max_body_bytes=settings.max_request_body_bytes,
     )
     # The gateway routes every prefix of a service here, so each serves the document.
     for prefix in api_prefixes[1:]:
@@ -115,6 +114,8 @@ def create_service_app(
 
         app.add_api_route(f"{prefix}/openapi.json", openapi_document, include_in_schema=False)
     # After the documents: a route like /users/{id} must not swallow /users/openapi.json.
+    # FastAPI's own body limit: a router or route may set a larger one of its own
+    # (lesson content takes 5 MiB); this is the default for the rest.
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, max_body_size=settings.max_request_body_bytes)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -17,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edvent_events.tracing import current_traceparent, valid_traceparent
 from edvent_platform.logging import request_id_var, trace_id_var
-from edvent_platform.problems import install_problem_handlers, problem_response
+from edvent_platform.problems import PROBLEM_JSON, install_problem_handlers
 
 logger = logging.getLogger("edvent.http")
 
@@ -31,8 +32,21 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
+# Starlette answers a body declared (Content-Length) over `max_body_size` itself, in
+# plain text, replacing whatever the app answered; every error here is problem+json.
+_TOO_LARGE = json.dumps(
+    {
+        "type": "about:blank",
+        "title": "Content Too Large",
+        "status": 413,
+        "detail": "The request body is larger than this endpoint accepts.",
+    }
+).encode()
+
+
 class RequestContextMiddleware:
-    """Sets X-Request-ID and the trace id for logs, logs each request, records metrics."""
+    """Sets X-Request-ID and the trace id for logs, logs each request, records metrics,
+    and makes the framework's plain-text 413 a problem."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -51,15 +65,32 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
 
+        too_large = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, too_large
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (b"x-request-id", request_id.encode("latin-1")),
-                ]
+                headers = list(message.get("headers", []))
+                if status == 413 and _is_plain_text(headers):
+                    too_large = True  # sent with the body, as a problem
+                    return
+                message["headers"] = [*headers, (b"x-request-id", request_id.encode("latin-1"))]
+            elif too_large:
+                if message.get("more_body", False):
+                    return
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 413,
+                        "headers": [
+                            (b"content-type", PROBLEM_JSON.encode()),
+                            (b"content-length", str(len(_TOO_LARGE)).encode()),
+                            (b"x-request-id", request_id.encode("latin-1")),
+                        ],
+                    }
+                )
+                message = {"type": "http.response.body", "body": _TOO_LARGE}
             await send(message)
 
         try:
@@ -85,50 +116,11 @@ class RequestContextMiddleware:
             current_traceparent.reset(traceparent_token)
 
 
-class BodyLimitMiddleware:
-    """Refuse request bodies over `max_bytes` with a 413 problem before reading them all.
-
-    The gateway limits bodies too, but a service must not rely on being behind it:
-    a declared Content-Length is checked up front, a chunked body while it streams.
-    """
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413, "Content Too Large", f"The request body is larger than {self.max_bytes} bytes."
-        )
-        await response(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):  # noqa: N818 - internal signal, never escapes
-    pass
+def _is_plain_text(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(
+        name.lower() == b"content-type" and value.startswith(b"text/plain")
+        for name, value in headers
+    )
 
 
 def install_platform(
@@ -136,11 +128,13 @@ def install_platform(
     *,
     readiness: Mapping[str, ReadinessCheck],
     readiness_timeout: float = 2.0,
-    max_body_bytes: int = 1024 * 1024,
 ) -> None:
-    """Add the operational endpoints, the request middleware and the problem handlers."""
+    """Add the operational endpoints, the request middleware and the problem handlers.
+
+    Request bodies are limited by FastAPI's own `max_body_size` (set where the
+    service's routers are included, see `edvent_platform.app`).
+    """
     install_problem_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", include_in_schema=False)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 
 from edvent_events.tracing import current_traceparent
@@ -162,33 +163,79 @@ def test_log_lines_are_json_with_the_request_id():
     assert line["user_id"] == "u-1"
 
 
-async def test_bodies_over_the_limit_are_refused_with_413_before_the_route_runs():
+def limited_app(limit: int) -> tuple[FastAPI, list[int]]:
+    """Routes included as services include theirs: with FastAPI's `max_body_size`."""
     app = FastAPI()
-    install_platform(app, readiness={}, max_body_bytes=2048)
+    install_platform(app, readiness={})
+    router = APIRouter()
     seen: list[int] = []
 
-    @app.post("/upload")
+    @router.post("/upload")
     async def upload(request: Request) -> dict[str, int]:
         body = await request.body()
         seen.append(len(body))
         return {"size": len(body)}
 
+    @router.post("/things")
+    async def create(body: Body) -> dict[str, str]:
+        return {"name": body.name[:8]}
+
+    @router.put("/large", max_body_size=4 * limit)
+    async def large(request: Request) -> dict[str, int]:
+        return {"size": len(await request.body())}
+
+    app.include_router(router, max_body_size=limit)
+    return app, seen
+
+
+async def chunked(body: bytes, size: int = 1024) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def assert_too_large(answer: httpx.Response) -> None:
+    assert answer.status_code == 413, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["status"] == 413
+    assert answer.headers["x-request-id"]
+
+
+async def test_bodies_over_the_limit_are_413_problems_before_the_route_runs():
+    app, seen = limited_app(2048)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as client:
         small = await client.post("/upload", content=b"x" * 2048)
         declared = await client.post("/upload", content=b"x" * 4096)
-
-        async def chunks():
-            for _ in range(4):
-                yield b"x" * 1024
-
-        streamed = await client.post("/upload", content=chunks())
+        streamed = await client.post("/upload", content=chunked(b"x" * 4096))
     assert small.json() == {"size": 2048}
-    assert declared.status_code == 413
-    assert declared.headers["content-type"] == "application/problem+json"
-    assert streamed.status_code == 413
+    assert_too_large(declared)
+    assert_too_large(streamed)
     assert seen == [2048]
+
+
+async def test_an_oversized_chunked_json_body_is_413_not_400():
+    app, _ = limited_app(2048)
+    big = json.dumps({"name": "x" * 4096}).encode()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        headers = {"content-type": "application/json"}
+        streamed = await client.post("/things", content=chunked(big), headers=headers)
+        declared = await client.post("/things", content=big, headers=headers)
+    assert_too_large(streamed)
+    assert_too_large(declared)
+
+
+async def test_a_route_may_accept_more_than_the_default():
+    app, _ = limited_app(2048)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        within = await client.put("/large", content=chunked(b"x" * 8192))
+        beyond = await client.put("/large", content=b"x" * 8193)
+    assert within.json() == {"size": 8192}
+    assert_too_large(beyond)
 
 
 async def test_an_unparseable_body_has_a_proper_title(client):
