@@ -51,6 +51,8 @@ def platform() -> Iterator[Platform]:
         IDENTITY_BOOTSTRAP_ADMIN_PASSWORD=ADMIN_PASSWORD,
         GATEWAY_LOGIN_RATE="120r/m",
         GATEWAY_LOGIN_BURST="60",
+        GATEWAY_REGISTER_RATE="120r/m",
+        GATEWAY_REGISTER_BURST="60",
         **{name: str(port) for name, port in ports.items()},
     )
     log = data_dir / "stack.out"

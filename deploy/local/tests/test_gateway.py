@@ -54,6 +54,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         },
         login_rate="60r/m",
         login_burst=3,
+        register_rate="60r/m",
+        register_burst=3,
     )
     gw.start()
     try:
@@ -139,6 +141,19 @@ def test_login_is_rate_limited_per_client_with_retry_after(gateway):
     assert limited.json()["title"] == "Too Many Requests"
     # Other routes are not limited by the login zone.
     assert httpx.get(gateway.url + "/api/v1/users/me").status_code == 200
+
+
+def test_register_is_rate_limited_per_client_with_retry_after(gateway):
+    answers = [
+        httpx.post(gateway.url + "/api/v1/auth/register", json={}).status_code for _ in range(10)
+    ]
+    assert 429 in answers
+    limited = httpx.post(gateway.url + "/api/v1/auth/register", json={})
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"].isdigit()
+    assert limited.headers["content-type"] == "application/problem+json"
+    # Other routes are not limited by the register zone.
+    assert httpx.get(gateway.url + "/api/v1/auth/jwks").status_code == 200
 
 
 def test_a_service_that_is_down_gives_a_problem_503(tmp_path):

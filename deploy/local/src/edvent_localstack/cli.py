@@ -203,6 +203,8 @@ class Stack:
             },
             login_rate=os.environ.get("GATEWAY_LOGIN_RATE", "30r/m"),
             login_burst=_int_env("GATEWAY_LOGIN_BURST", 20),
+            register_rate=os.environ.get("GATEWAY_REGISTER_RATE", "10r/m"),
+            register_burst=_int_env("GATEWAY_REGISTER_BURST", 10),
         )
         self.gateway.start()
         self.started.append(self.gateway)

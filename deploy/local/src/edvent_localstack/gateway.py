@@ -53,6 +53,8 @@ class Gateway:
     upstreams: dict[str, str]  # {"IDENTITY_UPSTREAM": "127.0.0.1:8001", ...}
     login_rate: str = "30r/m"
     login_burst: int = 20
+    register_rate: str = "10r/m"
+    register_burst: int = 10
     _process: ManagedProcess | None = field(default=None, init=False)
 
     @property
@@ -67,6 +69,8 @@ class Gateway:
             "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
             "GATEWAY_LOGIN_RATE": self.login_rate,
             "GATEWAY_LOGIN_BURST": str(self.login_burst),
+            "GATEWAY_REGISTER_RATE": self.register_rate,
+            "GATEWAY_REGISTER_BURST": str(self.register_burst),
             "GATEWAY_ACCESS_LOG": str(self.run_dir / "logs" / "access.log"),
         }
         (self.run_dir / "conf.d" / "edvent.conf").write_text(render(TEMPLATE.read_text(), values))
