@@ -1,0 +1,2 @@
+"""Outside systems other than the database (S3, LLM providers, ...), built in
+`bootstrap.py`."""

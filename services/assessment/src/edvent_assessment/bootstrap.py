@@ -1,0 +1,35 @@
+"""assessment's parts, built once per app from its settings (the composition root).
+
+Adapters (S3, LLM providers, ...) and anything else a route or a consumer needs
+are built here, once, and reached through `api/deps.py`.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from edvent_assessment.config import Settings
+from edvent_platform.db import transaction
+
+
+@dataclass
+class Assessment:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def build(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Assessment:
+        return cls(settings=settings, sessions=sessions)
+
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A unit of work: commits when the block ends normally, else rolls back."""
+        return transaction(self.sessions)
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
