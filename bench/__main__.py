@@ -7,6 +7,8 @@
    from its commit until a consumer reads it from Kafka (an upper bound of
    commit → published).
 
+3. identity under a login storm (bench/identity_storm.py).
+
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
 """
@@ -28,6 +30,7 @@ import asyncpg
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench import identity_storm
 from edvent_events.admin import ensure_topics
 from edvent_events.envelope import build_headers, rfc3339
 from edvent_events.outbox import create_outbox_and_inbox_sql
@@ -246,6 +249,7 @@ consumer reading the event, so it is an upper bound of commit → published.
 
 def main() -> None:
     report = asyncio.run(run())
+    report += asyncio.run(identity_storm.run())
     RESULTS.write_text(report)
     sys.stdout.write(report)
 

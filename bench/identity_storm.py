@@ -17,6 +17,7 @@ only this part.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -36,7 +37,7 @@ from edvent_localstack.services import SERVICES
 
 PROBES = 8
 STORM_CLIENTS = 16
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105 - a bench account
 
 
 class Connection:
@@ -116,10 +117,8 @@ async def storm(port: int, email: str, phase: Phase, stop: asyncio.Event) -> Non
             if status == 200:
                 phase.logins.append(time.perf_counter() - started)
             elif status in (429, 503):
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), float(headers.get("retry-after", "1")))
-                except TimeoutError:
-                    pass
     finally:
         conn.close()
 
@@ -157,6 +156,16 @@ async def prepare(port: int) -> tuple[str, list[str]]:
         return json.loads(content)["access_token"], emails
     finally:
         conn.close()
+
+
+def start_identity(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "edvent-identity"), "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -198,18 +207,7 @@ async def run() -> str:
             "IDENTITY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         }
         log = work / "identity.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "edvent-identity"),
-                    "serve",
-                    "--port",
-                    str(port),
-                ],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        process = start_identity(port, env, log)
         wait_ready(port, process, log)
         token, emails = await prepare(port)
         await measure(port, token, [], 3)  # warm-up
