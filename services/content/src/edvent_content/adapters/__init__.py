@@ -1,0 +1,1 @@
+"""Outside systems other than the database: the object store for lesson bodies."""
