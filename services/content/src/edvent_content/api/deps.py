@@ -42,7 +42,9 @@ SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 async def end_read(session: AsyncSession) -> None:
     """End what the request read so far (nothing was written) and give the connection
     back before slow work such as reading a body or talking to S3; the write that
-    follows starts a new transaction and checks again under a lock."""
+    follows starts a new transaction and checks again under a lock. What was read
+    stays usable: detached first, as a rollback would expire it."""
+    session.expunge_all()
     await session.rollback()
 
 
