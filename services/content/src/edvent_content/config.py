@@ -36,6 +36,3 @@ class Settings(ServiceSettings, AuthSettings):
     s3_retry_after_seconds: int = Field(default=5, ge=1)
 
     max_lesson_bytes: int = Field(default=5 * MIB, ge=1)
-
-    def secret_fields(self) -> tuple[str, ...]:
-        return ()

@@ -161,8 +161,8 @@ async def add_lesson(
     session: SessionDep,
     content: ContentDep,
 ) -> LessonPublic:
-    markdown = body_from_text(body.content_markdown, limit=content.settings.max_lesson_bytes)
     await courses_usecase.manageable_course(session=session, actor=actor, course_id=course_id)
+    markdown = body_from_text(body.content_markdown, limit=content.settings.max_lesson_bytes)
     await end_read(session)
     lesson_id = uuid.uuid4()
     key = await lessons_usecase.store_body(

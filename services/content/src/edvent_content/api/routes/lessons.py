@@ -70,9 +70,12 @@ async def replace_content(
     except Exception:
         metrics.UPLOADS.labels("refused").inc()
         raise
-    key = await lessons_usecase.store_body(
-        store=content.store, course_id=course_id, lesson_id=lesson_id, body=body
-    )
+    # The body it has already: nothing to store (and a stored object is never rewritten).
+    key = lesson.content_url
+    if body.sha256 != lesson.content_sha256:
+        key = await lessons_usecase.store_body(
+            store=content.store, course_id=course_id, lesson_id=lesson_id, body=body
+        )
     lesson = await lessons_usecase.replace_content(
         session=session, actor=actor, lesson_id=lesson_id, body=body, key=key
     )
