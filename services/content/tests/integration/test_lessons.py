@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -98,6 +99,8 @@ async def test_a_body_over_5_mib_is_refused_while_streaming(client, catalogue, p
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
+    # Refused once past the limit, not after reading all 12 MiB.
+    assert sent <= 6 * MIB
     assert sql("SELECT content_bytes FROM content.lessons WHERE id = %s", (lesson["id"],)) == [(4,)]
 
 
@@ -247,3 +250,19 @@ async def test_uploads_and_their_bytes_are_counted(client, catalogue, people) ->
     after = counters((await client.get("/metrics")).text)
     assert after[0] - before[0] == 1
     assert after[1] - before[1] == 5
+
+
+async def test_lessons_added_at_once_get_distinct_places(client, catalogue, people) -> None:
+    course = await catalogue.course(people.owner)
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/v1/courses/{course['id']}/lessons",
+                json={"title": f"L{i}", "content_markdown": f"# {i}"},
+                headers=people.owner.auth,
+            )
+            for i in range(5)
+        )
+    )
+    assert [r.status_code for r in responses] == [201] * 5
+    assert sorted(r.json()["order_index"] for r in responses) == [0, 1, 2, 3, 4]
