@@ -1,35 +1,29 @@
-"""content's parts, built once per app from its settings (the composition root).
-
-Adapters (S3, LLM providers, ...) and anything else a route or a consumer needs
-are built here, once, and reached through `api/deps.py`.
-"""
+"""content's parts, built once per app from its settings (the composition root)."""
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from edvent_content.adapters.storage import LessonStore
 from edvent_content.config import Settings
-from edvent_platform.db import transaction
+from edvent_platform.auth import TokenVerifier, jwks_token_verifier
 
 
 @dataclass
 class Content:
     settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
+    store: LessonStore
+    # Verifies access tokens with identity's JWKS, fetched over HTTP and cached.
+    verifier: TokenVerifier
 
     @classmethod
-    def build(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Content:
-        return cls(settings=settings, sessions=sessions)
+    def build(cls, settings: Settings) -> Content:
+        return cls(
+            settings=settings,
+            store=LessonStore.from_settings(settings),
+            verifier=jwks_token_verifier(settings),
+        )
 
-    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """A unit of work: commits when the block ends normally, else rolls back."""
-        return transaction(self.sessions)
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
+    async def close(self) -> None:
+        await self.verifier.aclose()
+        self.store.close()

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from edvent_content.api.errors import install_error_mapping
+from edvent_content.api.readiness import install_readiness
 from edvent_content.api.routes import routers
 from edvent_content.bootstrap import Content
 from edvent_content.config import Settings
+from edvent_content.consumers.users import HANDLERS
 from edvent_platform.app import create_service_app
+from edvent_platform.auth import install_token_verifier
 
 SERVICE = "content"
 API_PREFIXES = ("/api/v1/courses", "/api/v1/lessons")
 
 
-async def _start(app: FastAPI) -> None:
-    content: Content = app.state.content
-    await content.start()
-
-
 async def _stop(app: FastAPI) -> None:
     content: Content = app.state.content
-    await content.stop()
+    await content.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,9 +30,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         api_prefixes=API_PREFIXES,
         routers=routers,
-        on_startup=[_start],
+        handlers=HANDLERS,
         on_shutdown=[_stop],
         description="Courses and lessons; lesson bodies in S3.",
     )
-    app.state.content = Content.build(settings, app.state.runtime.sessions)
+    content = Content.build(settings)
+    app.state.content = content
+    install_token_verifier(app, content.verifier)
+    install_error_mapping(app, retry_after=settings.s3_retry_after_seconds)
+    install_readiness(app, extra={"s3": content.store.check})
     return app

@@ -1,2 +1,1 @@
-"""Outside systems other than the database (S3, LLM providers, ...), built in
-`bootstrap.py`."""
+"""Outside systems other than the database: the object store for lesson bodies."""

@@ -1,3 +1,5 @@
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from edvent_content.api.routes import courses, lessons
+
+routers: list[APIRouter] = [courses.router, lessons.router]

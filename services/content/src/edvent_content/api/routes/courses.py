@@ -1,0 +1,203 @@
+"""/api/v1/courses: the catalogue, course authoring, and adding lessons."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.exceptions import RequestValidationError
+
+from edvent_content.api.cursor import (
+    decode_course_cursor,
+    decode_lesson_cursor,
+    encode_course_cursor,
+    encode_lesson_cursor,
+)
+from edvent_content.api.deps import ContentDep, MaybeSignedIn, SessionDep, SignedIn, end_read
+from edvent_content.api.schemas import (
+    CourseCreate,
+    CourseList,
+    CoursePublic,
+    CourseUpdate,
+    LessonCreate,
+    LessonList,
+    LessonPublic,
+    problems,
+)
+from edvent_content.db.courses import PageKey
+from edvent_content.domain.content import body_from_text
+from edvent_content.usecases import courses as courses_usecase
+from edvent_content.usecases import lessons as lessons_usecase
+from edvent_platform.problems import Unauthorized
+
+router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
+Cursor = Annotated[
+    str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+]
+
+
+def _bad_query(name: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("query", name), "msg": message, "type": "value_error"}])
+
+
+def course_page_after(cursor: Cursor = None) -> PageKey | None:
+    if cursor is None:
+        return None
+    try:
+        return decode_course_cursor(cursor)
+    except ValueError:
+        raise _bad_query("cursor", "not a valid cursor") from None
+
+
+def lesson_page_after(cursor: Cursor = None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        return decode_lesson_cursor(cursor)
+    except ValueError:
+        raise _bad_query("cursor", "not a valid cursor") from None
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses=problems(401, 403, 422),
+    summary="Create a course (INSTRUCTOR, ADMIN)",
+    description="The caller owns the new course; it is a draft until published. "
+    "Publishes CourseCreated.",
+)
+async def create_course(body: CourseCreate, actor: SignedIn, session: SessionDep) -> CoursePublic:
+    course = await courses_usecase.create_course(
+        session=session, actor=actor, title=body.title, description=body.description
+    )
+    return CoursePublic.model_validate(course)
+
+
+@router.get(
+    "",
+    responses=problems(401, 422),
+    summary="List courses, newest first",
+    description="Published courses, plus the caller's own drafts (all drafts for an "
+    "ADMIN). `owner=me` lists only the caller's courses (needs a token); `owner=<user "
+    "id>` only that user's courses the caller may see.",
+)
+async def list_courses(
+    actor: MaybeSignedIn,
+    session: SessionDep,
+    after: Annotated[PageKey | None, Depends(course_page_after)],
+    limit: Limit = 20,
+    owner: Annotated[str | None, Query(max_length=64, description="`me`, or a user id.")] = None,
+) -> CourseList:
+    owner_id: UUID | None = None
+    if owner == "me":
+        if actor is None:
+            raise Unauthorized("owner=me needs an access token: Authorization: Bearer <token>.")
+        owner_id = actor.user_id
+    elif owner is not None:
+        try:
+            owner_id = uuid.UUID(owner)
+        except ValueError:
+            raise _bad_query("owner", "must be `me` or a user id") from None
+    items, next_key = await courses_usecase.list_courses(
+        session=session, actor=actor, owner_id=owner_id, limit=limit, after=after
+    )
+    return CourseList(
+        items=[CoursePublic.model_validate(course) for course in items],
+        next_cursor=encode_course_cursor(next_key) if next_key else None,
+    )
+
+
+@router.get("/{course_id}", responses=problems(401, 404, 422), summary="A course")
+async def get_course(course_id: UUID, actor: MaybeSignedIn, session: SessionDep) -> CoursePublic:
+    course = await courses_usecase.visible_course(session=session, actor=actor, course_id=course_id)
+    return CoursePublic.model_validate(course)
+
+
+@router.patch(
+    "/{course_id}",
+    responses=problems(401, 403, 404, 422),
+    summary="Change a course's title or description (owner, ADMIN)",
+)
+async def update_course(
+    course_id: UUID, body: CourseUpdate, actor: SignedIn, session: SessionDep
+) -> CoursePublic:
+    course = await courses_usecase.update_course(
+        session=session,
+        actor=actor,
+        course_id=course_id,
+        title=body.title,
+        description=body.description,
+    )
+    return CoursePublic.model_validate(course)
+
+
+@router.post(
+    "/{course_id}/publish",
+    responses=problems(401, 403, 404, 422),
+    summary="Publish a course (owner, ADMIN)",
+    description="Publishes CoursePublished the first time; publishing again changes nothing.",
+)
+async def publish_course(course_id: UUID, actor: SignedIn, session: SessionDep) -> CoursePublic:
+    course = await courses_usecase.publish_course(session=session, actor=actor, course_id=course_id)
+    return CoursePublic.model_validate(course)
+
+
+@router.post(
+    "/{course_id}/lessons",
+    status_code=201,
+    responses=problems(401, 403, 404, 409, 413, 422, 503),
+    summary="Add a lesson (owner, ADMIN)",
+    description="The body is stored in S3 first (503 with Retry-After when S3 is "
+    "unavailable, and then no lesson is created). The lesson starts unpublished.",
+)
+async def add_lesson(
+    course_id: UUID,
+    body: LessonCreate,
+    actor: SignedIn,
+    session: SessionDep,
+    content: ContentDep,
+) -> LessonPublic:
+    await courses_usecase.manageable_course(session=session, actor=actor, course_id=course_id)
+    markdown = body_from_text(body.content_markdown, limit=content.settings.max_lesson_bytes)
+    await end_read(session)
+    lesson_id = uuid.uuid4()
+    key = await lessons_usecase.store_body(
+        store=content.store, course_id=course_id, lesson_id=lesson_id, body=markdown
+    )
+    lesson = await lessons_usecase.add_lesson(
+        session=session,
+        actor=actor,
+        course_id=course_id,
+        lesson_id=lesson_id,
+        title=body.title,
+        body=markdown,
+        key=key,
+        order_index=body.order_index,
+    )
+    return LessonPublic.model_validate(lesson)
+
+
+@router.get(
+    "/{course_id}/lessons",
+    responses=problems(401, 404, 422),
+    summary="A course's lessons in order_index order",
+    description="Students and anonymous callers see published lessons only.",
+)
+async def list_lessons(
+    course_id: UUID,
+    actor: MaybeSignedIn,
+    session: SessionDep,
+    after: Annotated[int | None, Depends(lesson_page_after)],
+    limit: Limit = 20,
+) -> LessonList:
+    items, last = await lessons_usecase.list_lessons(
+        session=session, actor=actor, course_id=course_id, limit=limit, after=after
+    )
+    return LessonList(
+        items=[LessonPublic.model_validate(lesson) for lesson in items],
+        next_cursor=encode_lesson_cursor(last) if last is not None else None,
+    )

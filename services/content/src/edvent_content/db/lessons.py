@@ -1,0 +1,78 @@
+"""Queries on `lessons`. Callers own the transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from edvent_content.db.tables import Lesson
+
+
+async def create(session: AsyncSession, **values: Any) -> Lesson:
+    statement = insert(Lesson).values(**values).returning(Lesson)
+    lesson: Lesson = (await session.scalars(statement)).one()
+    return lesson
+
+
+async def by_id(
+    session: AsyncSession, lesson_id: UUID, *, for_update: bool = False
+) -> Lesson | None:
+    statement = select(Lesson).where(Lesson.id == lesson_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def next_order_index(session: AsyncSession, *, course_id: UUID) -> int:
+    highest = await session.scalar(
+        select(func.max(Lesson.order_index)).where(Lesson.course_id == course_id)
+    )
+    return 0 if highest is None else highest + 1
+
+
+async def order_index_taken(session: AsyncSession, *, course_id: UUID, order_index: int) -> bool:
+    found = await session.scalar(
+        select(Lesson.id).where(Lesson.course_id == course_id, Lesson.order_index == order_index)
+    )
+    return found is not None
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    course_id: UUID,
+    published_only: bool,
+    limit: int,
+    after: int | None,
+) -> list[Lesson]:
+    """In `order_index` order (unique per course, so a stable keyset)."""
+    statement = (
+        select(Lesson)
+        .where(Lesson.course_id == course_id)
+        .order_by(Lesson.order_index)
+        .limit(limit)
+    )
+    if published_only:
+        statement = statement.where(Lesson.published_at.is_not(None))
+    if after is not None:
+        statement = statement.where(Lesson.order_index > after)
+    return list(await session.scalars(statement))
+
+
+async def change(session: AsyncSession, *, lesson_id: UUID, **values: Any) -> Lesson:
+    statement = (
+        update(Lesson)
+        .where(Lesson.id == lesson_id)
+        .values(**values, updated_at=func.now())
+        .returning(Lesson)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(statement)).one()
+
+
+async def referenced_keys(session: AsyncSession) -> set[str]:
+    """Every object key a lesson points at now."""
+    return set(await session.scalars(select(Lesson.content_url)))

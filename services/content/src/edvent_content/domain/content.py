@@ -1,0 +1,122 @@
+"""Lesson bodies: what a valid one is, where it is stored, titles of things."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from edvent_content.domain.errors import ContentTooLarge, InvalidInput
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 10_000
+KEY_PREFIX = "courses/"
+
+
+def object_key(*, course_id: UUID, lesson_id: UUID, sha256: str) -> str:
+    """Per version: a new body gets a new key, so a published object is never
+    overwritten and readers never see half of a write."""
+    return f"{KEY_PREFIX}{course_id}/lessons/{lesson_id}/{sha256}.md"
+
+
+def clean_title(value: str) -> str:
+    title = value.strip()
+    if not title:
+        raise InvalidInput("the title must not be empty")
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(f"the title may have at most {TITLE_MAX} characters")
+    if "\x00" in title:
+        raise InvalidInput("the title must not contain NUL characters")
+    return title
+
+
+def clean_description(value: str) -> str:
+    description = value.strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(f"the description may have at most {DESCRIPTION_MAX} characters")
+    if "\x00" in description:
+        raise InvalidInput("the description must not contain NUL characters")
+    return description
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A checked lesson body: UTF-8 Markdown, not blank, within the limit."""
+
+    data: bytes
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass
+class BodyReader:
+    """Takes a body chunk by chunk: refuses it as soon as it passes `limit` bytes or
+    stops being UTF-8, hashing as it goes, so nothing over the limit is ever held."""
+
+    limit: int
+    _chunks: list[bytes] = field(default_factory=list)
+    _size: int = 0
+    _hash: Any = field(default_factory=hashlib.sha256)
+    _decoder: codecs.IncrementalDecoder = field(
+        default_factory=lambda: codecs.getincrementaldecoder("utf-8")("strict")
+    )
+    _blank: bool = True
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        self._size += len(chunk)
+        if self._size > self.limit:
+            raise ContentTooLarge(self.limit)
+        try:
+            text = self._decoder.decode(chunk)
+        except UnicodeDecodeError:
+            raise InvalidInput("the lesson body is not UTF-8 text") from None
+        if "\x00" in text:
+            raise InvalidInput("the lesson body must not contain NUL characters")
+        if self._blank and text.strip():
+            self._blank = False
+        self._hash.update(chunk)
+        self._chunks.append(chunk)
+
+    def finish(self) -> Body:
+        try:
+            self._decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InvalidInput(
+                "the lesson body is not UTF-8 text (it ends mid-character)"
+            ) from None
+        if self._blank:
+            raise InvalidInput("the lesson body is empty")
+        return Body(data=b"".join(self._chunks), sha256=self._hash.hexdigest())
+
+
+def body_from_text(text: str, *, limit: int) -> Body:
+    """The body of a lesson given as JSON text (POST .../lessons)."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON can carry lone surrogates ("\ud800"), which are not text.
+        raise InvalidInput("the lesson body is not valid Unicode text") from None
+    reader = BodyReader(limit=limit)
+    reader.feed(data)
+    return reader.finish()
+
+
+def etag_matches(if_none_match: str | None, sha256: str) -> bool:
+    """Whether an If-None-Match header names this version (RFC 9110 weak comparison)."""
+    if not if_none_match:
+        return False
+    for candidate in if_none_match.split(","):
+        tag = candidate.strip()
+        if tag == "*":
+            return True
+        tag = tag.removeprefix("W/").strip('"')
+        if tag == sha256:
+            return True
+    return False

@@ -1,0 +1,45 @@
+"""content's users reference table: from identity.users events and from tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edvent_localstack.pytest_plugin import eventually
+
+
+def user_row(sql: Any, user_id: Any) -> tuple[Any, ...] | None:
+    rows = sql(
+        "SELECT role, email, full_name, role_changed_at IS NOT NULL"
+        " FROM content.users WHERE id = %s",
+        (user_id,),
+    )
+    return rows[0] if rows else None
+
+
+async def test_registrations_and_role_changes_arrive_from_identity_events(
+    identity, people, sql
+) -> None:
+    person = await identity.register("learner")
+    await eventually(lambda: user_row(sql, person.id) is not None)
+    assert user_row(sql, person.id) == ("STUDENT", person.email, "Learner", False)
+
+    response = await identity.http.patch(
+        f"/api/v1/users/{person.id}", json={"role": "INSTRUCTOR"}, headers=people.admin.auth
+    )
+    assert response.status_code == 200
+    await eventually(lambda: (user_row(sql, person.id) or ("",))[0] == "INSTRUCTOR")
+    assert user_row(sql, person.id) == ("INSTRUCTOR", person.email, "Learner", True)
+
+
+async def test_a_valid_token_makes_the_user_known_on_first_use(
+    client, identity, people, sql
+) -> None:
+    person = await identity.instructor(people.admin, "first-use")
+    # Both its events are in; the row goes, and the token alone must bring it back.
+    await eventually(lambda: (user_row(sql, person.id) or ("",))[0] == "INSTRUCTOR")
+    sql("DELETE FROM content.users WHERE id = %s", (person.id,))
+    response = await client.post("/api/v1/courses", json={"title": "T"}, headers=person.auth)
+    assert response.status_code == 201, response.text
+    row = user_row(sql, person.id)
+    assert row is not None
+    assert row[0] == "INSTRUCTOR"
