@@ -9,7 +9,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
-from edvent_events.consumer import ConsumerRunner
+from edvent_events.consumer import ConsumerRunner, Handlers
 from edvent_events.envelope import encode
 from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
 
@@ -54,13 +54,20 @@ def as_message(event, *, event_id: str | None = None):
     return (message.topic, message.key, message.value, message.headers)
 
 
+def handling(thing, handler) -> Handlers:
+    """`handler` registered for the test's event type."""
+    handlers = Handlers()
+    handlers.on(thing)(handler)
+    return handlers
+
+
 def member(sessions, kafka, thing, handler, *, service: str, **overrides) -> ConsumerRunner:
     """A runner of `service`: several of them form one consumer group."""
     return ConsumerRunner(
         service=service,
         bootstrap_servers=kafka.bootstrap_servers,
         sessions=sessions,
-        handlers={thing: handler},
+        handlers=handling(thing, handler),
         **({"initial_backoff": 0.05, "max_backoff": 0.2} | overrides),
     )
 

@@ -13,10 +13,10 @@ import pytest
 
 from edvent_events.consumer import ConsumerRunner
 from edvent_events.outbox import add_event
-from edvent_events.topics import dlq_topic
+from edvent_events.topics import dlq_topic, retry_topic
 from edvent_localstack.pytest_plugin import eventually
 
-from .helpers import as_message, effect_count, effects, equals, record_effect, send
+from .helpers import as_message, effect_count, effects, equals, handling, record_effect, send
 
 pytestmark = pytest.mark.integration
 COMMAND = str(Path(sys.executable).parent / "edvent-events")
@@ -81,7 +81,7 @@ async def test_dead_letters_are_listed_and_redriven_after_a_fix(kafka, sessions,
 
     runner = ConsumerRunner(
         service=unique("svc"), bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
-        handlers={thing: handler}, max_attempts=2, initial_backoff=0.01,
+        handlers=handling(thing, handler), max_attempts=2, initial_backoff=0.01,
     )  # fmt: skip
     dead_topic = dlq_topic(thing.topic, runner.service)
     await send(kafka.bootstrap_servers, [as_message(thing(thing_id="r", seq=7))])
@@ -99,7 +99,7 @@ async def test_dead_letters_are_listed_and_redriven_after_a_fix(kafka, sessions,
 
         broken = False  # the fix is deployed
         assert (await run_cli(kafka, "redrive", dead_topic)) == [
-            {"redriven": 1, "from": dead_topic}
+            {"redriven": 1, "from": dead_topic, "to": retry_topic(thing.topic, runner.service)}
         ]
         await eventually(lambda: equals(effects(sessions), [("r", 7)]))
         # Re-driving again sends nothing twice: the redrive group remembers its place.
@@ -118,7 +118,7 @@ async def test_replay_resets_the_group_and_can_forget_the_inbox(
     async def consume_until(expected: int) -> None:
         runner = ConsumerRunner(
             service=service, bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
-            handlers={thing: record_effect},
+            handlers=handling(thing, record_effect),
         )  # fmt: skip
         await runner.start()
         try:
