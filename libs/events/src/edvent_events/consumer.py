@@ -35,9 +35,8 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from prometheus_client import Counter
-from sqlalchemy import Integer, Text, Uuid, and_, exists, literal, select, text
+from sqlalchemy import BigInteger, Integer, Text, Uuid, bindparam, exists, select, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects.postgresql import BIGINT
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -118,6 +117,31 @@ class Handlers:
 
     def __len__(self) -> int:
         return len(self._by_type)
+
+
+# Record the event in the inbox unless it is there already or was dead-lettered here.
+# Built once: building the statement per message cost more than running it.
+CLAIM = (
+    pg_insert(inbox)
+    .from_select(
+        ["event_id", "ce_type", "topic", "partition", "offset"],
+        select(
+            bindparam("event_id", type_=Uuid),
+            bindparam("ce_type", type_=Text),
+            bindparam("topic", type_=Text),
+            bindparam("partition", type_=Integer),
+            bindparam("offset", type_=BigInteger),
+        ).where(
+            ~exists().where(
+                dead_letters.c.topic == bindparam("topic"),
+                dead_letters.c.partition == bindparam("partition"),
+                dead_letters.c.offset == bindparam("offset"),
+            )
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(inbox.c.event_id)
+)
 
 
 class HandlerTimeoutError(Exception):
@@ -484,7 +508,16 @@ class ConsumerRunner:
         token = current_traceparent.set(valid_traceparent(envelope.traceparent))
         try:
             async with self.sessions() as session, session.begin():
-                claimed = await session.execute(self._claim(record, envelope, event_id))
+                claimed = await session.execute(
+                    CLAIM,
+                    {
+                        "event_id": event_id,
+                        "ce_type": envelope.type,
+                        "topic": record.topic,
+                        "partition": record.partition,
+                        "offset": record.offset,
+                    },
+                )
                 if claimed.first() is None:
                     return await self._why_not_claimed(session, record)
                 attempt.claimed = True
@@ -492,31 +525,6 @@ class ConsumerRunner:
             return "handled"
         finally:
             current_traceparent.reset(token)
-
-    def _claim(
-        self, record: ConsumerRecord[Any, Any], envelope: Envelope[Event], event_id: uuid.UUID
-    ) -> Any:
-        """Record the event in the inbox unless it is there or was dead-lettered here."""
-        already_dead = exists().where(
-            and_(
-                dead_letters.c.topic == record.topic,
-                dead_letters.c.partition == record.partition,
-                dead_letters.c.offset == record.offset,
-            )
-        )
-        row = select(
-            literal(event_id, Uuid),
-            literal(envelope.type, Text),
-            literal(record.topic, Text),
-            literal(record.partition, Integer),
-            literal(record.offset, BIGINT),
-        ).where(~already_dead)
-        return (
-            pg_insert(inbox)
-            .from_select(["event_id", "ce_type", "topic", "partition", "offset"], row)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(inbox.c.event_id)
-        )
 
     async def _why_not_claimed(
         self, session: AsyncSession, record: ConsumerRecord[Any, Any]
