@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 
 import pytest
@@ -89,6 +90,7 @@ async def test_unknown_event_type_is_skipped_and_counted_not_dead_lettered(
     sessions, kafka, thing, unique, caplog
 ):
     # A newer producer added a type to the topic: readers skip it (CONTRACT.md).
+    caplog.set_level(logging.WARNING, logger="edvent.events.consumer")
     message = encode(thing(thing_id="c", seq=1))
     headers = [(k, b"edvent.nobody.knows.v1" if k == "ce_type" else v) for k, v in message.headers]
     await send(
