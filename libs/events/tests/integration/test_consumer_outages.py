@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import secrets
 import shutil
 import tempfile
@@ -74,9 +75,20 @@ async def sessions_on(
         await engine.dispose()
 
 
-@pytest.mark.parametrize("driver", ["asyncpg", "psycopg"])
+@pytest.mark.parametrize(
+    "driver",
+    [
+        "psycopg",
+        pytest.param(
+            "asyncpg",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("asyncpg") is None, reason="asyncpg is not installed"
+            ),
+        ),
+    ],
+)
 async def test_a_database_restart_dead_letters_nothing_and_applies_each_event_once(
-    driver, own_postgres, kafka, thing, unique, caplog
+    driver, own_postgres, kafka, thing, unique
 ):
     server, database = own_postgres
 
