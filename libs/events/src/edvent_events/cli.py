@@ -3,7 +3,7 @@
 tail      print a topic's events, decoded, as JSON lines
 outbox    what waits in a service's outbox (unsent rows)
 dlq       list the dead letters of a topic
-redrive   re-send dead letters to their original topic (after a fix)
+redrive   re-send dead letters to the consumer that failed them (after a fix)
 replay    move a service's consumer group back to a point in time
 relay     run a service's outbox relay on its own
 """
@@ -22,9 +22,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
+from edvent_events.admin import ensure_topics
 from edvent_events.consumer import DLQ_HEADERS
 from edvent_events.envelope import DecodeError, decode, header_map
 from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn, producer_settings
+from edvent_events.topics import retry_topic, split_dlq_topic
 
 
 def _print(obj: dict[str, Any]) -> None:
@@ -137,7 +139,19 @@ async def dlq(args: argparse.Namespace) -> None:
 
 
 async def redrive(args: argparse.Namespace) -> int:
-    """Re-send each dead letter once: a consumer group remembers what was re-sent."""
+    """Re-send each dead letter once, to the one consumer that dead-lettered it.
+
+    The target is `<topic>.retry.<service>`, which only that service's consumer reads,
+    so other subscribers of `<topic>` (other services, data teams) see nothing again.
+    A consumer group remembers what was re-sent.
+    """
+    try:
+        topic, service = split_dlq_topic(args.dlq_topic)
+    except ValueError as exc:
+        print(f"edvent-events: {exc}", file=sys.stderr)
+        return 2
+    target = retry_topic(topic, service)
+    await ensure_topics(args.bootstrap_servers, [target])
     consumer = AIOKafkaConsumer(
         args.dlq_topic,
         bootstrap_servers=args.bootstrap_servers,
@@ -152,9 +166,9 @@ async def redrive(args: argparse.Namespace) -> int:
     try:
         async for record in _drain(consumer, follow=False, idle_ms=3000):
             headers = [(k, v) for k, v in record.headers or () if k not in DLQ_HEADERS]
-            original = header_map(record.headers).get("x-original-topic")
-            topic = original.decode() if original else args.dlq_topic.split(".dlq.")[0]
-            await producer.send_and_wait(topic, value=record.value, key=record.key, headers=headers)
+            await producer.send_and_wait(
+                target, value=record.value, key=record.key, headers=headers
+            )
             await consumer.commit(
                 {TopicPartition(record.topic, record.partition): record.offset + 1}
             )
@@ -162,7 +176,7 @@ async def redrive(args: argparse.Namespace) -> int:
     finally:
         await consumer.stop()
         await producer.stop()
-    _print({"redriven": count, "from": args.dlq_topic})
+    _print({"redriven": count, "from": args.dlq_topic, "to": target})
     return 0
 
 
@@ -265,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("dlq_topic")
     p.set_defaults(func=dlq)
 
-    p = sub.add_parser("redrive", help="re-send dead letters to their original topic")
+    p = sub.add_parser("redrive", help="re-send dead letters to the one service that failed them")
     p.add_argument("dlq_topic")
     p.set_defaults(func=redrive)
 

@@ -1,12 +1,23 @@
 """The consumer runner: at-least-once delivery, exactly-once effect.
 
 Each message is handled in one database transaction that also records its event id
-in the service's `inbox`; a redelivered event finds its id there and is skipped. The
-Kafka offset is committed only after that transaction committed. A handler that
-keeps failing is retried with backoff, then its message goes to
-`<topic>.dlq.<service>` and consumption goes on; messages that cannot be decoded go
-there at once. Infrastructure failures (database unreachable) are retried without
-limit instead: dead-lettering every message during an outage would be wrong.
+in the service's `inbox`; a redelivered event finds its id there and is skipped. Kafka
+offsets are committed after those transactions, in small batches (see `commit_batch`,
+`commit_interval`) and whenever partitions are revoked or the runner stops; what a
+crash leaves uncommitted is fetched again and skipped by the inbox.
+
+Failures are classified by what failed, not by exception type:
+
+- the consumer's own infrastructure (its database, the broker) is waited for and
+  retried without limit, and never counts as an attempt: dead-lettering every message
+  during an outage would be wrong;
+- anything else a handler raises (its S3 or HTTP calls, a bug, a timeout) is an
+  attempt; after `max_attempts` the message goes to `<topic>.dlq.<service>`, is
+  recorded in `dead_letters` so that fetching it again does not repeat that, and
+  consumption goes on.
+
+Unknown event types are skipped and counted (a newer producer may add types to a
+topic); messages that cannot be decoded go to the dead-letter topic at once.
 """
 
 from __future__ import annotations
@@ -14,30 +25,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from prometheus_client import Counter
+from sqlalchemy import BigInteger, Integer, Text, Uuid, bindparam, exists, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_events.admin import ensure_topics
 from edvent_events.contract import Event
-from edvent_events.envelope import Envelope, decode, rfc3339
-from edvent_events.outbox import inbox
+from edvent_events.envelope import Envelope, UnknownEventTypeError, decode, header_map, rfc3339
+from edvent_events.outbox import dead_letters, inbox
 from edvent_events.relay import producer_settings
-from edvent_events.topics import dlq_topic
+from edvent_events.topics import dlq_topic, retry_topic
 from edvent_events.tracing import current_traceparent, valid_traceparent
 
 logger = logging.getLogger("edvent.events.consumer")
 
-Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+E = TypeVar("E", bound=Event)
 
-HANDLED = Counter("events_handled_total", "Events handled", ["service", "type", "outcome"])
+# A handler gets the consumer's inbox transaction and the typed envelope; it neither
+# opens nor commits a transaction (the runner commits once it returns).
+Handler = Callable[[AsyncSession, Envelope[E]], Awaitable[None]]
+
+HANDLED = Counter(
+    "events_handled_total",
+    "Events a consumer settled, by outcome: handled, duplicate, already_dead_lettered, "
+    "ignored (no handler here), unknown_type (skipped), dead_lettered",
+    ["service", "type", "outcome"],
+)
 
 # A dead letter is the original message plus our headers, so it may be larger than
 # anything a producer could send to the original topic (1 MiB requests, Kafka's
@@ -59,16 +83,104 @@ DLQ_HEADERS = frozenset(
 )
 
 
+class Handlers:
+    """A service's event handlers, each registered for the event type it takes.
+
+    ```python
+    handlers = Handlers()
+
+    @handlers.on(LessonPublished)
+    async def on_lesson_published(
+        session: AsyncSession, envelope: Envelope[LessonPublished]
+    ) -> None: ...
+    ```
+    """
+
+    def __init__(self) -> None:
+        self._by_type: dict[type[Event], Handler[Any]] = {}
+
+    def on(self, event_type: type[E]) -> Callable[[Handler[E]], Handler[E]]:
+        def register(handler: Handler[E]) -> Handler[E]:
+            if event_type in self._by_type:
+                raise ValueError(f"{event_type.__name__} already has a handler")
+            self._by_type[event_type] = handler
+            return handler
+
+        return register
+
+    def get(self, event_type: type[Event]) -> Handler[Any] | None:
+        return self._by_type.get(event_type)
+
+    @property
+    def event_types(self) -> tuple[type[Event], ...]:
+        return tuple(self._by_type)
+
+    def __len__(self) -> int:
+        return len(self._by_type)
+
+
+# Record the event in the inbox unless it is there already or was dead-lettered here.
+# Built once: building the statement per message cost more than running it.
+CLAIM = (
+    pg_insert(inbox)
+    .from_select(
+        ["event_id", "ce_type", "topic", "partition", "offset"],
+        select(
+            bindparam("event_id", type_=Uuid),
+            bindparam("ce_type", type_=Text),
+            bindparam("topic", type_=Text),
+            bindparam("partition", type_=Integer),
+            bindparam("offset", type_=BigInteger),
+        ).where(
+            ~exists().where(
+                dead_letters.c.topic == bindparam("topic"),
+                dead_letters.c.partition == bindparam("partition"),
+                dead_letters.c.offset == bindparam("offset"),
+            )
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(inbox.c.event_id)
+)
+
+
 class HandlerTimeoutError(Exception):
     """A handler ran longer than its limit; counts as a failed attempt, not as an outage."""
 
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    OSError,
-    TimeoutError,
-)
+class OwnDatabaseError(Exception):
+    """The runner's own database work failed (claiming the event in the inbox)."""
+
+
+@dataclass
+class _Attempt:
+    # Until the inbox claim succeeded, any failure is the consumer's own database's.
+    claimed: bool = False
+
+
+def _is_database_outage(error: BaseException) -> bool:
+    """Whether SQLAlchemy itself says the connection or the pool failed (any driver)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.TimeoutError):  # no pooled connection in time
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.runner._partitions_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        pass
 
 
 class ConsumerRunner:
@@ -78,36 +190,67 @@ class ConsumerRunner:
         service: str,
         bootstrap_servers: str,
         sessions: async_sessionmaker[AsyncSession],
-        handlers: Mapping[type[Event], Handler],
+        handlers: Handlers,
         group_id: str | None = None,
         topics: Sequence[str] | None = None,
         max_attempts: int = 5,
         initial_backoff: float = 0.2,
         max_backoff: float = 10.0,
         handler_timeout: float = 60.0,
+        probe_timeout: float = 5.0,
         stop_grace: float = 30.0,
-        create_dlq_topics: bool = True,
+        commit_batch: int = 100,
+        commit_interval: float = 1.0,
+        create_topics: bool = True,
     ) -> None:
         if not handlers:
             raise ValueError("a consumer runner needs at least one handler")
         self.service = service
         self.bootstrap_servers = bootstrap_servers
         self.sessions = sessions
-        self.handlers = dict(handlers)
+        self.handlers = handlers
         self.group_id = group_id or service
-        self.topics = sorted(set(topics or [cls.topic for cls in self.handlers]))
+        self.topics = sorted(set(topics or [cls.topic for cls in handlers.event_types]))
+        # Redriven dead letters come back on a topic only this service reads.
+        self._source_topics = {retry_topic(t, service): t for t in self.topics}
         self.max_attempts = max_attempts
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         # A hung handler would hold its partitions and make shutdown wait forever.
         self.handler_timeout = handler_timeout
+        self.probe_timeout = probe_timeout
         self.stop_grace = stop_grace
-        self.create_dlq_topics = create_dlq_topics
+        self.commit_batch = commit_batch
+        self.commit_interval = commit_interval
+        self.create_topics = create_topics
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self.connected = asyncio.Event()
+        # Offsets of settled records not committed yet; dropped on revocation (the
+        # epoch tells a record fetched before a rebalance from one fetched after).
+        self._pending: dict[TopicPartition, int] = {}
+        self._settled_since_commit = 0
+        self._last_commit = time.monotonic()
+        self._epoch = 0
+        self._unknown_types_logged: set[str] = set()
+
+    @property
+    def max_poll_interval_ms(self) -> int:
+        """How long one record may take before Kafka presumes this member dead.
+
+        Records are fetched one at a time, so the longest gap between two polls is one
+        record's worst case: every attempt running into the handler timeout and a
+        database probe, the backoffs between them, then the dead letter. The margin
+        covers the dead letter and the commit; a database outage may take longer, and
+        then the member rejoins the group once it is over.
+        """
+        backoffs = sum(
+            min(self.initial_backoff * 2**i, self.max_backoff) for i in range(self.max_attempts)
+        )
+        worst = self.max_attempts * (self.handler_timeout + self.probe_timeout) + backoffs
+        return int((worst * 1.5 + 60) * 1000)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -116,20 +259,23 @@ class ConsumerRunner:
         self._task = asyncio.create_task(self._main(), name=f"consumer-{self.service}")
 
     async def _connect(self) -> None:
-        if self.create_dlq_topics:
+        if self.create_topics:
             await ensure_topics(
                 self.bootstrap_servers,
-                [dlq_topic(t, self.service) for t in self.topics],
+                [dlq_topic(t, self.service) for t in self.topics] + list(self._source_topics),
                 configs={"max.message.bytes": str(DLQ_MAX_MESSAGE_BYTES)},
             )
         consumer = AIOKafkaConsumer(
-            *self.topics,
             bootstrap_servers=self.bootstrap_servers,
             group_id=self.group_id,
             client_id=f"{self.service}-consumer",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            max_poll_interval_ms=self.max_poll_interval_ms,
+        )
+        consumer.subscribe(
+            topics=[*self.topics, *self._source_topics], listener=_CommitOnRevoke(self)
         )
         producer = AIOKafkaProducer(
             **producer_settings(self.bootstrap_servers, f"{self.service}-dlq")
@@ -177,6 +323,7 @@ class ConsumerRunner:
                     await self._task
             except asyncio.CancelledError:
                 pass
+        await self._commit_pending()
         await _close_quietly(self._consumer, self._producer)
 
     @property
@@ -189,148 +336,314 @@ class ConsumerRunner:
         assert self._consumer is not None
         consumer = self._consumer
         while not self._stopping.is_set():
-            batches = await consumer.getmany(timeout_ms=500, max_records=200)
-            # getmany already moved each position past its records: if this loop fails,
-            # rewind to the first record not settled, or the restarted loop would skip
-            # (and later commit past) the rest of the batch.
-            unsettled = {tp: records[0].offset for tp, records in batches.items() if records}
-            try:
-                for tp, records in batches.items():
-                    done: ConsumerRecord[Any, Any] | None = None
-                    for record in records:
-                        if self._stopping.is_set():
-                            break
-                        if await self._process(record):
-                            done = record
-                            unsettled[tp] = record.offset + 1
-                        else:
-                            break  # stopped while retrying; the record will be redelivered
-                    if done is not None:
-                        await self._commit(tp, done.offset + 1)
-                    if self._stopping.is_set():
-                        break
-            except Exception:
-                for tp, offset in unsettled.items():
-                    with contextlib.suppress(Exception):  # no longer assigned: nothing to rewind
-                        consumer.seek(tp, offset)
-                raise
+            # One record per poll: the gap between polls is one record's worst case,
+            # which `max_poll_interval_ms` is derived from. aiokafka prefetches, so
+            # this costs no extra round trips.
+            batch = await consumer.getmany(timeout_ms=500, max_records=1)
+            if not batch:
+                await self._commit_pending()
+                continue
+            for tp, records in batch.items():
+                for record in records:
+                    epoch = self._epoch
+                    try:
+                        settled = await self._process(record)
+                    except Exception:
+                        # getmany already moved the position past the record: rewind,
+                        # or the restarted loop would skip it (and later commit past it).
+                        with contextlib.suppress(Exception):  # no longer assigned
+                            consumer.seek(tp, record.offset)
+                        raise
+                    if not settled:
+                        return  # stopping; the record is fetched again after a restart
+                    if epoch == self._epoch:
+                        self._pending[tp] = record.offset + 1
+                        self._settled_since_commit += 1
+            if (
+                self._settled_since_commit >= self.commit_batch
+                or time.monotonic() - self._last_commit >= self.commit_interval
+            ):
+                await self._commit_pending()
 
-    async def _commit(self, tp: TopicPartition, offset: int) -> None:
-        assert self._consumer is not None
+    async def _commit_pending(self, partitions: Iterable[TopicPartition] | None = None) -> None:
+        if self._consumer is None:
+            return
+        wanted = set(self._pending) if partitions is None else set(partitions)
+        offsets = {tp: self._pending.pop(tp) for tp in wanted if tp in self._pending}
+        if partitions is None:
+            self._settled_since_commit = 0
+            self._last_commit = time.monotonic()
+        offsets = {tp: o for tp, o in offsets.items() if tp in self._consumer.assignment()}
+        if not offsets:
+            return
         try:
-            await self._consumer.commit({tp: offset})
+            async with asyncio.timeout(30):
+                await self._consumer.commit(offsets)
         except Exception as exc:  # noqa: BLE001
-            # A rebalance took the partition away; its new owner resumes from the last
-            # committed offset and the inbox absorbs the repeats.
-            logger.warning("offset commit for %s failed: %s", tp, exc)
+            # The group rebalanced without us (or the broker is away): the partitions'
+            # next owner resumes from the last committed offset; the inbox and the
+            # dead-letter record absorb the repeats.
+            logger.warning("offset commit of %s failed: %s", self.service, exc)
+
+    async def _partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._epoch += 1
+        await self._commit_pending(revoked)
 
     async def _process(self, record: ConsumerRecord[Any, Any]) -> bool:
         """Handle one record; True when it is settled (handled, skipped or dead-lettered)."""
         try:
             envelope = decode(record.headers, record.value)
             event_id = uuid.UUID(envelope.id)
+        except UnknownEventTypeError as exc:
+            self._skip_unknown_type(record, exc.ce_type)
+            return True
         except Exception as exc:  # noqa: BLE001 - whatever the cause, the message is at fault
-            HANDLED.labels(self.service, "undecodable", "dead_lettered").inc()
-            return await self._dead_letter(record, exc, attempts=1)
+            return await self._dead_letter(record, exc, attempts=1, label="undecodable")
         handler = self.handlers.get(type(envelope.data))
         if handler is None:
             # A known event type this service has no interest in (topics carry several).
+            HANDLED.labels(self.service, envelope.type, "ignored").inc()
             return True
         attempts = 0
+        failures = 0
         backoff = self.initial_backoff
         while True:
             try:
-                timer = asyncio.timeout(self.handler_timeout)
-                try:
-                    async with timer:
-                        outcome = await self._handle_once(record, envelope, event_id, handler)
-                except TimeoutError as exc:
-                    if not timer.expired():
-                        raise  # a timeout inside the handler, e.g. reaching the database
-                    raise HandlerTimeoutError(
-                        f"handler took longer than {self.handler_timeout:g}s"
-                    ) from exc
-                HANDLED.labels(self.service, envelope.type, outcome).inc()
-                return True
-            except TRANSIENT_ERRORS as exc:
-                logger.warning("transient failure handling %s, retrying: %s", envelope.id, exc)
+                outcome = await self._attempt(record, envelope, event_id, handler)
             except Exception as exc:
-                attempts += 1
-                if attempts >= self.max_attempts:
-                    logger.exception("giving up on %s after %d attempts", envelope.id, attempts)
-                    HANDLED.labels(self.service, envelope.type, "dead_lettered").inc()
-                    return await self._dead_letter(record, exc, attempts=attempts)
-                logger.warning(
-                    "handler for %s failed (attempt %d): %s", envelope.type, attempts, exc
-                )
-            if not await self._backoff(backoff):
-                return False
-            backoff = min(backoff * 2, self.max_backoff)
+                failures += 1
+                if failures == 1:
+                    # What was settled before this record should not wait for its retries.
+                    await self._commit_pending()
+                if await self._own_infrastructure_failed(exc):
+                    logger.warning(
+                        "consumer %s: its database failed while handling %s; retrying "
+                        "without counting an attempt: %s",
+                        self.service,
+                        envelope.id,
+                        _describe(exc),
+                    )
+                    if not await self._backoff(backoff) or not await self._wait_for_database():
+                        return False
+                else:
+                    attempts += 1
+                    if attempts >= self.max_attempts:
+                        logger.error(
+                            "giving up on %s after %d attempts",
+                            envelope.id,
+                            attempts,
+                            exc_info=exc,
+                        )
+                        return await self._dead_letter(
+                            record, exc, attempts=attempts, label=envelope.type, event_id=event_id
+                        )
+                    logger.warning(
+                        "handler for %s failed (attempt %d of %d): %s",
+                        envelope.type,
+                        attempts,
+                        self.max_attempts,
+                        _describe(exc),
+                    )
+                    if not await self._backoff(backoff):
+                        return False
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            HANDLED.labels(self.service, envelope.type, outcome).inc()
+            return True
+
+    def _skip_unknown_type(self, record: ConsumerRecord[Any, Any], ce_type: str) -> None:
+        # A newer producer may add event types to a topic (CONTRACT.md: readers skip
+        # what they do not know). Logged once per type; the counter has every one.
+        HANDLED.labels(self.service, ce_type, "unknown_type").inc()
+        if ce_type not in self._unknown_types_logged:
+            self._unknown_types_logged.add(ce_type)
+            logger.warning(
+                "consumer %s skips events of unknown type %r (first at %s:%s@%s); "
+                "further ones are only counted in events_handled_total",
+                self.service,
+                ce_type,
+                record.topic,
+                record.partition,
+                record.offset,
+            )
+
+    async def _attempt(
+        self,
+        record: ConsumerRecord[Any, Any],
+        envelope: Envelope[Event],
+        event_id: uuid.UUID,
+        handler: Handler[Any],
+    ) -> str:
+        attempt = _Attempt()
+        timer = asyncio.timeout(self.handler_timeout)
+        try:
+            async with timer:
+                return await self._handle_once(record, envelope, event_id, handler, attempt)
+        except TimeoutError as exc:
+            if not timer.expired():
+                if not attempt.claimed:
+                    raise OwnDatabaseError(_describe(exc)) from exc
+                raise  # a timeout of the handler's own work
+            if not attempt.claimed:
+                raise OwnDatabaseError(
+                    f"claiming the event in the inbox took longer than {self.handler_timeout:g}s"
+                ) from exc
+            raise HandlerTimeoutError(
+                f"handler took longer than {self.handler_timeout:g}s"
+            ) from exc
+        except Exception as exc:
+            if not attempt.claimed:
+                raise OwnDatabaseError(_describe(exc)) from exc
+            raise
 
     async def _handle_once(
         self,
         record: ConsumerRecord[Any, Any],
-        envelope: Envelope,
+        envelope: Envelope[Event],
         event_id: uuid.UUID,
-        handler: Handler,
+        handler: Handler[Any],
+        attempt: _Attempt,
     ) -> str:
         # Events this handler writes continue the trace of the event it handles.
         token = current_traceparent.set(valid_traceparent(envelope.traceparent))
         try:
             async with self.sessions() as session, session.begin():
                 claimed = await session.execute(
-                    pg_insert(inbox)
-                    .values(
-                        event_id=event_id,
-                        ce_type=envelope.type,
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                    )
-                    .on_conflict_do_nothing(index_elements=["event_id"])
-                    .returning(inbox.c.event_id)
+                    CLAIM,
+                    {
+                        "event_id": event_id,
+                        "ce_type": envelope.type,
+                        "topic": record.topic,
+                        "partition": record.partition,
+                        "offset": record.offset,
+                    },
                 )
                 if claimed.first() is None:
-                    return "duplicate"
+                    return await self._why_not_claimed(session, record)
+                attempt.claimed = True
                 await handler(session, envelope)
             return "handled"
         finally:
             current_traceparent.reset(token)
 
+    async def _why_not_claimed(
+        self, session: AsyncSession, record: ConsumerRecord[Any, Any]
+    ) -> str:
+        dead = await session.scalar(
+            select(dead_letters.c.offset).where(
+                dead_letters.c.topic == record.topic,
+                dead_letters.c.partition == record.partition,
+                dead_letters.c.offset == record.offset,
+            )
+        )
+        return "duplicate" if dead is None else "already_dead_lettered"
+
+    # -- telling an outage from a failing handler ------------------------------------------
+
+    async def _own_infrastructure_failed(self, error: BaseException) -> bool:
+        if isinstance(error, OwnDatabaseError) or _is_database_outage(error):
+            return True
+        # Whatever the handler raised (an OSError of its own S3 call looks like one of
+        # a lost database connection): if our database does not answer now, the attempt
+        # says nothing about the message.
+        return not await self._database_answers()
+
+    async def _database_answers(self) -> bool:
+        try:
+            async with asyncio.timeout(self.probe_timeout), self.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means it does not answer
+            return False
+        return True
+
+    async def _wait_for_database(self) -> bool:
+        """Wait until the database answers; False when stopping first."""
+        backoff = self.initial_backoff
+        waited = False
+        while not await self._database_answers():
+            if not waited:
+                logger.warning("consumer %s: its database does not answer; waiting", self.service)
+                waited = True
+            if not await self._backoff(backoff):
+                return False
+            backoff = min(backoff * 2, self.max_backoff)
+        if waited:
+            logger.warning("consumer %s: its database answers again", self.service)
+        return True
+
+    # -- dead letters ----------------------------------------------------------------------
+
     async def _dead_letter(
-        self, record: ConsumerRecord[Any, Any], error: BaseException, *, attempts: int
+        self,
+        record: ConsumerRecord[Any, Any],
+        error: BaseException,
+        *,
+        attempts: int,
+        label: str,
+        event_id: uuid.UUID | None = None,
     ) -> bool:
         assert self._producer is not None
         # Only our own headers are replaced (a redriven message failing again); other
         # `x-` headers belong to the original message, which travels unchanged.
         headers = [(k, v) for k, v in (record.headers or ()) if k not in DLQ_HEADERS]
+        reason = f"{type(error).__name__}: {error}"[:2000]
         headers += [
-            ("x-error", f"{type(error).__name__}: {error}"[:2000].encode()),
+            ("x-error", reason.encode()),
             ("x-failed-at", rfc3339(datetime.now(UTC)).encode()),
             ("x-attempts", str(attempts).encode()),
             ("x-original-topic", record.topic.encode()),
             ("x-original-partition", str(record.partition).encode()),
             ("x-original-offset", str(record.offset).encode()),
         ]
+        ce_type = header_map(record.headers).get("ce_type")
+        source = self._source_topics.get(record.topic, record.topic)
         backoff = self.initial_backoff
         while True:
             try:
-                await self._producer.send_and_wait(
-                    dlq_topic(record.topic, self.service),
-                    value=record.value,
-                    key=record.key,
-                    headers=headers,
-                )
+                # The record and the send in one transaction: a second fetch of this
+                # message (after a crash or a rebalance) finds the record and stops
+                # here; a concurrent one waits for our commit, then finds it.
+                async with self.sessions() as session, session.begin():
+                    recorded = await session.execute(
+                        pg_insert(dead_letters)
+                        .values(
+                            topic=record.topic,
+                            partition=record.partition,
+                            offset=record.offset,
+                            event_id=event_id,
+                            ce_type=ce_type.decode(errors="replace") if ce_type else None,
+                            error=reason,
+                            attempts=attempts,
+                        )
+                        .on_conflict_do_nothing()
+                        .returning(dead_letters.c.offset)
+                    )
+                    if recorded.first() is None:
+                        logger.info(
+                            "%s:%s@%s was dead-lettered before; skipping it",
+                            record.topic,
+                            record.partition,
+                            record.offset,
+                        )
+                        HANDLED.labels(self.service, label, "already_dead_lettered").inc()
+                        return True
+                    await self._producer.send_and_wait(
+                        dlq_topic(source, self.service),
+                        value=record.value,
+                        key=record.key,
+                        headers=headers,
+                    )
+                HANDLED.labels(self.service, label, "dead_lettered").inc()
                 logger.error(
                     "dead-lettered %s:%s@%s: %s",
                     record.topic,
                     record.partition,
                     record.offset,
-                    error,
+                    reason,
                 )
                 return True
-            except Exception as exc:  # noqa: BLE001 - Kafka trouble: keep the offset, retry
-                logger.warning("cannot write dead letter yet: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - database or Kafka trouble: retry
+                logger.warning("cannot write dead letter yet: %s", _describe(exc))
             if not await self._backoff(backoff):
                 return False
             backoff = min(backoff * 2, self.max_backoff)
@@ -340,6 +653,10 @@ class ConsumerRunner:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
         return not self._stopping.is_set()
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 async def _close_quietly(*clients: AIOKafkaConsumer | AIOKafkaProducer | None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from edvent_events.contract import Event, event_type
 
@@ -26,6 +26,14 @@ class DecodeError(ValueError):
 class UnknownEventTypeError(DecodeError):
     """A well-formed CloudEvent whose type this code does not know."""
 
+    def __init__(self, ce_type: str) -> None:
+        super().__init__(f"unknown ce_type {ce_type!r}")
+        self.ce_type = ce_type
+
+
+# Covariant: an `Envelope[LessonPublished]` is an `Envelope[Event]`.
+E_co = TypeVar("E_co", bound=Event, covariant=True)
+
 
 @dataclass(frozen=True)
 class KafkaMessage:
@@ -36,13 +44,15 @@ class KafkaMessage:
 
 
 @dataclass(frozen=True)
-class Envelope:
+class Envelope(Generic[E_co]):
+    """A decoded event: CloudEvents attributes and the typed `data`."""
+
     id: str
     source: str
     type: str
     time: datetime
     subject: str
-    data: Event
+    data: E_co
     traceparent: str | None = None
     extra_headers: dict[str, bytes] = field(default_factory=dict)
 
@@ -109,7 +119,7 @@ def header_map(headers: Any) -> dict[str, bytes]:
     return result
 
 
-def decode(headers: Any, value: bytes | None) -> Envelope:
+def decode(headers: Any, value: bytes | None) -> Envelope[Event]:
     """Parse and validate a consumed message; raises DecodeError with the reason."""
     hmap = header_map(headers)
 
@@ -134,7 +144,7 @@ def decode(headers: Any, value: bytes | None) -> Envelope:
         raise DecodeError("ce_time is not an RFC 3339 time") from exc
     cls = event_type(ce_type)
     if cls is None:
-        raise UnknownEventTypeError(f"unknown ce_type {ce_type!r}")
+        raise UnknownEventTypeError(ce_type)
     if value is None:
         raise DecodeError("message has no value")
     try:

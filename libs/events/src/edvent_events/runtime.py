@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
 from datetime import timedelta
 
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from edvent_events.consumer import ConsumerRunner, Handler
-from edvent_events.contract import Event
+from edvent_events.consumer import ConsumerRunner, Handlers
 from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
 
 
@@ -24,7 +22,7 @@ class EventsRuntime:
         database_url: str,
         bootstrap_servers: str,
         sessions: async_sessionmaker[AsyncSession],
-        handlers: Mapping[type[Event], Handler] | None = None,
+        handlers: Handlers | None = None,
         run_relay: bool = True,
         outbox_retention: timedelta = timedelta(days=7),
         inbox_retention: timedelta = timedelta(days=30),

@@ -35,3 +35,23 @@ def dlq_topic(topic: str, consumer_service: str) -> str:
     another service's dead letters, and each service redrives its own.
     """
     return f"{topic}{DLQ_INFIX}{consumer_service}"
+
+
+RETRY_INFIX: Final = ".retry."
+
+
+def retry_topic(topic: str, consumer_service: str) -> str:
+    """Where `edvent-events redrive` sends one service's dead letters back.
+
+    Only that service's consumer reads it (besides the source topic), so a redrive
+    reaches the one consumer group that failed, not every subscriber of the topic.
+    """
+    return f"{topic}{RETRY_INFIX}{consumer_service}"
+
+
+def split_dlq_topic(name: str) -> tuple[str, str]:
+    """`content.lessons.dlq.ai-notes` -> (`content.lessons`, `ai-notes`)."""
+    topic, infix, service = name.rpartition(DLQ_INFIX)
+    if not infix or not topic or not service:
+        raise ValueError(f"{name!r} is not a dead-letter topic (<topic>{DLQ_INFIX}<service>)")
+    return topic, service

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, ClassVar
 
 import psycopg
@@ -12,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from edvent_events.admin import ensure_topics
 from edvent_events.contract import REGISTRY, Event, register
 from edvent_events.outbox import create_outbox_and_inbox_sql
-from edvent_localstack.postgres import PostgresServer, ServiceDatabase
+from edvent_localstack.postgres import PostgresServer, ServiceDatabase, provision_service
+from edvent_localstack.pytest_plugin import drop_service
 
 
 class ThingHappened(Event):
@@ -25,16 +27,20 @@ class ThingHappened(Event):
     seq: int
 
 
-@pytest.fixture
-def events_db(postgres: PostgresServer, scratch_schema: ServiceDatabase) -> ServiceDatabase:
-    dsn = postgres.dsn(user=scratch_schema.role, password=scratch_schema.password)
+def create_events_tables(postgres: PostgresServer, database: ServiceDatabase) -> None:
+    dsn = postgres.dsn(user=database.role, password=database.password)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        for statement in create_outbox_and_inbox_sql(scratch_schema.schema):
+        for statement in create_outbox_and_inbox_sql(database.schema):
             conn.execute(statement)
         conn.execute(
-            f"CREATE TABLE {scratch_schema.schema}.effects"
+            f"CREATE TABLE {database.schema}.effects"
             " (event_id uuid NOT NULL, thing_id text NOT NULL, seq int NOT NULL)"
         )
+
+
+@pytest.fixture
+def events_db(postgres: PostgresServer, scratch_schema: ServiceDatabase) -> ServiceDatabase:
+    create_events_tables(postgres, scratch_schema)
     return scratch_schema
 
 
@@ -51,6 +57,30 @@ async def sessions(
         database_url,
         connect_args={"server_settings": {"search_path": events_db.schema}},
     )
+    try:
+        yield async_sessionmaker(engine, expire_on_commit=False)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def other_events_db(postgres: PostgresServer) -> Iterator[ServiceDatabase]:
+    """The schema of a second service, with its own inbox."""
+    name = f"t_{secrets.token_hex(5)}"
+    database = ServiceDatabase(role=name, schema=name, password=secrets.token_urlsafe(12))
+    provision_service(postgres.admin_dsn(), database)
+    try:
+        create_events_tables(postgres, database)
+        yield database
+    finally:
+        drop_service(postgres.admin_dsn(), database)
+
+
+@pytest.fixture
+async def other_sessions(
+    postgres: PostgresServer, other_events_db: ServiceDatabase
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_async_engine(postgres.service_url(other_events_db))
     try:
         yield async_sessionmaker(engine, expire_on_commit=False)
     finally:

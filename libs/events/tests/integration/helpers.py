@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 
-from edvent_events.consumer import ConsumerRunner
+from edvent_events.consumer import ConsumerRunner, Handlers
 from edvent_events.envelope import encode
 from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
 
@@ -54,13 +57,20 @@ def as_message(event, *, event_id: str | None = None):
     return (message.topic, message.key, message.value, message.headers)
 
 
+def handling(thing, handler) -> Handlers:
+    """`handler` registered for the test's event type."""
+    handlers = Handlers()
+    handlers.on(thing)(handler)
+    return handlers
+
+
 def member(sessions, kafka, thing, handler, *, service: str, **overrides) -> ConsumerRunner:
     """A runner of `service`: several of them form one consumer group."""
     return ConsumerRunner(
         service=service,
         bootstrap_servers=kafka.bootstrap_servers,
         sessions=sessions,
-        handlers={thing: handler},
+        handlers=handling(thing, handler),
         **({"initial_backoff": 0.05, "max_backoff": 0.2} | overrides),
     )
 
@@ -92,3 +102,27 @@ async def unsent(database_url: str, schema: str) -> int:
         )
     finally:
         await conn.close()
+
+
+async def crash(runner: ConsumerRunner) -> None:
+    """The member dies as under `kill -9`: no graceful stop, no offset commit."""
+    assert runner._task is not None
+    runner._task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await runner._task
+    # Closing the clients only makes the group notice sooner; auto-commit is off, so
+    # nothing is committed on the way out.
+    for client in (runner._consumer, runner._producer):
+        if client is not None:
+            await client.stop()
+
+
+async def committed_offsets(bootstrap: str, group: str) -> dict[int, int]:
+    """The group's committed offsets of its source topics, by partition."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return {tp.partition: meta.offset for tp, meta in offsets.items() if ".retry." not in tp.topic}

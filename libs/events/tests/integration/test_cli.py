@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from edvent_events.consumer import ConsumerRunner
 from edvent_events.outbox import add_event
-from edvent_events.topics import dlq_topic
-from edvent_localstack.pytest_plugin import eventually
+from edvent_events.topics import dlq_topic, retry_topic
+from edvent_localstack.pytest_plugin import eventually, read_topic
 
-from .helpers import as_message, effect_count, effects, equals, record_effect, send
+from .helpers import as_message, effect_count, effects, equals, handling, record_effect, send
 
 pytestmark = pytest.mark.integration
 COMMAND = str(Path(sys.executable).parent / "edvent-events")
@@ -81,7 +82,7 @@ async def test_dead_letters_are_listed_and_redriven_after_a_fix(kafka, sessions,
 
     runner = ConsumerRunner(
         service=unique("svc"), bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
-        handlers={thing: handler}, max_attempts=2, initial_backoff=0.01,
+        handlers=handling(thing, handler), max_attempts=2, initial_backoff=0.01,
     )  # fmt: skip
     dead_topic = dlq_topic(thing.topic, runner.service)
     await send(kafka.bootstrap_servers, [as_message(thing(thing_id="r", seq=7))])
@@ -99,7 +100,7 @@ async def test_dead_letters_are_listed_and_redriven_after_a_fix(kafka, sessions,
 
         broken = False  # the fix is deployed
         assert (await run_cli(kafka, "redrive", dead_topic)) == [
-            {"redriven": 1, "from": dead_topic}
+            {"redriven": 1, "from": dead_topic, "to": retry_topic(thing.topic, runner.service)}
         ]
         await eventually(lambda: equals(effects(sessions), [("r", 7)]))
         # Re-driving again sends nothing twice: the redrive group remembers its place.
@@ -118,7 +119,7 @@ async def test_replay_resets_the_group_and_can_forget_the_inbox(
     async def consume_until(expected: int) -> None:
         runner = ConsumerRunner(
             service=service, bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
-            handlers={thing: record_effect},
+            handlers=handling(thing, record_effect),
         )  # fmt: skip
         await runner.start()
         try:
@@ -136,3 +137,54 @@ async def test_replay_resets_the_group_and_can_forget_the_inbox(
     # The inbox forgot the events, so the replay applies them again.
     await consume_until(4)
     assert sorted(seq for _, seq in await effects(sessions)) == [1, 1, 2, 2]
+
+
+async def test_redrive_reaches_only_the_service_that_dead_lettered(
+    kafka, sessions, other_sessions, thing, unique
+):
+    broken = True
+    seen_by_other: list[str] = []
+
+    async def failing_here(session, envelope) -> None:
+        if broken:
+            raise RuntimeError("bug in this service")
+        await record_effect(session, envelope)
+
+    async def fine_there(session, envelope) -> None:
+        seen_by_other.append(envelope.id)
+        await record_effect(session, envelope)
+
+    here = ConsumerRunner(
+        service=unique("here"), bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
+        handlers=handling(thing, failing_here), max_attempts=1,
+    )  # fmt: skip
+    there = ConsumerRunner(
+        service=unique("there"), bootstrap_servers=kafka.bootstrap_servers,
+        sessions=other_sessions, handlers=handling(thing, fine_there),
+    )  # fmt: skip
+    dead_topic = dlq_topic(thing.topic, here.service)
+    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="m", seq=1))])
+    await here.start()
+    await there.start()
+    try:
+        await eventually(lambda: equals(effects(other_sessions), [("m", 1)]))
+
+        async def dead_lettered() -> bool:
+            return len(await run_cli(kafka, "dlq", dead_topic)) == 1
+
+        await eventually(dead_lettered)
+        broken = False  # the fix is deployed in the one service that failed
+        assert (await run_cli(kafka, "redrive", dead_topic))[0]["redriven"] == 1
+        await eventually(lambda: equals(effects(sessions), [("m", 1)]))
+    finally:
+        await here.stop()
+        await there.stop()
+    # The shared topic holds only the original: other subscribers (the other service,
+    # data teams) do not get the event again.
+    assert len(await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)) == 1
+    assert len(seen_by_other) == 1
+    duplicates = REGISTRY.get_sample_value(
+        "events_handled_total",
+        {"service": there.service, "type": thing.ce_type, "outcome": "duplicate"},
+    )
+    assert not duplicates

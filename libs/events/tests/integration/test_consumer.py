@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from edvent_events.consumer import ConsumerRunner
@@ -13,7 +15,7 @@ from edvent_events.envelope import encode
 from edvent_events.topics import dlq_topic
 from edvent_localstack.pytest_plugin import eventually, read_topic
 
-from .helpers import as_message, effects, equals, record_effect, runner_for, send
+from .helpers import as_message, effects, equals, handling, record_effect, runner_for, send
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +43,7 @@ async def test_each_event_is_applied_exactly_once_even_when_redelivered(
         service=runner.service,
         bootstrap_servers=kafka.bootstrap_servers,
         sessions=sessions,
-        handlers={thing: record_effect},
+        handlers=handling(thing, record_effect),
     )
     await again.start()
     try:
@@ -84,12 +86,17 @@ async def test_poison_message_goes_to_the_dead_letter_topic_and_the_next_is_hand
     assert b"missing header" in dict(dead[1].headers)["x-error"]
 
 
-async def test_unknown_event_type_is_dead_lettered(sessions, kafka, thing, unique):
+async def test_unknown_event_type_is_skipped_and_counted_not_dead_lettered(
+    sessions, kafka, thing, unique, caplog
+):
+    # A newer producer added a type to the topic: readers skip it (CONTRACT.md).
+    caplog.set_level(logging.WARNING, logger="edvent.events.consumer")
     message = encode(thing(thing_id="c", seq=1))
     headers = [(k, b"edvent.nobody.knows.v1" if k == "ce_type" else v) for k, v in message.headers]
     await send(
         kafka.bootstrap_servers,
         [
+            (thing.topic, message.key, message.value, headers),
             (thing.topic, message.key, message.value, headers),
             as_message(thing(thing_id="c", seq=2)),
         ],
@@ -99,11 +106,18 @@ async def test_unknown_event_type_is_dead_lettered(sessions, kafka, thing, uniqu
     try:
         await eventually(lambda: equals(effects(sessions), [("c", 2)]))
         dead = await read_topic(
-            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
+            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=0
         )
     finally:
         await runner.stop()
-    assert b"unknown ce_type" in dict(dead[0].headers)["x-error"]
+    assert dead == []
+    skipped = REGISTRY.get_sample_value(
+        "events_handled_total",
+        {"service": runner.service, "type": "edvent.nobody.knows.v1", "outcome": "unknown_type"},
+    )
+    assert skipped == 2
+    logged = [r.getMessage() for r in caplog.records if "edvent.nobody.knows.v1" in r.getMessage()]
+    assert len(logged) == 1 and "skips events of unknown type" in logged[0]
 
 
 async def test_failing_handler_is_retried_then_dead_lettered_and_consumption_goes_on(
@@ -167,7 +181,7 @@ async def test_stop_lets_the_handler_in_flight_finish_and_commits_it(
         service=runner.service,
         bootstrap_servers=kafka.bootstrap_servers,
         sessions=sessions,
-        handlers={thing: watch},
+        handlers=handling(thing, watch),
     )
     await second.start()
     try:

@@ -7,7 +7,7 @@ how those are wired is the same for all four services and lives here.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,8 +17,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from edvent_events.consumer import Handler
-from edvent_events.contract import Event
+from edvent_events.consumer import Handlers
 from edvent_events.runtime import EventsRuntime
 from edvent_platform.db import check_database, create_engine, session_factory
 from edvent_platform.http import install_platform
@@ -47,7 +46,7 @@ def create_service_app(
     settings: ServiceSettings,
     api_prefixes: Sequence[str],
     routers: Sequence[APIRouter],
-    handlers: Mapping[type[Event], Handler] | None = None,
+    handlers: Handlers | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     description: str = "",

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Final
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from edvent_events.contract import Event, register
+from edvent_events.contract import Event, KnownValues, register
 from edvent_events.topics import ASSESSMENT_ATTEMPTS, ASSESSMENT_EXAMS
 
 SOURCE = "/services/assessment"
 
 # Only the final states: an attempt still in progress never produces this event.
-AttemptOutcome = Literal["completed", "expired"]
+# Text, not a closed set, so that a final state added within v1 reaches old readers.
+ATTEMPT_OUTCOMES: Final = ("completed", "expired")
+AttemptOutcome = Annotated[str, KnownValues(*ATTEMPT_OUTCOMES)]
 
 
 @register

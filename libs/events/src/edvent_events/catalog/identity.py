@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Final
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from edvent_events.contract import Event, register
+from edvent_events.contract import Event, KnownValues, register
 from edvent_events.topics import IDENTITY_USERS
 
-Role = Literal["STUDENT", "INSTRUCTOR", "ADMIN"]
+ROLES: Final = ("STUDENT", "INSTRUCTOR", "ADMIN")
+# Text, not a closed set: identity may add a role within v1, and a reader that only
+# stores or forwards the role must not fail on it (see `KnownValues`).
+Role = Annotated[str, KnownValues(*ROLES)]
 SOURCE = "/services/identity"
 
 
