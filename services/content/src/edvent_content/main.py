@@ -9,7 +9,7 @@ from edvent_content.api.readiness import install_readiness
 from edvent_content.api.routes import routers
 from edvent_content.bootstrap import Content
 from edvent_content.config import Settings
-from edvent_content.consumers.users import HANDLERS
+from edvent_content.consumers import handlers
 from edvent_platform.app import create_service_app
 from edvent_platform.auth import install_token_verifier
 
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         api_prefixes=API_PREFIXES,
         routers=routers,
-        handlers=HANDLERS,
+        handlers=handlers,
         on_shutdown=[_stop],
         description="Courses and lessons; lesson bodies in S3.",
     )

@@ -1,1 +1,8 @@
-"""Handlers of the events content consumes."""
+"""The events content consumes: one module per topic, each registering on `handlers`."""
+
+from edvent_events.consumer import Handlers
+
+handlers = Handlers()
+
+# Imported for their registrations on `handlers`.
+from edvent_content.consumers import users  # noqa: E402, F401
