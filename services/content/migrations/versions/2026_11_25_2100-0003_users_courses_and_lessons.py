@@ -28,8 +28,7 @@ def _statements(schema: str) -> list[str]:
             role_changed_at timestamptz,
             created_at timestamptz NOT NULL DEFAULT now(),
             updated_at timestamptz NOT NULL DEFAULT now(),
-            CONSTRAINT pk_users PRIMARY KEY (id),
-            CONSTRAINT ck_users_role_known CHECK (role IN ('STUDENT', 'INSTRUCTOR', 'ADMIN'))
+            CONSTRAINT pk_users PRIMARY KEY (id)
         )
         """,
         f"""

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
+
+from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
+from edvent_events.envelope import build_headers
 from edvent_localstack.pytest_plugin import eventually
 
 
@@ -43,3 +49,40 @@ async def test_a_valid_token_makes_the_user_known_on_first_use(
     row = user_row(sql, person.id)
     assert row is not None
     assert row[0] == "INSTRUCTOR"
+
+
+async def test_a_role_identity_adds_later_is_recorded_not_dead_lettered(app, kafka, sql) -> None:
+    # Producers validate roles against the ones they know, so the newer identity's
+    # message is written by hand, exactly as it would travel.
+    user_id = uuid.uuid4()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    await producer.start()
+    try:
+        for ce_type, data in (
+            (
+                UserRegistered.ce_type,
+                {"user_id": str(user_id), "email": "mentor@example.com", "role": "STUDENT",
+                 "registered_at": "2026-11-25T08:00:00Z"},
+            ),
+            (
+                UserRoleChanged.ce_type,
+                {"user_id": str(user_id), "old_role": "STUDENT", "new_role": "MENTOR",
+                 "changed_at": "2026-11-25T09:00:00Z"},
+            ),
+        ):  # fmt: skip
+            await producer.send_and_wait(
+                UserRegistered.topic,
+                key=str(user_id).encode(),
+                value=json.dumps(data).encode(),
+                headers=build_headers(
+                    event_id=str(uuid.uuid4()),
+                    source=UserRegistered.source,
+                    ce_type=ce_type,
+                    time="2026-11-25T09:00:00Z",
+                    subject=str(user_id),
+                    traceparent=None,
+                ),
+            )
+    finally:
+        await producer.stop()
+    await eventually(lambda: (user_row(sql, user_id) or ("",))[0] == "MENTOR")
