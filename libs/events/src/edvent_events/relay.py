@@ -354,22 +354,20 @@ class OutboxRelay:
                     inflight = await self._hand_over(
                         producer, pending, one_per_partition=pending[0][ID] <= isolate_through
                     )
-                if acked:
-                    await self._mark(conn, acked)
-                    acked = []
+                marking, acked = acked, []
                 if inflight is None and not pending:
                     cursor = 0
                 if len(pending) < self.settings.batch_size:
                     # Forget notifies so far, before reading: one that arrives during
                     # the read is kept by psycopg and wakes the next wait at once.
                     await self._take_notifies(conn, timeout=0)
-                    rows = await (
-                        await self._query(conn, self._select, (cursor, self.settings.batch_size))
-                    ).fetchall()
+                    rows = await self._mark_and_read(conn, marking, cursor)
                     if rows:
                         pending.extend(rows)
                         cursor = rows[-1][ID]
                         continue
+                else:
+                    await self._mark(conn, marking)
                 if inflight is None and not pending and not pruning:
                     await self._wait_for_work(conn)
             # Stopping: what Kafka already acknowledged is marked, not sent twice.
@@ -493,6 +491,24 @@ class OutboxRelay:
                 error = refused[tp]
                 failure = (row[ID], f"{type(error).__name__}: {error} (topic {tp.topic})")
         return acked, failure or round_.failure
+
+    async def _mark_and_read(
+        self, conn: psycopg.AsyncConnection[Row], ids: list[int], cursor: int
+    ) -> list[Row]:
+        """Mark rows sent and read the next ones in one round trip (pipeline mode).
+
+        The read follows the mark on the server, so a scan from the start never
+        returns a row just acknowledged.
+        """
+        async with asyncio.timeout(self.settings.command_timeout + CANCEL_GRACE):
+            async with conn.pipeline():
+                if ids:
+                    await conn.execute(self._mark_sent, (ids,))
+                rows = await conn.execute(self._select, (cursor, self.settings.batch_size))
+            result = await rows.fetchall()
+        if ids:
+            PUBLISHED.labels(self.settings.schema).inc(len(ids))
+        return result
 
     async def _mark(self, conn: psycopg.AsyncConnection[Row], ids: list[int]) -> None:
         if ids:
