@@ -169,18 +169,18 @@ class OutboxRelay:
         s = self.settings.schema
         # By ctid: one statement shape for tables with any primary key, and each batch
         # is a short statement of its own (autocommit), so no lock is held for long.
-        return [
-            _PruneJob(table, statement, retention)
-            for table, column, retention in (
-                ("outbox", "sent_at", self.settings.retention),
-                ("inbox", "handled_at", self.settings.inbox_retention),
-                ("dead_letters", "dead_lettered_at", self.settings.dead_letter_retention),
-            )
-            for statement in [
+        jobs = []
+        for table, column, retention in (
+            ("outbox", "sent_at", self.settings.retention),
+            ("inbox", "handled_at", self.settings.inbox_retention),
+            ("dead_letters", "dead_lettered_at", self.settings.dead_letter_retention),
+        ):
+            statement = (
                 f"DELETE FROM {s}.{table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {s}.{table}"
                 f" WHERE {column} < now() - %s::interval LIMIT %s))"
-            ]
-        ]
+            )
+            jobs.append(_PruneJob(table, statement, retention))
+        return jobs
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -210,8 +210,8 @@ class OutboxRelay:
             await asyncio.wait({task}, timeout=CANCEL_GRACE)
         if not task.done():
             logger.error("relay for %s is still cancelling; leaving it", self.settings.schema)
-        elif not task.cancelled() and task.exception() is not None:
-            logger.error("relay for %s ended with an error", self.settings.schema)
+        elif not task.cancelled() and (error := task.exception()) is not None:
+            logger.error("relay for %s ended with an error", self.settings.schema, exc_info=error)
 
     async def run(self) -> None:
         backoff = 0.5
