@@ -25,8 +25,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import asyncpg
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -54,38 +54,43 @@ def _payload(i: int) -> str:
 
 
 async def fill_outbox(dsn: str, topic: str, count: int) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = [
-            (uuid.uuid4(), topic, f"key-{i % 64}", "edvent.bench.v1", "/services/bench",
-             datetime.now(UTC), _payload(i))
-            for i in range(count)
-        ]  # fmt: skip
-        await conn.copy_records_to_table(
-            "outbox",
-            schema_name=SCHEMA,
-            records=rows,
-            columns=["event_id", "topic", "key", "ce_type", "source", "occurred_at", "data"],
-        )
-    finally:
-        await conn.close()
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+        now = datetime.now(UTC)
+        async with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                f"COPY {SCHEMA}.outbox (event_id, topic, key, ce_type, source, occurred_at, data)"
+                " FROM STDIN"
+            ) as copy,
+        ):
+            for i in range(count):
+                await copy.write_row(
+                    (uuid.uuid4(), topic, f"key-{i % 64}", "edvent.bench.v1", "/services/bench",
+                     now, _payload(i))
+                )  # fmt: skip
+        await conn.commit()
+
+
+async def _unsent(conn: psycopg.AsyncConnection[Any]) -> bool:
+    row = await (await conn.execute(UNSENT)).fetchone()
+    return bool(row and row[0])
 
 
 async def relay_throughput(dsn: str, bootstrap: str, count: int) -> float:
     """Steady state: a running relay, leading and connected, is handed `count` rows."""
     topic = f"bench-relay-{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, [topic], partitions=3)
-    conn = await asyncpg.connect(dsn)
+    conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
     relay = OutboxRelay(RelaySettings(dsn=dsn, schema=SCHEMA, bootstrap_servers=bootstrap))
     relay.start()
     try:
         await fill_outbox(dsn, topic, 100)  # warm-up: the relay's producer is connected
-        while await conn.fetchval(UNSENT):
+        while await _unsent(conn):
             await asyncio.sleep(0.01)
         # One COPY is one transaction: the relay sees the rows when it commits.
         await fill_outbox(dsn, topic, count)
         started = time.perf_counter()
-        while await conn.fetchval(UNSENT):
+        while await _unsent(conn):
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - started
     finally:
@@ -148,7 +153,7 @@ async def steady_latency(dsn: str, bootstrap: str, rate: int, seconds: int) -> l
                     received[dict(record.headers)["ce_id"].decode()] = now
 
     reader = asyncio.create_task(consume())
-    conn = await asyncpg.connect(dsn)
+    conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
     try:
         await asyncio.sleep(1)  # let the relay take its lock and the consumer its partitions
         started = time.perf_counter()
@@ -160,9 +165,9 @@ async def steady_latency(dsn: str, bootstrap: str, rate: int, seconds: int) -> l
             event_id = str(uuid.uuid4())
             await conn.execute(
                 f"INSERT INTO {SCHEMA}.outbox (event_id, topic, key, ce_type, source,"
-                " occurred_at, data) VALUES ($1, $2, $3, 'edvent.bench.v1', '/services/bench',"
-                " now(), $4::jsonb)",
-                uuid.UUID(event_id), topic, f"key-{i % 64}", _payload(i),
+                " occurred_at, data) VALUES (%s, %s, %s, 'edvent.bench.v1', '/services/bench',"
+                " now(), %s::jsonb)",
+                (uuid.UUID(event_id), topic, f"key-{i % 64}", _payload(i)),
             )  # fmt: skip
             committed[event_id] = time.perf_counter()
         await asyncio.wait_for(reader, timeout=60)

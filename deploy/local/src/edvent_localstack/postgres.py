@@ -95,9 +95,9 @@ class PostgresServer:
         return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
 
     def service_url(self, service: ServiceDatabase, *, database: str = DATABASE) -> str:
-        """The SQLAlchemy URL a service is configured with (asyncpg, its own role)."""
+        """The SQLAlchemy URL a service is configured with (psycopg 3, its own role)."""
         return (
-            f"postgresql+asyncpg://{service.role}:{service.password}"
+            f"postgresql+psycopg://{service.role}:{service.password}"
             f"@127.0.0.1:{self.port}/{database}"
         )
 

@@ -1,7 +1,7 @@
 """`edvent-events`: operator tools for platform engineers and data teams.
 
 tail      print a topic's events, decoded, as JSON lines
-outbox    what waits in a service's outbox (unsent rows)
+outbox    what waits in a service's outbox (unsent and parked rows); park/unpark a row
 dlq       list the dead letters of a topic
 redrive   re-send dead letters to the consumer that failed them (after a fix)
 replay    move a service's consumer group back to a point in time
@@ -14,18 +14,22 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
+from psycopg.rows import dict_row
 
 from edvent_events.admin import ensure_topics
 from edvent_events.consumer import DLQ_HEADERS
 from edvent_events.envelope import DecodeError, decode, header_map
-from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn, producer_settings
+from edvent_events.outbox import notify_channel
+from edvent_events.relay import OutboxRelay, RelaySettings, libpq_dsn, producer_settings
 from edvent_events.topics import retry_topic, split_dlq_topic
 
 
@@ -88,26 +92,89 @@ async def tail(args: argparse.Namespace) -> None:
         await consumer.stop()
 
 
-async def outbox(args: argparse.Namespace) -> None:
-    import asyncpg
+def _schema(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise SystemExit(f"edvent-events: not a schema name: {name!r}")
+    return name
 
-    conn = await asyncpg.connect(asyncpg_dsn(args.database_url))
-    try:
-        schema = args.schema
-        summary = await conn.fetchrow(
-            f"SELECT count(*) AS waiting, min(created_at) AS oldest, max(attempts) AS max_attempts"
-            f" FROM {schema}.outbox WHERE sent_at IS NULL"
+
+async def outbox(args: argparse.Namespace) -> int:
+    """List what waits (oldest first) and what is parked; or park / unpark one row."""
+    schema = _schema(args.schema)
+    async with await psycopg.AsyncConnection.connect(
+        libpq_dsn(args.database_url), autocommit=True, row_factory=dict_row
+    ) as conn:
+        if args.action == "park":
+            return await _park(conn, schema, args.id, args.reason)
+        if args.action == "unpark":
+            return await _unpark(conn, schema, args.id)
+        waiting = await (
+            await conn.execute(
+                f"SELECT count(*) AS waiting, min(created_at) AS oldest,"
+                f" max(attempts) AS max_attempts FROM {schema}.outbox"
+                f" WHERE sent_at IS NULL AND parked_at IS NULL"
+            )
+        ).fetchone()
+        parked = await (
+            await conn.execute(
+                f"SELECT count(*) AS parked FROM {schema}.outbox"
+                f" WHERE sent_at IS NULL AND parked_at IS NOT NULL"
+            )
+        ).fetchone()
+        _print({"schema": schema, **(waiting or {}), **(parked or {})})
+        columns = "id, event_id, topic, key, ce_type, created_at, attempts, last_error"
+        for row in await (
+            await conn.execute(
+                f"SELECT {columns} FROM {schema}.outbox"
+                f" WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT %s",
+                (args.limit,),
+            )
+        ).fetchall():
+            _print(row)
+        for row in await (
+            await conn.execute(
+                f"SELECT {columns}, parked_at, parked_reason FROM {schema}.outbox"
+                f" WHERE sent_at IS NULL AND parked_at IS NOT NULL ORDER BY id LIMIT %s",
+                (args.limit,),
+            )
+        ).fetchall():
+            _print({"parked": True, **row})
+    return 0
+
+
+async def _park(conn: psycopg.AsyncConnection[Any], schema: str, row_id: int, reason: str) -> int:
+    row = await (
+        await conn.execute(
+            f"UPDATE {schema}.outbox SET parked_at = now(), parked_reason = %s"
+            f" WHERE id = %s AND sent_at IS NULL AND parked_at IS NULL"
+            f" RETURNING id, event_id, topic, key, ce_type, attempts, last_error, parked_at",
+            (reason, row_id),
         )
-        _print({"schema": schema, **dict(summary)})
-        rows = await conn.fetch(
-            f"SELECT id, event_id, topic, key, ce_type, created_at, attempts, last_error"
-            f" FROM {schema}.outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1",
-            args.limit,
-        )
-        for row in rows:
-            _print(dict(row))
-    finally:
-        await conn.close()
+    ).fetchone()
+    if row is None:
+        print(f"edvent-events: no unsent, unparked outbox row {row_id}", file=sys.stderr)
+        return 1
+    _print({"parked": True, **row, "parked_reason": reason})
+    return 0
+
+
+async def _unpark(conn: psycopg.AsyncConnection[Any], schema: str, row_id: int) -> int:
+    async with conn.transaction():
+        row = await (
+            await conn.execute(
+                f"UPDATE {schema}.outbox SET parked_at = NULL, parked_reason = NULL"
+                f" WHERE id = %s AND sent_at IS NULL AND parked_at IS NOT NULL"
+                f" RETURNING id, event_id, topic, key, ce_type",
+                (row_id,),
+            )
+        ).fetchone()
+        # Wake the relay now rather than at its next poll.
+        await conn.execute("SELECT pg_notify(%s, '')", (notify_channel(schema),))
+    if row is None:
+        print(f"edvent-events: no parked outbox row {row_id}", file=sys.stderr)
+        return 1
+    _print({"unparked": True, **row})
+    return 0
 
 
 async def dlq(args: argparse.Namespace) -> None:
@@ -224,32 +291,32 @@ async def replay(args: argparse.Namespace) -> int:
     finally:
         await consumer.stop()
     if args.forget_inbox:
-        import asyncpg
-
-        conn = await asyncpg.connect(asyncpg_dsn(args.forget_inbox))
-        try:
-            status = await conn.execute(
-                "DELETE FROM inbox WHERE topic = $1 AND handled_at >= $2", args.topic, moment
+        async with await psycopg.AsyncConnection.connect(
+            libpq_dsn(args.forget_inbox), autocommit=True
+        ) as conn:
+            cursor = await conn.execute(
+                "DELETE FROM inbox WHERE topic = %s AND handled_at >= %s", (args.topic, moment)
             )
-            _print({"inbox": status})
-        finally:
-            await conn.close()
+            _print({"inbox": f"DELETE {cursor.rowcount}"})
     return 0
 
 
 async def relay(args: argparse.Namespace) -> int:
     runner = OutboxRelay(
         RelaySettings(
-            dsn=asyncpg_dsn(args.database_url),
+            dsn=libpq_dsn(args.database_url),
             schema=args.schema,
             bootstrap_servers=args.bootstrap_servers,
             batch_size=args.batch_size,
         )
     )
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(runner.stop()))
-    await runner.run()
+        loop.add_signal_handler(sig, stop.set)
+    runner.start()
+    await stop.wait()
+    await runner.stop()
     return 0
 
 
@@ -269,11 +336,27 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--follow", "-f", action="store_true", help="keep waiting for new events")
     p.set_defaults(func=tail)
 
-    p = sub.add_parser("outbox", help="list unsent outbox rows of a service")
-    p.add_argument("--database-url", required=True, help="the service's database URL")
-    p.add_argument("--schema", required=True)
+    # --database-url/--schema may come before or after park/unpark.
+    service_db = argparse.ArgumentParser(add_help=False)
+    service_db.add_argument(
+        "--database-url", default=argparse.SUPPRESS, help="the service's database URL"
+    )
+    service_db.add_argument("--schema", default=argparse.SUPPRESS, help="the service's schema")
+    p = sub.add_parser(
+        "outbox", parents=[service_db], help="list unsent and parked outbox rows of a service"
+    )
     p.add_argument("--limit", type=int, default=50)
-    p.set_defaults(func=outbox)
+    p.set_defaults(func=outbox, action="list")
+    actions = p.add_subparsers(dest="action")
+    a = actions.add_parser(
+        "park", parents=[service_db], help="set a row aside: kept and listed, not published"
+    )
+    a.add_argument("id", type=int, help="the row's id, as `outbox` lists it")
+    a.add_argument("--reason", required=True, help="why, for whoever looks next")
+    a = actions.add_parser(
+        "unpark", parents=[service_db], help="publish a parked row again (after later rows)"
+    )
+    a.add_argument("id", type=int)
 
     p = sub.add_parser("dlq", help="list dead letters, e.g. content.lessons.dlq.ai-notes")
     p.add_argument("dlq_topic")
@@ -301,6 +384,12 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=relay)
 
     args = parser.parse_args(argv)
+    if args.func is outbox:
+        missing = [o for o in ("database_url", "schema") if not hasattr(args, o)]
+        if missing:
+            parser.error(
+                "outbox needs " + " and ".join(f"--{o.replace('_', '-')}" for o in missing)
+            )
     result = asyncio.run(args.func(args))
     sys.exit(result or 0)
 

@@ -9,6 +9,7 @@ code writes to `identity.outbox`, `content.outbox`, ... as the caller's role all
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -29,7 +30,21 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_events.contract import Event
+from edvent_events.envelope import build_headers, rfc3339
 from edvent_events.tracing import current_traceparent
+
+# The largest Kafka message the relay's producer sends (its `max_request_size`, 1 MiB,
+# just under the brokers' default `message.max.bytes`). `add_event` refuses larger
+# events while the caller can still roll back: one that reached the outbox would hold
+# up every event behind it.
+MAX_MESSAGE_BYTES = 1024 * 1024
+# A record's own framing and its batch's header, with room to spare.
+RECORD_OVERHEAD_BYTES = 512
+
+
+class EventTooLargeError(ValueError):
+    """The event would not fit in one Kafka message; put large content elsewhere (S3)."""
+
 
 _runtime = MetaData()
 
@@ -89,8 +104,23 @@ async def add_event(
     event_id: uuid.UUID | None = None,
     occurred_at: datetime | None = None,
 ) -> uuid.UUID:
-    """Stage `event` in the caller's transaction; returns its CloudEvents id."""
+    """Stage `event` in the caller's transaction; returns its CloudEvents id.
+
+    Raises `EventTooLargeError` (nothing is staged) when the message the relay would
+    send, headers included, exceeds `MAX_MESSAGE_BYTES`.
+    """
     event_id = event_id or uuid.uuid4()
+    occurred_at = occurred_at or datetime.now(UTC)
+    traceparent = traceparent or current_traceparent.get()
+    data = event.model_dump(mode="json")
+    size = message_size(
+        event=event, data=data, event_id=event_id, occurred_at=occurred_at, traceparent=traceparent
+    )
+    if size > MAX_MESSAGE_BYTES:
+        raise EventTooLargeError(
+            f"{event.ce_type} for {event.subject!r} would be a {size:,}-byte Kafka message;"
+            f" the limit is {MAX_MESSAGE_BYTES:,} bytes"
+        )
     await session.execute(
         insert(outbox).values(
             event_id=event_id,
@@ -98,12 +128,40 @@ async def add_event(
             key=event.subject,
             ce_type=event.ce_type,
             source=event.source,
-            occurred_at=occurred_at or datetime.now(UTC),
-            data=event.model_dump(mode="json"),
-            traceparent=traceparent or current_traceparent.get(),
+            occurred_at=occurred_at,
+            data=data,
+            traceparent=traceparent,
         )
     )
     return event_id
+
+
+def message_size(
+    *,
+    event: Event,
+    data: dict[str, object],
+    event_id: uuid.UUID,
+    occurred_at: datetime,
+    traceparent: str | None,
+) -> int:
+    """The size of the Kafka message the relay will send for this event, in bytes."""
+    # The relay sends PostgreSQL's text of the jsonb value, which spaces its separators
+    # the way json.dumps does by default.
+    value = json.dumps(data, ensure_ascii=False).encode()
+    headers = build_headers(
+        event_id=str(event_id),
+        source=event.source,
+        ce_type=event.ce_type,
+        time=rfc3339(occurred_at),
+        subject=event.subject,
+        traceparent=traceparent,
+    )
+    return (
+        RECORD_OVERHEAD_BYTES
+        + len(event.subject.encode())
+        + len(value)
+        + sum(len(name.encode()) + len(header) for name, header in headers)
+    )
 
 
 def notify_channel(schema: str) -> str:

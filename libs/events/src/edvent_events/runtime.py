@@ -10,7 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_events.consumer import ConsumerRunner, Handlers
-from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
+from edvent_events.relay import OutboxRelay, RelaySettings, libpq_dsn
 
 
 class EventsRuntime:
@@ -26,6 +26,7 @@ class EventsRuntime:
         run_relay: bool = True,
         outbox_retention: timedelta = timedelta(days=7),
         inbox_retention: timedelta = timedelta(days=30),
+        dead_letter_retention: timedelta = timedelta(days=30),
         max_attempts: int = 5,
         handler_timeout: float = 60.0,
     ) -> None:
@@ -33,11 +34,12 @@ class EventsRuntime:
         self.relay = (
             OutboxRelay(
                 RelaySettings(
-                    dsn=asyncpg_dsn(database_url),
+                    dsn=libpq_dsn(database_url),
                     schema=schema,
                     bootstrap_servers=bootstrap_servers,
                     retention=outbox_retention,
                     inbox_retention=inbox_retention,
+                    dead_letter_retention=dead_letter_retention,
                 )
             )
             if run_relay

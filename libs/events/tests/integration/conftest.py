@@ -55,7 +55,7 @@ async def sessions(
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_async_engine(
         database_url,
-        connect_args={"server_settings": {"search_path": events_db.schema}},
+        connect_args={"options": f"-c search_path={events_db.schema}"},
     )
     try:
         yield async_sessionmaker(engine, expire_on_commit=False)

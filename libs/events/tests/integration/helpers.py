@@ -4,17 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import sys
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
-import asyncpg
+import psycopg
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 
 from edvent_events.consumer import ConsumerRunner, Handlers
 from edvent_events.envelope import encode
-from edvent_events.relay import OutboxRelay, RelaySettings, asyncpg_dsn
+from edvent_events.relay import OutboxRelay, RelaySettings, libpq_dsn
+
+COMMAND = str(Path(sys.executable).parent / "edvent-events")
+
+
+async def run_cli(kafka, *args: str) -> list[dict]:
+    """`edvent-events ARGS` as an operator runs it; its JSON lines, once it succeeded."""
+    process = await asyncio.create_subprocess_exec(
+        COMMAND, "--bootstrap-servers", kafka.bootstrap_servers, *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
 
 
 async def equals(value: Awaitable[Any], expected: Any) -> bool:
@@ -86,7 +102,7 @@ def runner_for(sessions, kafka, thing, handler, unique, **overrides) -> Consumer
 def relay_for(database_url: str, schema: str, bootstrap: str, **overrides) -> OutboxRelay:
     return OutboxRelay(
         RelaySettings(
-            dsn=asyncpg_dsn(database_url),
+            dsn=libpq_dsn(database_url),
             schema=schema,
             bootstrap_servers=bootstrap,
             **({"poll_interval": 0.5, "standby_retry": 0.2} | overrides),
@@ -94,14 +110,20 @@ def relay_for(database_url: str, schema: str, bootstrap: str, **overrides) -> Ou
     )
 
 
+async def fetch_all(database_url: str, query: str, params: Any = None) -> list[tuple[Any, ...]]:
+    async with await psycopg.AsyncConnection.connect(
+        libpq_dsn(database_url), autocommit=True
+    ) as conn:
+        return await (await conn.execute(query, params)).fetchall()
+
+
 async def unsent(database_url: str, schema: str) -> int:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        return int(
-            await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
-        )
-    finally:
-        await conn.close()
+    """Rows still to publish (parked rows are not)."""
+    rows = await fetch_all(
+        database_url,
+        f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL AND parked_at IS NULL",
+    )
+    return int(rows[0][0])
 
 
 async def crash(runner: ConsumerRunner) -> None:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
@@ -17,20 +13,18 @@ from edvent_events.outbox import add_event
 from edvent_events.topics import dlq_topic, retry_topic
 from edvent_localstack.pytest_plugin import eventually, read_topic
 
-from .helpers import as_message, effect_count, effects, equals, handling, record_effect, send
+from .helpers import (
+    as_message,
+    effect_count,
+    effects,
+    equals,
+    handling,
+    record_effect,
+    run_cli,
+    send,
+)
 
 pytestmark = pytest.mark.integration
-COMMAND = str(Path(sys.executable).parent / "edvent-events")
-
-
-async def run_cli(kafka, *args: str) -> list[dict]:
-    process = await asyncio.create_subprocess_exec(
-        COMMAND, "--bootstrap-servers", kafka.bootstrap_servers, *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, err.decode()
-    return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
 
 
 async def test_tail_prints_decoded_events_and_flags_undecodable_ones(kafka, thing):

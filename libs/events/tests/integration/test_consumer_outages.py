@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import secrets
 import shutil
 import tempfile
@@ -62,11 +61,11 @@ def own_postgres() -> Iterator[tuple[PostgresServer, ServiceDatabase]]:
 
 @contextlib.asynccontextmanager
 async def sessions_on(
-    server: PostgresServer, database: ServiceDatabase, driver: str
+    server: PostgresServer, database: ServiceDatabase
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     # The role's search_path is its schema, so no driver-specific connect arguments.
     engine = create_async_engine(
-        f"postgresql+{driver}://{database.role}:{database.password}@127.0.0.1:{server.port}/edvent",
+        f"postgresql+psycopg://{database.role}:{database.password}@127.0.0.1:{server.port}/edvent",
         pool_size=3,
     )
     try:
@@ -75,20 +74,8 @@ async def sessions_on(
         await engine.dispose()
 
 
-@pytest.mark.parametrize(
-    "driver",
-    [
-        "psycopg",
-        pytest.param(
-            "asyncpg",
-            marks=pytest.mark.skipif(
-                importlib.util.find_spec("asyncpg") is None, reason="asyncpg is not installed"
-            ),
-        ),
-    ],
-)
 async def test_a_database_restart_dead_letters_nothing_and_applies_each_event_once(
-    driver, own_postgres, kafka, thing, unique
+    own_postgres, kafka, thing, unique
 ):
     server, database = own_postgres
 
@@ -101,7 +88,7 @@ async def test_a_database_restart_dead_letters_nothing_and_applies_each_event_on
         kafka.bootstrap_servers,
         [as_message(thing(thing_id=f"p{s % 4}", seq=s)) for s in range(count)],
     )
-    async with sessions_on(server, database, driver) as sessions:
+    async with sessions_on(server, database) as sessions:
         # One attempt only: a single failure counted against the message dead-letters it.
         runner = runner_for(sessions, kafka, thing, slow, unique, max_attempts=1, probe_timeout=1.0)
         await runner.start()

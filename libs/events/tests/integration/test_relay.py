@@ -171,3 +171,64 @@ async def test_the_trace_of_the_work_that_wrote_an_event_travels_with_it(
     finally:
         await relay.stop()
     assert decode(records[0].headers, records[0].value).traceparent == traceparent
+
+
+async def test_pruning_catches_up_in_batches_on_outbox_inbox_and_dead_letters(
+    sessions, database_url, events_db, thing, kafka
+):
+    behind = 12_000  # more than one round of the old fixed 10,000-row prune
+    async with sessions() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO outbox (event_id, topic, key, ce_type, source, occurred_at, data,"
+                " sent_at) SELECT gen_random_uuid(), 't', 'k', 't', '/s', now(), '{}',"
+                " now() - interval '8 days' FROM generate_series(1, :n)"
+            ),
+            {"n": behind},
+        )
+        await session.execute(
+            text(
+                'INSERT INTO inbox (event_id, ce_type, topic, partition, "offset", handled_at)'
+                " SELECT gen_random_uuid(), 't', 't', 0, i, now() - interval '31 days'"
+                " FROM generate_series(1, :n) AS i"
+            ),
+            {"n": behind},
+        )
+        await session.execute(
+            text(
+                'INSERT INTO dead_letters (topic, partition, "offset", error, attempts,'
+                " dead_lettered_at) SELECT 't', 0, i, 'boom', 5, now() - interval '31 days'"
+                " FROM generate_series(1, :n) AS i"
+            ),
+            {"n": behind},
+        )
+        await session.execute(
+            text(
+                'INSERT INTO dead_letters (topic, partition, "offset", error, attempts)'
+                " VALUES ('t', 1, 1, 'recent', 5)"
+            )
+        )
+    relay = relay_for(
+        database_url,
+        events_db.schema,
+        kafka.bootstrap_servers,
+        prune_batch_size=1000,
+        prune_interval=3600,  # one round only: it has to catch up by itself
+    )
+    relay.start()
+    try:
+        # Publishing goes on while the backlog is pruned.
+        async with sessions() as session, session.begin():
+            await add_event(session, thing(thing_id="new", seq=1))
+        assert len(await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)) == 1
+
+        async def left() -> list[int]:
+            async with sessions() as session:
+                return [
+                    (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+                    for table in ("outbox", "inbox", "dead_letters")
+                ]
+
+        await eventually(lambda: equals(left(), [1, 0, 1]))
+    finally:
+        await relay.stop()

@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
-import asyncpg
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from edvent_events.admin import ensure_topics
 from edvent_events.envelope import decode
 from edvent_events.outbox import add_event
-from edvent_events.relay import asyncpg_dsn, lock_key
+from edvent_events.relay import lock_key
 from edvent_localstack.pytest_plugin import eventually, read_topic
 
-from .helpers import equals, relay_for, unsent
+from .helpers import equals, fetch_all, relay_for, run_cli, unsent
 
 pytestmark = pytest.mark.integration
 
 
 async def _failures(database_url: str, schema: str) -> tuple[int, str | None]:
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        row = await conn.fetchrow(
-            f"SELECT attempts, last_error FROM {schema}.outbox WHERE attempts > 0"
-        )
-    finally:
-        await conn.close()
-    return (row["attempts"], row["last_error"]) if row else (0, None)
+    rows = await fetch_all(
+        database_url, f"SELECT attempts, last_error FROM {schema}.outbox WHERE attempts > 0"
+    )
+    return (rows[0][0], rows[0][1]) if rows else (0, None)
 
 
 async def _attempted(database_url: str, schema: str, times: int) -> bool:
@@ -140,11 +138,10 @@ async def test_stopping_the_leader_releases_its_lock(database_url, events_db, ka
     relay.start()
     await eventually(lambda: relay.is_leader)
     await relay.stop()
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        assert await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(events_db.schema))
-    finally:
-        await conn.close()
+    rows = await fetch_all(
+        database_url, "SELECT pg_try_advisory_lock(%s)", (lock_key(events_db.schema),)
+    )
+    assert rows == [(True,)]
 
 
 async def test_a_row_committed_late_below_rows_in_flight_is_still_published(
@@ -212,3 +209,142 @@ async def test_a_row_committed_late_while_a_batch_settles_does_not_wait_for_the_
         blocker.close()
         await relay.stop()
     assert sorted(json.loads(r.value)["seq"] for r in records) == [0, 1]
+
+
+async def test_a_row_the_broker_refuses_holds_back_its_partition_until_an_operator_parks_it(
+    sessions, database_url, events_db, thing, kafka, unique
+):
+    schema = events_db.schema
+    topic = unique("small")
+    await ensure_topics(
+        kafka.bootstrap_servers, [topic], partitions=1, configs={"max.message.bytes": "65536"}
+    )
+    async with sessions() as session, session.begin():
+        for seq in range(12):
+            await add_event(session, thing(thing_id=f"s{seq % 2}", seq=seq))
+        await session.execute(text("UPDATE outbox SET topic = :t"), {"t": topic})
+        # Within the producer's limit, beyond the topic's: only the broker refuses it,
+        # while the batches behind it are already in flight.
+        await session.execute(
+            text(
+                "UPDATE outbox SET data = jsonb_set(data, '{pad}', to_jsonb(repeat('x', :n))),"
+                " created_at = now() - interval '1 hour' WHERE (data->>'seq')::int = 3"
+            ),
+            {"n": 300 * 1024},
+        )
+    outbox_cli = ("outbox", "--database-url", database_url, "--schema", schema)
+    relay = relay_for(database_url, schema, kafka.bootstrap_servers, batch_size=2, max_backoff=0.5)
+    relay.start()
+    try:
+        await eventually(lambda: _attempted(database_url, schema, 2))
+        _, error = await _failures(database_url, schema)
+        assert error is not None and "MessageSizeTooLargeError" in error
+        # Nothing behind the refused row went out: per-key order holds.
+        published = await read_topic(kafka.bootstrap_servers, topic, expected=3)
+        assert _seqs_per_key(published) == {"s0": [0, 2], "s1": [1]}
+
+        # The stuck row is visible: its age as a metric, the row in `outbox`.
+        def oldest_unsent_age() -> float:
+            value = REGISTRY.get_sample_value(
+                "outbox_oldest_unsent_age_seconds", {"schema": schema}
+            )
+            return value or 0.0
+
+        await eventually(lambda: oldest_unsent_age() >= 3600)
+        summary, stuck, *_ = await run_cli(kafka, *outbox_cli)
+        assert (summary["waiting"], summary["parked"]) == (9, 0)
+        assert stuck["attempts"] >= 2 and "MessageSizeTooLargeError" in stuck["last_error"]
+
+        parked = await run_cli(
+            kafka, "outbox", "park", str(stuck["id"]), "--reason", "too large for the topic",
+            "--database-url", database_url, "--schema", schema,
+        )  # fmt: skip
+        assert parked[0]["id"] == stuck["id"] and parked[0]["parked"]
+        await eventually(lambda: equals(unsent(database_url, schema), 0))
+        published = await read_topic(kafka.bootstrap_servers, topic, expected=11)
+        assert _seqs_per_key(published) == {"s0": [0, 2, 4, 6, 8, 10], "s1": [1, 5, 7, 9, 11]}
+        await eventually(lambda: oldest_unsent_age() == 0)
+        summary, parked_row = await run_cli(kafka, *outbox_cli)
+        assert (summary["waiting"], summary["parked"]) == (0, 1)
+        assert parked_row["id"] == stuck["id"]
+        assert parked_row["parked_reason"] == "too large for the topic"
+
+        # Fixed and unparked, it goes out after the rows that overtook it meanwhile.
+        async with sessions() as session, session.begin():
+            await session.execute(text("UPDATE outbox SET data = data - 'pad'"))
+        await run_cli(
+            kafka, "outbox", "--database-url", database_url, "--schema", schema,
+            "unpark", str(stuck["id"]),
+        )  # fmt: skip
+        published = await read_topic(kafka.bootstrap_servers, topic, expected=12)
+        assert _seqs_per_key(published)["s1"] == [1, 5, 7, 9, 11, 3]
+        await eventually(lambda: equals(unsent(database_url, schema), 0))
+    finally:
+        await relay.stop()
+
+
+async def test_a_statement_stuck_past_the_command_timeout_is_given_up_and_retried(
+    postgres, sessions, database_url, events_db, thing, kafka, caplog
+):
+    dsn = postgres.dsn(user=events_db.role, password=events_db.password)
+    async with sessions() as session, session.begin():
+        await add_event(session, thing(thing_id="stuck", seq=1))
+    # Holding the row's lock makes the relay's "mark sent" wait.
+    blocker = psycopg.connect(dsn)
+    blocker.execute(f"SELECT id FROM {events_db.schema}.outbox FOR UPDATE").fetchall()
+    relay = relay_for(
+        database_url, events_db.schema, kafka.bootstrap_servers, command_timeout=1.0,
+        max_backoff=0.5,
+    )  # fmt: skip
+    relay.start()
+    try:
+        # Not frozen: it gives the statement up, reconnects and publishes the row again.
+        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=2, timeout=20)
+        assert len(records) >= 2
+        assert "statement timeout" in caplog.text
+        blocker.rollback()
+        await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
+    finally:
+        blocker.close()
+        await relay.stop()
+
+
+async def test_stop_is_bounded_even_while_the_relay_is_stuck(
+    postgres, sessions, database_url, events_db, thing, kafka
+):
+    dsn = postgres.dsn(user=events_db.role, password=events_db.password)
+    async with sessions() as session, session.begin():
+        await add_event(session, thing(thing_id="stuck", seq=1))
+    blocker = psycopg.connect(dsn, autocommit=False)
+    blocker.execute(f"SELECT id FROM {events_db.schema}.outbox FOR UPDATE").fetchall()
+    relay = relay_for(
+        database_url, events_db.schema, kafka.bootstrap_servers, command_timeout=120,
+        stop_timeout=1.0,
+    )  # fmt: skip
+    relay.start()
+    try:
+        await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)
+
+        async def relay_waits_for_the_lock() -> bool:
+            rows = await fetch_all(
+                database_url,
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND application_name = %s",
+                (f"edvent-relay-{events_db.schema}",),
+            )
+            return rows == [(1,)]
+
+        await eventually(relay_waits_for_the_lock)
+        started = time.monotonic()
+        await asyncio.wait_for(relay.stop(), timeout=15)
+        assert time.monotonic() - started < 8  # stop_timeout, then a bounded cancel
+        assert not relay.is_leader
+        # Its session is gone with its advisory lock: a standby can take over.
+        rows = await fetch_all(
+            database_url, "SELECT pg_try_advisory_lock(%s)", (lock_key(events_db.schema),)
+        )
+        assert rows == [(True,)]
+    finally:
+        blocker.rollback()
+        blocker.close()
+        await relay.stop()

@@ -69,6 +69,7 @@ def create_service_app(
         handlers=handlers,
         outbox_retention=timedelta(hours=settings.outbox_retention_hours),
         inbox_retention=timedelta(hours=settings.inbox_retention_hours),
+        dead_letter_retention=timedelta(hours=settings.dead_letter_retention_hours),
         max_attempts=settings.consumer_max_attempts,
         handler_timeout=settings.consumer_handler_timeout_seconds,
     )

@@ -1,7 +1,8 @@
-"""Database engine and session setup shared by the services."""
+"""Database engine and session setup shared by the services (SQLAlchemy on psycopg 3)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,20 +23,32 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+_POSTGRES_URL = re.compile(r"^postgres(?:ql)?(?:\+[a-z0-9_]+)?://")
+
 
 def service_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
+def psycopg_url(url: str) -> str:
+    """The SQLAlchemy URL on psycopg 3 (`postgresql+psycopg://`).
+
+    Environments written for the earlier driver keep working: `postgresql+asyncpg://`
+    and plain `postgresql://` URLs are rewritten.
+    """
+    return _POSTGRES_URL.sub("postgresql+psycopg://", url, count=1)
+
+
 def create_engine(url: str, *, schema: str, pool_size: int = 10, app_name: str) -> AsyncEngine:
-    """An asyncpg engine whose sessions see only the service's schema by default."""
+    """An engine whose sessions see only the service's schema by default."""
     return create_async_engine(
-        url,
+        psycopg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={
-            "server_settings": {"search_path": f"{schema},extensions", "application_name": app_name}
+            "options": f"-c search_path={schema},extensions",
+            "application_name": app_name,
         },
     )
 

@@ -13,11 +13,13 @@ from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from edvent_platform.db import psycopg_url
+
 
 def run_migrations(*, metadata: MetaData, schema: str, url: str) -> None:
     if context.is_offline_mode():
         context.configure(
-            url=url,
+            url=psycopg_url(url),
             target_metadata=metadata,
             version_table_schema=schema,
             include_schemas=False,
@@ -43,7 +45,7 @@ def _configure_and_run(connection: Connection, metadata: MetaData, schema: str) 
 
 
 async def _run_online(*, metadata: MetaData, schema: str, url: str) -> None:
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    engine = create_async_engine(psycopg_url(url), poolclass=pool.NullPool)
     try:
         async with engine.connect() as conn:
             await conn.run_sync(_configure_and_run, metadata, schema)

@@ -18,16 +18,19 @@ class ServiceSettings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
-    # postgresql+asyncpg://role:password@host:port/edvent, connecting as the service's own role
-    database_url: str = "postgresql+asyncpg://localhost:5432/edvent"
+    # postgresql+psycopg://role:password@host:port/edvent, connecting as the service's own
+    # role (an older postgresql+asyncpg:// URL is read as psycopg too)
+    database_url: str = "postgresql+psycopg://localhost:5432/edvent"
     database_pool_size: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # Larger bodies get 413 before they are read (the gateway has its own limit too).
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    # Events (libs/events): how long sent outbox rows and handled-event ids are kept,
-    # and how often a failing handler is tried before its message is dead-lettered.
+    # Events (libs/events): how long sent outbox rows, handled-event ids and records of
+    # dead-lettered messages are kept, and how often a failing handler is tried before
+    # its message is dead-lettered.
     outbox_retention_hours: float = 168.0
     inbox_retention_hours: float = 720.0
+    dead_letter_retention_hours: float = 720.0
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_handler_timeout_seconds: float = Field(default=60.0, gt=0)
 

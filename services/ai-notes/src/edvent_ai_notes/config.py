@@ -10,5 +10,5 @@ from edvent_platform.settings import ServiceSettings
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AI_NOTES_")
 
-    database_url: str = "postgresql+asyncpg://ai_notes:dev-password@127.0.0.1:5432/edvent"
+    database_url: str = "postgresql+psycopg://ai_notes:dev-password@127.0.0.1:5432/edvent"
     db_schema: str = "ai_notes"

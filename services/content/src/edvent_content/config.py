@@ -14,7 +14,7 @@ MIB = 1024 * 1024
 class Settings(ServiceSettings, AuthSettings):
     model_config = SettingsConfigDict(env_prefix="CONTENT_")
 
-    database_url: str = "postgresql+asyncpg://content:dev-password@127.0.0.1:5432/edvent"
+    database_url: str = "postgresql+psycopg://content:dev-password@127.0.0.1:5432/edvent"
     db_schema: str = "content"
     # A lesson body may be 5 MiB; as JSON (POST .../lessons) it is escaped and a little
     # larger, and the body-size guard must not cut it off before the 5 MiB rule answers.

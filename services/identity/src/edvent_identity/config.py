@@ -16,7 +16,7 @@ from edvent_platform.settings import DEVELOPMENT_SECRETS, ServiceSettings
 class Settings(ServiceSettings, JwtSettings):
     model_config = SettingsConfigDict(env_prefix="IDENTITY_")
 
-    database_url: str = "postgresql+asyncpg://identity:dev-password@127.0.0.1:5432/edvent"
+    database_url: str = "postgresql+psycopg://identity:dev-password@127.0.0.1:5432/edvent"
     db_schema: str = "identity"
 
     # Tokens
