@@ -1,4 +1,4 @@
-"""`make bench`: measure the outbox relay against real PostgreSQL and Kafka.
+"""`make bench`: every benchmark, against real PostgreSQL, Kafka and S3.
 
 1. Throughput: N events already in the outbox, published by the relay, versus a
    plain aiokafka producer sending the same messages with the same settings, in the
@@ -6,8 +6,8 @@
 2. Latency: events committed one per transaction at a steady rate; for each, the time
    from its commit until a consumer reads it from Kafka (an upper bound of
    commit → published).
-
 3. identity under a login storm (bench/identity_storm.py).
+4. content: listing courses and uploading lesson bodies (bench/content.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench import identity_storm
+from bench import content, identity_storm
 from edvent_events.admin import ensure_topics
 from edvent_events.envelope import build_headers, rfc3339
 from edvent_events.outbox import create_outbox_and_inbox_sql
@@ -255,6 +255,7 @@ consumer reading the event, so it is an upper bound of commit → published.
 def main() -> None:
     report = asyncio.run(run())
     report += asyncio.run(identity_storm.run())
+    report += "\n" + asyncio.run(content.run())
     RESULTS.write_text(report)
     sys.stdout.write(report)
 

@@ -6,13 +6,13 @@ content's port (no gateway):
 
 1. `GET /api/v1/courses` (a page of 20 published courses, anonymous): requests/s and
    p50/p99 latency at BENCH_CONCURRENCY (default 16) concurrent requests for
-   BENCH_SECONDS (default 10).
+   BENCH_CONTENT_SECONDS (default 10).
 2. Lesson upload throughput: `PUT /api/v1/lessons/{id}/content` with 1 MiB bodies,
    each different (so each is hashed, stored in S3 and recorded), BENCH_UPLOADS
    (default 100) of them at 4 at a time, in MiB/s.
 
-It prints a Markdown section; `make bench` does not run it yet (bench/__main__.py is
-the outbox benchmark): paste the section into bench/RESULTS.md when recording numbers.
+`make bench` runs it after the outbox and identity benchmarks and writes its section
+into bench/RESULTS.md; alone, it prints the section.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ async def uploads(content: str, auth: dict[str, str], *, count: int) -> float:
 
 
 async def run() -> str:
-    seconds = float(os.environ.get("BENCH_SECONDS", "10"))
+    seconds = float(os.environ.get("BENCH_CONTENT_SECONDS", "10"))
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "16"))
     count = int(os.environ.get("BENCH_UPLOADS", "100"))
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-content-"))

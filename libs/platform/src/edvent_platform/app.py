@@ -7,7 +7,7 @@ how those are wired is the same for all four services and lives here.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from edvent_events.consumer import Handlers
 from edvent_events.runtime import EventsRuntime
 from edvent_platform.db import check_database, create_engine, session_factory
-from edvent_platform.http import install_platform
+from edvent_platform.http import ReadinessCheck, install_platform
 from edvent_platform.logging import configure_logging
 from edvent_platform.settings import ServiceSettings
 
@@ -47,6 +47,7 @@ def create_service_app(
     api_prefixes: Sequence[str],
     routers: Sequence[APIRouter],
     handlers: Handlers | None = None,
+    readiness: Mapping[str, ReadinessCheck] | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     description: str = "",
@@ -104,7 +105,12 @@ def create_service_app(
     app.state.runtime = runtime
     install_platform(
         app,
-        readiness={"database": partial(check_database, engine), "kafka": events.kafka_ready},
+        # The service's own dependencies (S3, say) beside the database and Kafka.
+        readiness={
+            "database": partial(check_database, engine),
+            "kafka": events.kafka_ready,
+            **(readiness or {}),
+        },
     )
     # The gateway routes every prefix of a service here, so each serves the document.
     for prefix in api_prefixes[1:]:

@@ -318,6 +318,19 @@ async def current_user(
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
+async def optional_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """For routes anyone may call: None without a token; a token sent must be valid."""
+    if credentials is None:
+        return None
+    return await current_user(request, credentials)
+
+
+OptionalUser = Annotated[Principal | None, Depends(optional_user)]
+
+
 def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets through only callers with one of `roles`.
 

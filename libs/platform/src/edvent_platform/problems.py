@@ -77,6 +77,16 @@ class TooManyRequests(Problem):
         super().__init__(detail, **kwargs)
 
 
+class ServiceUnavailable(Problem):
+    """Shedding load or waiting on a dependency: the client may retry after a while."""
+
+    status, title = 503, "Service Unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
+        super().__init__(detail, **kwargs)
+
+
 def problem_response(
     status: int,
     title: str,

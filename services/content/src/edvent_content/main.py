@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from edvent_content.api.errors import install_error_mapping
-from edvent_content.api.readiness import install_readiness
 from edvent_content.api.routes import routers
 from edvent_content.bootstrap import Content
 from edvent_content.config import Settings
@@ -24,6 +23,7 @@ async def _stop(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    content = Content.build(settings)
     app = create_service_app(
         service=SERVICE,
         schema=settings.db_schema,
@@ -31,12 +31,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_prefixes=API_PREFIXES,
         routers=routers,
         handlers=handlers,
+        # Lesson bodies are useless without the object store.
+        readiness={"s3": content.store.check},
         on_shutdown=[_stop],
         description="Courses and lessons; lesson bodies in S3.",
     )
-    content = Content.build(settings)
     app.state.content = content
     install_token_verifier(app, content.verifier)
     install_error_mapping(app, retry_after=settings.s3_retry_after_seconds)
-    install_readiness(app, extra={"s3": content.store.check})
     return app

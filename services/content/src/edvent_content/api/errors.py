@@ -22,13 +22,10 @@ from edvent_platform.problems import (
     NotFound,
     PayloadTooLarge,
     Problem,
+    ServiceUnavailable,
     UnprocessableContent,
     problem_response,
 )
-
-
-class ServiceUnavailable(Problem):
-    status, title = 503, "Service Unavailable"
 
 
 def to_problem(error: ContentError, *, retry_after: int) -> Problem:
@@ -51,7 +48,7 @@ def to_problem(error: ContentError, *, retry_after: int) -> Problem:
         case StorageUnavailable():
             return ServiceUnavailable(
                 "Lesson storage is unavailable; nothing was changed. Try again shortly.",
-                headers={"Retry-After": str(retry_after)},
+                retry_after=retry_after,
             )
         case ContentMissing():
             return Problem("The lesson's body is missing from storage.")

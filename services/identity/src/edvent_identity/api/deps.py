@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_identity.adapters.passwords import Hashing
 from edvent_identity.bootstrap import Identity
 from edvent_identity.domain.users import Role
 from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import Principal, require_role
+
+# The request's unit of work, re-exported so routes find every alias here.
+from edvent_platform.deps import SessionDep as SessionDep
 from edvent_platform.problems import Forbidden
 
 
@@ -22,17 +24,6 @@ def get_identity(request: Request) -> Identity:
 
 
 IdentityDep = Annotated[Identity, Depends(get_identity)]
-
-
-async def unit_of_work(identity: IdentityDep) -> AsyncIterator[AsyncSession]:
-    """The request's transaction: committed when the route function returns (before
-    the answer is sent), rolled back when it raises."""
-    async with identity.transaction() as session:
-        yield session
-
-
-# scope="function": commit before the response goes out, so a 2xx means committed.
-SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 
 
 async def hashing_slot(identity: IdentityDep) -> AsyncIterator[Hashing]:

@@ -24,15 +24,12 @@ from edvent_platform.problems import (
     Forbidden,
     NotFound,
     Problem,
+    ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
     UnprocessableContent,
     problem_response,
 )
-
-
-class ServiceUnavailable(Problem):
-    status, title = 503, "Service Unavailable"
 
 
 def to_problem(error: IdentityError) -> Problem:
@@ -52,7 +49,7 @@ def to_problem(error: IdentityError) -> Problem:
         case PasswordHashingBusy(retry_after=seconds):
             return ServiceUnavailable(
                 "Too many sign-ins and registrations at once; try again shortly.",
-                headers={"Retry-After": str(seconds)},
+                retry_after=seconds,
             )
         case InvalidRefreshToken():
             return Unauthorized(
