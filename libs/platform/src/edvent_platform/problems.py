@@ -18,6 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
 
+# Python 3.11 still names these by RFC 7231; our own problems use RFC 9110's names.
+RFC_9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
 
 class Problem(Exception):  # noqa: N818 - it is the RFC's word
     status: int = 500
@@ -124,7 +127,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         try:
-            title = HTTPStatus(exc.status_code).phrase
+            title = RFC_9110_TITLES.get(exc.status_code) or HTTPStatus(exc.status_code).phrase
         except ValueError:
             title = "Error"
         return problem_response(

@@ -197,6 +197,7 @@ def assert_too_large(answer: httpx.Response) -> None:
     assert answer.status_code == 413, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["status"] == 413
+    assert answer.json()["title"] == "Content Too Large"  # RFC 9110, however it was sent
     assert answer.headers["x-request-id"]
 
 
