@@ -1,19 +1,12 @@
-"""Client addresses for throttling, list cursors, settings."""
+"""Client addresses for throttling, settings."""
 
 from __future__ import annotations
-
-import base64
-import json
-import uuid
-from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
 
-from edvent_identity.api.cursor import decode_cursor, encode_cursor
 from edvent_identity.api.deps import client_address_of
 from edvent_identity.config import Settings
-from edvent_identity.db.users import PageKey
 
 
 def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted() -> None:
@@ -59,34 +52,6 @@ def test_without_forwarded_for_the_peer_counts() -> None:
         client_address_of(peer=None, forwarded_for=[], trust_proxy_headers=False, proxy_hops=1)
         == "unknown"
     )
-
-
-def test_a_cursor_round_trips_exactly() -> None:
-    key = PageKey(created_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), id=uuid.uuid4())
-    assert decode_cursor(encode_cursor(key)) == key
-
-
-def _encoded(data: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
-
-@pytest.mark.parametrize(
-    "cursor",
-    [
-        "",
-        "nope",
-        "e30",
-        "eyJ0IjoiMjAyNi0wMS0wMiIsImlkIjoieCJ9",
-        _encoded({"t": "2026-01-02T00:00:00+00:00", "id": 1}),
-        _encoded({"t": 1, "id": str(uuid.UUID(int=1))}),
-        _encoded({"t": "0001-01-01T00:00:00+14:00", "id": str(uuid.UUID(int=1))}),
-        _encoded({"t": "9999-12-31T23:59:59-14:00", "id": str(uuid.UUID(int=1))}),
-        _encoded(["t", "id"]),
-    ],
-)
-def test_foreign_cursors_are_refused(cursor: str) -> None:
-    with pytest.raises(ValueError, match="not a cursor"):
-        decode_cursor(cursor)
 
 
 def test_a_key_in_both_pem_and_file_is_refused() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,14 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_content.db.tables import Course
 from edvent_content.domain.access import CourseFilter
-
-
-@dataclass(frozen=True, slots=True)
-class PageKey:
-    """Where a page of courses ends: its last row's sort key (newest first)."""
-
-    created_at: datetime
-    id: UUID
+from edvent_platform.cursor import PageKey
 
 
 async def create(session: AsyncSession, *, owner_id: UUID, title: str, description: str) -> Course:

@@ -14,6 +14,7 @@ from edvent_content.domain.errors import CourseNotFound
 from edvent_content.usecases import users as users_usecase
 from edvent_events.catalog.content import CourseCreated, CoursePublished
 from edvent_events.outbox import add_event
+from edvent_platform.cursor import PageKey
 
 
 def facts(course: Course) -> CourseFacts:
@@ -66,8 +67,8 @@ async def list_courses(
     actor: Actor | None,
     owner_id: UUID | None,
     limit: int,
-    after: courses_db.PageKey | None,
-) -> tuple[list[Course], courses_db.PageKey | None]:
+    after: PageKey | None,
+) -> tuple[list[Course], PageKey | None]:
     """A page of the courses `actor` may see, newest first, and where the next starts."""
     rows = await courses_db.page(
         session,
@@ -78,7 +79,7 @@ async def list_courses(
     )
     items = rows[:limit]
     more = len(rows) > limit
-    return items, (courses_db.PageKey(items[-1].created_at, items[-1].id) if more else None)
+    return items, (PageKey(items[-1].created_at, items[-1].id) if more else None)
 
 
 async def update_course(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import func, select, text, tuple_, update
@@ -12,14 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_identity.db.tables import User
 from edvent_identity.domain.users import Role
-
-
-@dataclass(frozen=True, slots=True)
-class PageKey:
-    """Where a page of users ends: its last row's sort key."""
-
-    created_at: datetime
-    id: UUID
+from edvent_platform.cursor import PageKey
 
 
 async def insert_if_new(

@@ -24,6 +24,7 @@ from edvent_identity.domain.users import (
     validate_full_name,
 )
 from edvent_identity.usecases.events import registered_event
+from edvent_platform.cursor import PageKey
 
 
 async def get_user(*, session: AsyncSession, user_id: UUID) -> User:
@@ -45,13 +46,13 @@ async def list_users(
     *,
     session: AsyncSession,
     limit: int,
-    after: users_db.PageKey | None,
-) -> tuple[list[User], users_db.PageKey | None]:
+    after: PageKey | None,
+) -> tuple[list[User], PageKey | None]:
     """A page of users, newest first, and the key to continue after it (if any)."""
     rows = await users_db.page(session, limit=limit + 1, after=after)
     items = rows[:limit]
     more = len(rows) > limit
-    return items, (users_db.PageKey(items[-1].created_at, items[-1].id) if more else None)
+    return items, (PageKey(items[-1].created_at, items[-1].id) if more else None)
 
 
 async def change_role(*, session: AsyncSession, actor_id: UUID, user_id: UUID, role: Role) -> User:

@@ -10,9 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 
 from edvent_content.api.cursor import (
-    decode_course_cursor,
     decode_lesson_cursor,
-    encode_course_cursor,
     encode_lesson_cursor,
 )
 from edvent_content.api.deps import ContentDep, MaybeSignedIn, SessionDep, SignedIn, end_read
@@ -26,10 +24,10 @@ from edvent_content.api.schemas import (
     LessonPublic,
     problems,
 )
-from edvent_content.db.courses import PageKey
 from edvent_content.domain.content import body_from_text
 from edvent_content.usecases import courses as courses_usecase
 from edvent_content.usecases import lessons as lessons_usecase
+from edvent_platform.cursor import PageKey, decode_page_key, encode_page_key
 from edvent_platform.problems import Unauthorized
 
 router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
@@ -48,7 +46,7 @@ def course_page_after(cursor: Cursor = None) -> PageKey | None:
     if cursor is None:
         return None
     try:
-        return decode_course_cursor(cursor)
+        return decode_page_key(cursor)
     except ValueError:
         raise _bad_query("cursor", "not a valid cursor") from None
 
@@ -107,7 +105,7 @@ async def list_courses(
     )
     return CourseList(
         items=[CoursePublic.model_validate(course) for course in items],
-        next_cursor=encode_course_cursor(next_key) if next_key else None,
+        next_cursor=encode_page_key(next_key) if next_key else None,
     )
 
 

@@ -8,12 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 
-from edvent_identity.api.cursor import decode_cursor, encode_cursor
 from edvent_identity.api.deps import AdminUser, SessionDep
 from edvent_identity.api.schemas import RoleUpdate, UserList, UserPublic, problems
-from edvent_identity.db.users import PageKey
 from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import CurrentUser
+from edvent_platform.cursor import PageKey, decode_page_key, encode_page_key
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -27,7 +26,7 @@ def page_after(
     if cursor is None:
         return None
     try:
-        return decode_cursor(cursor)
+        return decode_page_key(cursor)
     except ValueError:
         raise RequestValidationError(
             [{"loc": ("query", "cursor"), "msg": "not a valid cursor", "type": "value_error"}]
@@ -54,7 +53,7 @@ async def list_users(
     items, next_key = await users_usecases.list_users(session=session, limit=limit, after=after)
     return UserList(
         items=[UserPublic.model_validate(user) for user in items],
-        next_cursor=encode_cursor(next_key) if next_key else None,
+        next_cursor=encode_page_key(next_key) if next_key else None,
     )
 
 
