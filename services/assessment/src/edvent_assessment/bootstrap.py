@@ -6,13 +6,11 @@ are built here, once, and reached through `api/deps.py`.
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_assessment.config import Settings
-from edvent_platform.db import transaction
 
 
 @dataclass
@@ -23,10 +21,6 @@ class Assessment:
     @classmethod
     def build(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Assessment:
         return cls(settings=settings, sessions=sessions)
-
-    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """A unit of work: commits when the block ends normally, else rolls back."""
-        return transaction(self.sessions)
 
     async def start(self) -> None:
         pass
