@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from prometheus_client import Counter
-from sqlalchemy import BigInteger, Integer, Text, Uuid, bindparam, exists, select, text
+from sqlalchemy import BigInteger, Integer, Text, Uuid, bindparam, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -119,6 +119,14 @@ class Handlers:
         return len(self._by_type)
 
 
+# Whether this record was dead-lettered here; also why a claim found nothing to do, which
+# a redelivery storm after a crash asks per message.
+DEAD_LETTERED = select(dead_letters.c.offset).where(
+    dead_letters.c.topic == bindparam("topic"),
+    dead_letters.c.partition == bindparam("partition"),
+    dead_letters.c.offset == bindparam("offset"),
+)
+
 # Record the event in the inbox unless it is there already or was dead-lettered here.
 # Built once: building the statement per message cost more than running it.
 CLAIM = (
@@ -131,13 +139,7 @@ CLAIM = (
             bindparam("topic", type_=Text),
             bindparam("partition", type_=Integer),
             bindparam("offset", type_=BigInteger),
-        ).where(
-            ~exists().where(
-                dead_letters.c.topic == bindparam("topic"),
-                dead_letters.c.partition == bindparam("partition"),
-                dead_letters.c.offset == bindparam("offset"),
-            )
-        ),
+        ).where(~DEAD_LETTERED.exists()),
     )
     .on_conflict_do_nothing(index_elements=["event_id"])
     .returning(inbox.c.event_id)
@@ -530,11 +532,8 @@ class ConsumerRunner:
         self, session: AsyncSession, record: ConsumerRecord[Any, Any]
     ) -> str:
         dead = await session.scalar(
-            select(dead_letters.c.offset).where(
-                dead_letters.c.topic == record.topic,
-                dead_letters.c.partition == record.partition,
-                dead_letters.c.offset == record.offset,
-            )
+            DEAD_LETTERED,
+            {"topic": record.topic, "partition": record.partition, "offset": record.offset},
         )
         return "duplicate" if dead is None else "already_dead_lettered"
 
