@@ -86,6 +86,16 @@ def test_blank_or_invalid_text_is_refused(text: str) -> None:
         body_from_text(text, limit=100)
 
 
+def test_a_json_body_follows_the_streamed_bodys_rules() -> None:
+    body = body_from_text("# café\n", limit=8)
+    assert body.data == "# café\n".encode()
+    assert body.sha256 == hashlib.sha256(body.data).hexdigest()
+    with pytest.raises(ContentTooLarge):
+        body_from_text("# cafés\n", limit=8)
+    with pytest.raises(InvalidInput):
+        body_from_text("a\x00b", limit=8)
+
+
 def test_each_version_has_its_own_key() -> None:
     course, lesson = uuid.uuid4(), uuid.uuid4()
     key = object_key(course_id=course, lesson_id=lesson, sha256="ab" * 32)

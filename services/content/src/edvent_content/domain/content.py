@@ -53,6 +53,11 @@ class Body:
         return len(self.data)
 
 
+def _refuse_nul(text: str) -> None:
+    if "\x00" in text:
+        raise InvalidInput("the lesson body must not contain NUL characters")
+
+
 @dataclass
 class BodyReader:
     """Takes a body chunk by chunk: refuses it as soon as it passes `limit` bytes or
@@ -77,9 +82,8 @@ class BodyReader:
             text = self._decoder.decode(chunk)
         except UnicodeDecodeError:
             raise InvalidInput("the lesson body is not UTF-8 text") from None
-        if "\x00" in text:
-            raise InvalidInput("the lesson body must not contain NUL characters")
-        if self._blank and text.strip():
+        _refuse_nul(text)
+        if self._blank and text and not text.isspace():
             self._blank = False
         self._hash.update(chunk)
         self._chunks.append(chunk)
@@ -103,9 +107,14 @@ def body_from_text(text: str, *, limit: int) -> Body:
     except UnicodeEncodeError:
         # JSON can carry lone surrogates ("\ud800"), which are not text.
         raise InvalidInput("the lesson body is not valid Unicode text") from None
-    reader = BodyReader(limit=limit)
-    reader.feed(data)
-    return reader.finish()
+    # The same rules as BodyReader, checked on the text we have: decoding the bytes
+    # back (up to 5 MiB per upload) would only prove they are UTF-8.
+    if len(data) > limit:
+        raise ContentTooLarge(limit)
+    _refuse_nul(text)
+    if not text or text.isspace():
+        raise InvalidInput("the lesson body is empty")
+    return Body(data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
 def etag_matches(if_none_match: str | None, sha256: str) -> bool:
