@@ -165,22 +165,24 @@ class OutboxRelay:
             f" WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT 1"
         )
 
-    def _prune_jobs(self) -> list[_PruneJob]:
-        s = self.settings.schema
         # By ctid: one statement shape for tables with any primary key, and each batch
         # is a short statement of its own (autocommit), so no lock is held for long.
-        jobs = []
-        for table, column, retention in (
-            ("outbox", "sent_at", self.settings.retention),
-            ("inbox", "handled_at", self.settings.inbox_retention),
-            ("dead_letters", "dead_lettered_at", self.settings.dead_letter_retention),
-        ):
-            statement = (
+        self._prune = [
+            (
+                table,
                 f"DELETE FROM {s}.{table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {s}.{table}"
-                f" WHERE {column} < now() - %s::interval LIMIT %s))"
+                f" WHERE {column} < now() - %s::interval LIMIT %s))",
+                retention,
             )
-            jobs.append(_PruneJob(table, statement, retention))
-        return jobs
+            for table, column, retention in (
+                ("outbox", "sent_at", settings.retention),
+                ("inbox", "handled_at", settings.inbox_retention),
+                ("dead_letters", "dead_lettered_at", settings.dead_letter_retention),
+            )
+        ]
+
+    def _prune_jobs(self) -> list[_PruneJob]:
+        return [_PruneJob(*job) for job in self._prune]
 
     # -- lifecycle ---------------------------------------------------------------------
 
