@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from edvent_events.catalog.identity import UserRegistered
+from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
 from edvent_identity.db.tables import User
+from edvent_identity.domain.users import Role
 
 
 def registered_event(user: User) -> UserRegistered:
@@ -13,4 +14,13 @@ def registered_event(user: User) -> UserRegistered:
         role=user.role.value,
         registered_at=user.created_at,
         full_name=user.full_name,
+    )
+
+
+def role_changed_event(user: User, *, old_role: Role) -> UserRoleChanged:
+    return UserRoleChanged(
+        user_id=user.id,
+        old_role=old_role.value,
+        new_role=user.role.value,
+        changed_at=user.updated_at,
     )

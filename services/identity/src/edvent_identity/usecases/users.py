@@ -7,7 +7,6 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from edvent_events.catalog.identity import UserRoleChanged
 from edvent_events.outbox import add_event
 from edvent_identity.db import users as users_db
 from edvent_identity.db.tables import User
@@ -23,7 +22,7 @@ from edvent_identity.domain.users import (
     validate_email,
     validate_full_name,
 )
-from edvent_identity.usecases.events import registered_event
+from edvent_identity.usecases.events import registered_event, role_changed_event
 from edvent_platform.cursor import PageKey
 
 
@@ -69,15 +68,7 @@ async def change_role(*, session: AsyncSession, actor_id: UUID, user_id: UUID, r
     if not check_role_change(current=old_role, new=role, admin_count=admins):
         return user
     user = await users_db.set_role(session, user_id=user_id, role=role)
-    await add_event(
-        session,
-        UserRoleChanged(
-            user_id=user.id,
-            old_role=old_role.value,
-            new_role=role.value,
-            changed_at=user.updated_at,
-        ),
-    )
+    await add_event(session, role_changed_event(user, old_role=old_role))
     return user
 
 
@@ -122,13 +113,5 @@ async def bootstrap_admin(
         return BootstrapOutcome.UNCHANGED, user
     old_role = user.role
     user = await users_db.set_role(session, user_id=user.id, role=Role.ADMIN)
-    await add_event(
-        session,
-        UserRoleChanged(
-            user_id=user.id,
-            old_role=old_role.value,
-            new_role=Role.ADMIN.value,
-            changed_at=user.updated_at,
-        ),
-    )
+    await add_event(session, role_changed_event(user, old_role=old_role))
     return BootstrapOutcome.PROMOTED, user
