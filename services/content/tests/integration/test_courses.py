@@ -76,3 +76,12 @@ async def test_bad_list_parameters_are_422(client) -> None:
         response = await client.get("/api/v1/courses", params=params)
         assert response.status_code == 422, params
         assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_list_without_limit_has_twenty_items(client, catalogue, people) -> None:
+    made = [await catalogue.course(people.owner, published=True) for _ in range(21)]
+    first = (await client.get("/api/v1/courses")).json()
+    assert set(first) == {"items", "next_cursor"}
+    assert [item["id"] for item in first["items"]] == [c["id"] for c in reversed(made)][:20]
+    rest = (await client.get("/api/v1/courses", params={"cursor": first["next_cursor"]})).json()
+    assert ([item["id"] for item in rest["items"]], rest["next_cursor"]) == ([made[0]["id"]], None)

@@ -29,6 +29,9 @@ async def test_a_body_is_stored_in_s3_under_its_version_and_read_back(
     assert lesson["content_sha256"] == sha
     assert lesson["content_bytes"] == len(body.encode())
     assert lesson["content_url"] == f"courses/{course['id']}/lessons/{lesson['id']}/{sha}.md"
+    contract = {"id", "course_id", "title", "order_index", "content_url", "content_sha256"}
+    assert set(lesson) >= contract | {"published_at"}
+    assert (lesson["course_id"], lesson["published_at"]) == (course["id"], None)
     stored = s3.client().get_object(Bucket=bucket, Key=lesson["content_url"])
     assert stored["Body"].read() == body.encode()
 
