@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -18,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edvent_events.tracing import current_traceparent, valid_traceparent
 from edvent_platform.logging import request_id_var, trace_id_var
-from edvent_platform.problems import PROBLEM_JSON, install_problem_handlers
+from edvent_platform.problems import RFC_9110_TITLES, install_problem_handlers, problem_response
 
 logger = logging.getLogger("edvent.http")
 
@@ -34,14 +33,9 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 
 # Starlette answers a body declared (Content-Length) over `max_body_size` itself, in
 # plain text, replacing whatever the app answered; every error here is problem+json.
-_TOO_LARGE = json.dumps(
-    {
-        "type": "about:blank",
-        "title": "Content Too Large",
-        "status": 413,
-        "detail": "The request body is larger than this endpoint accepts.",
-    }
-).encode()
+_TOO_LARGE = problem_response(
+    413, RFC_9110_TITLES[413], "The request body is larger than this endpoint accepts."
+)
 
 
 class RequestContextMiddleware:
@@ -84,13 +78,12 @@ class RequestContextMiddleware:
                         "type": "http.response.start",
                         "status": 413,
                         "headers": [
-                            (b"content-type", PROBLEM_JSON.encode()),
-                            (b"content-length", str(len(_TOO_LARGE)).encode()),
+                            *_TOO_LARGE.raw_headers,
                             (b"x-request-id", request_id.encode("latin-1")),
                         ],
                     }
                 )
-                message = {"type": "http.response.body", "body": _TOO_LARGE}
+                message = {"type": "http.response.body", "body": _TOO_LARGE.body}
             await send(message)
 
         try:
