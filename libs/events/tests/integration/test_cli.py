@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client import REGISTRY
 
-from edvent_events.consumer import ConsumerRunner
 from edvent_events.outbox import add_event
 from edvent_events.topics import dlq_topic, retry_topic
 from edvent_localstack.pytest_plugin import eventually, read_topic
@@ -18,9 +17,10 @@ from .helpers import (
     effect_count,
     effects,
     equals,
-    handling,
+    member,
     record_effect,
     run_cli,
+    runner_for,
     send,
 )
 
@@ -74,10 +74,9 @@ async def test_dead_letters_are_listed_and_redriven_after_a_fix(kafka, sessions,
             raise RuntimeError("bug in the handler")
         await record_effect(session, envelope)
 
-    runner = ConsumerRunner(
-        service=unique("svc"), bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
-        handlers=handling(thing, handler), max_attempts=2, initial_backoff=0.01,
-    )  # fmt: skip
+    runner = runner_for(
+        sessions, kafka, thing, handler, unique, max_attempts=2, initial_backoff=0.01
+    )
     dead_topic = dlq_topic(thing.topic, runner.service)
     await send(kafka.bootstrap_servers, [as_message(thing(thing_id="r", seq=7))])
     await runner.start()
@@ -111,10 +110,7 @@ async def test_replay_resets_the_group_and_can_forget_the_inbox(
     await send(kafka.bootstrap_servers, [as_message(thing(thing_id="p", seq=s)) for s in (1, 2)])
 
     async def consume_until(expected: int) -> None:
-        runner = ConsumerRunner(
-            service=service, bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
-            handlers=handling(thing, record_effect),
-        )  # fmt: skip
+        runner = member(sessions, kafka, thing, record_effect, service=service)
         await runner.start()
         try:
             await eventually(lambda: equals(effect_count(sessions), expected))
@@ -148,14 +144,8 @@ async def test_redrive_reaches_only_the_service_that_dead_lettered(
         seen_by_other.append(envelope.id)
         await record_effect(session, envelope)
 
-    here = ConsumerRunner(
-        service=unique("here"), bootstrap_servers=kafka.bootstrap_servers, sessions=sessions,
-        handlers=handling(thing, failing_here), max_attempts=1,
-    )  # fmt: skip
-    there = ConsumerRunner(
-        service=unique("there"), bootstrap_servers=kafka.bootstrap_servers,
-        sessions=other_sessions, handlers=handling(thing, fine_there),
-    )  # fmt: skip
+    here = member(sessions, kafka, thing, failing_here, service=unique("here"), max_attempts=1)
+    there = member(other_sessions, kafka, thing, fine_there, service=unique("there"))
     dead_topic = dlq_topic(thing.topic, here.service)
     await send(kafka.bootstrap_servers, [as_message(thing(thing_id="m", seq=1))])
     await here.start()

@@ -10,12 +10,11 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from edvent_events.consumer import ConsumerRunner
 from edvent_events.envelope import encode
 from edvent_events.topics import dlq_topic
 from edvent_localstack.pytest_plugin import eventually, read_topic
 
-from .helpers import as_message, effects, equals, handling, record_effect, runner_for, send
+from .helpers import as_message, effects, equals, member, record_effect, runner_for, send
 
 pytestmark = pytest.mark.integration
 
@@ -39,12 +38,7 @@ async def test_each_event_is_applied_exactly_once_even_when_redelivered(
     finally:
         await runner.stop()
     # A second runner in the same group starts after the committed offsets: nothing new.
-    again = ConsumerRunner(
-        service=runner.service,
-        bootstrap_servers=kafka.bootstrap_servers,
-        sessions=sessions,
-        handlers=handling(thing, record_effect),
-    )
+    again = member(sessions, kafka, thing, record_effect, service=runner.service)
     await again.start()
     try:
         await send(kafka.bootstrap_servers, [as_message(thing(thing_id="a", seq=3))])
@@ -177,12 +171,7 @@ async def test_stop_lets_the_handler_in_flight_finish_and_commits_it(
     async def watch(session, envelope) -> None:
         handled_again.set()
 
-    second = ConsumerRunner(
-        service=runner.service,
-        bootstrap_servers=kafka.bootstrap_servers,
-        sessions=sessions,
-        handlers=handling(thing, watch),
-    )
+    second = member(sessions, kafka, thing, watch, service=runner.service)
     await second.start()
     try:
         await send(kafka.bootstrap_servers, [as_message(thing(thing_id="e", seq=2))])
