@@ -21,12 +21,15 @@ def facts(course: Course) -> CourseFacts:
     return CourseFacts(owner_id=course.owner_id, is_published=course.is_published)
 
 
-async def visible_course(
-    *, session: AsyncSession, actor: Actor | None, course_id: UUID, for_update: bool = False
-) -> Course:
+async def _existing(session: AsyncSession, course_id: UUID, *, for_update: bool) -> Course:
     course = await courses_db.by_id(session, course_id, for_update=for_update)
     if course is None:
         raise CourseNotFound
+    return course
+
+
+async def visible_course(*, session: AsyncSession, actor: Actor | None, course_id: UUID) -> Course:
+    course = await _existing(session, course_id, for_update=False)
     access.check_course_visible(actor, facts(course))
     return course
 
@@ -34,9 +37,7 @@ async def visible_course(
 async def manageable_course(
     *, session: AsyncSession, actor: Actor, course_id: UUID, for_update: bool = False
 ) -> Course:
-    course = await courses_db.by_id(session, course_id, for_update=for_update)
-    if course is None:
-        raise CourseNotFound
+    course = await _existing(session, course_id, for_update=for_update)
     access.check_course_manageable(actor, facts(course))
     return course
 
