@@ -1,4 +1,4 @@
-"""Request dependencies every service uses: the request's unit of work.
+"""Request dependencies every service uses: the request's unit of work, the list cursor.
 
 The transaction rule of the whole codebase: a use case takes the session its caller
 owns and neither opens nor commits a transaction. For a request that owner is
@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from edvent_platform.cursor import PageKey, decode_page_key
 
 
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
@@ -35,3 +38,23 @@ async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": commit before the response goes out, so a 2xx means committed.
 SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+
+
+def page_after(
+    cursor: Annotated[
+        str | None,
+        Query(max_length=512, description="`next_cursor` of the previous page."),
+    ] = None,
+) -> PageKey | None:
+    """The `cursor` query parameter of a keyset-paged list; 422 when it is not ours."""
+    if cursor is None:
+        return None
+    try:
+        return decode_page_key(cursor)
+    except ValueError:
+        raise RequestValidationError(
+            [{"loc": ("query", "cursor"), "msg": "not a valid cursor", "type": "value_error"}]
+        ) from None
+
+
+PageAfter = Annotated[PageKey | None, Depends(page_after)]

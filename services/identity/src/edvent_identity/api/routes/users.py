@@ -5,32 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Query
 
 from edvent_identity.api.deps import AdminUser, SessionDep
 from edvent_identity.api.schemas import RoleUpdate, UserList, UserPublic, problems
 from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import CurrentUser
-from edvent_platform.cursor import PageKey, decode_page_key, encode_page_key
+from edvent_platform.cursor import encode_page_key
+from edvent_platform.deps import PageAfter
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
-
-
-def page_after(
-    cursor: Annotated[
-        str | None,
-        Query(max_length=512, description="`next_cursor` of the previous page."),
-    ] = None,
-) -> PageKey | None:
-    if cursor is None:
-        return None
-    try:
-        return decode_page_key(cursor)
-    except ValueError:
-        raise RequestValidationError(
-            [{"loc": ("query", "cursor"), "msg": "not a valid cursor", "type": "value_error"}]
-        ) from None
 
 
 @router.get("/me", responses=problems(401), summary="The signed-in user")
@@ -47,7 +31,7 @@ async def me(user: CurrentUser, session: SessionDep) -> UserPublic:
 async def list_users(
     _: AdminUser,
     session: SessionDep,
-    after: Annotated[PageKey | None, Depends(page_after)],
+    after: PageAfter,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> UserList:
     items, next_key = await users_usecases.list_users(session=session, limit=limit, after=after)
