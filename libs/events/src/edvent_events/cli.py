@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import signal
 import sys
 from datetime import UTC, datetime
@@ -29,7 +28,13 @@ from edvent_events.admin import ensure_topics
 from edvent_events.consumer import DLQ_HEADERS
 from edvent_events.envelope import DecodeError, decode, header_map
 from edvent_events.outbox import notify_channel
-from edvent_events.relay import OutboxRelay, RelaySettings, libpq_dsn, producer_settings
+from edvent_events.relay import (
+    SCHEMA_NAME,
+    OutboxRelay,
+    RelaySettings,
+    libpq_dsn,
+    producer_settings,
+)
 from edvent_events.topics import retry_topic, split_dlq_topic
 
 
@@ -93,7 +98,7 @@ async def tail(args: argparse.Namespace) -> None:
 
 
 def _schema(name: str) -> str:
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+    if not SCHEMA_NAME.fullmatch(name):
         raise SystemExit(f"edvent-events: not a schema name: {name!r}")
     return name
 

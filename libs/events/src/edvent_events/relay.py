@@ -135,12 +135,13 @@ class _PruneJob:
 # RFC 3339 in UTC with microseconds, the same shape `envelope.rfc3339` gives.
 CE_TIME_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
-_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# What the relay and the operator commands accept as a schema name (it is spliced into SQL).
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class OutboxRelay:
     def __init__(self, settings: RelaySettings) -> None:
-        if not _SCHEMA_NAME.match(settings.schema):
+        if not SCHEMA_NAME.fullmatch(settings.schema):
             raise ValueError(f"not a plain schema name: {settings.schema!r}")
         self.settings = settings
         self.is_leader = False
