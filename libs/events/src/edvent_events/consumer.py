@@ -481,21 +481,19 @@ class ConsumerRunner:
         try:
             async with timer:
                 return await self._handle_once(record, envelope, event_id, handler, attempt)
-        except TimeoutError as exc:
-            if not timer.expired():
-                if not attempt.claimed:
-                    raise OwnDatabaseError(_describe(exc)) from exc
-                raise  # a timeout of the handler's own work
+        except Exception as exc:
+            # A TimeoutError of the handler's own work (not our timer) is an ordinary failure.
+            expired = isinstance(exc, TimeoutError) and timer.expired()
             if not attempt.claimed:
                 raise OwnDatabaseError(
                     f"claiming the event in the inbox took longer than {self.handler_timeout:g}s"
+                    if expired
+                    else _describe(exc)
                 ) from exc
-            raise HandlerTimeoutError(
-                f"handler took longer than {self.handler_timeout:g}s"
-            ) from exc
-        except Exception as exc:
-            if not attempt.claimed:
-                raise OwnDatabaseError(_describe(exc)) from exc
+            if expired:
+                raise HandlerTimeoutError(
+                    f"handler took longer than {self.handler_timeout:g}s"
+                ) from exc
             raise
 
     async def _handle_once(
