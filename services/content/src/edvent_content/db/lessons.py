@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from edvent_content.db.tables import Lesson
+from edvent_content.db.tables import Course, Lesson
 
 
 async def create(session: AsyncSession, **values: Any) -> Lesson:
@@ -17,13 +17,15 @@ async def create(session: AsyncSession, **values: Any) -> Lesson:
     return lesson
 
 
-async def by_id(
+async def with_course(
     session: AsyncSession, lesson_id: UUID, *, for_update: bool = False
-) -> Lesson | None:
-    statement = select(Lesson).where(Lesson.id == lesson_id)
+) -> tuple[Lesson, Course] | None:
+    """The lesson and its course in one round trip; `for_update` locks the lesson only."""
+    statement = select(Lesson, Course).join(Course).where(Lesson.id == lesson_id)
     if for_update:
-        statement = statement.with_for_update()
-    return (await session.scalars(statement)).one_or_none()
+        statement = statement.with_for_update(of=Lesson)
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def next_order_index(session: AsyncSession, *, course_id: UUID) -> int:

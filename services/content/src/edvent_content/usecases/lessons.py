@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_content import metrics
 from edvent_content.adapters.storage import LessonStore
-from edvent_content.db import courses as courses_db
 from edvent_content.db import lessons as lessons_db
 from edvent_content.db.tables import Course, Lesson
 from edvent_content.domain import access
@@ -32,13 +31,10 @@ from edvent_events.outbox import add_event
 async def _lesson_and_course(
     session: AsyncSession, lesson_id: UUID, *, for_update: bool = False
 ) -> tuple[Lesson, Course]:
-    lesson = await lessons_db.by_id(session, lesson_id, for_update=for_update)
-    if lesson is None:
+    found = await lessons_db.with_course(session, lesson_id, for_update=for_update)
+    if found is None:
         raise LessonNotFound
-    course = await courses_db.by_id(session, lesson.course_id)
-    if course is None:  # deleted meanwhile (lessons cascade with their course)
-        raise LessonNotFound
-    return lesson, course
+    return found
 
 
 async def visible_lesson(*, session: AsyncSession, actor: Actor | None, lesson_id: UUID) -> Lesson:
