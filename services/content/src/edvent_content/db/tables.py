@@ -1,4 +1,4 @@
-"""The content service's tables, in the `content` schema (migrations 0003, 0004)."""
+"""The content service's tables, in the `content` schema (migration 0003 creates them)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ class Course(Base):
         CheckConstraint("char_length(title) BETWEEN 1 AND 200", name="title_length"),
         CheckConstraint("char_length(description) <= 10000", name="description_length"),
         CheckConstraint("is_published = (published_at IS NOT NULL)", name="published_has_time"),
+        Index("ix_courses_is_published", "is_published"),
         Index("ix_courses_owner_id", "owner_id"),
         # Keyset pagination, newest first.
         Index("ix_courses_created_at_id", "created_at", "id"),
@@ -77,6 +78,7 @@ class Lesson(Base):
         CheckConstraint("char_length(content_url) > 0", name="content_url_not_empty"),
         CheckConstraint("content_sha256 ~ '^[0-9a-f]{64}$'", name="content_sha256_hex"),
         CheckConstraint("content_bytes > 0", name="content_bytes_positive"),
+        Index("ix_lessons_course_id", "course_id"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
