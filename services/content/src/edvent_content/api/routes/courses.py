@@ -27,7 +27,8 @@ from edvent_content.api.schemas import (
 from edvent_content.domain.content import body_from_text
 from edvent_content.usecases import courses as courses_usecase
 from edvent_content.usecases import lessons as lessons_usecase
-from edvent_platform.cursor import PageKey, decode_page_key, encode_page_key
+from edvent_platform.cursor import encode_page_key
+from edvent_platform.deps import PageAfter
 from edvent_platform.problems import Unauthorized
 
 router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
@@ -40,15 +41,6 @@ Cursor = Annotated[
 
 def _bad_query(name: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", name), "msg": message, "type": "value_error"}])
-
-
-def course_page_after(cursor: Cursor = None) -> PageKey | None:
-    if cursor is None:
-        return None
-    try:
-        return decode_page_key(cursor)
-    except ValueError:
-        raise _bad_query("cursor", "not a valid cursor") from None
 
 
 def lesson_page_after(cursor: Cursor = None) -> int | None:
@@ -86,7 +78,7 @@ async def create_course(body: CourseCreate, actor: SignedIn, session: SessionDep
 async def list_courses(
     actor: MaybeSignedIn,
     session: SessionDep,
-    after: Annotated[PageKey | None, Depends(course_page_after)],
+    after: PageAfter,
     limit: Limit = 20,
     owner: Annotated[str | None, Query(max_length=64, description="`me`, or a user id.")] = None,
 ) -> CourseList:
