@@ -7,8 +7,9 @@ validation failures and unexpected errors into `application/problem+json`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -104,12 +105,36 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
+def as_response(problem: Problem) -> JSONResponse:
+    return problem_response(
+        problem.status,
+        problem.title,
+        problem.detail,
+        type_=problem.type,
+        headers=problem.headers,
+        extra=problem.extra,
+    )
+
+
+E = TypeVar("E", bound=Exception)
+
+
+def map_domain_errors(
+    app: FastAPI, error_type: type[E], to_problem: Callable[[E], Problem]
+) -> None:
+    """Answer a service's domain errors as problems: its one exception mapping."""
+
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, error_type)
+        return as_response(to_problem(exc))
+
+    app.add_exception_handler(error_type, handle)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
-        return problem_response(
-            exc.status, exc.title, exc.detail, type_=exc.type, headers=exc.headers, extra=exc.extra
-        )
+        return as_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from functools import partial
+
+from fastapi import FastAPI
 
 from edvent_content.domain.errors import (
     ContentError,
@@ -24,7 +25,7 @@ from edvent_platform.problems import (
     Problem,
     ServiceUnavailable,
     UnprocessableContent,
-    problem_response,
+    map_domain_errors,
 )
 
 
@@ -56,16 +57,4 @@ def to_problem(error: ContentError, *, retry_after: int) -> Problem:
 
 
 def install_error_mapping(app: FastAPI, *, retry_after: int) -> None:
-    async def handle(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ContentError)
-        problem = to_problem(exc, retry_after=retry_after)
-        return problem_response(
-            problem.status,
-            problem.title,
-            problem.detail,
-            type_=problem.type,
-            headers=problem.headers,
-            extra=problem.extra,
-        )
-
-    app.add_exception_handler(ContentError, handle)
+    map_domain_errors(app, ContentError, partial(to_problem, retry_after=retry_after))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from edvent_identity.domain.errors import (
     EmailAlreadyRegistered,
@@ -28,7 +27,7 @@ from edvent_platform.problems import (
     TooManyRequests,
     Unauthorized,
     UnprocessableContent,
-    problem_response,
+    map_domain_errors,
 )
 
 
@@ -73,16 +72,4 @@ def to_problem(error: IdentityError) -> Problem:
 
 
 def install_error_mapping(app: FastAPI) -> None:
-    async def handle(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, IdentityError)
-        problem = to_problem(exc)
-        return problem_response(
-            problem.status,
-            problem.title,
-            problem.detail,
-            type_=problem.type,
-            headers=problem.headers,
-            extra=problem.extra,
-        )
-
-    app.add_exception_handler(IdentityError, handle)
+    map_domain_errors(app, IdentityError, to_problem)
