@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench import content, identity_storm
+from bench import content, identity_storm, percentile
 from edvent_events.admin import ensure_topics
 from edvent_events.envelope import build_headers, rfc3339
 from edvent_events.outbox import create_outbox_and_inbox_sql
@@ -180,11 +180,6 @@ async def steady_latency(dsn: str, bootstrap: str, rate: int, seconds: int) -> l
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    index = min(len(sorted_values) - 1, round(p / 100 * (len(sorted_values) - 1)))
-    return sorted_values[index]
 
 
 async def run() -> str:

@@ -21,13 +21,13 @@ import asyncio
 import functools
 import os
 import platform
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
+from bench import percentile
 from edvent_localstack.kafka import KafkaBroker
 from edvent_localstack.postgres import PostgresServer, service_database
 from edvent_localstack.process import ManagedProcess, free_port
@@ -44,11 +44,6 @@ def _ready(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    index = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values)) - 1))
-    return sorted_values[index]
 
 
 async def token(identity: str, admin_email: str, *, role: str | None) -> str:
@@ -208,7 +203,6 @@ async def run() -> str:
             f"| its latency p50 / p99 | {percentile(latencies, 50) * 1000:.1f} ms / "
             f"{percentile(latencies, 99) * 1000:.1f} ms |",
             f"| lesson upload, 1 MiB bodies, 4 at a time ({count}) | {mib_per_s:.1f} MiB/s |",
-            f"| median request | {statistics.median(latencies) * 1000:.1f} ms |",
             "",
         ]
     )

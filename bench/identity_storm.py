@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import percentile
 from edvent_localstack.kafka import KafkaBroker
 from edvent_localstack.postgres import PostgresServer, service_database
 from edvent_localstack.process import free_port
@@ -88,7 +89,7 @@ class Phase:
 
     def p(self, name: str, q: int) -> float:
         values = sorted(self.latencies[name])
-        return values[min(len(values) - 1, int(len(values) * q / 100))] * 1000 if values else 0.0
+        return percentile(values, q) * 1000 if values else 0.0
 
 
 async def probe(port: int, token: str, phase: Phase, stop: asyncio.Event) -> None:
