@@ -83,6 +83,8 @@ def test_adaptive_config_has_documented_defaults() -> None:
         ({"mode": "adaptive", "exposure_top_k": 0}, ("adaptive", "exposure_top_k")),
         ({"mode": "adaptive", "estimator": "mle"}, ("adaptive", "estimator")),
         ({"mode": "adaptive", "max_itemz": 5}, ("adaptive", "max_itemz")),
+        ({"mode": "adaptive", "min_items": True}, ("adaptive", "min_items")),
+        ({"mode": "adaptive", "max_items": "30"}, ("adaptive", "max_items")),
         ({"mode": "fixed", "max_items": 5}, ("fixed", "max_items")),
         ({"mode": "sometimes"}, ()),
     ],

@@ -54,7 +54,8 @@ class FixedConfig(BaseModel):
 class AdaptiveConfig(BaseModel):
     """An adaptive exam's settings (`exams.config` with `"mode": "adaptive"`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: `true` or `"5"` for min_items is a mistake in the exam, not a number.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     mode: Literal["adaptive"]
     model: IrtModel = Field(
