@@ -23,6 +23,7 @@ help:
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   run the benchmarks and write bench/RESULTS.md"
 	@echo "make docs    regenerate the event JSON Schemas and the AsyncAPI document"
+	@echo "make helm    build the pinned helm into .cache/helm (make test does it when missing)"
 
 install: .cache/installed-uv .cache/installed-nginx
 	@$(UV) sync --frozen --quiet
