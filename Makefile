@@ -9,7 +9,12 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install dev down test test-fast lint format bench docs clean
+.PHONY: help install dev down test test-fast lint format bench docs clean helm
+
+# Helm for the chart tests, built once from the Go module proxy into .cache/ (like the
+# Kafka jars); Go's own caches live there too so a clean checkout builds it only once.
+HELM_VERSION := v3.22.0
+HELM := $(CURDIR)/.cache/helm/$(HELM_VERSION)/helm
 
 help:
 	@echo "make dev     start the whole platform (Ctrl-C stops it); prints the gateway URL"
@@ -18,6 +23,7 @@ help:
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   run the benchmarks and write bench/RESULTS.md"
 	@echo "make docs    regenerate the event JSON Schemas and the AsyncAPI document"
+	@echo "make helm    build the pinned helm into .cache/helm (make test does it when missing)"
 
 install: .cache/installed-uv .cache/installed-nginx
 	@$(UV) sync --frozen --quiet
@@ -43,14 +49,23 @@ install: .cache/installed-uv .cache/installed-nginx
 	fi
 	@touch $@
 
+helm: $(HELM)
+
+$(HELM):
+	@command -v go >/dev/null 2>&1 || { echo "Go is missing: the chart tests need it to build helm (https://go.dev/dl/), then rerun"; exit 1; }
+	@echo "building helm $(HELM_VERSION) with go install (once; a few minutes)"
+	@mkdir -p $(dir $(HELM))
+	@GOPATH=$(CURDIR)/.cache/go GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS="-modcacherw -buildvcs=false" \
+		GOBIN=$(dir $(HELM)) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
 dev: install
 	@$(UV) run --frozen edvent-stack up
 
 down:
 	@$(UV) run --frozen edvent-stack down
 
-test: install
-	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+test: install $(HELM)
+	@EDVENT_HELM=$(HELM) $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: install
 	@$(UV) run --frozen ruff check .

@@ -1,9 +1,11 @@
-"""`edvent-stack up|down|install`: the whole platform on one machine, without Docker.
+"""`edvent-stack`: the whole platform on one machine, without Docker.
 
 `up` starts PostgreSQL, Kafka, the S3 server, the four services (migrations first)
 and nginx, waits until each is healthy, prints where everything runs, and stays in
-the foreground; Ctrl-C (or `edvent-stack down` from another shell) stops it all.
-Data lives under EDVENT_DATA_DIR (default .local/) and is reused by the next `up`.
+the foreground supervising them: a part that exits is restarted with backoff, one
+that keeps crashing is left stopped as failed. Ctrl-C (or `edvent-stack down` from
+another shell) stops it all. `status` lists the parts; `restart|stop|start PART`
+acts on one. Data lives under EDVENT_DATA_DIR (default .local/), reused by the next `up`.
 """
 
 from __future__ import annotations
@@ -16,24 +18,29 @@ import os
 import secrets
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from edvent_localstack.gateway import Gateway
+from edvent_localstack.parts import ServerPart, ServicePart, http_ok, port_open
 from edvent_localstack.postgres import PostgresServer, service_database
 from edvent_localstack.process import (
     REPO_ROOT,
-    ManagedProcess,
     StackError,
     ensure_port_free,
-    log_tail,
     stop_process_group,
 )
 from edvent_localstack.services import SERVICES, Service
+from edvent_localstack.supervisor import ControlServer, Supervisor, request
+
+if TYPE_CHECKING:
+    from edvent_localstack.kafka import KafkaBroker
+    from edvent_localstack.s3 import S3Server
+
+PARTS = ["postgres", "kafka", "s3", *SERVICES, "gateway"]
 
 
 def _int_env(name: str, default: int) -> int:
@@ -76,6 +83,10 @@ class StackConfig:
     def state_file(self) -> Path:
         return self.data_dir / "run" / "stack.json"
 
+    @property
+    def control_socket(self) -> Path:
+        return self.data_dir / "run" / "control.sock"
+
     def all_ports(self) -> dict[str, int]:
         return {
             "GATEWAY_PORT": self.gateway_port,
@@ -104,13 +115,14 @@ def load_secrets(data_dir: Path) -> dict[str, str]:
 class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.started: list[Any] = []  # things with .stop(), in start order
-        self.services: dict[str, ManagedProcess] = {}
-        self.gateway: Gateway | None = None
+        self.supervisor: Supervisor | None = None
+        self.control: ControlServer | None = None
+        self._state_lock = threading.Lock()
 
     # -- start -------------------------------------------------------------------------
 
     def up(self) -> None:
+        """Start every part (infrastructure failing to start is fatal) and supervise."""
         cfg = self.config
         self._check_ports()
         from edvent_localstack.kafka import KafkaBroker
@@ -118,22 +130,20 @@ class Stack:
 
         secrets_ = load_secrets(cfg.data_dir)
         logs = cfg.data_dir / "logs"
-        self._step("PostgreSQL 18 + pgvector")
         postgres = PostgresServer(
             data_dir=cfg.data_dir / "postgres",
             port=cfg.postgres_port,
             log_file=logs / "postgres.log",
             superuser_password=secrets_["postgres"],
         )
-        postgres.start()
-        self.started.append(postgres)
-        database_urls = {}
-        for svc in SERVICES:
-            database = service_database(svc, secrets_[svc])
-            postgres.provision(database)
-            database_urls[svc] = postgres.service_url(database)
+        databases = {svc: service_database(svc, secrets_[svc]) for svc in SERVICES}
+        database_urls = {svc: postgres.service_url(db) for svc, db in databases.items()}
 
-        self._step("Kafka (KRaft, single node)")
+        def provision() -> None:
+            # On every start: a restarted server gets the same roles and grants.
+            for database in databases.values():
+                postgres.provision(database)
+
         kafka = KafkaBroker(
             data_dir=cfg.data_dir / "kafka",
             port=cfg.kafka_port,
@@ -141,60 +151,8 @@ class Stack:
             log_file=logs / "kafka.log",
             default_partitions=cfg.kafka_partitions,
         )
-        kafka.start()
-        self.started.append(kafka)
-
-        self._step("S3 server")
         s3 = S3Server(data_dir=cfg.data_dir / "s3", port=cfg.s3_port, log_file=logs / "s3.log")
-        s3.start()
-        self.started.append(s3)
-        ensure_bucket(
-            endpoint_url=s3.endpoint_url,
-            access_key=s3.access_key,
-            secret_key=s3.secret_key,
-            region=s3.region,
-            bucket=cfg.s3_bucket,
-        )
-
-        identity_url = f"http://127.0.0.1:{cfg.service_ports['identity']}"
-        for service in SERVICES.values():
-            prefix, port = service.env_prefix, cfg.service_ports[service.name]
-            env = dict(os.environ)
-            env.update(
-                {
-                    f"{prefix}ENVIRONMENT": "development",
-                    f"{prefix}DATABASE_URL": database_urls[service.name],
-                    f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-                    f"{prefix}JWKS_URL": f"{identity_url}/api/v1/auth/jwks",
-                    f"{prefix}S3_ENDPOINT_URL": s3.endpoint_url,
-                    f"{prefix}S3_ACCESS_KEY": s3.access_key,
-                    f"{prefix}S3_SECRET_KEY": s3.secret_key,
-                    f"{prefix}S3_REGION": s3.region,
-                    f"{prefix}S3_BUCKET": cfg.s3_bucket,
-                    # Behind our own gateway: trust its X-Forwarded-For for client addresses.
-                    f"{prefix}TRUST_PROXY_HEADERS": "true",
-                }
-            )
-            self._step(f"{service.name}: migrations")
-            service.migrate(database_urls[service.name], env)
-            if service.name == "identity":
-                self._bootstrap_admin(service, database_urls[service.name], env)
-            self._step(f"{service.name}: starting on port {port}")
-            process = ManagedProcess(
-                service.name,
-                [service.command(), "serve", "--port", str(port)],
-                logs / f"{service.name}.log",
-                env=env,
-            )
-            process.start()
-            self.started.append(process)
-            self.services[service.name] = process
-        for svc, process in self.services.items():
-            url = f"http://127.0.0.1:{cfg.service_ports[svc]}/readyz"
-            process.wait_ready(functools.partial(_answers_200, url), timeout=90)
-
-        self._step("gateway (nginx)")
-        self.gateway = Gateway(
+        gateway = Gateway(
             run_dir=cfg.data_dir / "gateway",
             port=cfg.gateway_port,
             upstreams={
@@ -206,10 +164,107 @@ class Stack:
             register_rate=os.environ.get("GATEWAY_REGISTER_RATE", "10r/m"),
             register_burst=_int_env("GATEWAY_REGISTER_BURST", 10),
         )
-        self.gateway.start()
-        self.started.append(self.gateway)
+        infra = [
+            ServerPart(
+                "postgres",
+                postgres,
+                f"127.0.0.1:{cfg.postgres_port}",
+                functools.partial(port_open, cfg.postgres_port),
+                after_start=provision,
+            ),
+            ServerPart(
+                "kafka",
+                kafka,
+                kafka.bootstrap_servers,
+                functools.partial(port_open, cfg.kafka_port),
+            ),
+            ServerPart(
+                "s3",
+                s3,
+                s3.endpoint_url,
+                functools.partial(port_open, cfg.s3_port),
+                after_start=functools.partial(
+                    ensure_bucket,
+                    endpoint_url=s3.endpoint_url,
+                    access_key=s3.access_key,
+                    secret_key=s3.secret_key,
+                    region=s3.region,
+                    bucket=cfg.s3_bucket,
+                ),
+            ),
+        ]
+        services = [
+            ServicePart(
+                service.name,
+                [service.command(), "serve", "--port", str(cfg.service_ports[service.name])],
+                cfg.service_ports[service.name],
+                logs / f"{service.name}.log",
+                env=self._service_env(service, database_urls[service.name], kafka, s3),
+            )
+            for service in SERVICES.values()
+        ]
+        gateway_part = ServerPart(
+            "gateway", gateway, gateway.url, functools.partial(http_ok, f"{gateway.url}/healthz")
+        )
+        supervisor = Supervisor(
+            [*infra, *services, gateway_part], log=_log, on_change=self._write_state
+        )
+        self.supervisor = supervisor
+
+        labels = {"postgres": "PostgreSQL 18 + pgvector", "kafka": "Kafka (KRaft, single node)"}
+        for part in infra:
+            self._step(labels.get(part.name, "S3 server"))
+            part.start()
+            supervisor.launched(part.name)
+
+        for service, service_part in zip(SERVICES.values(), services, strict=True):
+            self._step(f"{service.name}: migrations")
+            service.migrate(database_urls[service.name], service_part.env)
+            if service.name == "identity":
+                self._bootstrap_admin(service, database_urls[service.name], service_part.env)
+            self._step(f"{service.name}: starting on port {service_part.port}")
+            service_part.launch()
+        for service_part in services:
+            try:
+                service_part.wait_ready()
+            except StackError as exc:
+                # Not fatal: the supervisor retries it and reports it failed if it keeps
+                # failing, while the rest of the platform serves.
+                print(f"  ! {exc}", flush=True)
+                supervisor.failed_to_start(service_part.name, str(exc).splitlines()[0])
+            else:
+                supervisor.launched(service_part.name)
+
+        self._step("gateway (nginx)")
+        gateway_part.start()
+        supervisor.launched("gateway")
+        self.control = ControlServer(supervisor, cfg.control_socket)
+        self.control.start()
         self._write_state()
-        self._summary(postgres, kafka.bootstrap_servers, s3.endpoint_url)
+        self._summary(kafka.bootstrap_servers, s3.endpoint_url, gateway.url)
+
+    def _service_env(
+        self, service: Service, database_url: str, kafka: KafkaBroker, s3: S3Server
+    ) -> dict[str, str]:
+        cfg, prefix = self.config, service.env_prefix
+        identity_url = f"http://127.0.0.1:{cfg.service_ports['identity']}"
+        env = dict(os.environ)
+        env.update(
+            {
+                f"{prefix}ENVIRONMENT": "development",
+                f"{prefix}DATABASE_URL": database_url,
+                f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                f"{prefix}JWKS_URL": f"{identity_url}/api/v1/auth/jwks",
+                f"{prefix}S3_ENDPOINT_URL": s3.endpoint_url,
+                f"{prefix}S3_ACCESS_KEY": s3.access_key,
+                f"{prefix}S3_SECRET_KEY": s3.secret_key,
+                f"{prefix}S3_REGION": s3.region,
+                f"{prefix}S3_BUCKET": cfg.s3_bucket,
+                # Behind our own gateway: trust its X-Forwarded-For for client addresses.
+                f"{prefix}TRUST_PROXY_HEADERS": "true",
+            }
+        )
+        return env
 
     def _bootstrap_admin(self, identity: Service, database_url: str, env: dict[str, str]) -> None:
         if not (
@@ -227,22 +282,22 @@ class Stack:
             ensure_port_free(port, f"{name}={port}")
 
     def _write_state(self) -> None:
-        state = {
-            "pid": os.getpid(),
-            "children": [pid for pid in self._processes() if pid is not None],
-        }
-        self.config.state_file.parent.mkdir(parents=True, exist_ok=True)
-        self.config.state_file.write_text(json.dumps(state))
-
-    def _processes(self) -> list[int | None]:
-        return [getattr(part, "pid", None) for part in self.started]
+        """What `down` needs even when this process was killed: our pid and the parts'."""
+        if self.supervisor is None:
+            return
+        state = {"pid": os.getpid(), "children": self.supervisor.pids()}
+        path = self.config.state_file
+        with self._state_lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state))
+            tmp.replace(path)
 
     def _step(self, text: str) -> None:
         print(f"  … {text}", flush=True)
 
-    def _summary(self, postgres: PostgresServer, kafka: str, s3: str) -> None:
+    def _summary(self, kafka: str, s3: str, gateway: str) -> None:
         cfg = self.config
-        assert self.gateway is not None
         print("\nEdvent is running:", flush=True)
         print(f"  PostgreSQL  127.0.0.1:{cfg.postgres_port}  (database edvent)")
         print(f"  Kafka       {kafka}")
@@ -251,24 +306,21 @@ class Stack:
             print(f"  {svc:<11} http://127.0.0.1:{cfg.service_ports[svc]}")
         print(f"  logs        {cfg.data_dir / 'logs'}")
         print(f"  events      uv run edvent-events --bootstrap-servers {kafka} tail identity.users")
-        print(
-            f"\nGateway: {self.gateway.url}\n(Ctrl-C or `make down` stops everything)", flush=True
-        )
+        print("  parts       uv run edvent-stack status | restart|stop|start PART")
+        print(f"\nGateway: {gateway}\n(Ctrl-C or `make down` stops everything)", flush=True)
 
     # -- stop --------------------------------------------------------------------------
 
     def down(self) -> None:
-        for part in reversed(self.started):
-            try:
-                part.stop()
-            except Exception as exc:  # noqa: BLE001 - stop the rest regardless
-                print(f"stopping {part!r} failed: {exc}", file=sys.stderr)
-        self.started.clear()
+        if self.control is not None:
+            self.control.close()
+        if self.supervisor is not None:
+            self.supervisor.shutdown()
         self.config.state_file.unlink(missing_ok=True)
 
 
-def _answers_200(url: str) -> bool:
-    return httpx.get(url, timeout=2).status_code == 200
+def _log(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} supervisor: {text}", flush=True)
 
 
 def up() -> int:
@@ -284,12 +336,8 @@ def up() -> int:
     signal.signal(signal.SIGINT, request_stop)
     try:
         stack.up()
-        while True:
-            for svc, process in stack.services.items():
-                if not process.running():
-                    print(f"{svc} exited; last lines of its log:\n{log_tail(process.log_file)}")
-                    return 1
-            time.sleep(1)
+        assert stack.supervisor is not None
+        stack.supervisor.run()
     except KeyboardInterrupt:
         print("\nstopping…", flush=True)
         return 0
@@ -301,6 +349,7 @@ def up() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.down()
         print("stopped.", flush=True)
+    return 0
 
 
 def down() -> int:
@@ -331,6 +380,57 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _ask(config: StackConfig, message: dict[str, Any], *, timeout: float) -> dict[str, Any]:
+    try:
+        return request(config.control_socket, message, timeout=timeout)
+    except FileNotFoundError:
+        raise StackError(f"nothing is running here (no {config.control_socket})") from None
+    except ConnectionRefusedError:
+        raise StackError(
+            f"no supervisor answers on {config.control_socket} (killed?); "
+            "`edvent-stack down` cleans up what it left"
+        ) from None
+
+
+def status(*, as_json: bool) -> int:
+    config = StackConfig.from_env()
+    try:
+        answer = _ask(config, {"command": "status"}, timeout=30)
+    except (StackError, OSError) as exc:
+        print(f"edvent-stack: {exc}", file=sys.stderr)
+        return 1
+    parts = answer["parts"]
+    if as_json:
+        print(json.dumps(parts, indent=2))
+        return 0
+    print(f"{'PART':<11} {'STATE':<9} {'PID':>7}  {'ADDRESS':<27} {'HEALTH':<6} RESTARTS")
+    for row in parts:
+        pid = row["pid"] if row["pid"] is not None else "-"
+        print(
+            f"{row['part']:<11} {row['state']:<9} {pid:>7}  {row['address']:<27} "
+            f"{row['health']:<6} {row['restarts']}"
+            + (f"  ({row['message']})" if row["message"] else "")
+        )
+    return 0
+
+
+def act(command: str, part: str) -> int:
+    config = StackConfig.from_env()
+    try:
+        # Starting Kafka or a service may take a minute or more on a busy machine.
+        answer = _ask(config, {"command": command, "part": part}, timeout=300)
+    except (StackError, OSError) as exc:
+        print(f"edvent-stack: {exc}", file=sys.stderr)
+        return 1
+    if "error" in answer:
+        print(f"edvent-stack: {answer['error']}", file=sys.stderr)
+        return 1
+    row = answer["part"]
+    wanted = "stopped" if command == "stop" else "running"
+    print(f"{row['part']}: {row['state']}" + (f" ({row['message']})" if row["message"] else ""))
+    return 0 if row["state"] == wanted else 1
+
+
 def install() -> int:
     """Fetch the Kafka and S3Proxy jars with Maven (once; cached under .cache/)."""
     from edvent_localstack.kafka import ensure_kafka_jars
@@ -351,6 +451,18 @@ def main() -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", choices=["up", "down", "install"])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start the whole platform and supervise it (foreground)")
+    sub.add_parser("down", help="stop a platform started by `up` in another shell")
+    sub.add_parser("install", help="fetch the Kafka and S3Proxy jars")
+    status_cmd = sub.add_parser("status", help="every part: state, pid, address, health")
+    status_cmd.add_argument("--json", action="store_true", help="as JSON")
+    for verb in ("restart", "stop", "start"):
+        verb_cmd = sub.add_parser(verb, help=f"{verb} one part")
+        verb_cmd.add_argument("part", choices=PARTS)
     args = parser.parse_args()
+    if args.command == "status":
+        sys.exit(status(as_json=args.json))
+    if args.command in ("restart", "stop", "start"):
+        sys.exit(act(args.command, args.part))
     sys.exit({"up": up, "down": down, "install": install}[args.command]())

@@ -130,3 +130,6 @@ http {{
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    def running(self) -> bool:
+        return self._process is not None and self._process.running()

@@ -197,8 +197,14 @@ class PostgresServer:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def running(self) -> bool:
+        return self._process is not None and self._process.running()
+
     def stop(self) -> None:
-        if self._process is None or not self._process.running():
+        if self._process is None:
+            return
+        if not self._process.running():
+            self._process.stop()  # clears what a crashed server left
             return
         # SIGINT is PostgreSQL's "fast" shutdown: roll back open sessions, checkpoint, exit.
         pid = self._process.pid

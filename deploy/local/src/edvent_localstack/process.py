@@ -133,7 +133,14 @@ class ManagedProcess:
         )
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
+            return
+        if self.process.poll() is not None:
+            # The leader died (crashed, killed): what it forked may live on in its
+            # group (postgres backends, nginx workers, hashing workers) and hold ports
+            # or shared memory the next start needs.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             return
         stop_process_group(self.process.pid, timeout=timeout)
         with contextlib.suppress(subprocess.TimeoutExpired):

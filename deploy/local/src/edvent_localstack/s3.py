@@ -209,6 +209,9 @@ class S3Server:
             # nothing refers to the pool, which matters because of Jetty's 2 s wait.
             client.close()
 
+    def running(self) -> bool:
+        return self._process is not None and self._process.running()
+
     def stop(self) -> None:
         if self._process is not None:
             self._process.stop()
