@@ -84,10 +84,7 @@ def _statements(schema: str) -> list[str]:
             heading_path text[] NOT NULL,
             text text NOT NULL,
             embedding extensions.vector(384) NOT NULL,
-            search_vector tsvector GENERATED ALWAYS AS (
-                setweight(to_tsvector('english', array_to_string(heading_path, ' ')), 'A')
-                || setweight(to_tsvector('english', text), 'B')
-            ) STORED,
+            search_vector tsvector NOT NULL,
             CONSTRAINT pk_lesson_chunks PRIMARY KEY (id),
             CONSTRAINT uq_lesson_chunks_lesson_id_position UNIQUE (lesson_id, position),
             CONSTRAINT fk_lesson_chunks_lesson_id_lessons FOREIGN KEY (lesson_id)

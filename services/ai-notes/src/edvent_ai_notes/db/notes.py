@@ -8,7 +8,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Text, cast, delete, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -172,6 +184,18 @@ async def store_ready(
     )
 
 
+# Headings weigh more than the text they stand over.
+SEARCH_VECTOR = func.setweight(
+    func.to_tsvector(literal_column("'english'"), bindparam("headings", type_=Text)),
+    literal_column("'A'"),
+).op("||")(
+    func.setweight(
+        func.to_tsvector(literal_column("'english'"), bindparam("body", type_=Text)),
+        literal_column("'B'"),
+    )
+)
+
+
 async def replace_chunks(
     session: AsyncSession,
     *,
@@ -183,7 +207,7 @@ async def replace_chunks(
     await session.execute(delete(lesson_chunks).where(lesson_chunks.c.lesson_id == lesson_id))
     if chunks:
         await session.execute(
-            insert(lesson_chunks),
+            insert(lesson_chunks).values(search_vector=SEARCH_VECTOR),
             [
                 {
                     "lesson_id": lesson_id,
@@ -191,6 +215,8 @@ async def replace_chunks(
                     "position": chunk.position,
                     "heading_path": list(chunk.heading_path),
                     "text": chunk.text,
+                    "headings": " ".join(chunk.heading_path),
+                    "body": chunk.text,
                     "embedding": vector,
                 }
                 for chunk, vector in zip(chunks, vectors, strict=True)
