@@ -8,6 +8,7 @@ and lets a test count calls and make them fail.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import math
@@ -96,6 +97,8 @@ class ScriptedProvider:
         self.embed_calls = 0
         self.fail_next: list[Exception] = []
         self.fail_always: Exception | None = None
+        # When set, generation waits for it: a test can look at the note meanwhile.
+        self.gate: asyncio.Event | None = None
 
     @property
     def name(self) -> str:
@@ -109,6 +112,7 @@ class ScriptedProvider:
         self.generate_calls = self.embed_calls = 0
         self.fail_next = []
         self.fail_always = None
+        self.gate = None
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         self.embed_calls += 1
@@ -116,6 +120,8 @@ class ScriptedProvider:
 
     async def generate_notes(self, *, lesson: LessonSource) -> GeneratedNote:
         self.generate_calls += 1
+        if self.gate is not None:
+            await self.gate.wait()
         if self.fail_always is not None:
             raise self.fail_always
         if self.fail_next:

@@ -162,7 +162,7 @@ by kilometres a day.
 # A question in other words than the lesson's, and the lesson that answers it.
 QUESTIONS: list[tuple[str, str]] = [
     ("why does a cup of hot coffee cool down instead of heating up", "Heat and entropy"),
-    ("why is it harder to speed up a heavy cart than a light one", "Newton's laws of motion"),
+    ("why is more force needed to accelerate a heavy cart", "Newton's laws of motion"),
     ("why does a straw in water look broken", "Refraction of light"),
     ("what happens to the current through a resistor if the battery voltage doubles",
      "Electric circuits"),
