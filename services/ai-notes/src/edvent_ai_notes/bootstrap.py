@@ -83,7 +83,8 @@ class AiNotes:
             verifier=jwks_token_verifier(settings),
         )
 
-    def regenerate_later(self, lesson: LessonRef) -> None:
+    async def regenerate_later(self, lesson: LessonRef) -> None:
+        """Start regenerating in this process; the app's stop cancels what still runs."""
         task = asyncio.create_task(
             notes_usecase.regenerate(pipeline=self.pipeline, lesson=lesson),
             name=f"regenerate-{lesson.lesson_id}",

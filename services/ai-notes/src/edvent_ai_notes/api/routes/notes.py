@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 
 from edvent_ai_notes.api.deps import AiNotesDep, CurrentUser, PageAfter, SessionDep
 from edvent_ai_notes.api.schemas import (
@@ -112,12 +112,15 @@ async def get_note(lesson_id: UUID, user: CurrentUser, session: SessionDep) -> N
     description="The note turns `pending` at once, then `ready` (or `failed`) when done.",
 )
 async def regenerate(
-    lesson_id: UUID, user: CurrentUser, session: SessionDep, ai_notes: AiNotesDep
+    lesson_id: UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    ai_notes: AiNotesDep,
+    background: BackgroundTasks,
 ) -> RegenerateAccepted:
     lesson = await notes_usecase.request_regeneration(
         session=session, lesson_id=lesson_id, user_id=user.user_id, is_admin=user.role == "ADMIN"
     )
-    # After this request's commit: the work reads the pending row it made.
-    await session.commit()
-    ai_notes.regenerate_later(lesson)
+    # Background tasks start after the request's unit of work committed the pending note.
+    background.add_task(ai_notes.regenerate_later, lesson)
     return RegenerateAccepted(lesson_id=lesson_id, status="pending")
