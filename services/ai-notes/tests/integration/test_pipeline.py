@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -109,9 +110,15 @@ async def test_new_content_replaces_the_chunks_and_the_note_together(
     first = content.published(course_id=course_id, body=BODY)
     await content.send(first)
     await eventually(lambda: status_is(client, people.student, first.lesson_id, "ready"))
+    old = await note(client, people.student, first.lesson_id)
 
+    # While the new body's notes are being made, readers keep the old notes, ready.
+    scripted.gate = asyncio.Event()
     second = content.published(course_id=course_id, body=NEW_BODY, lesson_id=first.lesson_id)
     await content.send(second)
+    await eventually(lambda: scripted.generate_calls == 2)
+    assert await note(client, people.student, first.lesson_id) == old
+    scripted.gate.set()
     await eventually(
         lambda: bool(
             sql(
@@ -128,6 +135,14 @@ async def test_new_content_replaces_the_chunks_and_the_note_together(
         (first.lesson_id,),
     )
     assert paths == [("Gravity and orbits",)]
+
+    # The first publication arriving again late (a redriven dead letter, say) is history.
+    await content.send(first, event_id=(marker := str(uuid.uuid4())))
+    await eventually(
+        lambda: bool(sql("SELECT 1 FROM ai_notes.inbox WHERE event_id = %s", (marker,)))
+    )
+    assert await note(client, people.student, first.lesson_id) == found
+    assert scripted.generate_calls == 2
 
 
 async def test_a_provider_that_keeps_failing_leaves_the_note_failed_and_dead_letters_the_event(
