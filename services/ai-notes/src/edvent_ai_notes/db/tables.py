@@ -10,10 +10,13 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
+    cast,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
@@ -68,13 +71,14 @@ lessons = Table(
     "lessons",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("course_id", Uuid, nullable=False, index=True),
+    Column("course_id", Uuid, nullable=False),
     Column("title", Text, nullable=False),
     Column("order_index", Integer, nullable=False),
     Column("content_key", Text, nullable=False),
     Column("content_sha256", Text, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_lessons_course_id", "course_id"),
 )
 
 ai_notes = Table(
@@ -118,4 +122,21 @@ lesson_chunks = Table(
     Column("embedding", Vector(EMBEDDING_DIMENSIONS), nullable=False),
     # The headings (weight A) and the text (weight B), 'english' configuration.
     Column("search_vector", TSVECTOR, nullable=False),
+    UniqueConstraint("lesson_id", "position", name="uq_lesson_chunks_lesson_id_position"),
+    Index("ix_lesson_chunks_course_id", "course_id"),
+    Index(
+        "ix_lesson_chunks_embedding",
+        "embedding",
+        postgresql_using="hnsw",
+        postgresql_ops={"embedding": "vector_cosine_ops"},
+    ),
+    Index("ix_lesson_chunks_search_vector", "search_vector", postgresql_using="gin"),
+)
+
+# "Notes mentioning X", ignoring case: see db/notes.py, concept_filter.
+Index(
+    "ix_ai_notes_key_concepts",
+    cast(func.lower(cast(ai_notes.c.key_concepts, Text)), JSONB),
+    postgresql_using="gin",
+    postgresql_ops={"anon_1": "jsonb_path_ops"},
 )
