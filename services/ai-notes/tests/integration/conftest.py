@@ -207,9 +207,14 @@ def admin_dsn(postgres: Any) -> str:
 
 
 @pytest.fixture(autouse=True)
-def clean(admin_dsn: str, app: FastAPI, scripted: ScriptedProvider) -> None:
-    truncate_schema(
-        admin_dsn, "ai_notes", keep=("outbox", "inbox", "dead_letters", "alembic_version")
+async def clean(admin_dsn: str, app: FastAPI, scripted: ScriptedProvider) -> None:
+    # On a thread: TRUNCATE waits for the app's open transactions, which need this
+    # event loop to finish (a blocking call here would deadlock with them).
+    await asyncio.to_thread(
+        truncate_schema,
+        admin_dsn,
+        "ai_notes",
+        keep=("outbox", "inbox", "dead_letters", "alembic_version"),
     )
     scripted.reset()
 
