@@ -55,6 +55,10 @@ E = TypeVar("E", bound=Event)
 # A handler gets the consumer's inbox transaction and the typed envelope; it neither
 # opens nor commits a transaction (the runner commits once it returns).
 Handler = Callable[[AsyncSession, Envelope[E]], Awaitable[None]]
+# A two-step handler's slow half (S3, an LLM): runs outside any transaction and returns
+# the fast half, which writes its result in the inbox transaction.
+Apply = Callable[[AsyncSession], Awaitable[None]]
+Prepare = Callable[[Envelope[E]], Awaitable[Apply]]
 
 HANDLED = Counter(
     "events_handled_total",
@@ -98,18 +102,55 @@ class Handlers:
 
     def __init__(self) -> None:
         self._by_type: dict[type[Event], Handler[Any]] = {}
+        self._prepared: dict[type[Event], Prepare[Any]] = {}
 
     def on(self, event_type: type[E]) -> Callable[[Handler[E]], Handler[E]]:
         def register(handler: Handler[E]) -> Handler[E]:
-            if event_type in self._by_type:
-                raise ValueError(f"{event_type.__name__} already has a handler")
+            self._check_free(event_type)
             self._by_type[event_type] = handler
             return handler
 
         return register
 
+    def prepared(self, event_type: type[E]) -> Callable[[Prepare[E]], Prepare[E]]:
+        """Register a two-step handler: slow work first, then its writes in the inbox
+        transaction. The slow half is skipped for an event handled before, and runs
+        again on each attempt; a failure in either half is a failed attempt.
+
+        ```python
+        @handlers.prepared(LessonPublished)
+        async def on_lesson_published(envelope: Envelope[LessonPublished]) -> Apply:
+            notes = await generate(envelope.data)  # no transaction is open here
+
+            async def apply(session: AsyncSession) -> None:
+                await store(session=session, notes=notes)
+
+            return apply
+        ```
+        """
+
+        def register(prepare: Prepare[E]) -> Prepare[E]:
+            self._check_free(event_type)
+            self._prepared[event_type] = prepare
+
+            async def handler(session: AsyncSession, envelope: Envelope[E]) -> None:
+                await (await prepare(envelope))(session)
+
+            self._by_type[event_type] = handler
+            return prepare
+
+        return register
+
+    def _check_free(self, event_type: type[Event]) -> None:
+        if event_type in self._by_type:
+            raise ValueError(f"{event_type.__name__} already has a handler")
+
     def get(self, event_type: type[Event]) -> Handler[Any] | None:
         return self._by_type.get(event_type)
+
+    def preparation(self, event_type: type[Event]) -> Prepare[Any] | None:
+        """The slow half of a two-step handler, if `event_type` has one."""
+        return self._prepared.get(event_type)
 
     @property
     def event_types(self) -> tuple[type[Event], ...]:
@@ -154,9 +195,14 @@ class OwnDatabaseError(Exception):
     """The runner's own database work failed (claiming the event in the inbox)."""
 
 
+# Whether the inbox already holds the event: a two-step handler asks before its slow half.
+HANDLED_BEFORE = select(inbox.c.event_id).where(inbox.c.event_id == bindparam("event_id"))
+
+
 @dataclass
 class _Attempt:
-    # Until the inbox claim succeeded, any failure is the consumer's own database's.
+    # Until the inbox claim succeeded, or while a two-step handler's slow half runs, a
+    # failure is the handler's; otherwise it is the consumer's own database's.
     claimed: bool = False
 
 
@@ -507,6 +553,23 @@ class ConsumerRunner:
         # Events this handler writes continue the trace of the event it handles.
         token = current_traceparent.set(valid_traceparent(envelope.traceparent))
         try:
+            prepare = self.handlers.preparation(type(envelope.data))
+            apply: Apply | None = None
+            if prepare is not None:
+                async with self.sessions() as session:
+                    if await session.scalar(HANDLED_BEFORE, {"event_id": event_id}) is not None:
+                        return "duplicate"
+                    where = {
+                        "topic": record.topic,
+                        "partition": record.partition,
+                        "offset": record.offset,
+                    }
+                    if await session.scalar(DEAD_LETTERED, where) is not None:
+                        return "already_dead_lettered"
+                # Outside any transaction: the slow half holds no connection.
+                attempt.claimed = True
+                apply = await prepare(envelope)
+                attempt.claimed = False
             async with self.sessions() as session, session.begin():
                 claimed = await session.execute(
                     CLAIM,
@@ -521,7 +584,10 @@ class ConsumerRunner:
                 if claimed.first() is None:
                     return await self._why_not_claimed(session, record)
                 attempt.claimed = True
-                await handler(session, envelope)
+                if apply is not None:
+                    await apply(session)
+                else:
+                    await handler(session, envelope)
             return "handled"
         finally:
             current_traceparent.reset(token)

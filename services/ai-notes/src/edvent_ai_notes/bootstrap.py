@@ -1,29 +1,107 @@
-"""ai-notes's parts, built once per app from its settings (the composition root).
-
-Adapters (S3, LLM providers, ...) and anything else a route or a consumer needs
-are built here, once, and reached through `api/deps.py`.
-"""
+"""ai-notes's parts, built once per app from its settings (the composition root)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edvent_ai_notes.adapters.providers import NotesProvider
+from edvent_ai_notes.adapters.storage import LessonBodies
 from edvent_ai_notes.config import Settings
+from edvent_ai_notes.db.notes import LessonRef
+from edvent_ai_notes.usecases import notes as notes_usecase
+from edvent_ai_notes.usecases.notes import Pipeline, PipelineOptions
+from edvent_platform.auth import TokenVerifier, jwks_token_verifier
+
+logger = logging.getLogger("edvent.ai_notes")
+
+
+def build_provider(settings: Settings) -> NotesProvider:
+    """The configured provider: `openai` when a key is set, else `local`."""
+    if settings.provider_name == "openai":
+        from edvent_ai_notes.adapters.providers.openai import OpenAIProvider
+
+        assert settings.openai_api_key is not None  # Settings refuses openai without one
+        return OpenAIProvider(
+            api_key=settings.openai_api_key.get_secret_value(),
+            base_url=settings.openai_base_url,
+            chat_model=settings.chat_model,
+            embedding_model=settings.embedding_model,
+            dimensions=settings.embedding_dimensions,
+            timeout=settings.openai_timeout_seconds,
+            max_retries=settings.openai_max_retries,
+            concurrency=settings.openai_concurrency,
+            embedding_batch_size=settings.embedding_batch_size,
+        )
+    from edvent_ai_notes.adapters.providers.local import LocalProvider
+
+    provider: NotesProvider = LocalProvider(dimensions=settings.embedding_dimensions)
+    return provider
 
 
 @dataclass
 class AiNotes:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
+    bodies: LessonBodies
+    provider: NotesProvider
+    pipeline: Pipeline
+    # Verifies access tokens with identity's JWKS, fetched over HTTP and cached.
+    verifier: TokenVerifier
+    # Regenerations running in this process (started after their request committed).
+    _running: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
-    def build(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> AiNotes:
-        return cls(settings=settings, sessions=sessions)
+    def build(
+        cls,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        provider: NotesProvider | None = None,
+    ) -> AiNotes:
+        bodies = LessonBodies.from_settings(settings)
+        provider = provider or build_provider(settings)
+        pipeline = Pipeline(
+            sessions=sessions,
+            bodies=bodies,
+            provider=provider,
+            options=PipelineOptions(
+                chunk_max_chars=settings.chunk_max_chars,
+                chunk_overlap_chars=settings.chunk_overlap_chars,
+                related_chunks_per_section=settings.related_chunks_per_section,
+            ),
+        )
+        return cls(
+            settings=settings,
+            sessions=sessions,
+            bodies=bodies,
+            provider=provider,
+            pipeline=pipeline,
+            verifier=jwks_token_verifier(settings),
+        )
 
-    async def start(self) -> None:
-        pass
+    async def regenerate_later(self, lesson: LessonRef) -> None:
+        """Start regenerating in this process; the app's stop cancels what still runs."""
+        task = asyncio.create_task(
+            notes_usecase.regenerate(pipeline=self.pipeline, lesson=lesson),
+            name=f"regenerate-{lesson.lesson_id}",
+        )
+        self._running.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("regeneration %s failed", task.get_name(), exc_info=task.exception())
 
     async def stop(self) -> None:
-        pass
+        # A regeneration cut off here leaves its note pending; ask again after the restart.
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        await self.verifier.aclose()
+        await self.provider.close()
+        self.bodies.close()

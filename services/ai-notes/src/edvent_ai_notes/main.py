@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from edvent_ai_notes.adapters.providers import NotesProvider
+from edvent_ai_notes.api.errors import install_error_mapping
 from edvent_ai_notes.api.routes import routers
 from edvent_ai_notes.bootstrap import AiNotes
 from edvent_ai_notes.config import Settings
+from edvent_ai_notes.consumers import handlers_for
 from edvent_platform.app import create_service_app
+from edvent_platform.auth import install_token_verifier
 
 SERVICE = "ai-notes"
 API_PREFIXES = ("/api/v1/notes",)
-
-
-async def _start(app: FastAPI) -> None:
-    ai_notes: AiNotes = app.state.ai_notes
-    await ai_notes.start()
 
 
 async def _stop(app: FastAPI) -> None:
@@ -23,7 +22,10 @@ async def _stop(app: FastAPI) -> None:
     await ai_notes.stop()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, provider: NotesProvider | None = None
+) -> FastAPI:
+    """`provider`, when given, replaces the configured one (tests and benchmarks)."""
     settings = settings or Settings()
     app = create_service_app(
         service=SERVICE,
@@ -31,9 +33,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         api_prefixes=API_PREFIXES,
         routers=routers,
-        on_startup=[_start],
+        handlers=handlers_for(lambda: ai_notes.pipeline),
         on_shutdown=[_stop],
         description="AI summaries and key concepts for lessons; semantic search.",
     )
-    app.state.ai_notes = AiNotes.build(settings, app.state.runtime.sessions)
+    ai_notes = AiNotes.build(settings, app.state.runtime.sessions, provider=provider)
+    app.state.ai_notes = ai_notes
+    install_token_verifier(app, ai_notes.verifier)
+    install_error_mapping(app)
     return app

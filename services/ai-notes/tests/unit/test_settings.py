@@ -15,3 +15,26 @@ def test_settings_are_read_from_the_ai_notes_prefix(monkeypatch: pytest.MonkeyPa
 
 def test_the_schema_defaults_to_the_service_schema() -> None:
     assert Settings().db_schema == "ai_notes"
+
+
+def test_without_a_key_the_provider_is_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert Settings().provider_name == "local"
+
+
+def test_openai_without_a_key_and_another_dimension_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(ValueError, match="needs"):
+        Settings(provider="openai")
+    with pytest.raises(ValueError, match="384"):
+        Settings(embedding_dimensions=1536)
+
+
+def test_the_sdk_variables_are_read_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://llm.internal/v1")
+    settings = Settings()
+    assert settings.provider_name == "openai"
+    assert settings.openai_base_url == "http://llm.internal/v1"

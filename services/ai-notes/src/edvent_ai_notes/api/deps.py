@@ -8,7 +8,10 @@ from fastapi import Depends, Request
 
 from edvent_ai_notes.bootstrap import AiNotes
 
-# The request's unit of work, re-exported so routes find every alias here.
+# The request's unit of work and the token's user, re-exported so routes find every
+# alias here.
+from edvent_platform.auth import CurrentUser as CurrentUser
+from edvent_platform.deps import PageAfter as PageAfter
 from edvent_platform.deps import SessionDep as SessionDep
 
 

@@ -1,3 +1,5 @@
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from edvent_ai_notes.api.routes import notes
+
+routers: list[APIRouter] = [notes.router]

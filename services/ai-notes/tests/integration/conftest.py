@@ -1,0 +1,303 @@
+"""ai-notes against the real PostgreSQL, Kafka and S3, with identity really running.
+
+identity runs as its real app on a real port, so ai-notes verifies tokens through its
+JWKS over HTTP. One ai-notes app per session with its lifespan running (relay and the
+consumer of content.courses and content.lessons); events are produced to the real
+broker as content produces them, lesson bodies put in the real S3. Every test starts
+with no lessons, notes or chunks, and with the provider behaving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import boto3
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+
+from edvent_ai_notes.config import Settings
+from edvent_ai_notes.main import create_app
+from edvent_events.catalog.content import CourseCreated, LessonPublished
+from edvent_events.contract import Event
+from edvent_events.envelope import encode
+from edvent_identity.config import Settings as IdentitySettings
+from edvent_identity.main import create_app as create_identity_app
+from edvent_localstack.process import free_port
+from edvent_localstack.pytest_plugin import truncate_schema
+from edvent_localstack.s3 import ensure_bucket
+from edvent_localstack.services import SERVICES
+
+from .doubles import ScriptedProvider, provider
+
+PASSWORD = "correct horse battery staple"
+FAST_ARGON2 = {"argon2_time_cost": 2, "argon2_memory_kib": 19_456, "argon2_parallelism": 1}
+
+
+@pytest.fixture(scope="session")
+async def identity_url(service_database_url: Callable[[str], str], kafka: Any) -> Any:
+    database_url = service_database_url("identity")
+    app = create_identity_app(
+        IdentitySettings(
+            environment="test",
+            database_url=database_url,
+            kafka_bootstrap_servers=kafka.bootstrap_servers,
+            signing_key_reload_seconds=0,
+            access_token_ttl_seconds=3600,
+            login_max_failures_per_client=1000,
+            **FAST_ARGON2,
+        )
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise AssertionError("identity stopped while starting")
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", database_url
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@dataclass
+class Person:
+    id: UUID
+    access_token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+@dataclass
+class People:
+    student: Person
+    owner: Person
+    admin: Person
+
+
+@pytest.fixture(scope="session")
+async def people(identity_url: Any) -> People:
+    url, database_url = identity_url
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+
+        async def login(email: str) -> Person:
+            answer = await http.post(
+                "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+            )
+            assert answer.status_code == 200, answer.text
+            token = answer.json()["access_token"]
+            me = await http.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+            return Person(UUID(me.json()["id"]), token)
+
+        async def register(name: str) -> Person:
+            email = f"{name}-{secrets.token_hex(4)}@example.org"
+            answer = await http.post(
+                "/api/v1/auth/register",
+                json={"email": email, "password": PASSWORD, "full_name": name},
+            )
+            assert answer.status_code == 201, answer.text
+            return await login(email)
+
+        admin_email = f"admin-{secrets.token_hex(4)}@example.org"
+        import os
+
+        env = dict(os.environ)
+        env.update({f"IDENTITY_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()})
+        env["IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"] = PASSWORD
+        result = await asyncio.to_thread(
+            SERVICES["identity"].run,
+            "create-admin",
+            "--email",
+            admin_email,
+            database_url=database_url,
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        # Regenerate asks the courses reference, not the token's role, who owns a course:
+        # a student account stands in for an instructor here.
+        return People(
+            student=await register("student"),
+            owner=await register("owner"),
+            admin=await login(admin_email),
+        )
+
+
+@pytest.fixture(scope="session")
+def bucket(s3: Any) -> str:
+    name = f"ai-notes-test-{secrets.token_hex(4)}"
+    ensure_bucket(
+        endpoint_url=s3.endpoint_url,
+        access_key=s3.access_key,
+        secret_key=s3.secret_key,
+        region=s3.region,
+        bucket=name,
+    )
+    return name
+
+
+@pytest.fixture(scope="session")
+def make_settings(
+    service_database_url: Callable[[str], str], kafka: Any, s3: Any, bucket: str, identity_url: Any
+) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "environment": "test",
+            "database_url": service_database_url("ai-notes"),
+            "kafka_bootstrap_servers": kafka.bootstrap_servers,
+            "jwks_url": f"{identity_url[0]}/api/v1/auth/jwks",
+            "jwks_min_refetch_seconds": 0.2,
+            "s3_endpoint_url": s3.endpoint_url,
+            "s3_access_key": s3.access_key,
+            "s3_secret_key": s3.secret_key,
+            "s3_region": s3.region,
+            "s3_bucket": bucket,
+            "provider": "local",
+            # Two tries before the dead letter keeps the failure tests short.
+            "consumer_max_attempts": 2,
+            **overrides,
+        }
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def scripted() -> ScriptedProvider:
+    return ScriptedProvider(provider())
+
+
+@pytest.fixture(scope="session")
+async def app(make_settings: Callable[..., Settings], scripted: ScriptedProvider) -> Any:
+    app = create_app(make_settings(), provider=scripted)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ai-notes"
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def admin_dsn(postgres: Any) -> str:
+    return str(postgres.admin_dsn())
+
+
+@pytest.fixture(autouse=True)
+async def clean(admin_dsn: str, app: FastAPI, scripted: ScriptedProvider) -> None:
+    # On a thread: TRUNCATE waits for the app's open transactions, which need this
+    # event loop to finish (a blocking call here would deadlock with them).
+    await asyncio.to_thread(
+        truncate_schema,
+        admin_dsn,
+        "ai_notes",
+        keep=("outbox", "inbox", "dead_letters", "alembic_version"),
+    )
+    scripted.reset()
+
+
+@pytest.fixture
+def sql(admin_dsn: str) -> Callable[..., list[tuple[Any, ...]]]:
+    """One statement as the superuser (to look behind the API); its rows."""
+
+    def run(statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            cursor = conn.execute(statement, params)
+            return cursor.fetchall() if cursor.description else []
+
+    return run
+
+
+class Content:
+    """Plays the content service: bodies into S3, events onto the broker."""
+
+    def __init__(self, *, s3: Any, bucket: str, bootstrap: str) -> None:
+        self.bucket = bucket
+        self.bootstrap = bootstrap
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=s3.endpoint_url,
+            aws_access_key_id=s3.access_key,
+            aws_secret_access_key=s3.secret_key,
+            region_name=s3.region,
+        )
+
+    def put(self, body: str) -> tuple[str, str]:
+        data = body.encode()
+        sha = hashlib.sha256(data).hexdigest()
+        key = f"lessons/{uuid.uuid4()}/{sha}.md"
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+        return key, sha
+
+    async def send(self, *events: Event, event_id: str | None = None) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        await producer.start()
+        try:
+            for event in events:
+                message = encode(event, event_id=event_id)
+                await producer.send_and_wait(
+                    message.topic, value=message.value, key=message.key, headers=message.headers
+                )
+        finally:
+            await producer.stop()
+
+    async def course(self, *, owner_id: UUID) -> UUID:
+        course_id = uuid.uuid4()
+        await self.send(
+            CourseCreated(
+                course_id=course_id,
+                owner_id=owner_id,
+                title="Physics",
+                created_at=datetime.now(UTC),
+            )
+        )
+        return course_id
+
+    def published(
+        self,
+        *,
+        course_id: UUID,
+        body: str,
+        lesson_id: UUID | None = None,
+        title: str = "Lesson",
+        order_index: int = 0,
+        key: str | None = None,
+    ) -> LessonPublished:
+        stored_key, sha = self.put(body)
+        return LessonPublished(
+            lesson_id=lesson_id or uuid.uuid4(),
+            course_id=course_id,
+            title=title,
+            order_index=order_index,
+            content_key=key or stored_key,
+            content_sha256=sha,
+            published_at=datetime.now(UTC),
+        )
+
+
+@pytest.fixture(scope="session")
+def content(s3: Any, bucket: str, kafka: Any) -> Content:
+    return Content(s3=s3, bucket=bucket, bootstrap=kafka.bootstrap_servers)
