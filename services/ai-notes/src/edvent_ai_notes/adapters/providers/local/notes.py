@@ -5,7 +5,7 @@
 2. TextRank: every sentence is a node, edges weigh the TF-IDF cosine similarity of
    their stems (scikit-learn), and networkx's PageRank scores how central each is.
 3. The summary keeps every heading that has text under it, with that section's best
-   one to three sentences in reading order, and its first short code block verbatim.
+   sentences (one in four, one to five) in reading order, and its first short code block verbatim.
 4. Key concepts: TextRank over words (co-occurrence graph, PageRank); the best phrases
    of one to three words that recur (or name a heading) become concepts, and each is
    defined by the sentence that explains it best ("X is ...", "called X", else the most
@@ -25,6 +25,7 @@ import networkx as nx
 import numpy as np
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from edvent_ai_notes.adapters.providers import ProviderError
@@ -38,11 +39,12 @@ from edvent_ai_notes.adapters.providers.local.text import (
 from edvent_ai_notes.domain.notes import GeneratedNote, KeyConcept, LessonSource
 
 MODEL = "local-extractive-v1"
+NEIGHBOURS = 10  # edges kept per sentence in the TextRank graph
 
 
 @dataclass(frozen=True, slots=True)
 class NoteLimits:
-    sentences_per_section: int = 3
+    sentences_per_section: int = 5
     summary_sentences: int = 40  # over the whole summary
     code_lines: int = 15  # a section's first code block is kept if it is this short
     concepts: int = 10
@@ -62,7 +64,7 @@ class _Sentence:
 @dataclass(slots=True)
 class _Section:
     level: int  # heading level, 0 for text before the first heading
-    heading: str
+    heading: str  # as written (inline Markdown kept)
     parent: int | None
     sentences: list[int] = field(default_factory=list)
     code: list[str] = field(default_factory=list)  # fenced, verbatim
@@ -77,7 +79,7 @@ _DEFINING = frozenset(
     | {"represents", "consists", "states", "says"}
 )
 _NAMING = frozenset({"called", "named", "termed", "known"})
-_MD = MarkdownIt("commonmark")
+_MD = MarkdownIt("commonmark").enable("table")
 
 
 def _plain(markdown_inline: str) -> str:
@@ -95,14 +97,19 @@ def _parse(markdown: str, title: str) -> tuple[list[_Section], list[_Sentence]]:
     found: list[_Sentence] = []
     tokens = _MD.parse(markdown)
     heading_level: int | None = None
+    in_table = False
     for token in tokens:
-        if token.type == "heading_open":
+        if token.type in ("table_open", "table_close"):
+            in_table = token.type == "table_open"  # cells are not sentences
+        elif in_table:
+            continue
+        elif token.type == "heading_open":
             heading_level = int(token.tag[1])
         elif token.type == "inline" and heading_level is not None:
             parent: int | None = len(sections) - 1
             while parent is not None and sections[parent].level >= heading_level:
                 parent = sections[parent].parent
-            sections.append(_Section(heading_level, _plain(token.content), parent))
+            sections.append(_Section(heading_level, token.content, parent))
             heading_level = None
         elif token.type == "inline":
             current = len(sections) - 1
@@ -115,13 +122,12 @@ def _parse(markdown: str, title: str) -> tuple[list[_Section], list[_Sentence]]:
     return sections, found
 
 
-def _pagerank(weights: np.ndarray) -> np.ndarray:
-    graph = nx.from_numpy_array(weights)
+def _pagerank(graph: nx.Graph) -> dict[object, float]:
     try:
-        ranks = nx.pagerank(graph, weight="weight", max_iter=200)
+        ranks: dict[object, float] = nx.pagerank(graph, weight="weight", max_iter=200)
     except nx.PowerIterationFailedConvergence:
-        ranks = dict(enumerate(weights.sum(axis=1)))
-    return np.array([ranks[i] for i in range(len(weights))])
+        ranks = {node: float(degree) for node, degree in graph.degree(weight="weight")}
+    return ranks
 
 
 def _rank_sentences(found: list[_Sentence]) -> None:
@@ -135,9 +141,18 @@ def _rank_sentences(found: list[_Sentence]) -> None:
         return
     similarity = (tfidf @ tfidf.T).toarray()
     np.fill_diagonal(similarity, 0.0)
-    ranks = _pagerank(similarity)
-    ranks = ranks / ranks.max()
-    for sentence, rank in zip(found, ranks, strict=True):
+    # Each sentence keeps its NEIGHBOURS most similar ones: a sparse graph, so a long
+    # lesson costs O(n) edges rather than O(n²).
+    if len(found) > NEIGHBOURS:
+        cut = np.argpartition(-similarity, NEIGHBOURS, axis=1)[:, NEIGHBOURS:]
+        np.put_along_axis(similarity, cut, 0.0, axis=1)
+        similarity = np.maximum(similarity, similarity.T)
+    graph = nx.from_scipy_sparse_array(sparse.csr_array(similarity))
+    graph.add_nodes_from(range(len(found)))
+    ranks = _pagerank(graph)
+    top = max(ranks.values()) or 1.0
+    for index, sentence in enumerate(found):
+        rank = ranks.get(index, 0.0) / top
         # Lessons state a section's subject first: a small lead bonus.
         sentence.score = float(rank) * (1.4 if sentence.lead else 1.0)
 
@@ -150,8 +165,8 @@ def _summary(sections: list[_Section], found: list[_Sentence], limits: NoteLimit
     chosen: dict[int, list[int]] = {}
     for index, section in enumerate(sections):
         candidates = [i for i in section.sentences if _usable(found[i], limits)]
-        size = len(candidates)
-        wanted = 1 if size <= 3 else 2 if size <= 8 else limits.sentences_per_section
+        # One sentence in four, at least one, at most the limit: short sections stay short.
+        wanted = min(limits.sentences_per_section, max(1, math.ceil(len(candidates) / 4)))
         best = sorted(candidates, key=lambda i: -found[i].score)
         picked: list[int] = []
         for i in best:
@@ -242,15 +257,12 @@ def _key_concepts(
                         candidate.sentences.append(index)
     if not candidates:
         return []
-    try:
-        ranks: dict[str, float] = nx.pagerank(graph, weight="weight", max_iter=200)
-    except nx.PowerIterationFailedConvergence:
-        ranks = {node: float(degree) for node, degree in graph.degree()}
+    ranks = _pagerank(graph)
     top = max(ranks.values(), default=1.0) or 1.0
     heading_stems = {
         tuple(stem(w.casefold()) for w in run)
         for section in sections
-        for run in _runs(section.heading)
+        for run in _runs(_plain(section.heading))
     }
     for key, candidate in candidates.items():
         frequency = len(candidate.sentences)
