@@ -165,3 +165,16 @@ async def test_a_five_thousand_word_lesson_takes_well_under_three_seconds() -> N
 async def test_a_lesson_without_text_is_a_provider_error() -> None:
     with pytest.raises(ProviderError):
         await LocalProvider(dimensions=64).generate_notes(lesson=lesson("# Only a title\n"))
+
+
+async def test_headings_stay_as_written_and_tables_are_not_prose() -> None:
+    markdown = (
+        "# Using `print`\n\n"
+        "The print function writes its arguments to standard output. It separates them "
+        "with spaces. It ends the line with a newline unless told otherwise.\n\n"
+        "| argument | meaning |\n|---|---|\n| sep | what goes between the values |\n"
+    )
+    note = await LocalProvider(dimensions=64).generate_notes(lesson=lesson(markdown, "print"))
+    assert note.summary_markdown.startswith("# Using `print`\n\n")
+    assert "|" not in note.summary_markdown
+    assert all("|" not in concept.definition for concept in note.key_concepts)
