@@ -19,6 +19,7 @@ from edvent_ai_notes.adapters.providers.local import MODEL, LocalProvider
 from edvent_ai_notes.domain.notes import LessonSource, Usage
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+# A multi-section lesson written for these tests (prose, a code block, seven headings).
 LESSON = (DATA / "lessons/thermodynamics.md").read_text()
 
 
