@@ -10,6 +10,7 @@
 4. content: listing courses and uploading lesson bodies (bench/content.py).
 5. adaptive exams: simulated students, adaptive versus a fixed form (bench/adaptive.py).
 6. ai-notes: lesson.published → note ready, and search latency (bench/ai_notes.py).
+7. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -32,7 +33,7 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench import adaptive, ai_notes, content, identity_storm, percentile
+from bench import adaptive, ai_notes, ai_notes_quality, content, identity_storm, percentile
 from edvent_events.admin import ensure_topics
 from edvent_events.envelope import build_headers, rfc3339
 from edvent_events.outbox import create_outbox_and_inbox_sql
@@ -255,6 +256,7 @@ def main() -> None:
     report += "\n" + asyncio.run(content.run())
     report += "\n" + adaptive.run()
     report += "\n" + asyncio.run(ai_notes.run())
+    report += "\n" + asyncio.run(ai_notes_quality.run())
     RESULTS.write_text(report)
     sys.stdout.write(report)
 
