@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25
 
-Plain SQL, frozen: later changes come as new migrations. The vector dimension (384) is
+Plain SQL, frozen: later changes come as new migrations. The vector dimension (1536) is
 the service's EMBEDDING_DIMENSIONS; changing it takes a new migration and re-embedding.
 """
 
@@ -83,7 +83,7 @@ def _statements(schema: str) -> list[str]:
             position integer NOT NULL,
             heading_path text[] NOT NULL,
             text text NOT NULL,
-            embedding extensions.vector(384) NOT NULL,
+            embedding extensions.vector(1536) NOT NULL,
             search_vector tsvector NOT NULL,
             CONSTRAINT pk_lesson_chunks PRIMARY KEY (id),
             CONSTRAINT uq_lesson_chunks_lesson_id_position UNIQUE (lesson_id, position),

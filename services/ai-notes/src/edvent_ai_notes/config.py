@@ -17,7 +17,7 @@ from edvent_platform.settings import ServiceSettings
 
 # The pgvector column's dimension, fixed by migration 0003: every provider's vectors have
 # this length (the openai provider asks the embeddings API for it with `dimensions=`).
-EMBEDDING_DIMENSIONS = 384
+EMBEDDING_DIMENSIONS = 1536
 
 
 class Settings(ServiceSettings, AuthSettings):

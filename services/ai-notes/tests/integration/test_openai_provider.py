@@ -139,7 +139,7 @@ def provider_for(base_url: str, **overrides: Any) -> OpenAIProvider:
         "base_url": base_url,
         "chat_model": "gpt-test",
         "embedding_model": "embed-test",
-        "dimensions": 384,
+        "dimensions": 1536,
         "timeout": 10,
         "max_retries": 2,
         **overrides,
@@ -228,11 +228,11 @@ async def test_embeddings_have_the_column_dimension_in_order_and_normalised(fake
         vectors = await provider.embed(["a", "bb", "ccc"])
     finally:
         await provider.close()
-    assert [len(v) for v in vectors] == [384] * 3
+    assert [len(v) for v in vectors] == [1536] * 3
     assert all(abs(math.sqrt(sum(x * x for x in v)) - 1) < 1e-6 for v in vectors)
     assert vectors[0] != vectors[1]
     assert [len(body["input"]) for _, body, _ in server.requests] == [2, 1]
-    assert {body["dimensions"] for _, body, _ in server.requests} == {384}
+    assert {body["dimensions"] for _, body, _ in server.requests} == {1536}
 
 
 async def test_requests_in_flight_stay_within_the_concurrency_limit(fake):
