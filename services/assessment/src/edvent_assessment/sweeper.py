@@ -25,10 +25,16 @@ logger = logging.getLogger("edvent.assessment.sweeper")
 EXPIRED = Counter("assessment_attempts_expired_total", "Attempts the sweeper closed as expired")
 
 
-async def sweep(sessions: async_sessionmaker[AsyncSession], *, grace: timedelta, batch: int) -> int:
-    """One pass: close every overdue attempt; how many were closed."""
+async def sweep(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    grace: timedelta,
+    batch: int,
+    stopping: asyncio.Event | None = None,
+) -> int:
+    """One pass: close every overdue attempt (until `stopping` is set); how many."""
     total = 0
-    while True:
+    while stopping is None or not stopping.is_set():
         async with transaction(sessions) as session:
             closed = await attempts_usecase.expire_overdue(
                 session=session, grace=grace, limit=batch
@@ -36,7 +42,8 @@ async def sweep(sessions: async_sessionmaker[AsyncSession], *, grace: timedelta,
         total += closed
         EXPIRED.inc(closed)
         if closed < batch:
-            return total
+            break
+    return total
 
 
 class Sweeper:
@@ -47,30 +54,44 @@ class Sweeper:
         interval: float,
         grace: timedelta,
         batch: int,
+        stop_grace: float = 10.0,
     ) -> None:
         self.sessions = sessions
         self.interval = interval
         self.grace = grace
         self.batch = batch
+        self.stop_grace = stop_grace
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="assessment-sweeper")
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
-                closed = await sweep(self.sessions, grace=self.grace, batch=self.batch)
+                closed = await sweep(
+                    self.sessions, grace=self.grace, batch=self.batch, stopping=self._stopping
+                )
                 if closed:
                     logger.info("closed %d overdue attempts as expired", closed)
             except Exception:  # the database may be away; try again next round
                 logger.exception("sweeping overdue attempts failed")
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
 
     async def stop(self) -> None:
-        """Cancelling rolls an unfinished batch back; the next run closes those attempts."""
-        if self._task is not None:
+        """Let the batch in flight commit (cancelling a task inside a transaction can
+        leave its connection stranded); cancel only past `stop_grace`, which rolls the
+        batch back for the next run to close."""
+        self._stopping.set()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=self.stop_grace)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None

@@ -131,12 +131,22 @@ def service_dsn(service_database_url: Callable[[str], str]) -> str:
 
 
 @pytest.fixture(autouse=True)
-def no_exams(admin_dsn: str, app: FastAPI) -> None:
-    truncate_schema(
-        admin_dsn,
-        "assessment",
-        keep=("users", "courses", "outbox", "inbox", "dead_letters", "alembic_version"),
-    )
+async def no_exams(admin_dsn: str, app: FastAPI) -> None:
+    # On a thread: the truncation waits for the app's consumer to commit, and that
+    # consumer runs on this event loop. It locks table after table, so it can deadlock
+    # with the consumer's transaction; PostgreSQL then cancels it, and it goes again.
+    for _ in range(10):
+        try:
+            await asyncio.to_thread(
+                truncate_schema,
+                admin_dsn,
+                "assessment",
+                keep=("users", "courses", "outbox", "inbox", "dead_letters", "alembic_version"),
+            )
+            return
+        except psycopg.errors.DeadlockDetected:
+            await asyncio.sleep(0.1)
+    raise AssertionError("could not empty the assessment schema")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from sqlalchemy import Interval, func, literal, select, tuple_, update
+from sqlalchemy import Interval, func, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +34,12 @@ def _late(grace: timedelta) -> Any:
 
 
 def _located(grace: timedelta) -> Any:
-    return select(Attempt, Exam, Course.owner_id, _late(grace)).join(Exam).join(Course)
+    return (
+        select(Attempt, Exam, Course.owner_id, _late(grace))
+        .select_from(Attempt)
+        .join(Exam, Exam.id == Attempt.exam_id)
+        .join(Course, Course.id == Exam.course_id)
+    )
 
 
 async def locate(
@@ -81,7 +86,9 @@ async def insert_open(
         )
         .on_conflict_do_nothing(
             index_elements=[Attempt.exam_id, Attempt.user_id],
-            index_where=Attempt.status == OPEN,
+            # Spelled as in the index: a bound parameter here would not let PostgreSQL
+            # match the partial index once psycopg prepares the statement.
+            index_where=text("status = 'in_progress'"),
         )
         .returning(Attempt)
     )
