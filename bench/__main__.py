@@ -8,6 +8,7 @@
    commit → published).
 3. identity under a login storm (bench/identity_storm.py).
 4. content: listing courses and uploading lesson bodies (bench/content.py).
+5. assessment: 50 students submitting attempts on one exam (bench/assessment.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -30,7 +31,7 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench import content, identity_storm, percentile
+from bench import assessment, content, identity_storm, percentile
 from edvent_events.admin import ensure_topics
 from edvent_events.envelope import build_headers, rfc3339
 from edvent_events.outbox import create_outbox_and_inbox_sql
@@ -251,6 +252,7 @@ def main() -> None:
     report = asyncio.run(run())
     report += asyncio.run(identity_storm.run())
     report += "\n" + asyncio.run(content.run())
+    report += "\n" + asyncio.run(assessment.run())
     RESULTS.write_text(report)
     sys.stdout.write(report)
 
