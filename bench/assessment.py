@@ -190,6 +190,7 @@ async def run() -> str:
                 "IDENTITY_ARGON2_TIME_COST": "2",
                 "IDENTITY_ARGON2_MEMORY_KIB": "19456",
                 "IDENTITY_LOGIN_MAX_FAILURES_PER_CLIENT": "1000",
+                "IDENTITY_REGISTER_MAX_PER_CLIENT": "1000",
                 "IDENTITY_ACCESS_TOKEN_TTL_SECONDS": "3600",
             })  # fmt: skip
             service.migrate(url, env)
