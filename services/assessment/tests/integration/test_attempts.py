@@ -34,6 +34,13 @@ def staged(sql, attempt_id) -> list[tuple]:
     return [tuple(row) for row in rows]
 
 
+async def warm_pool(client, exam_id, person, count: int) -> None:
+    """`count` simultaneous reads, so the app's pool has as many open connections."""
+    await asyncio.gather(
+        *(client.get(f"/api/v1/exams/{exam_id}", headers=person.auth) for _ in range(count))
+    )
+
+
 def overdue(sql, attempt_id, *, seconds: int) -> None:
     """Move an open attempt's deadline `seconds` into the past (open rows may change)."""
     sql(
@@ -284,6 +291,13 @@ async def test_simultaneous_starts_return_the_same_open_attempt(
 ) -> None:
     course = await factory.course(people.owner)
     exam = await factory.exam(people.owner, course, published=True)
+    # The student's row is there already and the pool holds enough connections, so the
+    # starts queue neither behind the first one's insert of the user nor behind new
+    # connections: they race on the attempt itself.
+    await eventually(
+        lambda: sql("SELECT 1 FROM assessment.users WHERE id = %s", (people.student.id,))
+    )
+    await warm_pool(client, exam["id"], people.student, 8)
     responses = await asyncio.gather(
         *(
             client.post(f"/api/v1/exams/{exam['id']}/attempts", headers=people.student.auth)
@@ -301,6 +315,7 @@ async def test_simultaneous_submits_complete_the_attempt_once(client, factory, p
         people.owner, course, questions=[factory.single("a"), factory.single("b")], published=True
     )
     attempt = await factory.start(people.student, exam["id"])
+    await warm_pool(client, exam["id"], people.student, 8)
     bodies = [answers_for(attempt, [["a"], ["b"]]), answers_for(attempt, [["b"], ["a"]])] * 4
     responses = await asyncio.gather(
         *(
