@@ -8,9 +8,10 @@
    commit → published).
 3. identity under a login storm (bench/identity_storm.py).
 4. content: listing courses and uploading lesson bodies (bench/content.py).
-5. adaptive exams: simulated students, adaptive versus a fixed form (bench/adaptive.py).
-6. ai-notes: lesson.published → note ready, and search latency (bench/ai_notes.py).
-7. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
+5. assessment: 50 students submitting attempts on one exam (bench/assessment.py).
+6. adaptive exams: simulated students, adaptive versus a fixed form (bench/adaptive.py).
+7. ai-notes: lesson.published → note ready, and search latency (bench/ai_notes.py).
+8. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -33,7 +34,15 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench import adaptive, ai_notes, ai_notes_quality, content, identity_storm, percentile
+from bench import (
+    adaptive,
+    ai_notes,
+    ai_notes_quality,
+    assessment,
+    content,
+    identity_storm,
+    percentile,
+)
 from edvent_events.admin import ensure_topics
 from edvent_events.envelope import build_headers, rfc3339
 from edvent_events.outbox import create_outbox_and_inbox_sql
@@ -254,6 +263,7 @@ def main() -> None:
     report = asyncio.run(run())
     report += asyncio.run(identity_storm.run())
     report += "\n" + asyncio.run(content.run())
+    report += "\n" + asyncio.run(assessment.run())
     report += "\n" + adaptive.run()
     report += "\n" + asyncio.run(ai_notes.run())
     report += "\n" + asyncio.run(ai_notes_quality.run())

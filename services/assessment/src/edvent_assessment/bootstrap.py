@@ -1,29 +1,46 @@
-"""assessment's parts, built once per app from its settings (the composition root).
-
-Adapters (S3, LLM providers, ...) and anything else a route or a consumer needs
-are built here, once, and reached through `api/deps.py`.
-"""
+"""assessment's parts, built once per app from its settings (the composition root)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_assessment.config import Settings
+from edvent_assessment.sweeper import Sweeper
+from edvent_platform.auth import TokenVerifier, jwks_token_verifier
 
 
 @dataclass
 class Assessment:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
+    # Verifies access tokens with identity's JWKS, fetched over HTTP and cached.
+    verifier: TokenVerifier
+    sweeper: Sweeper
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(seconds=self.settings.submit_grace_seconds)
 
     @classmethod
     def build(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Assessment:
-        return cls(settings=settings, sessions=sessions)
+        return cls(
+            settings=settings,
+            sessions=sessions,
+            verifier=jwks_token_verifier(settings),
+            sweeper=Sweeper(
+                sessions,
+                interval=settings.sweep_interval_seconds,
+                grace=timedelta(seconds=settings.submit_grace_seconds),
+                batch=settings.sweep_batch_size,
+            ),
+        )
 
     async def start(self) -> None:
-        pass
+        self.sweeper.start()
 
     async def stop(self) -> None:
-        pass
+        await self.sweeper.stop()
+        await self.verifier.aclose()

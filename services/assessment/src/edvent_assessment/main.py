@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from edvent_assessment.api.errors import install_error_mapping
 from edvent_assessment.api.routes import routers
 from edvent_assessment.bootstrap import Assessment
 from edvent_assessment.config import Settings
+from edvent_assessment.consumers import handlers
 from edvent_platform.app import create_service_app
+from edvent_platform.auth import install_token_verifier
 
 SERVICE = "assessment"
 API_PREFIXES = ("/api/v1/exams", "/api/v1/attempts")
+
+DESCRIPTION = """Exams, questions, timed attempts and analytics.
+
+- Exams belong to a course the service knows from content's events; an exam for a
+  course not heard of yet is 409 with `Retry-After`. The course's owner and ADMINs
+  manage its exams; signed-in users see published exams, never correct answers.
+- An attempt snapshots the questions when it starts; it closes once, `completed` by
+  a submission before `deadline` + 30 s grace, or `expired` (a late submission answers
+  409, and the sweeper closes attempts nobody submitted). Closed attempts never change.
+- `score` is the integer percent of points earned, rounded down.
+- Analytics count submitted (`completed`) attempts only; expired ones are reported as
+  `attempts_expired` and count in neither the average, the pass rate nor the rates.
+"""
 
 
 async def _start(app: FastAPI) -> None:
@@ -31,9 +47,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         api_prefixes=API_PREFIXES,
         routers=routers,
+        handlers=handlers,
         on_startup=[_start],
         on_shutdown=[_stop],
-        description="Exams, questions, attempts and analytics.",
+        description=DESCRIPTION,
     )
-    app.state.assessment = Assessment.build(settings, app.state.runtime.sessions)
+    assessment = Assessment.build(settings, app.state.runtime.sessions)
+    app.state.assessment = assessment
+    install_token_verifier(app, assessment.verifier)
+    install_error_mapping(app, retry_after=settings.unknown_course_retry_after_seconds)
     return app

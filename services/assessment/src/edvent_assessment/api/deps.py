@@ -7,8 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from edvent_assessment.bootstrap import Assessment
+from edvent_assessment.domain.access import Actor
+from edvent_platform.auth import CurrentUser
 
-# The request's unit of work, re-exported so routes find every alias here.
+# The request's unit of work and the list cursor, re-exported so routes find every alias here.
+from edvent_platform.deps import PageAfter as PageAfter
 from edvent_platform.deps import SessionDep as SessionDep
 
 
@@ -18,3 +21,11 @@ def get_assessment(request: Request) -> Assessment:
 
 
 AssessmentDep = Annotated[Assessment, Depends(get_assessment)]
+
+
+def _actor(user: CurrentUser) -> Actor:
+    return Actor(user_id=user.user_id, role=user.role)
+
+
+# Every assessment route needs a token.
+SignedIn = Annotated[Actor, Depends(_actor)]

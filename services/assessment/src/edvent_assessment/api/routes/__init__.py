@@ -1,3 +1,5 @@
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from edvent_assessment.api.routes import attempts, exams
+
+routers: list[APIRouter] = [exams.router, attempts.router]

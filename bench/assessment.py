@@ -1,0 +1,253 @@
+"""Benchmark of the assessment service: `uv run python -m bench.assessment`.
+
+Real PostgreSQL and Kafka; identity and assessment started as their real commands
+(`edvent-<service> serve`, one uvicorn worker each), measured straight at
+assessment's port (no gateway). A course arrives as content would announce it (a
+CourseCreated event on the broker); its owner creates and publishes one exam of 20
+questions. Then BENCH_STUDENTS (default 50) students, each with their own token,
+loop for BENCH_ASSESSMENT_SECONDS (default 15): start an attempt, submit 20 answers,
+start again. Reported: attempts submitted per second, and the submit latency p50/p99.
+
+`make bench` runs it after the other benchmarks and writes its section into
+bench/RESULTS.md; alone, it prints the section.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import platform
+import random
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from bench import percentile
+from edvent_events.catalog.content import CourseCreated
+from edvent_events.envelope import encode
+from edvent_localstack.kafka import KafkaBroker
+from edvent_localstack.postgres import PostgresServer, service_database
+from edvent_localstack.process import ManagedProcess, free_port
+from edvent_localstack.services import SERVICES
+
+PASSWORD = "benchmark password 123"  # noqa: S105 - a throwaway local stack
+QUESTIONS = 20
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def _login(http: httpx.AsyncClient, email: str) -> tuple[str, str]:
+    login = await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    login.raise_for_status()
+    token = str(login.json()["access_token"])
+    me = await http.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+    return token, str(me.json()["id"])
+
+
+async def account(identity: str, admin_email: str | None, *, role: str | None) -> tuple[str, str]:
+    """A new user's (access token, id); `role` set by the admin when given."""
+    async with httpx.AsyncClient(base_url=identity, timeout=60) as http:
+        email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
+        user = await http.post(
+            "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "B"}
+        )
+        user.raise_for_status()
+        if role is not None and admin_email is not None:
+            admin, _ = await _login(http, admin_email)
+            changed = await http.patch(
+                f"/api/v1/users/{user.json()['id']}",
+                json={"role": role},
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            changed.raise_for_status()
+        return await _login(http, email)
+
+
+async def announce_course(bootstrap: str, owner_id: str) -> str:
+    course_id = uuid.uuid4()
+    message = encode(
+        CourseCreated(
+            course_id=course_id,
+            owner_id=uuid.UUID(owner_id),
+            title="Bench course",
+            created_at=datetime.now(UTC),
+        )
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            message.topic, key=message.key, value=message.value, headers=message.headers
+        )
+    finally:
+        await producer.stop()
+    return str(course_id)
+
+
+async def make_exam(http: httpx.AsyncClient, course_id: str) -> str:
+    body = {"course_id": course_id, "title": "Bench exam", "duration_seconds": 3600,
+            "passing_score_percent": 60}  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:  # 409 until assessment consumed the CourseCreated
+        response = await http.post("/api/v1/exams", json=body)
+        if response.status_code == 201 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    response.raise_for_status()
+    exam_id = str(response.json()["id"])
+    for i in range(QUESTIONS):
+        multiple = i % 4 == 3
+        question = {
+            "prompt": f"Question {i}",
+            "kind": "multiple_choice" if multiple else "single_choice",
+            "options": [{"id": oid, "text": f"Option {oid}"} for oid in "abcd"],
+            "correct_option_ids": ["a", "c"] if multiple else ["b"],
+            "points": 2 if multiple else 1,
+        }
+        (await http.post(f"/api/v1/exams/{exam_id}/questions", json=question)).raise_for_status()
+    (await http.post(f"/api/v1/exams/{exam_id}/publish")).raise_for_status()
+    return exam_id
+
+
+async def students_at_work(
+    assessment: str, exam_id: str, tokens: list[str], *, seconds: float
+) -> tuple[int, float, list[float]]:
+    """(attempts submitted, elapsed seconds, sorted submit latencies)."""
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
+    rng = random.Random(7)
+    async with httpx.AsyncClient(base_url=assessment, timeout=60, limits=limits) as http:
+        stop_at = time.perf_counter() + seconds
+
+        async def student(token: str) -> None:
+            auth = {"Authorization": f"Bearer {token}"}
+            while time.perf_counter() < stop_at:
+                started = await http.post(f"/api/v1/exams/{exam_id}/attempts", headers=auth)
+                assert started.status_code in (200, 201), started.text
+                attempt = started.json()
+                answers = [
+                    {"question_id": q["question_id"],
+                     "option_ids": rng.sample("abcd", 2 if q["kind"] == "multiple_choice" else 1)}
+                    for q in attempt["questions"]
+                ]  # fmt: skip
+                began = time.perf_counter()
+                done = await http.post(
+                    f"/api/v1/attempts/{attempt['id']}/submit",
+                    json={"answers": answers},
+                    headers=auth,
+                )
+                latencies.append(time.perf_counter() - began)
+                assert done.status_code == 200, done.text
+
+        began = time.perf_counter()
+        await asyncio.gather(*(student(token) for token in tokens))
+        elapsed = time.perf_counter() - began
+    return len(latencies), elapsed, sorted(latencies)
+
+
+async def run() -> str:
+    seconds = float(os.environ.get("BENCH_ASSESSMENT_SECONDS", "15"))
+    count = int(os.environ.get("BENCH_STUDENTS", "50"))
+    work = Path(tempfile.mkdtemp(prefix="edvent-bench-assessment-"))
+    postgres = PostgresServer(data_dir=work / "pg", port=free_port(), log_file=work / "pg.log")
+    kafka = KafkaBroker(
+        data_dir=work / "kafka", port=free_port(), controller_port=free_port(),
+        log_file=work / "kafka.log",
+    )  # fmt: skip
+    started: list[Any] = []
+    try:
+        for part in (postgres, kafka):
+            part.start()
+            started.append(part)
+        ports = {name: free_port() for name in ("identity", "assessment")}
+        identity_url = f"http://127.0.0.1:{ports['identity']}"
+        admin_email = "bench-admin@example.com"
+        for name in ("identity", "assessment"):
+            service = SERVICES[name]
+            database = service_database(name)
+            postgres.provision(database)
+            url = postgres.service_url(database)
+            prefix = service.env_prefix
+            env = dict(os.environ)
+            env.update({
+                f"{prefix}DATABASE_URL": url,
+                f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                f"{prefix}LOG_LEVEL": "WARNING",
+                f"{prefix}JWKS_URL": f"{identity_url}/api/v1/auth/jwks",
+                "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
+                "IDENTITY_ARGON2_TIME_COST": "2",
+                "IDENTITY_ARGON2_MEMORY_KIB": "19456",
+                "IDENTITY_LOGIN_MAX_FAILURES_PER_CLIENT": "1000",
+                "IDENTITY_REGISTER_MAX_PER_CLIENT": "1000",
+                "IDENTITY_ACCESS_TOKEN_TTL_SECONDS": "3600",
+            })  # fmt: skip
+            service.migrate(url, env)
+            if name == "identity":
+                result = service.run(
+                    "create-admin", "--email", admin_email, database_url=url, env=env
+                )
+                assert result.returncode == 0, result.stderr
+            process = ManagedProcess(
+                name, [service.command(), "serve", "--port", str(ports[name])],
+                work / f"{name}.log", env=env,
+            )  # fmt: skip
+            process.start()
+            started.append(process)
+            process.wait_ready(
+                functools.partial(_ready, f"http://127.0.0.1:{ports[name]}/readyz"), timeout=90
+            )
+        assessment = f"http://127.0.0.1:{ports['assessment']}"
+        owner_token, owner_id = await account(identity_url, admin_email, role="INSTRUCTOR")
+        course_id = await announce_course(kafka.bootstrap_servers, owner_id)
+        owner = {"Authorization": f"Bearer {owner_token}"}
+        async with httpx.AsyncClient(base_url=assessment, timeout=60, headers=owner) as http:
+            exam_id = await make_exam(http, course_id)
+        tokens = []
+        for _ in range(count):  # one at a time: Argon2 is not what this measures
+            token, _ = await account(identity_url, None, role=None)
+            tokens.append(token)
+        await students_at_work(assessment, exam_id, tokens, seconds=2)  # warm-up
+        submitted, elapsed, latencies = await students_at_work(
+            assessment, exam_id, tokens, seconds=seconds
+        )
+    finally:
+        for part in reversed(started):
+            part.stop()
+    return "\n".join(
+        [
+            "## assessment service",
+            "",
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}; one uvicorn worker, straight to its port. "
+            f"{count} students, each looping start → submit on one exam of {QUESTIONS} "
+            f"questions for {seconds:.0f} s.",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            f"| attempts submitted ({count} concurrent students) | "
+            f"{submitted / elapsed:.0f} attempts/s ({submitted} in {elapsed:.1f} s) |",
+            f"| submit latency p50 / p99 | {percentile(latencies, 50) * 1000:.1f} ms / "
+            f"{percentile(latencies, 99) * 1000:.1f} ms |",
+            "",
+        ]
+    )
+
+
+def main() -> None:
+    print(asyncio.run(run()))
+
+
+if __name__ == "__main__":
+    main()

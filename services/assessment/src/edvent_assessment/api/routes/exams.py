@@ -1,0 +1,199 @@
+"""/api/v1/exams: authoring exams and questions, reading them, starting attempts,
+and the course owner's views of attempts and analytics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from edvent_assessment.api.deps import AssessmentDep, PageAfter, SessionDep, SignedIn
+from edvent_assessment.api.schemas import (
+    AnalyticsPublic,
+    AttemptList,
+    AttemptPublic,
+    ExamCreate,
+    ExamDetail,
+    ExamList,
+    QuestionCreate,
+    QuestionPublic,
+    attempt_public,
+    exam_detail,
+    exam_public,
+    problems,
+)
+from edvent_assessment.usecases import analytics as analytics_usecase
+from edvent_assessment.usecases import attempts as attempts_usecase
+from edvent_assessment.usecases import exams as exams_usecase
+from edvent_platform.cursor import encode_page_key
+
+router = APIRouter(prefix="/api/v1/exams", tags=["exams"])
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses=problems(401, 403, 409, 422),
+    summary="Create a draft exam for a course (its owner, ADMIN)",
+    description="409 with `Retry-After` when the course is not known here yet (content's "
+    "CourseCreated has not arrived); the same request succeeds once it has.",
+)
+async def create_exam(body: ExamCreate, actor: SignedIn, session: SessionDep) -> ExamDetail:
+    view = await exams_usecase.create_exam(
+        session=session,
+        actor=actor,
+        course_id=body.course_id,
+        title=body.title,
+        duration_seconds=body.duration_seconds,
+        passing_score_percent=body.passing_score_percent,
+        config=body.config,
+    )
+    return exam_detail(view, actor)
+
+
+@router.get(
+    "",
+    responses=problems(401, 422),
+    summary="List exams, newest first",
+    description="Published exams; an instructor also sees the drafts of their own "
+    "courses, an ADMIN all. `course_id` narrows to one course.",
+)
+async def list_exams(
+    actor: SignedIn,
+    session: SessionDep,
+    after: PageAfter,
+    limit: Limit = 20,
+    course_id: UUID | None = None,
+) -> ExamList:
+    items, next_key = await exams_usecase.list_exams(
+        session=session, actor=actor, course_id=course_id, limit=limit, after=after
+    )
+    return ExamList(
+        items=[exam_public(exam, count) for exam, count in items],
+        next_cursor=encode_page_key(next_key) if next_key else None,
+    )
+
+
+@router.get(
+    "/{exam_id}",
+    responses=problems(401, 404, 422),
+    summary="An exam with its questions",
+    description="Correct answers only for the course's owner and ADMINs. A draft is 404 "
+    "for everyone else.",
+)
+async def get_exam(exam_id: UUID, actor: SignedIn, session: SessionDep) -> ExamDetail:
+    view = await exams_usecase.visible_exam(session=session, actor=actor, exam_id=exam_id)
+    return exam_detail(view, actor)
+
+
+@router.post(
+    "/{exam_id}/questions",
+    status_code=201,
+    responses=problems(401, 403, 404, 409, 422),
+    summary="Add a question to a draft exam (course owner, ADMIN)",
+    description="Appended after the last one. 409 once the exam is published (questions "
+    "are frozen).",
+)
+async def add_question(
+    exam_id: UUID, body: QuestionCreate, actor: SignedIn, session: SessionDep
+) -> QuestionPublic:
+    question = await exams_usecase.add_question(
+        session=session,
+        actor=actor,
+        exam_id=exam_id,
+        prompt=body.prompt,
+        kind=body.kind,
+        options=[option.model_dump() for option in body.options],
+        correct_option_ids=body.correct_option_ids,
+        points=body.points,
+        difficulty=body.difficulty,
+    )
+    return QuestionPublic(
+        id=question.id,
+        exam_id=question.exam_id,
+        position=question.position,
+        prompt=question.prompt,
+        kind=question.kind,
+        options=question.options,  # type: ignore[arg-type]
+        points=question.points,
+        difficulty=question.difficulty,
+        correct_option_ids=question.correct_option_ids,
+    )
+
+
+@router.post(
+    "/{exam_id}/publish",
+    responses=problems(401, 403, 404, 409, 422),
+    summary="Publish an exam (course owner, ADMIN)",
+    description="Needs at least one question (else 409); freezes the questions and "
+    "publishes ExamPublished once. Publishing again changes nothing.",
+)
+async def publish_exam(exam_id: UUID, actor: SignedIn, session: SessionDep) -> ExamDetail:
+    view = await exams_usecase.publish_exam(session=session, actor=actor, exam_id=exam_id)
+    return exam_detail(view, actor)
+
+
+@router.post(
+    "/{exam_id}/attempts",
+    status_code=201,
+    responses={
+        200: {
+            "description": "The student's open attempt at this exam, unchanged.",
+            "model": AttemptPublic,
+        },
+        **problems(401, 403, 404, 422),
+    },
+    summary="Start an attempt (STUDENT)",
+    description="201 with a new attempt, or 200 with the student's open one (one open "
+    "attempt per student and exam, also under simultaneous starts). An open attempt "
+    "past its deadline is closed as expired and a new one starts. Students may take an "
+    "exam again after an attempt closed. A draft exam is 404 for students; other roles "
+    "get 403.",
+)
+async def start_attempt(
+    exam_id: UUID,
+    actor: SignedIn,
+    session: SessionDep,
+    assessment: AssessmentDep,
+    response: Response,
+) -> AttemptPublic:
+    started = await attempts_usecase.start_attempt(
+        session=session, actor=actor, exam_id=exam_id, grace=assessment.grace
+    )
+    if not started.created:
+        response.status_code = 200
+    return attempt_public(started.view, actor)
+
+
+@router.get(
+    "/{exam_id}/attempts",
+    responses=problems(401, 403, 404, 422),
+    summary="An exam's attempts, newest first (course owner, ADMIN)",
+)
+async def list_attempts(
+    exam_id: UUID, actor: SignedIn, session: SessionDep, after: PageAfter, limit: Limit = 20
+) -> AttemptList:
+    items, next_key = await attempts_usecase.list_attempts(
+        session=session, actor=actor, exam_id=exam_id, limit=limit, after=after
+    )
+    return AttemptList(
+        items=[attempt_public(view, actor) for view in items],
+        next_cursor=encode_page_key(next_key) if next_key else None,
+    )
+
+
+@router.get(
+    "/{exam_id}/analytics",
+    responses=problems(401, 403, 404, 422),
+    summary="An exam's analytics (course owner, ADMIN)",
+    description="Built from attempt.completed events, so it trails submissions by "
+    "moments. Counts submitted attempts only: `average_score` (percent), `pass_rate` and "
+    "each question's `correct_rate` (0 to 1, null before any submission) leave expired "
+    "attempts out; those are counted in `attempts_expired`.",
+)
+async def exam_analytics(exam_id: UUID, actor: SignedIn, session: SessionDep) -> AnalyticsPublic:
+    summary = await analytics_usecase.exam_analytics(session=session, actor=actor, exam_id=exam_id)
+    return AnalyticsPublic.of(exam_id, summary)

@@ -1,0 +1,299 @@
+"""Request and response bodies of the assessment API (CONTRACT.md, assessment)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Self
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from edvent_assessment.domain import access, sheets
+from edvent_assessment.domain.access import Actor
+from edvent_assessment.domain.analytics import Summary
+from edvent_assessment.domain.exams import ExamConfig, QuestionKind, check_question
+from edvent_assessment.usecases.attempts import AttemptView
+from edvent_assessment.usecases.exams import ExamView
+
+MAX_DURATION_SECONDS = 7 * 24 * 3600
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+OptionId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_not_blank)]
+
+
+class ExamCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    course_id: UUID
+    title: Title = Field(description="1 to 200 characters, trimmed.")
+    duration_seconds: int = Field(
+        gt=0, le=MAX_DURATION_SECONDS, description="Time allowed per attempt (at most 7 days)."
+    )
+    passing_score_percent: int = Field(ge=0, le=100)
+    config: ExamConfig = Field(
+        default_factory=ExamConfig,
+        description='`{}` or `{"mode": "fixed"}`: every question, submitted at once. '
+        "An unknown mode or key is 422.",
+    )
+
+
+class OptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: OptionId
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class QuestionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(min_length=1, max_length=10_000)
+    kind: QuestionKind
+    options: list[OptionIn] = Field(min_length=2, max_length=26)
+    correct_option_ids: list[OptionId] = Field(
+        min_length=1,
+        description="Among the options' ids, without repeats; exactly one for single_choice.",
+    )
+    points: int = Field(default=1, ge=1, le=1000, description="Weight in the score.")
+    difficulty: Annotated[float, AfterValidator(_finite)] = Field(
+        default=0, ge=-10, le=10, description="Author's estimate on a logit scale (0: average)."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        check_question(
+            kind=self.kind,
+            option_ids=[option.id for option in self.options],
+            correct_option_ids=self.correct_option_ids,
+        )
+        return self
+
+
+class Option(BaseModel):
+    id: str
+    text: str
+
+
+class QuestionPublic(BaseModel):
+    id: UUID
+    exam_id: UUID
+    position: int
+    prompt: str
+    kind: str
+    options: list[Option]
+    points: int
+    difficulty: float
+    correct_option_ids: list[str] | None = Field(
+        description="Only for the course's owner and ADMINs; null for everyone else."
+    )
+
+
+class ExamPublic(BaseModel):
+    id: UUID
+    course_id: UUID
+    title: str
+    duration_seconds: int
+    passing_score_percent: int
+    config: dict[str, Any]
+    status: str = Field(description="`draft` or `published`.")
+    question_count: int
+    published_at: datetime | None
+    created_at: datetime
+
+
+class ExamDetail(ExamPublic):
+    questions: list[QuestionPublic] = Field(description="In order (`position`).")
+
+
+class ExamList(BaseModel):
+    items: list[ExamPublic]
+    next_cursor: str | None
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question_id: UUID
+    option_ids: list[Annotated[str, Field(max_length=64)]] = Field(max_length=26)
+
+
+class SubmitBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: list[AnswerIn] = Field(
+        max_length=1000,
+        description="At most one answer per question; questions left out count as wrong.",
+    )
+
+
+class AttemptQuestion(BaseModel):
+    """A question as the student sees it: no correct answers."""
+
+    question_id: UUID
+    position: int
+    prompt: str
+    kind: str
+    options: list[Option]
+    points: int
+
+
+class SheetEntry(BaseModel):
+    question_id: UUID
+    position: int
+    prompt: str
+    kind: str
+    options: list[Option]
+    points: int
+    correct_option_ids: list[str] | None = Field(
+        description="Shown to the student once the attempt is closed; to the course's "
+        "owner and ADMINs always; else null."
+    )
+    answer: list[str] | None = Field(description="The option ids given; null if none.")
+    correct: bool | None = Field(description="Null while the attempt is open.")
+
+
+class AttemptPublic(BaseModel):
+    id: UUID
+    exam_id: UUID
+    user_id: UUID
+    status: str = Field(description="`in_progress`, `completed` or `expired`.")
+    score: int | None = Field(description="Integer percent of points earned, rounded down.")
+    passed: bool | None
+    started_at: datetime
+    deadline: datetime = Field(description="`started_at` + the exam's duration; 30 s grace.")
+    completed_at: datetime | None
+    questions: list[AttemptQuestion]
+    answer_sheet: list[SheetEntry]
+
+
+class AttemptList(BaseModel):
+    items: list[AttemptPublic]
+    next_cursor: str | None
+
+
+class QuestionRatePublic(BaseModel):
+    question_id: UUID
+    correct_rate: float | None = Field(
+        description="Share (0 to 1) of submitted attempts that got it right; null before any."
+    )
+
+
+class AnalyticsPublic(BaseModel):
+    exam_id: UUID
+    attempts_completed: int = Field(description="Submitted attempts.")
+    attempts_expired: int = Field(description="Attempts closed as expired; not in the rates.")
+    average_score: float | None = Field(description="Mean score (percent); null before any.")
+    pass_rate: float | None = Field(description="Share (0 to 1) that passed; null before any.")
+    questions: list[QuestionRatePublic]
+
+    @classmethod
+    def of(cls, exam_id: UUID, summary: Summary) -> AnalyticsPublic:
+        return cls(exam_id=exam_id, **summary.model_dump())
+
+
+def exam_public(exam: Any, question_count: int) -> ExamPublic:
+    return ExamPublic(
+        id=exam.id,
+        course_id=exam.course_id,
+        title=exam.title,
+        duration_seconds=exam.duration_seconds,
+        passing_score_percent=exam.passing_score_percent,
+        config=exam.config,
+        status=exam.status,
+        question_count=question_count,
+        published_at=exam.published_at,
+        created_at=exam.created_at,
+    )
+
+
+def exam_detail(view: ExamView, actor: Actor) -> ExamDetail:
+    reveal = access.may_manage(actor, view.owner_id)
+    return ExamDetail(
+        **exam_public(view.exam, len(view.questions)).model_dump(),
+        questions=[
+            QuestionPublic(
+                id=q.id,
+                exam_id=q.exam_id,
+                position=q.position,
+                prompt=q.prompt,
+                kind=q.kind,
+                options=[Option.model_validate(option) for option in q.options],
+                points=q.points,
+                difficulty=q.difficulty,
+                correct_option_ids=list(q.correct_option_ids) if reveal else None,
+            )
+            for q in view.questions
+        ],
+    )
+
+
+def attempt_public(view: AttemptView, actor: Actor) -> AttemptPublic:
+    attempt = view.attempt
+    closed = attempt.status != "in_progress"
+    reveal = access.sees_correct_answers(actor, owner_id=view.owner_id, attempt_closed=closed)
+    items = sheets.load(attempt.answer_sheet)
+    options = {
+        item.question_id: [Option(id=o.id, text=o.text) for o in item.options] for item in items
+    }
+    return AttemptPublic(
+        id=attempt.id,
+        exam_id=attempt.exam_id,
+        user_id=attempt.user_id,
+        status=attempt.status,
+        score=attempt.score,
+        passed=attempt.passed,
+        started_at=attempt.started_at,
+        deadline=attempt.deadline,
+        completed_at=attempt.completed_at,
+        questions=[
+            AttemptQuestion(
+                question_id=item.question_id,
+                position=item.position,
+                prompt=item.prompt,
+                kind=item.kind,
+                options=options[item.question_id],
+                points=item.points,
+            )
+            for item in items
+        ],
+        answer_sheet=[
+            SheetEntry(
+                question_id=item.question_id,
+                position=item.position,
+                prompt=item.prompt,
+                kind=item.kind,
+                options=options[item.question_id],
+                points=item.points,
+                correct_option_ids=item.correct_option_ids if reveal else None,
+                answer=item.answer,
+                correct=item.correct if reveal else None,
+            )
+            for item in items
+        ],
+    )
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers a route may give."""
+    return {
+        status: {
+            "description": "RFC 9457 problem details",
+            "content": {"application/problem+json": {"schema": {"type": "object"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,106 @@
+"""Queries on `exams` and `questions`. Callers own the transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, func, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from edvent_assessment.db.tables import Course, Exam, Question
+from edvent_assessment.domain.access import ExamFilter
+from edvent_platform.cursor import PageKey
+
+
+async def create(session: AsyncSession, **values: Any) -> Exam:
+    exam: Exam = (await session.scalars(insert(Exam).values(**values).returning(Exam))).one()
+    return exam
+
+
+async def with_owner(
+    session: AsyncSession, exam_id: UUID, *, for_update: bool = False
+) -> Row[Exam, UUID] | None:
+    """The exam and its course's owner; `for_update` locks the exam row."""
+    statement = select(Exam, Course.owner_id).join(Course).where(Exam.id == exam_id)
+    if for_update:
+        statement = statement.with_for_update(of=Exam)
+    return (await session.execute(statement)).one_or_none()
+
+
+async def questions(session: AsyncSession, exam_id: UUID) -> list[Question]:
+    statement = select(Question).where(Question.exam_id == exam_id).order_by(Question.position)
+    return list(await session.scalars(statement))
+
+
+async def question_count(session: AsyncSession, exam_id: UUID) -> int:
+    count: int = (
+        await session.scalar(
+            select(func.count()).select_from(Question).where(Question.exam_id == exam_id)
+        )
+        or 0
+    )
+    return count
+
+
+async def add_question(session: AsyncSession, *, exam_id: UUID, **values: Any) -> Question:
+    """Appended after the last question (the caller holds the exam's row lock)."""
+    position = select(func.coalesce(func.max(Question.position) + 1, 0)).where(
+        Question.exam_id == exam_id
+    )
+    statement = (
+        insert(Question)
+        .values(exam_id=exam_id, position=position.scalar_subquery(), **values)
+        .returning(Question)
+    )
+    question: Question = (await session.scalars(statement)).one()
+    return question
+
+
+async def publish(session: AsyncSession, *, exam_id: UUID) -> Exam:
+    statement = (
+        update(Exam)
+        .where(Exam.id == exam_id)
+        .values(status="published", published_at=func.now(), updated_at=func.now())
+        .returning(Exam)
+        .execution_options(populate_existing=True)
+    )
+    exam: Exam = (await session.scalars(statement)).one()
+    return exam
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    visible: ExamFilter,
+    course_id: UUID | None,
+    limit: int,
+    after: PageKey | None,
+) -> list[Exam]:
+    """Newest first; `limit` rows after `after`, among those `visible` allows."""
+    statement = select(Exam).order_by(Exam.created_at.desc(), Exam.id.desc()).limit(limit)
+    if not visible.everything:
+        published = Exam.status == "published"
+        if visible.also_owner is not None:
+            owned = select(Course.id).where(Course.owner_id == visible.also_owner)
+            statement = statement.where(or_(published, Exam.course_id.in_(owned)))
+        else:
+            statement = statement.where(published)
+    if course_id is not None:
+        statement = statement.where(Exam.course_id == course_id)
+    if after is not None:
+        statement = statement.where(
+            tuple_(Exam.created_at, Exam.id) < tuple_(after.created_at, after.id)
+        )
+    return list(await session.scalars(statement))
+
+
+async def question_counts(session: AsyncSession, exam_ids: list[UUID]) -> dict[UUID, int]:
+    if not exam_ids:
+        return {}
+    statement = (
+        select(Question.exam_id, func.count())
+        .where(Question.exam_id.in_(exam_ids))
+        .group_by(Question.exam_id)
+    )
+    return {exam_id: count for exam_id, count in (await session.execute(statement)).all()}

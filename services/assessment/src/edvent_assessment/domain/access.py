@@ -1,0 +1,108 @@
+"""Who sees and who manages exams and attempts.
+
+A course's owner (while an INSTRUCTOR) and ADMINs manage the course's exams: add
+questions, publish, read every attempt and the analytics, see correct answers.
+Signed-in users see published exams, never the correct answers. Only STUDENTs take
+exams, and a student sees only their own attempts. What a caller may not see does
+not exist for them (404); what they see but may not do is forbidden (403).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from edvent_assessment.domain.errors import AttemptNotFound, ExamNotFound, NotAllowed
+
+
+class Role(StrEnum):
+    STUDENT = "STUDENT"
+    INSTRUCTOR = "INSTRUCTOR"
+    ADMIN = "ADMIN"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A signed-in caller, as their access token says."""
+
+    user_id: UUID
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class ExamFacts:
+    owner_id: UUID  # the course's owner
+    published: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExamFilter:
+    """Which exams a list may show: published ones, plus those of `also_owner`'s
+    courses, or all."""
+
+    everything: bool = False
+    also_owner: UUID | None = None
+
+
+def may_manage(actor: Actor, owner_id: UUID) -> bool:
+    """The course's owner while an instructor (a demoted one keeps no rights), or an admin."""
+    return actor.is_admin or (actor.role == Role.INSTRUCTOR and actor.user_id == owner_id)
+
+
+def check_may_create_exam(actor: Actor, owner_id: UUID) -> None:
+    if not may_manage(actor, owner_id):
+        raise NotAllowed("Only the course's owner or an ADMIN may add exams to it.")
+
+
+def check_may_author(actor: Actor) -> None:
+    if actor.role not in (Role.INSTRUCTOR, Role.ADMIN):
+        raise NotAllowed("Creating an exam needs the role INSTRUCTOR or ADMIN.")
+
+
+def check_exam_visible(actor: Actor, exam: ExamFacts) -> None:
+    if not (exam.published or may_manage(actor, exam.owner_id)):
+        raise ExamNotFound
+
+
+def check_exam_manageable(actor: Actor, exam: ExamFacts) -> None:
+    check_exam_visible(actor, exam)
+    if not may_manage(actor, exam.owner_id):
+        raise NotAllowed("Only the course's owner or an ADMIN may do this.")
+
+
+def check_may_start(actor: Actor, exam: ExamFacts) -> None:
+    """Students start attempts on published exams; a draft does not exist for them."""
+    check_exam_visible(actor, exam)
+    if actor.role != Role.STUDENT:
+        raise NotAllowed("Only STUDENTs take exams.")
+    if not exam.published:
+        raise ExamNotFound
+
+
+def check_attempt_visible(actor: Actor, *, student_id: UUID, owner_id: UUID) -> None:
+    if actor.user_id != student_id and not may_manage(actor, owner_id):
+        raise AttemptNotFound
+
+
+def check_may_submit(actor: Actor, *, student_id: UUID, owner_id: UUID) -> None:
+    check_attempt_visible(actor, student_id=student_id, owner_id=owner_id)
+    if actor.user_id != student_id:
+        raise NotAllowed("Only the student who started the attempt may answer it.")
+
+
+def sees_correct_answers(actor: Actor, *, owner_id: UUID, attempt_closed: bool) -> bool:
+    """Managers always; a student only in their own attempt once it is closed."""
+    return may_manage(actor, owner_id) or attempt_closed
+
+
+def exam_filter(actor: Actor) -> ExamFilter:
+    if actor.is_admin:
+        return ExamFilter(everything=True)
+    if actor.role == Role.INSTRUCTOR:
+        return ExamFilter(also_owner=actor.user_id)
+    return ExamFilter()

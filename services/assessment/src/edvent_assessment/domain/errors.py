@@ -1,0 +1,56 @@
+"""What can go wrong in assessment's use cases; the API maps each kind to one status."""
+
+# Named for what happened (ExamNotFound), like facts, not "...Error".
+# ruff: noqa: N818
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AssessmentError(Exception):
+    """Base of assessment's domain errors."""
+
+
+class InvalidInput(AssessmentError, ValueError):
+    """Input breaks a rule; a ValueError, so request models that call the rule report
+    it as an ordinary validation error (422)."""
+
+
+class InvalidAnswers(AssessmentError):
+    """A submission names questions or options the attempt does not have, or repeats
+    them; `errors` says where, in the shape of validation errors."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(str(error["msg"]) for error in errors))
+        self.errors = errors
+
+
+class CourseUnknown(AssessmentError):
+    """No content.courses event about this course has been handled yet."""
+
+
+class ExamNotFound(AssessmentError):
+    """No such exam, or a draft the caller may not see."""
+
+
+class AttemptNotFound(AssessmentError):
+    """No such attempt, or one the caller may not see."""
+
+
+class NotAllowed(AssessmentError):
+    """The caller sees the resource but may not do this to it."""
+
+
+class ExamNotDraft(AssessmentError):
+    """Questions are frozen once the exam is published."""
+
+
+class ExamHasNoQuestions(AssessmentError):
+    """An exam needs a question before it can be published."""
+
+
+class AttemptClosed(AssessmentError):
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the attempt is {status} already")
+        self.status = status

@@ -1,0 +1,46 @@
+"""The answer sheet: every question of an attempt as it was served, with its answer.
+
+An attempt's `answer_sheet` is a list of `SheetItem` documents, snapshotted when the
+attempt starts (prompt, options, correct ids, points) and filled in when it closes
+(`answer`, `correct`). Scoring and history read the sheet, never the live questions.
+Other exam modes add their own per-item fields to `SheetItem`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+
+class SheetOption(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    text: str
+
+
+class SheetItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    question_id: UUID
+    position: int
+    prompt: str
+    kind: str
+    options: list[SheetOption]
+    correct_option_ids: list[str]
+    points: int
+    difficulty: float = 0.0
+    # The option ids given; None while open, and for a question left unanswered.
+    answer: list[str] | None = None
+    # Whether the answer was right; None until the attempt is graded.
+    correct: bool | None = None
+
+
+def load(document: list[dict[str, Any]]) -> list[SheetItem]:
+    return [SheetItem.model_validate(item) for item in document]
+
+
+def dump(items: list[SheetItem]) -> list[dict[str, Any]]:
+    return [item.model_dump(mode="json") for item in items]

@@ -1,0 +1,45 @@
+"""Exam config and question rules."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from edvent_assessment.domain.errors import InvalidInput
+from edvent_assessment.domain.exams import ExamConfig, check_question
+
+
+@pytest.mark.parametrize("document", [{}, {"mode": "fixed"}])
+def test_fixed_config(document) -> None:
+    assert ExamConfig.model_validate(document).mode == "fixed"
+
+
+@pytest.mark.parametrize(
+    ("document", "loc"),
+    [({"mode": "adaptive"}, ("mode",)), ({"mode": None}, ("mode",)), ({"x": 1}, ("x",))],
+)
+def test_other_configs_are_refused_at_their_field(document, loc) -> None:
+    with pytest.raises(ValidationError) as raised:
+        ExamConfig.model_validate(document)
+    assert raised.value.errors()[0]["loc"] == loc
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "correct", "message"),
+    [
+        ("single_choice", ["a", "a"], ["a"], "unique"),
+        ("single_choice", ["a", "b"], ["c"], "not options"),
+        ("single_choice", ["a", "b"], ["a", "b"], "exactly one"),
+        ("multiple_choice", ["a", "b"], ["a", "a"], "repeat"),
+        ("multiple_choice", ["a", "b"], [], "at least one"),
+    ],
+)
+def test_question_rules(kind, options, correct, message) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        check_question(kind=kind, option_ids=options, correct_option_ids=correct)
+
+
+def test_a_valid_question_passes() -> None:
+    check_question(
+        kind="multiple_choice", option_ids=["a", "b", "c"], correct_option_ids=["a", "c"]
+    )
