@@ -29,6 +29,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -79,6 +80,22 @@ class Principal:
     user_id: UUID
     role: str
     token_id: str
+    issued_at: datetime  # the token's `iat`
+
+
+def current_role(
+    principal: Principal, *, known_role: str | None, changed_at: datetime | None
+) -> str:
+    """The role that counts for a request: the token's, unless the service has since
+    heard (from identity's `user.role_changed` event) of a change made after the token
+    was issued. So a demoted user loses rights once the event arrives, not only when
+    their token expires, and a freshly promoted user's new token works at once, before
+    the event does. `iat` has whole seconds: a change within the token's own second
+    counts as newer, which at worst asks for the role the event carries anyway.
+    """
+    if known_role is None or changed_at is None or changed_at < principal.issued_at:
+        return principal.role
+    return known_role
 
 
 class KeysUnavailable(Problem):
@@ -262,10 +279,15 @@ class TokenVerifier:
             user_id = UUID(str(claims["sub"]))
         except ValueError:
             raise _invalid_token("The access token's subject is not a user id.") from None
-        role, token_id = claims["role"], claims["jti"]
-        if not isinstance(role, str) or not isinstance(token_id, str):
+        role, token_id, iat = claims["role"], claims["jti"], claims["iat"]
+        if (
+            not isinstance(role, str)
+            or not isinstance(token_id, str)
+            or not isinstance(iat, int | float)
+        ):
             raise _invalid_token("The access token's claims are malformed.")
-        return Principal(user_id=user_id, role=role, token_id=token_id)
+        issued_at = datetime.fromtimestamp(iat, UTC)
+        return Principal(user_id=user_id, role=role, token_id=token_id, issued_at=issued_at)
 
     async def aclose(self) -> None:
         if self._on_close is not None:

@@ -9,6 +9,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
@@ -28,6 +29,7 @@ from edvent_platform.auth import (
     KeysUnavailable,
     Principal,
     TokenVerifier,
+    current_role,
     install_token_verifier,
     jwks_token_verifier,
     parse_jwks,
@@ -136,11 +138,25 @@ async def rejected(verifier: TokenVerifier, token: str) -> Unauthorized:
 
 async def test_a_valid_token_gives_its_principal() -> None:
     signer = Signer("k1")
-    user_id, jti = uuid.uuid4(), str(uuid.uuid4())
+    user_id, jti, iat = uuid.uuid4(), str(uuid.uuid4()), int(time.time()) - 5
     principal = await verifier_for(FakeJwks(signer)).verify(
-        signer.token(sub=str(user_id), role="ADMIN", jti=jti)
+        signer.token(sub=str(user_id), role="ADMIN", jti=jti, iat=iat)
     )
-    assert principal == Principal(user_id=user_id, role="ADMIN", token_id=jti)
+    assert principal == Principal(
+        user_id=user_id, role="ADMIN", token_id=jti, issued_at=datetime.fromtimestamp(iat, UTC)
+    )
+
+
+def test_a_role_change_after_the_token_was_issued_counts_and_an_older_one_does_not() -> None:
+    issued = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    token = Principal(user_id=uuid.uuid4(), role="INSTRUCTOR", token_id="t", issued_at=issued)
+    later, earlier = issued + timedelta(seconds=3), issued - timedelta(seconds=3)
+    assert current_role(token, known_role="STUDENT", changed_at=later) == "STUDENT"
+    # The token was issued after the change it knows of (a promotion whose event the
+    # service has not seen yet looks the same): the token is the newer word.
+    assert current_role(token, known_role="STUDENT", changed_at=earlier) == "INSTRUCTOR"
+    assert current_role(token, known_role=None, changed_at=None) == "INSTRUCTOR"
+    assert current_role(token, known_role="STUDENT", changed_at=None) == "INSTRUCTOR"
 
 
 async def test_rs256_tokens_verify_too() -> None:

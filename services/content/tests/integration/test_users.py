@@ -86,3 +86,30 @@ async def test_a_role_identity_adds_later_is_recorded_not_dead_lettered(app, kaf
     finally:
         await producer.stop()
     await eventually(lambda: (user_row(sql, user_id) or ("",))[0] == "MENTOR")
+
+
+async def test_a_demoted_instructors_older_token_loses_rights_once_the_event_arrives(
+    client, identity, people, sql
+) -> None:
+    person = await identity.instructor(people.admin, "demoted")
+    allowed = await client.post("/api/v1/courses", json={"title": "Mine"}, headers=person.auth)
+    assert allowed.status_code == 201, allowed.text
+    course_id = allowed.json()["id"]
+
+    demoted = await identity.http.patch(
+        f"/api/v1/users/{person.id}", json={"role": "STUDENT"}, headers=people.admin.auth
+    )
+    assert demoted.status_code == 200
+    await eventually(lambda: (user_row(sql, person.id) or ("",))[0] == "STUDENT")
+
+    # The token still says INSTRUCTOR; the role event came after it was issued.
+    created = await client.post("/api/v1/courses", json={"title": "No"}, headers=person.auth)
+    assert created.status_code == 403, created.text
+    renamed = await client.patch(
+        f"/api/v1/courses/{course_id}", json={"title": "Renamed"}, headers=person.auth
+    )
+    assert renamed.status_code in (403, 404), renamed.text
+    # A token issued after the change carries the new role and agrees.
+    fresh = await identity.login(person.email)
+    again = await client.post("/api/v1/courses", json={"title": "No"}, headers=fresh.auth)
+    assert again.status_code == 403, again.text

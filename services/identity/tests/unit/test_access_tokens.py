@@ -65,8 +65,12 @@ async def assert_rejected(key: SigningKey, token: str) -> None:
 
 
 async def test_a_token_identity_signs_verifies(key: SigningKey) -> None:
-    assert await verifier(key).verify(key.sign(claims())) == Principal(
-        user_id=uuid.UUID(int=7), role="STUDENT", token_id="jti-1"
+    token = claims()
+    assert await verifier(key).verify(key.sign(token)) == Principal(
+        user_id=uuid.UUID(int=7),
+        role="STUDENT",
+        token_id="jti-1",
+        issued_at=datetime.fromtimestamp(token["iat"], UTC),
     )
 
 

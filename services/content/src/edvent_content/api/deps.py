@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_content.bootstrap import Content
 from edvent_content.domain.access import Actor
+from edvent_content.usecases import users as users_usecase
 from edvent_platform.auth import CurrentUser, OptionalUser
 
 # The request's unit of work, re-exported so routes find every alias here.
@@ -32,16 +33,16 @@ async def end_read(session: AsyncSession) -> None:
     await session.rollback()
 
 
-def _actor(user: CurrentUser) -> Actor:
-    return Actor(user_id=user.user_id, role=user.role)
+async def _actor(user: CurrentUser, session: SessionDep) -> Actor:
+    return await users_usecase.actor_for(session=session, principal=user)
 
 
 SignedIn = Annotated[Actor, Depends(_actor)]
 
 
-def _maybe_actor(user: OptionalUser) -> Actor | None:
+async def _maybe_actor(user: OptionalUser, session: SessionDep) -> Actor | None:
     """Anyone may read published courses; a token, when sent, must be valid."""
-    return None if user is None else Actor(user_id=user.user_id, role=user.role)
+    return None if user is None else await users_usecase.actor_for(session=session, principal=user)
 
 
 MaybeSignedIn = Annotated[Actor | None, Depends(_maybe_actor)]
