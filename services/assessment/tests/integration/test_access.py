@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from edvent_localstack.pytest_plugin import eventually
+
 ROLES = ("anonymous", "student", "classmate", "other", "owner", "admin")
 
 
@@ -117,6 +119,34 @@ async def test_a_demoted_owner_loses_the_rights_of_an_owner(
     owner = await identity.login(owner.email, "soon-student")
     response = await client.get(f"/api/v1/exams/{exam['id']}", headers=owner.auth)
     assert response.status_code == 404
+
+
+async def test_a_demoted_owners_older_token_loses_rights_once_the_event_arrives(
+    client, factory, people, identity, sql
+) -> None:
+    owner = await identity.instructor(people.admin, "demoted-later")
+    course = await factory.course(owner)
+    exam = await factory.exam(owner, course)
+    demoted = await identity.http.patch(
+        f"/api/v1/users/{owner.id}", json={"role": "STUDENT"}, headers=people.admin.auth
+    )
+    assert demoted.status_code == 200
+
+    def role() -> str | None:
+        rows = sql("SELECT role FROM assessment.users WHERE id = %s", (owner.id,))
+        return rows[0][0] if rows else None
+
+    await eventually(lambda: role() == "STUDENT")
+    # The token still says INSTRUCTOR, but the role event came after it was issued.
+    analytics = await client.get(f"/api/v1/exams/{exam['id']}/analytics", headers=owner.auth)
+    assert analytics.status_code in (403, 404), analytics.text
+    created = await client.post(
+        "/api/v1/exams",
+        json={"course_id": course, "title": "No", "duration_seconds": 60,
+              "passing_score_percent": 50},
+        headers=owner.auth,
+    )  # fmt: skip
+    assert created.status_code == 403, created.text
 
 
 async def test_students_read_only_their_own_attempts_in_a_list(client, factory, people) -> None:

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from edvent_assessment.bootstrap import Assessment
 from edvent_assessment.domain.access import Actor
+from edvent_assessment.usecases import users as users_usecase
 from edvent_platform.auth import CurrentUser
 
 # The request's unit of work and the list cursor, re-exported so routes find every alias here.
@@ -23,8 +24,8 @@ def get_assessment(request: Request) -> Assessment:
 AssessmentDep = Annotated[Assessment, Depends(get_assessment)]
 
 
-def _actor(user: CurrentUser) -> Actor:
-    return Actor(user_id=user.user_id, role=user.role)
+async def _actor(user: CurrentUser, session: SessionDep) -> Actor:
+    return await users_usecase.actor_for(session=session, principal=user)
 
 
 # Every assessment route needs a token.

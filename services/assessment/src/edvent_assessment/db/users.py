@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,3 +49,11 @@ async def apply_role_change(
             where=or_(User.role_changed_at.is_(None), User.role_changed_at <= changed_at),
         )
     )
+
+
+async def known_role(session: AsyncSession, *, user_id: UUID) -> tuple[str, datetime | None] | None:
+    """The role identity's events last gave the user, and when it changed (None: never)."""
+    row = (
+        await session.execute(select(User.role, User.role_changed_at).where(User.id == user_id))
+    ).first()
+    return None if row is None else (row.role, row.role_changed_at)

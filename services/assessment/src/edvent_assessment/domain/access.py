@@ -24,7 +24,7 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """A signed-in caller, as their access token says."""
+    """A signed-in caller, with the role that counts now (see `usecases.users.actor_for`)."""
 
     user_id: UUID
     role: str

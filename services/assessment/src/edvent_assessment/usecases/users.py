@@ -7,6 +7,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from edvent_assessment.db import users as users_db
 from edvent_assessment.domain.access import Actor, Role
 from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
+from edvent_platform.auth import Principal, current_role
+
+
+async def actor_for(*, session: AsyncSession, principal: Principal) -> Actor:
+    """The caller with the role that counts now: a role change heard of since the token
+    was issued overrides the token's (see `current_role`)."""
+    known = await users_db.known_role(session, user_id=principal.user_id)
+    role, changed_at = known if known is not None else (None, None)
+    return Actor(
+        user_id=principal.user_id,
+        role=current_role(principal, known_role=role, changed_at=changed_at),
+    )
 
 
 async def remember(*, session: AsyncSession, actor: Actor) -> None:
