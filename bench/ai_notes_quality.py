@@ -9,22 +9,28 @@ Rankers:
 - BM25 (rank-bm25's Okapi BM25) on plain lower-cased words, and on stems without stop
   words (the stronger lexical baseline);
 - the local provider's embeddings alone (cosine similarity);
-- hybrid: reciprocal rank fusion of the two rankings above (stemmed BM25 standing in for
-  PostgreSQL's full-text rank), as the service's search does;
-- the service's real search over PostgreSQL: see `db_hybrid_ranker`, to plug in.
+- in-memory hybrid: reciprocal rank fusion of the two rankings above;
+- the service's real search: PostgreSQL (pgvector and full-text) started by the bench,
+  every lesson ingested with `usecases.notes.ingest_lesson` (the service's chunker and
+  the local provider), each question asked through `usecases.search.search_chunks`.
 
-Chunks are the lessons' paragraphs, each indexed with its lesson title and heading path
-in front (a question rarely repeats the lesson's subject), until the service's chunker
-is used here. `make bench` runs it and writes its section into bench/RESULTS.md.
+Every ranker sees the same chunks: the service's chunker, each chunk indexed under its
+heading path (`embedding_text`: the lesson title first, since a question rarely repeats
+the lesson's subject). `make bench` runs it and writes its section into bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -32,23 +38,44 @@ from rank_bm25 import BM25Okapi
 
 from edvent_ai_notes.adapters.providers.local import EmbeddingWeights, LocalProvider
 from edvent_ai_notes.adapters.providers.local.text import content_stems, words
+from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
+from edvent_ai_notes.db.notes import LessonRef
+from edvent_ai_notes.domain.chunking import chunk_markdown
+from edvent_ai_notes.domain.notes import Chunk
+from edvent_ai_notes.usecases.notes import PipelineOptions, embedding_text, ingest_lesson
+from edvent_ai_notes.usecases.search import search_chunks
+from edvent_localstack.postgres import PostgresServer, service_database
+from edvent_localstack.process import free_port
+from edvent_localstack.services import SERVICES
+from edvent_platform.db import create_engine, session_factory, transaction
 
 DATASET = (
     Path(__file__).resolve().parent.parent / "services/ai-notes/tests/data/quality/course.json"
 )
-DIMENSIONS = 1536  # as OpenAI's text-embedding-3-small, so both providers fit one column
+DIMENSIONS = EMBEDDING_DIMENSIONS  # as OpenAI's text-embedding-3-small
 RRF_K = 60
+COURSE_ID = uuid.UUID("5e1f0000-0000-4000-8000-000000000000")
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    id: str
+    title: str
+    markdown: str
+
+    @property
+    def uuid(self) -> uuid.UUID:
+        return uuid.uuid5(COURSE_ID, self.id)
 
 
 @dataclass(frozen=True, slots=True)
 class BenchChunk:
     lesson_id: str
-    heading_path: tuple[str, ...]
-    text: str
+    chunk: Chunk
 
     @property
     def indexed(self) -> str:
-        return " / ".join(self.heading_path) + "\n\n" + self.text
+        return embedding_text(self.chunk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,39 +84,28 @@ class Question:
     lesson_id: str
 
 
-# A ranker returns chunk indexes, best first, for one question.
-Ranker = Callable[[str], Awaitable[list[int]]]
+# A chunk ranker returns chunk indexes, best first, for one question; a lesson ranker
+# returns lesson ids, best first (repeats allowed).
+ChunkRanker = Callable[[str], Awaitable[list[int]]]
+LessonRanker = Callable[[str], Awaitable[list[str]]]
 
 
-def load() -> tuple[dict[str, str], list[BenchChunk], list[Question]]:
+def load() -> tuple[list[Lesson], list[BenchChunk], list[Question]]:
     data = json.loads(DATASET.read_text())
-    titles = {lesson["id"]: lesson["title"] for lesson in data["lessons"]}
+    lessons = [Lesson(item["id"], item["title"], item["markdown"]) for item in data["lessons"]]
+    options = PipelineOptions()
     chunks = [
-        chunk for lesson in data["lessons"] for chunk in split_paragraphs(lesson["id"], lesson)
+        BenchChunk(lesson.id, chunk)
+        for lesson in lessons
+        for chunk in chunk_markdown(
+            lesson.markdown, max_chars=options.chunk_max_chars, overlap=options.chunk_overlap_chars
+        )
     ]
     questions = [Question(q["question"], q["lesson_id"]) for q in data["questions"]]
-    return titles, chunks, questions
+    return lessons, chunks, questions
 
 
-def split_paragraphs(lesson_id: str, lesson: dict[str, str]) -> list[BenchChunk]:
-    """The bench's own chunker: one chunk per paragraph, under the headings above it."""
-    chunks: list[BenchChunk] = []
-    path: list[tuple[int, str]] = []
-    for block in lesson["markdown"].split("\n\n"):
-        block = block.strip()
-        if not block:
-            continue
-        if block.startswith("#"):
-            level = len(block) - len(block.lstrip("#"))
-            path = [(lvl, text) for lvl, text in path if lvl < level]
-            path.append((level, block.lstrip("#").strip()))
-            continue
-        heading_path = tuple(text for _, text in path) or (lesson["title"],)
-        chunks.append(BenchChunk(lesson_id, heading_path, block))
-    return chunks
-
-
-def bm25_ranker(chunks: Sequence[BenchChunk], tokens: Callable[[str], list[str]]) -> Ranker:
+def bm25_ranker(chunks: Sequence[BenchChunk], tokens: Callable[[str], list[str]]) -> ChunkRanker:
     index = BM25Okapi([tokens(chunk.indexed) for chunk in chunks])
 
     async def rank(query: str) -> list[int]:
@@ -99,7 +115,7 @@ def bm25_ranker(chunks: Sequence[BenchChunk], tokens: Callable[[str], list[str]]
     return rank
 
 
-async def vector_ranker(chunks: Sequence[BenchChunk], provider: LocalProvider) -> Ranker:
+async def vector_ranker(chunks: Sequence[BenchChunk], provider: LocalProvider) -> ChunkRanker:
     matrix = np.array(await provider.embed([chunk.indexed for chunk in chunks]))
 
     async def rank(query: str) -> list[int]:
@@ -110,7 +126,7 @@ async def vector_ranker(chunks: Sequence[BenchChunk], provider: LocalProvider) -
     return rank
 
 
-def fused_ranker(*rankers: Ranker, depth: int = 100) -> Ranker:
+def fused_ranker(*rankers: ChunkRanker, depth: int = 100) -> ChunkRanker:
     """Reciprocal rank fusion: score = Σ 1 / (RRF_K + rank) over the rankers' top `depth`."""
 
     async def rank(query: str) -> list[int]:
@@ -123,28 +139,62 @@ def fused_ranker(*rankers: Ranker, depth: int = 100) -> Ranker:
     return rank
 
 
-async def db_hybrid_ranker(chunks: Sequence[BenchChunk]) -> Ranker | None:
-    """PLUG-IN POINT for the service's real hybrid search over PostgreSQL.
+def by_lesson(ranker: ChunkRanker, chunks: Sequence[BenchChunk]) -> LessonRanker:
+    async def rank(query: str) -> list[str]:
+        return [chunks[index].lesson_id for index in await ranker(query)]
 
-    After the merge: start PostgreSQL (edvent_localstack.postgres.PostgresServer), run
-    the ai-notes migrations, ingest each lesson of the dataset through the service's own
-    chunker and the local provider (the pipeline's ingest step, without Kafka), then
-    return a ranker that calls `usecases.search.search_chunks(session, provider=...,
-    query=..., course_id=..., limit=...)` and maps each `SearchHit` to the index of its
-    chunk here (or compare lessons directly). Until then there is nothing to measure.
-    """
-    del chunks
-    return None
+    return rank
 
 
-async def recall(
-    ranker: Ranker, chunks: Sequence[BenchChunk], questions: Sequence[Question]
-) -> tuple[float, float]:
+@contextlib.asynccontextmanager
+async def service_search(
+    lessons: Sequence[Lesson], provider: LocalProvider
+) -> AsyncIterator[LessonRanker]:
+    """The service's own search: real PostgreSQL, migrated, every lesson ingested by the
+    pipeline's ingest step (no Kafka, S3 or generation), questions through
+    `search_chunks` filtered by the course."""
+    work = Path(tempfile.mkdtemp(prefix="edvent-bench-ai-notes-quality-"))
+    postgres = PostgresServer(data_dir=work / "pg", port=free_port(), log_file=work / "pg.log")
+    postgres.start()
+    try:
+        database = service_database("ai-notes")
+        postgres.provision(database)
+        url = postgres.service_url(database)
+        SERVICES["ai-notes"].migrate(url, dict(os.environ))
+        engine = create_engine(url, schema="ai_notes", app_name="bench-ai-notes-quality")
+        sessions = session_factory(engine)
+        by_uuid = {lesson.uuid: lesson.id for lesson in lessons}
+        try:
+            for order, lesson in enumerate(lessons):
+                ref = LessonRef(
+                    lesson_id=lesson.uuid, course_id=COURSE_ID, title=lesson.title,
+                    order_index=order, content_key=f"quality/{lesson.id}.md",
+                    content_sha256="0" * 64, published_at=datetime.now(UTC),
+                )  # fmt: skip
+                async with transaction(sessions) as session:
+                    await ingest_lesson(
+                        session, provider=provider, lesson=ref, markdown=lesson.markdown
+                    )
+
+            async def rank(query: str) -> list[str]:
+                async with transaction(sessions) as session:
+                    hits = await search_chunks(
+                        session, provider=provider, query=query, course_id=COURSE_ID, limit=5
+                    )
+                return [by_uuid[hit.lesson_id] for hit in hits]
+
+            yield rank
+        finally:
+            await engine.dispose()
+    finally:
+        postgres.stop()
+
+
+async def recall(ranker: LessonRanker, questions: Sequence[Question]) -> tuple[float, float]:
     at1 = at5 = 0
     for question in questions:
         lessons: list[str] = []
-        for index in await ranker(question.text):
-            lesson = chunks[index].lesson_id
+        for lesson in await ranker(question.text):
             if lesson not in lessons:
                 lessons.append(lesson)
                 if len(lessons) == 5:
@@ -154,16 +204,21 @@ async def recall(
     return at1 / len(questions), at5 / len(questions)
 
 
-async def measure(provider: LocalProvider) -> list[tuple[str, float, float]]:
-    _, chunks, questions = load()
+async def measure(
+    provider: LocalProvider, *, variants: bool = True, database: bool = True
+) -> list[tuple[str, float, float]]:
+    lessons, chunks, questions = load()
     plain = bm25_ranker(chunks, words)
     stemmed = bm25_ranker(chunks, content_stems)
     vectors = await vector_ranker(chunks, provider)
-    rankers: list[tuple[str, Ranker]] = [
-        ("BM25, plain words", plain),
-        ("BM25, stems without stop words", stemmed),
-        ("local embeddings alone", vectors),
-        ("hybrid: RRF of local embeddings and stemmed BM25", fused_ranker(vectors, stemmed)),
+    rankers: list[tuple[str, LessonRanker]] = [
+        ("BM25, plain words", by_lesson(plain, chunks)),
+        ("BM25, stems without stop words", by_lesson(stemmed, chunks)),
+        ("local embeddings alone (in memory)", by_lesson(vectors, chunks)),
+        (
+            "in-memory hybrid: RRF of local embeddings and stemmed BM25",
+            by_lesson(fused_ranker(vectors, stemmed), chunks),
+        ),
     ]
     # What the local embeddings need to beat BM25: enough dimensions and word rarity.
     for label, variant in (
@@ -176,17 +231,26 @@ async def measure(provider: LocalProvider) -> list[tuple[str, float, float]]:
             ),
         ),
     ):
+        if not variants:
+            break
         vectors_variant = await vector_ranker(chunks, variant)
-        rankers.append((f"local embeddings alone, {label}", vectors_variant))
-        rankers.append((f"hybrid, {label}", fused_ranker(vectors_variant, stemmed)))
-    database = await db_hybrid_ranker(chunks)
-    if database is not None:
-        rankers.append(("service search (PostgreSQL hybrid)", database))
-    return [(name, *await recall(ranker, chunks, questions)) for name, ranker in rankers]
+        rankers.append((f"local embeddings alone, {label}", by_lesson(vectors_variant, chunks)))
+        rankers.append(
+            (
+                f"in-memory hybrid, {label}",
+                by_lesson(fused_ranker(vectors_variant, stemmed), chunks),
+            )
+        )
+    rows = [(name, *await recall(ranker, questions)) for name, ranker in rankers]
+    if database:
+        async with service_search(lessons, provider) as search:
+            rows.append(("**service search** (PostgreSQL hybrid, local provider)",
+                         *await recall(search, questions)))  # fmt: skip
+    return rows
 
 
 async def run() -> str:
-    titles, chunks, questions = load()
+    lessons, chunks, questions = load()
     provider = LocalProvider(dimensions=DIMENSIONS)
     started = time.perf_counter()
     rows = await measure(provider)
@@ -195,18 +259,20 @@ async def run() -> str:
     lines = [
         "## ai-notes retrieval quality",
         "",
-        f"{len(titles)} lessons ({len(chunks)} paragraph chunks) and {len(questions)} "
-        "questions from SQuAD v1.1 (CC BY-SA 4.0); lesson-level recall of the ranked "
-        f"chunks; local embeddings of {DIMENSIONS} dimensions; {elapsed:.1f} s in all.",
+        f"{len(lessons)} lessons ({len(chunks)} chunks by the service's chunker) and "
+        f"{len(questions)} questions from SQuAD v1.1 (CC BY-SA 4.0); lesson-level recall "
+        f"of the ranked chunks; local embeddings of {DIMENSIONS} dimensions; "
+        f"{elapsed:.1f} s in all.",
         "",
         "| ranking | recall@1 | recall@5 |",
         "|---|---|---|",
         *(f"| {name} | {at1:.1%} | {at5:.1%} |" for name, at1, at5 in rows),
         "",
         "SQuAD's questions share many words with their paragraph (the crowd workers read "
-        "it), which favours BM25. The rows below the hybrid show what the local embeddings "
-        "need to help: enough dimensions and the word-rarity weighting. The service's own "
-        "search over PostgreSQL is not measured here yet (`db_hybrid_ranker`).",
+        "it), which favours BM25. The middle rows show what the local embeddings need to "
+        "help: enough dimensions and the word-rarity weighting. The last row is the "
+        "service's real search (`search_chunks` over PostgreSQL, the lessons ingested by "
+        "the pipeline's own chunker and the local provider).",
         "",
     ]
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,6 +13,7 @@ from edvent_ai_notes.adapters.providers import NotesProvider
 from edvent_ai_notes.adapters.storage import LessonBodies
 from edvent_ai_notes.config import Settings
 from edvent_ai_notes.db.notes import LessonRef
+from edvent_ai_notes.domain.notes import GeneratedNote, LessonSource
 from edvent_ai_notes.usecases import notes as notes_usecase
 from edvent_ai_notes.usecases.notes import Pipeline, PipelineOptions
 from edvent_platform.auth import TokenVerifier, jwks_token_verifier
@@ -36,10 +38,49 @@ def build_provider(settings: Settings) -> NotesProvider:
             concurrency=settings.openai_concurrency,
             embedding_batch_size=settings.embedding_batch_size,
         )
+    return LazyLocalProvider(dimensions=settings.embedding_dimensions)
+
+
+class LazyLocalProvider:
+    """The local provider, imported on its first use in a worker thread: scikit-learn,
+    SciPy and networkx take seconds to import (tens on a busy 2-core machine), which
+    would hold up the service's start and its health check, and the openai provider
+    never needs them."""
+
+    def __init__(self, *, dimensions: int) -> None:
+        self._dimensions = dimensions
+        self._provider: NotesProvider | None = None
+        self._loading = asyncio.Lock()
+
+    @property
+    def name(self) -> str:
+        return "local"
+
+    @property
+    def dimensions(self) -> int:
+        return self._dimensions
+
+    async def _loaded(self) -> NotesProvider:
+        async with self._loading:
+            if self._provider is None:
+                self._provider = await asyncio.to_thread(_local_provider, self._dimensions)
+            return self._provider
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return await (await self._loaded()).embed(texts)
+
+    async def generate_notes(self, *, lesson: LessonSource) -> GeneratedNote:
+        return await (await self._loaded()).generate_notes(lesson=lesson)
+
+    async def close(self) -> None:
+        if self._provider is not None:
+            await self._provider.close()
+
+
+def _local_provider(dimensions: int) -> NotesProvider:
     from edvent_ai_notes.adapters.providers.local import LocalProvider
 
-    provider: NotesProvider = LocalProvider(dimensions=settings.embedding_dimensions)
-    return provider
+    return LocalProvider(dimensions=dimensions)
 
 
 @dataclass

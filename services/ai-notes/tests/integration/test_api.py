@@ -13,12 +13,11 @@ import pytest
 from edvent_ai_notes.adapters.providers import ProviderUnavailable
 from edvent_ai_notes.db.notes import LessonRef
 from edvent_ai_notes.usecases.notes import ingest_lesson
-from edvent_events.topics import CONTENT_LESSONS, dlq_topic
-from edvent_localstack.pytest_plugin import eventually, read_topic
+from edvent_localstack.pytest_plugin import eventually
 from edvent_platform.db import transaction
 
 from .physics import LESSONS, QUESTIONS
-from .test_pipeline import BODY, note, status_is
+from .test_pipeline import BODY, dead_letter, note, status_is
 
 pytestmark = pytest.mark.integration
 
@@ -72,12 +71,7 @@ async def test_a_dead_lettered_failed_note_is_regenerated_to_ready(
     course_id = await content.course(owner_id=people.owner.id)
     event = content.published(course_id=course_id, body=BODY)
     await content.send(event)
-    await read_topic(
-        kafka.bootstrap_servers,
-        dlq_topic(CONTENT_LESSONS, "ai-notes"),
-        expected=1,
-        where=lambda r: r.key == str(event.lesson_id).encode(),
-    )
+    await dead_letter(kafka, event.lesson_id)
     assert await status_is(client, people.student, event.lesson_id, "failed")
     scripted.fail_always = None
     path = f"/api/v1/notes/{event.lesson_id}/regenerate"

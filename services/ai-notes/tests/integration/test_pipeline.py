@@ -27,6 +27,17 @@ async def note(client: Any, person: Any, lesson_id: Any) -> Any:
     return answer.json() if answer.status_code == 200 else None
 
 
+async def dead_letter(kafka: Any, lesson_id: Any) -> Any:
+    """The lesson's event on ai-notes' dead-letter topic, once it is there."""
+    [dead] = await read_topic(
+        kafka.bootstrap_servers,
+        dlq_topic(CONTENT_LESSONS, "ai-notes"),
+        expected=1,
+        where=lambda r: r.key == str(lesson_id).encode(),
+    )
+    return dead
+
+
 async def status_is(client: Any, person: Any, lesson_id: Any, status: str) -> bool:
     found = await note(client, person, lesson_id)
     return found is not None and found["status"] == status
@@ -153,12 +164,7 @@ async def test_a_provider_that_keeps_failing_leaves_the_note_failed_and_dead_let
     event = content.published(course_id=course_id, body=BODY)
     await content.send(event)
 
-    [dead] = await read_topic(
-        kafka.bootstrap_servers,
-        dlq_topic(CONTENT_LESSONS, "ai-notes"),
-        expected=1,
-        where=lambda r: r.key == str(event.lesson_id).encode(),
-    )
+    dead = await dead_letter(kafka, event.lesson_id)
     assert dict(dead.headers)["x-attempts"] == b"2"
     assert b"503" in dict(dead.headers)["x-error"]
     assert scripted.generate_calls == 2
@@ -179,12 +185,7 @@ async def test_a_malformed_answer_is_retried_and_then_fails_without_being_stored
     event = content.published(course_id=course_id, body=BODY)
     await content.send(event)
 
-    await read_topic(
-        kafka.bootstrap_servers,
-        dlq_topic(CONTENT_LESSONS, "ai-notes"),
-        expected=1,
-        where=lambda r: r.key == str(event.lesson_id).encode(),
-    )
+    await dead_letter(kafka, event.lesson_id)
     assert scripted.generate_calls == 2
     found = await note(client, people.student, event.lesson_id)
     assert found["status"] == "failed"

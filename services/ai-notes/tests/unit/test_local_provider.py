@@ -16,6 +16,8 @@ import pytest
 
 from edvent_ai_notes.adapters.providers import NotesProvider, ProviderError
 from edvent_ai_notes.adapters.providers.local import MODEL, LocalProvider
+from edvent_ai_notes.bootstrap import build_provider
+from edvent_ai_notes.config import EMBEDDING_DIMENSIONS, Settings
 from edvent_ai_notes.domain.notes import LessonSource, Usage
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -179,3 +181,30 @@ async def test_headings_stay_as_written_and_tables_are_not_prose() -> None:
     assert note.summary_markdown.startswith("# Using `print`\n\n")
     assert "|" not in note.summary_markdown
     assert all("|" not in concept.definition for concept in note.key_concepts)
+
+
+def test_the_app_starts_without_importing_the_local_provider() -> None:
+    # scikit-learn and SciPy take seconds to import: the service's start must not wait.
+    script = (
+        "import sys;"
+        "from edvent_ai_notes.config import Settings;"
+        "from edvent_ai_notes.main import create_app;"
+        "app = create_app(Settings(provider='local'));"
+        "assert app.state.ai_notes.provider.name == 'local';"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'networkx') if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if "OPENAI" not in k}
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
+    assert ran.stdout.strip() == "[]"
+
+
+async def test_the_lazily_imported_local_provider_embeds_and_writes_as_the_local_one() -> None:
+    lazy = build_provider(Settings(provider="local"))
+    local = LocalProvider(dimensions=EMBEDDING_DIMENSIONS)
+    texts = ["heat engines turn heat into work", "refraction"]
+    assert await lazy.embed(texts) == await local.embed(texts)
+    source = lesson(LESSON)
+    assert await lazy.generate_notes(lesson=source) == await local.generate_notes(lesson=source)
+    await lazy.close()

@@ -43,16 +43,7 @@ def handlers_for(pipeline: Callable[[], Pipeline]) -> Handlers:
 
     @handlers.prepared(LessonPublished)
     async def on_lesson_published(envelope: Envelope[LessonPublished]) -> Apply:
-        event = envelope.data
-        lesson = LessonRef(
-            lesson_id=event.lesson_id,
-            course_id=event.course_id,
-            title=event.title,
-            order_index=event.order_index,
-            content_key=event.content_key,
-            content_sha256=event.content_sha256,
-            published_at=event.published_at,
-        )
+        lesson = LessonRef.published(envelope.data)
         return await notes_usecase.prepare_notes(pipeline=pipeline(), lesson=lesson)
 
     return handlers

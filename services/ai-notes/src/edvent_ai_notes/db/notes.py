@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Text,
     bindparam,
     cast,
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_ai_notes.db.tables import ai_notes, courses, lesson_chunks, lessons, vector_literal
 from edvent_ai_notes.domain.notes import Chunk, GeneratedNote, RetrievedChunk
+from edvent_events.catalog.content import LessonPublished
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,19 @@ class LessonRef:
     content_key: str
     content_sha256: str
     published_at: datetime
+
+    @classmethod
+    def published(cls, event: LessonPublished | Row[Any]) -> LessonRef:
+        """From a `lesson.published` event, or a row with the same names (`lesson`)."""
+        return cls(
+            lesson_id=event.lesson_id,
+            course_id=event.course_id,
+            title=event.title,
+            order_index=event.order_index,
+            content_key=event.content_key,
+            content_sha256=event.content_sha256,
+            published_at=event.published_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,19 +106,12 @@ async def record_lesson(session: AsyncSession, *, lesson: LessonRef) -> None:
 
 
 async def lesson(session: AsyncSession, *, lesson_id: UUID, lock: bool = False) -> LessonRef | None:
-    query = select(lessons).where(lessons.c.id == lesson_id)
+    query = select(
+        lessons.c.id.label("lesson_id"),
+        *(c for c in lessons.c if c.name not in ("id", "updated_at")),
+    ).where(lessons.c.id == lesson_id)
     row = (await session.execute(query.with_for_update() if lock else query)).first()
-    if row is None:
-        return None
-    return LessonRef(
-        lesson_id=row.id,
-        course_id=row.course_id,
-        title=row.title,
-        order_index=row.order_index,
-        content_key=row.content_key,
-        content_sha256=row.content_sha256,
-        published_at=row.published_at,
-    )
+    return None if row is None else LessonRef.published(row)
 
 
 async def state(session: AsyncSession, *, lesson_id: UUID) -> NoteState | None:

@@ -108,12 +108,9 @@ async def _compute(
 ) -> tuple[list[Chunk], list[list[float]], GeneratedNote]:
     markdown = body.decode("utf-8", errors="replace")
     options = pipeline.options
-    chunks = chunk_markdown(
-        markdown, max_chars=options.chunk_max_chars, overlap=options.chunk_overlap_chars
+    chunks, vectors = await embedded_chunks(
+        provider=pipeline.provider, markdown=markdown, options=options
     )
-    vectors = await pipeline.provider.embed([embedding_text(c) for c in chunks]) if chunks else []
-    if len(vectors) != len(chunks):
-        raise MalformedAnswer(f"{len(vectors)} embeddings for {len(chunks)} chunks")
     context = await _context(
         pipeline=pipeline, lesson=lesson, chunks=chunks, vectors=vectors, options=options
     )
@@ -123,6 +120,19 @@ async def _compute(
         )
     )
     return chunks, vectors, validated(generated)
+
+
+async def embedded_chunks(
+    *, provider: NotesProvider, markdown: str, options: PipelineOptions
+) -> tuple[list[Chunk], list[list[float]]]:
+    """The body's chunks and one embedding each (of the chunk under its headings)."""
+    chunks = chunk_markdown(
+        markdown, max_chars=options.chunk_max_chars, overlap=options.chunk_overlap_chars
+    )
+    vectors = await provider.embed([embedding_text(c) for c in chunks]) if chunks else []
+    if len(vectors) != len(chunks):
+        raise MalformedAnswer(f"{len(vectors)} embeddings for {len(chunks)} chunks")
+    return chunks, vectors
 
 
 def failure_reason(error: Exception) -> str:
@@ -215,11 +225,17 @@ def _record_only(lesson: LessonRef) -> Apply:
     return apply
 
 
+async def _still_current(session: AsyncSession, lesson: LessonRef) -> bool:
+    """Record the publication; whether its body is still the lesson's newest. The row
+    lock orders this write after any other for the lesson."""
+    await notes_db.record_lesson(session, lesson=lesson)
+    current = await notes_db.lesson(session, lesson_id=lesson.lesson_id, lock=True)
+    return current is not None and current.content_sha256 == lesson.content_sha256
+
+
 def _fail(lesson: LessonRef, reason: str) -> Apply:
     async def apply(session: AsyncSession) -> None:
-        await notes_db.record_lesson(session, lesson=lesson)
-        current = await notes_db.lesson(session, lesson_id=lesson.lesson_id, lock=True)
-        if current is None or current.content_sha256 != lesson.content_sha256:
+        if not await _still_current(session, lesson):
             return  # a newer body arrived meanwhile; its own run decides
         await notes_db.add_pending(
             session, lesson_id=lesson.lesson_id, sha256=lesson.content_sha256
@@ -236,10 +252,7 @@ def _store(
     lesson: LessonRef, chunks: list[Chunk], vectors: list[list[float]], note: GeneratedNote
 ) -> Apply:
     async def apply(session: AsyncSession) -> None:
-        await notes_db.record_lesson(session, lesson=lesson)
-        # The lock orders this write after any other for the lesson.
-        current = await notes_db.lesson(session, lesson_id=lesson.lesson_id, lock=True)
-        if current is None or current.content_sha256 != lesson.content_sha256:
+        if not await _still_current(session, lesson):
             return
         generated_at = datetime.now(UTC)
         await notes_db.replace_chunks(
@@ -319,11 +332,9 @@ async def ingest_lesson(
 ) -> int:
     """Chunk, embed and store one lesson body in the caller's transaction; the number
     of chunks. Embedding runs before the first statement, so before the transaction."""
-    options = options or PipelineOptions()
-    chunks = chunk_markdown(
-        markdown, max_chars=options.chunk_max_chars, overlap=options.chunk_overlap_chars
+    chunks, vectors = await embedded_chunks(
+        provider=provider, markdown=markdown, options=options or PipelineOptions()
     )
-    vectors = await provider.embed([embedding_text(c) for c in chunks]) if chunks else []
     await notes_db.record_lesson(session, lesson=lesson)
     await notes_db.replace_chunks(
         session,

@@ -26,33 +26,50 @@ class SearchHit:
     score: float
 
 
-# The full-text side matches any of the query's words (OR), ranked by ts_rank_cd: a
-# question rarely repeats all of a lesson's words. Stems come from the 'english'
-# configuration and are OR-ed under 'simple', which does not stem them twice.
+# The full-text side is BM25-like: it matches any of the question's words (OR; a
+# question rarely repeats all of a lesson's words) and sums, per word, ts_rank (how
+# often it occurs, headings weighing more) times its IDF among the course's chunks, so
+# a rare word counts more than one found everywhere; PostgreSQL's rankings know no IDF.
+# Stems come from the 'english' configuration and are looked up under 'simple', which
+# does not stem them twice. Not ts_rank_cd: cover density, made for words found near
+# each other, ranked the full-text side 8 points lower at recall@1 on the SQuAD course
+# (bench/ai_notes_quality.py; before/after in bench/HISTORY.md).
 # iterative_scan lets HNSW keep searching when the course filter drops candidates.
+IN_COURSE = "(CAST(:course_id AS uuid) IS NULL OR c.course_id = CAST(:course_id AS uuid))"
 SEARCH = text(
     f"""
-    WITH query AS (
-        SELECT to_tsquery('simple', coalesce(string_agg(quote_literal(word), ' | '), '')) AS q
+    WITH words AS (
+        SELECT to_tsquery('simple', quote_literal(word)) AS q, quote_literal(word) AS literal
         FROM unnest(tsvector_to_array(to_tsvector('english', :q))) AS word
+    ),
+    query AS (
+        SELECT to_tsquery('simple', coalesce(string_agg(literal, ' | '), '')) AS q FROM words
     ),
     semantic AS (
         SELECT id, row_number() OVER (ORDER BY distance) AS rank
         FROM (
-            SELECT id, embedding <=> CAST(:vector AS vector) AS distance
-            FROM lesson_chunks
-            WHERE CAST(:course_id AS uuid) IS NULL OR course_id = CAST(:course_id AS uuid)
+            SELECT c.id, c.embedding <=> CAST(:vector AS vector) AS distance
+            FROM lesson_chunks c
+            WHERE {IN_COURSE}
             ORDER BY distance
             LIMIT {CANDIDATES}
         ) nearest
     ),
+    chunk_count AS (SELECT count(*) AS n FROM lesson_chunks c WHERE {IN_COURSE}),
+    weighted AS (
+        SELECT words.q, ln(1 + (chunk_count.n - found.n + 0.5) / (found.n + 0.5)) AS idf
+        FROM words, chunk_count, LATERAL (
+            SELECT count(*) AS n FROM lesson_chunks c
+            WHERE c.search_vector @@ words.q AND {IN_COURSE}
+        ) found
+    ),
     lexical AS (
         SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS rank
         FROM (
-            SELECT c.id, ts_rank_cd(c.search_vector, query.q) AS rank
-            FROM lesson_chunks c, query
-            WHERE c.search_vector @@ query.q
-              AND (CAST(:course_id AS uuid) IS NULL OR c.course_id = CAST(:course_id AS uuid))
+            SELECT c.id, sum(weighted.idf * ts_rank(c.search_vector, weighted.q)) AS rank
+            FROM lesson_chunks c JOIN weighted ON c.search_vector @@ weighted.q
+            WHERE {IN_COURSE}
+            GROUP BY c.id
             ORDER BY rank DESC
             LIMIT {CANDIDATES}
         ) matched
