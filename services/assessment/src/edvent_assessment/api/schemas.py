@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from edvent_assessment.domain import access, sheets
 from edvent_assessment.domain.access import Actor
 from edvent_assessment.domain.analytics import Summary
+from edvent_assessment.domain.adaptive import FixedConfig
 from edvent_assessment.domain.exams import ExamConfig, QuestionKind, check_question
 from edvent_assessment.usecases.attempts import AttemptView
 from edvent_assessment.usecases.exams import ExamView
@@ -46,9 +47,12 @@ class ExamCreate(BaseModel):
     )
     passing_score_percent: int = Field(ge=0, le=100)
     config: ExamConfig = Field(
-        default_factory=ExamConfig,
+        default_factory=FixedConfig,
         description='`{}` or `{"mode": "fixed"}`: every question, submitted at once. '
-        "An unknown mode or key is 422.",
+        '`{"mode": "adaptive", "model", "min_items", "max_items", "target_standard_error", '
+        '"start_ability", "estimator", "prior_mean", "prior_sd", "exposure_top_k"}`: one '
+        "question at a time, chosen by item response theory (see the service README). An "
+        "unknown mode or key, or a value out of range, is 422 with the field's path.",
     )
 
 
@@ -72,6 +76,12 @@ class QuestionCreate(BaseModel):
     points: int = Field(default=1, ge=1, le=1000, description="Weight in the score.")
     difficulty: Annotated[float, AfterValidator(_finite)] = Field(
         default=0, ge=-10, le=10, description="Author's estimate on a logit scale (0: average)."
+    )
+    discrimination: Annotated[float, AfterValidator(_finite)] | None = Field(
+        default=None,
+        gt=0,
+        le=10,
+        description="IRT discrimination a > 0, used by 2PL adaptive exams (null: 1).",
     )
 
     @model_validator(mode="after")
@@ -98,6 +108,7 @@ class QuestionPublic(BaseModel):
     options: list[Option]
     points: int
     difficulty: float
+    discrimination: float | None = None
     correct_option_ids: list[str] | None = Field(
         description="Only for the course's owner and ADMINs; null for everyone else."
     )
@@ -235,6 +246,7 @@ def exam_detail(view: ExamView, actor: Actor) -> ExamDetail:
                 options=[Option.model_validate(option) for option in q.options],
                 points=q.points,
                 difficulty=q.difficulty,
+                discrimination=q.discrimination,
                 correct_option_ids=list(q.correct_option_ids) if reveal else None,
             )
             for q in view.questions

@@ -110,6 +110,7 @@ async def add_question(
         correct_option_ids=body.correct_option_ids,
         points=body.points,
         difficulty=body.difficulty,
+        discrimination=body.discrimination,
     )
     return QuestionPublic(
         id=question.id,
@@ -120,6 +121,7 @@ async def add_question(
         options=question.options,  # type: ignore[arg-type]
         points=question.points,
         difficulty=question.difficulty,
+        discrimination=question.discrimination,
         correct_option_ids=question.correct_option_ids,
     )
 
