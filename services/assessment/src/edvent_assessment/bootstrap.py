@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_assessment.config import Settings
 from edvent_assessment.sweeper import Sweeper
+from edvent_assessment.usecases.banks import BankCache
 from edvent_platform.auth import TokenVerifier, jwks_token_verifier
 
 
@@ -19,6 +20,8 @@ class Assessment:
     # Verifies access tokens with identity's JWKS, fetched over HTTP and cached.
     verifier: TokenVerifier
     sweeper: Sweeper
+    # Item banks of adaptive exams, shared by every request of this instance.
+    banks: BankCache
 
     @property
     def grace(self) -> timedelta:
@@ -35,6 +38,9 @@ class Assessment:
                 interval=settings.sweep_interval_seconds,
                 grace=timedelta(seconds=settings.submit_grace_seconds),
                 batch=settings.sweep_batch_size,
+            ),
+            banks=BankCache(
+                size=settings.bank_cache_size, min_responses=settings.calibration_min_responses
             ),
         )
 

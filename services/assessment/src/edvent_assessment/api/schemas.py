@@ -11,8 +11,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from edvent_assessment.domain import access, sheets
 from edvent_assessment.domain.access import Actor
-from edvent_assessment.domain.analytics import Summary
 from edvent_assessment.domain.adaptive import FixedConfig
+from edvent_assessment.domain.analytics import Summary
 from edvent_assessment.domain.exams import ExamConfig, QuestionKind, check_question
 from edvent_assessment.usecases.attempts import AttemptView
 from edvent_assessment.usecases.exams import ExamView
@@ -143,6 +143,10 @@ class AnswerIn(BaseModel):
     option_ids: list[Annotated[str, Field(max_length=64)]] = Field(max_length=26)
 
 
+class AnswerBody(AnswerIn):
+    """One answer to an adaptive attempt's current question."""
+
+
 class SubmitBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -176,6 +180,14 @@ class SheetEntry(BaseModel):
     )
     answer: list[str] | None = Field(description="The option ids given; null if none.")
     correct: bool | None = Field(description="Null while the attempt is open.")
+    ability: float | None = Field(
+        default=None,
+        description="Adaptive exams: the ability estimate (logits) after this answer; shown "
+        "like `correct`.",
+    )
+    standard_error: float | None = Field(
+        default=None, description="Adaptive exams: its standard error; shown like `correct`."
+    )
 
 
 class AttemptPublic(BaseModel):
@@ -183,13 +195,32 @@ class AttemptPublic(BaseModel):
     exam_id: UUID
     user_id: UUID
     status: str = Field(description="`in_progress`, `completed` or `expired`.")
-    score: int | None = Field(description="Integer percent of points earned, rounded down.")
+    score: int | None = Field(
+        description="Integer percent of points earned, rounded down; adaptive exams: the "
+        "expected percent correct over the whole bank at the final ability."
+    )
     passed: bool | None
     started_at: datetime
     deadline: datetime = Field(description="`started_at` + the exam's duration; 30 s grace.")
     completed_at: datetime | None
-    questions: list[AttemptQuestion]
+    questions: list[AttemptQuestion] = Field(
+        description="Adaptive exams: the questions served so far, in serving order."
+    )
     answer_sheet: list[SheetEntry]
+    ability: float | None = Field(
+        default=None, description="Adaptive exams, once completed: the final ability (logits)."
+    )
+    standard_error: float | None = Field(
+        default=None, description="Adaptive exams, once completed: its standard error."
+    )
+
+
+class AnswerResult(BaseModel):
+    attempt: AttemptPublic
+    next_question: AttemptQuestion | None = Field(
+        description="The question to answer next; null once a stop rule held and the "
+        "attempt is completed."
+    )
 
 
 class AttemptList(BaseModel):
@@ -272,6 +303,8 @@ def attempt_public(view: AttemptView, actor: Actor) -> AttemptPublic:
         started_at=attempt.started_at,
         deadline=attempt.deadline,
         completed_at=attempt.completed_at,
+        ability=attempt.ability,
+        standard_error=attempt.standard_error,
         questions=[
             AttemptQuestion(
                 question_id=item.question_id,
@@ -294,9 +327,22 @@ def attempt_public(view: AttemptView, actor: Actor) -> AttemptPublic:
                 correct_option_ids=item.correct_option_ids if reveal else None,
                 answer=item.answer,
                 correct=item.correct if reveal else None,
+                ability=item.ability if reveal else None,
+                standard_error=item.standard_error if reveal else None,
             )
             for item in items
         ],
+    )
+
+
+def attempt_question(item: sheets.SheetItem) -> AttemptQuestion:
+    return AttemptQuestion(
+        question_id=item.question_id,
+        position=item.position,
+        prompt=item.prompt,
+        kind=item.kind,
+        options=[Option(id=o.id, text=o.text) for o in item.options],
+        points=item.points,
     )
 
 

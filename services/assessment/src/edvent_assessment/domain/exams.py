@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+
 from edvent_assessment.domain import adaptive
 from edvent_assessment.domain.adaptive import AdaptiveConfig, FixedConfig
 from edvent_assessment.domain.errors import InvalidInput
