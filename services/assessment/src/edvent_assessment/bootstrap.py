@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edvent_assessment.calibrator import Calibrator
 from edvent_assessment.config import Settings
 from edvent_assessment.sweeper import Sweeper
 from edvent_assessment.usecases.banks import BankCache
@@ -22,6 +23,7 @@ class Assessment:
     sweeper: Sweeper
     # Item banks of adaptive exams, shared by every request of this instance.
     banks: BankCache
+    calibrator: Calibrator
 
     @property
     def grace(self) -> timedelta:
@@ -42,11 +44,18 @@ class Assessment:
             banks=BankCache(
                 size=settings.bank_cache_size, min_responses=settings.calibration_min_responses
             ),
+            calibrator=Calibrator(
+                sessions,
+                interval=settings.calibration_interval_seconds,
+                min_responses=settings.calibration_min_responses,
+            ),
         )
 
     async def start(self) -> None:
         self.sweeper.start()
+        self.calibrator.start()
 
     async def stop(self) -> None:
+        await self.calibrator.stop()
         await self.sweeper.stop()
         await self.verifier.aclose()

@@ -82,11 +82,11 @@ class AttemptCompleted(Event):
         default=None,
         description=(
             "Adaptive exams, `completed` only: the final ability estimate in logits "
-            "(item response theory; 0 is the average student). Absent otherwise."
+            "(item response theory; 0 is the average student). Null (or absent) otherwise."
         ),
     )
     standard_error: float | None = Field(
         default=None,
         gt=0,
-        description="The standard error of `ability` (logits); present exactly when it is.",
+        description="The standard error of `ability` (logits); set exactly when it is.",
     )

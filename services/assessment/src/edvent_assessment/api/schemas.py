@@ -233,6 +233,18 @@ class QuestionRatePublic(BaseModel):
     correct_rate: float | None = Field(
         description="Share (0 to 1) of submitted attempts that got it right; null before any."
     )
+    difficulty: float | None = Field(default=None, description="The author's difficulty.")
+    discrimination: float | None = Field(
+        default=None, description="The author's discrimination (null: 1)."
+    )
+    calibrated_difficulty: float | None = Field(
+        default=None,
+        description="Estimated from completed attempts by calibration; null until then.",
+    )
+    calibrated_discrimination: float | None = Field(default=None)
+    calibration_sample_size: int | None = Field(
+        default=None, description="How many answers the calibrated values rest on."
+    )
 
 
 class AnalyticsPublic(BaseModel):
