@@ -8,6 +8,9 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import psycopg
+import pytest
+
 from edvent_assessment.domain.adaptive import Bank, Item, expected_score
 from edvent_assessment.sweeper import sweep
 
@@ -245,3 +248,24 @@ async def test_the_sweeper_expires_adaptive_attempts(app, client, factory, peopl
     assert sql("SELECT status FROM assessment.exam_attempts WHERE id = %s", (attempt["id"],)) == [
         ("expired",)
     ]
+
+
+async def test_a_completed_adaptive_attempt_is_immutable(
+    client, factory, people, service_dsn
+) -> None:
+    course = await factory.course(people.owner)
+    exam = await adaptive_exam(
+        client, people.owner, course, config={"min_items": 1, "max_items": 2}
+    )
+    attempt = await factory.start(people.student, exam["id"])
+    closed, _ = await run_to_the_end(client, people.student, attempt)
+    with psycopg.connect(service_dsn, autocommit=True) as conn:
+        for statement in (
+            "UPDATE assessment.exam_attempts SET ability = 3, standard_error = 0.1 WHERE id = %s",
+            "UPDATE assessment.exam_attempts SET answer_sheet = '[]' WHERE id = %s",
+        ):
+            with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="never changes"):
+                conn.execute(statement, (attempt["id"],))
+        assert conn.execute(
+            "SELECT ability FROM assessment.exam_attempts WHERE id = %s", (attempt["id"],)
+        ).fetchone() == (closed["ability"],)
