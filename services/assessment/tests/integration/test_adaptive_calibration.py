@@ -10,6 +10,8 @@ import uuid
 
 import numpy as np
 
+from edvent_assessment.calibrator import Calibrator
+from edvent_localstack.pytest_plugin import eventually
 from edvent_localstack.services import SERVICES
 
 from .test_adaptive_attempts import adaptive_exam
@@ -100,3 +102,33 @@ async def test_calibrate_recovers_the_difficulties_and_selection_uses_them(
     after = await factory.start(people.classmate, exam["id"])
     closest = int(np.argmin(np.abs(estimates)))
     assert after["questions"][0]["question_id"] == exam["questions"][closest]["id"]
+
+
+async def test_the_periodic_job_calibrates_published_adaptive_exams(
+    app, client, factory, people, sql
+) -> None:
+    course = await factory.course(people.owner)
+    exam = await adaptive_exam(
+        client, people.owner, course, config={"min_items": 1, "max_items": 5},
+        difficulties=[0.0] * len(TRUE_DIFFICULTIES),
+    )  # fmt: skip
+    store_completed_attempts(sql, exam, people.classmate.id, seed=11)
+    assert Calibrator(app.state.runtime.sessions, interval=0, min_responses=100)._task is None
+    calibrator = Calibrator(app.state.runtime.sessions, interval=0.1, min_responses=100)
+    calibrator.start()
+    try:
+        await eventually(
+            lambda: (
+                sql(
+                    "SELECT count(*) FROM assessment.questions WHERE exam_id = %s"
+                    " AND calibration_sample_size = %s",
+                    (exam["id"], ATTEMPTS),
+                )
+                == [(len(TRUE_DIFFICULTIES),)]
+            ),
+            timeout=60,
+        )
+    finally:
+        await calibrator.stop()
+    assert sql("SELECT calibrated_at IS NOT NULL FROM assessment.exams WHERE id = %s",
+               (exam["id"],)) == [(True,)]  # fmt: skip
