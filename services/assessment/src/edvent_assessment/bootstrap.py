@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edvent_assessment.calibrator import Calibrator
 from edvent_assessment.config import Settings
 from edvent_assessment.sweeper import Sweeper
+from edvent_assessment.usecases.banks import BankCache
 from edvent_platform.auth import TokenVerifier, jwks_token_verifier
 
 
@@ -19,6 +21,9 @@ class Assessment:
     # Verifies access tokens with identity's JWKS, fetched over HTTP and cached.
     verifier: TokenVerifier
     sweeper: Sweeper
+    # Item banks of adaptive exams, shared by every request of this instance.
+    banks: BankCache
+    calibrator: Calibrator
 
     @property
     def grace(self) -> timedelta:
@@ -36,11 +41,21 @@ class Assessment:
                 grace=timedelta(seconds=settings.submit_grace_seconds),
                 batch=settings.sweep_batch_size,
             ),
+            banks=BankCache(
+                size=settings.bank_cache_size, min_responses=settings.calibration_min_responses
+            ),
+            calibrator=Calibrator(
+                sessions,
+                interval=settings.calibration_interval_seconds,
+                min_responses=settings.calibration_min_responses,
+            ),
         )
 
     async def start(self) -> None:
         self.sweeper.start()
+        self.calibrator.start()
 
     async def stop(self) -> None:
+        await self.calibrator.stop()
         await self.sweeper.stop()
         await self.verifier.aclose()

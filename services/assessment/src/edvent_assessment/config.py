@@ -23,3 +23,12 @@ class Settings(ServiceSettings, AuthSettings):
     sweep_batch_size: int = Field(default=100, ge=1)
     # What a 409 for an exam of a course not heard of yet tells clients to wait.
     unknown_course_retry_after_seconds: int = Field(default=2, ge=1)
+
+    # Adaptive exams: a question's calibrated difficulty (and discrimination) replace the
+    # author's once they were estimated from at least this many answers.
+    calibration_min_responses: int = Field(default=100, ge=1)
+    # How often every published adaptive exam is recalibrated in the background; 0: never
+    # (run `edvent-assessment calibrate --exam ID` instead).
+    calibration_interval_seconds: float = Field(default=0, ge=0)
+    # Item banks kept in memory (one per published adaptive exam and calibration).
+    bank_cache_size: int = Field(default=256, ge=1)

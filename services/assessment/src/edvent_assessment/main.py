@@ -24,6 +24,10 @@ DESCRIPTION = """Exams, questions, timed attempts and analytics.
   a submission before `deadline` + 30 s grace, or `expired` (a late submission answers
   409, and the sweeper closes attempts nobody submitted). Closed attempts never change.
 - `score` is the integer percent of points earned, rounded down.
+- Adaptive exams (`config.mode` `adaptive`) serve one question at a time: answers go to
+  `POST /api/v1/attempts/{id}/answers`, which returns the next question or completes the
+  attempt (score: the expected percent correct over the whole bank at the final
+  ability; `ability` and `standard_error` set). Such attempts cannot be submitted.
 - Analytics count submitted (`completed`) attempts only; expired ones are reported as
   `attempts_expired` and count in neither the average, the pass rate nor the rates.
 """

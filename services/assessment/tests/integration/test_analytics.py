@@ -27,6 +27,16 @@ async def submit(client, attempt, student, picks) -> Any:
 ATTEMPT_COMPLETED = AttemptCompleted.ce_type
 
 
+# The author's item parameters (defaults) and no calibration yet.
+UNCALIBRATED = {
+    "difficulty": 0.0,
+    "discrimination": None,
+    "calibrated_difficulty": None,
+    "calibrated_discrimination": None,
+    "calibration_sample_size": None,
+}
+
+
 async def test_analytics_count_each_attempt_once_even_when_events_are_redelivered(
     client, factory, people, identity, kafka, producer, sql
 ) -> None:
@@ -40,7 +50,10 @@ async def test_analytics_count_each_attempt_once_even_when_events_are_redelivere
     assert empty == {
         "exam_id": exam["id"], "attempts_completed": 0, "attempts_expired": 0,
         "average_score": None, "pass_rate": None,
-        "questions": [{"question_id": q["id"], "correct_rate": None} for q in exam["questions"]],
+        "questions": [
+            {"question_id": q["id"], "correct_rate": None, **UNCALIBRATED}
+            for q in exam["questions"]
+        ],
     }  # fmt: skip
 
     third = await identity.register("third")
@@ -59,8 +72,8 @@ async def test_analytics_count_each_attempt_once_even_when_events_are_redelivere
         "exam_id": exam["id"], "attempts_completed": 2, "attempts_expired": 1,
         "average_score": 75.0, "pass_rate": 1.0,
         "questions": [
-            {"question_id": exam["questions"][0]["id"], "correct_rate": 1.0},
-            {"question_id": exam["questions"][1]["id"], "correct_rate": 0.5},
+            {"question_id": exam["questions"][0]["id"], "correct_rate": 1.0, **UNCALIBRATED},
+            {"question_id": exam["questions"][1]["id"], "correct_rate": 0.5, **UNCALIBRATED},
         ],
     }  # fmt: skip
 

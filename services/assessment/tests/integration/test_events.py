@@ -91,7 +91,10 @@ async def test_attempt_completed_for_submitted_and_expired_attempts(
         check_envelope(event, subject=attempt["id"], ce_type=ATTEMPT_COMPLETED)
         data = event.get_data()
         assert set(data) == {"attempt_id", "exam_id", "course_id", "user_id", "status",
-                             "score", "passed", "started_at", "completed_at"}  # fmt: skip
+                             "score", "passed", "started_at", "completed_at",
+                             "ability", "standard_error"}  # fmt: skip
+        # Fixed exams measure no ability: the optional fields are null.
+        assert (data["ability"], data["standard_error"]) == (None, None)
         assert (data["attempt_id"], data["exam_id"], data["course_id"]) == (
             attempt["id"], exam["id"], course,
         )  # fmt: skip

@@ -67,10 +67,13 @@ async def test_an_unsupported_config_is_422_with_the_field_path(client, factory,
     course = await factory.course(people.owner)
     base = {"course_id": course, "title": "Q", "duration_seconds": 60, "passing_score_percent": 50}
     for config, loc in (
-        ({"mode": "adaptive"}, ["body", "config", "mode"]),
-        ({"mode": 7}, ["body", "config", "mode"]),
-        ({"fixed": True}, ["body", "config", "fixed"]),
-        ("fixed", ["body", "config"]),
+        # An unknown mode names the config (no model to check its keys against).
+        ({"mode": "sometimes"}, ["body", "config"]),
+        ({"mode": 7}, ["body", "config"]),
+        # Otherwise the path names the mode's model, then the key.
+        ({"fixed": True}, ["body", "config", "fixed", "fixed"]),
+        ({"mode": "adaptive", "min_items": 0}, ["body", "config", "adaptive", "min_items"]),
+        ("fixed", ["body", "config", "fixed"]),
     ):
         response = await client.post(
             "/api/v1/exams", json={**base, "config": config}, headers=people.owner.auth

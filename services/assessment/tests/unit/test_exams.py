@@ -6,21 +6,30 @@ import pytest
 from pydantic import ValidationError
 
 from edvent_assessment.domain.errors import InvalidInput
-from edvent_assessment.domain.exams import ExamConfig, check_question
+from edvent_assessment.domain.exams import check_question, parse_config
 
 
 @pytest.mark.parametrize("document", [{}, {"mode": "fixed"}])
 def test_fixed_config(document) -> None:
-    assert ExamConfig.model_validate(document).mode == "fixed"
+    assert parse_config(document).mode == "fixed"
+
+
+def test_adaptive_config_takes_defaults() -> None:
+    config = parse_config({"mode": "adaptive"})
+    assert (config.mode, config.model, config.max_items) == ("adaptive", "rasch", 30)
 
 
 @pytest.mark.parametrize(
     ("document", "loc"),
-    [({"mode": "adaptive"}, ("mode",)), ({"mode": None}, ("mode",)), ({"x": 1}, ("x",))],
+    [
+        ({"mode": "other"}, ()),
+        ({"x": 1}, ("fixed", "x")),
+        ({"mode": "adaptive", "max_items": 0}, ("adaptive", "max_items")),
+    ],
 )
 def test_other_configs_are_refused_at_their_field(document, loc) -> None:
     with pytest.raises(ValidationError) as raised:
-        ExamConfig.model_validate(document)
+        parse_config(document)
     assert raised.value.errors()[0]["loc"] == loc
 
 

@@ -77,3 +77,16 @@ class AttemptCompleted(Event):
     completed_at: AwareDatetime = Field(
         description="When the attempt was submitted, or closed as expired (RFC 3339)."
     )
+    # Added within v1 (optional, so older readers and events stay valid).
+    ability: float | None = Field(
+        default=None,
+        description=(
+            "Adaptive exams, `completed` only: the final ability estimate in logits "
+            "(item response theory; 0 is the average student). Null (or absent) otherwise."
+        ),
+    )
+    standard_error: float | None = Field(
+        default=None,
+        gt=0,
+        description="The standard error of `ability` (logits); set exactly when it is.",
+    )

@@ -17,6 +17,9 @@ from edvent_assessment.domain.errors import (
     InvalidAnswers,
     InvalidInput,
     NotAllowed,
+    QuestionAnswered,
+    QuestionNotServed,
+    WrongMode,
 )
 from edvent_platform.problems import (
     Conflict,
@@ -56,6 +59,12 @@ def to_problem(error: AssessmentError, *, retry_after: int) -> Problem:
             return Conflict("An exam needs at least one question before it is published.")
         case AttemptClosed(status=status):
             return Conflict(f"The attempt is {status} already; a closed attempt never changes.")
+        case WrongMode():
+            return Conflict(str(error))
+        case QuestionNotServed():
+            return Conflict("This question has not been served in this attempt.")
+        case QuestionAnswered():
+            return Conflict("This question is answered already; an answer never changes.")
         case InvalidAnswers(errors=errors):
             return UnprocessableContent(
                 "The answers do not fit the attempt's questions; see errors.",

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from edvent_assessment.domain import access, sheets
 from edvent_assessment.domain.access import Actor
+from edvent_assessment.domain.adaptive import FixedConfig
 from edvent_assessment.domain.analytics import Summary
 from edvent_assessment.domain.exams import ExamConfig, QuestionKind, check_question
 from edvent_assessment.usecases.attempts import AttemptView
@@ -46,9 +47,12 @@ class ExamCreate(BaseModel):
     )
     passing_score_percent: int = Field(ge=0, le=100)
     config: ExamConfig = Field(
-        default_factory=ExamConfig,
+        default_factory=FixedConfig,
         description='`{}` or `{"mode": "fixed"}`: every question, submitted at once. '
-        "An unknown mode or key is 422.",
+        '`{"mode": "adaptive", "model", "min_items", "max_items", "target_standard_error", '
+        '"start_ability", "estimator", "prior_mean", "prior_sd", "exposure_top_k"}`: one '
+        "question at a time, chosen by item response theory (see the service README). An "
+        "unknown mode or key, or a value out of range, is 422 with the field's path.",
     )
 
 
@@ -72,6 +76,12 @@ class QuestionCreate(BaseModel):
     points: int = Field(default=1, ge=1, le=1000, description="Weight in the score.")
     difficulty: Annotated[float, AfterValidator(_finite)] = Field(
         default=0, ge=-10, le=10, description="Author's estimate on a logit scale (0: average)."
+    )
+    discrimination: Annotated[float, AfterValidator(_finite)] | None = Field(
+        default=None,
+        gt=0,
+        le=10,
+        description="IRT discrimination a > 0, used by 2PL adaptive exams (null: 1).",
     )
 
     @model_validator(mode="after")
@@ -98,6 +108,7 @@ class QuestionPublic(BaseModel):
     options: list[Option]
     points: int
     difficulty: float
+    discrimination: float | None = None
     correct_option_ids: list[str] | None = Field(
         description="Only for the course's owner and ADMINs; null for everyone else."
     )
@@ -130,6 +141,10 @@ class AnswerIn(BaseModel):
 
     question_id: UUID
     option_ids: list[Annotated[str, Field(max_length=64)]] = Field(max_length=26)
+
+
+class AnswerBody(AnswerIn):
+    """One answer to an adaptive attempt's current question."""
 
 
 class SubmitBody(BaseModel):
@@ -165,6 +180,14 @@ class SheetEntry(BaseModel):
     )
     answer: list[str] | None = Field(description="The option ids given; null if none.")
     correct: bool | None = Field(description="Null while the attempt is open.")
+    ability: float | None = Field(
+        default=None,
+        description="Adaptive exams: the ability estimate (logits) after this answer; shown "
+        "like `correct`.",
+    )
+    standard_error: float | None = Field(
+        default=None, description="Adaptive exams: its standard error; shown like `correct`."
+    )
 
 
 class AttemptPublic(BaseModel):
@@ -172,13 +195,32 @@ class AttemptPublic(BaseModel):
     exam_id: UUID
     user_id: UUID
     status: str = Field(description="`in_progress`, `completed` or `expired`.")
-    score: int | None = Field(description="Integer percent of points earned, rounded down.")
+    score: int | None = Field(
+        description="Integer percent of points earned, rounded down; adaptive exams: the "
+        "expected percent correct over the whole bank at the final ability."
+    )
     passed: bool | None
     started_at: datetime
     deadline: datetime = Field(description="`started_at` + the exam's duration; 30 s grace.")
     completed_at: datetime | None
-    questions: list[AttemptQuestion]
+    questions: list[AttemptQuestion] = Field(
+        description="Adaptive exams: the questions served so far, in serving order."
+    )
     answer_sheet: list[SheetEntry]
+    ability: float | None = Field(
+        default=None, description="Adaptive exams, once completed: the final ability (logits)."
+    )
+    standard_error: float | None = Field(
+        default=None, description="Adaptive exams, once completed: its standard error."
+    )
+
+
+class AnswerResult(BaseModel):
+    attempt: AttemptPublic
+    next_question: AttemptQuestion | None = Field(
+        description="The question to answer next; null once a stop rule held and the "
+        "attempt is completed."
+    )
 
 
 class AttemptList(BaseModel):
@@ -190,6 +232,18 @@ class QuestionRatePublic(BaseModel):
     question_id: UUID
     correct_rate: float | None = Field(
         description="Share (0 to 1) of submitted attempts that got it right; null before any."
+    )
+    difficulty: float | None = Field(default=None, description="The author's difficulty.")
+    discrimination: float | None = Field(
+        default=None, description="The author's discrimination (null: 1)."
+    )
+    calibrated_difficulty: float | None = Field(
+        default=None,
+        description="Estimated from completed attempts by calibration; null until then.",
+    )
+    calibrated_discrimination: float | None = Field(default=None)
+    calibration_sample_size: int | None = Field(
+        default=None, description="How many answers the calibrated values rest on."
     )
 
 
@@ -235,6 +289,7 @@ def exam_detail(view: ExamView, actor: Actor) -> ExamDetail:
                 options=[Option.model_validate(option) for option in q.options],
                 points=q.points,
                 difficulty=q.difficulty,
+                discrimination=q.discrimination,
                 correct_option_ids=list(q.correct_option_ids) if reveal else None,
             )
             for q in view.questions
@@ -260,6 +315,8 @@ def attempt_public(view: AttemptView, actor: Actor) -> AttemptPublic:
         started_at=attempt.started_at,
         deadline=attempt.deadline,
         completed_at=attempt.completed_at,
+        ability=attempt.ability,
+        standard_error=attempt.standard_error,
         questions=[
             AttemptQuestion(
                 question_id=item.question_id,
@@ -282,9 +339,22 @@ def attempt_public(view: AttemptView, actor: Actor) -> AttemptPublic:
                 correct_option_ids=item.correct_option_ids if reveal else None,
                 answer=item.answer,
                 correct=item.correct if reveal else None,
+                ability=item.ability if reveal else None,
+                standard_error=item.standard_error if reveal else None,
             )
             for item in items
         ],
+    )
+
+
+def attempt_question(item: sheets.SheetItem) -> AttemptQuestion:
+    return AttemptQuestion(
+        question_id=item.question_id,
+        position=item.position,
+        prompt=item.prompt,
+        kind=item.kind,
+        options=[Option(id=o.id, text=o.text) for o in item.options],
+        points=item.points,
     )
 
 

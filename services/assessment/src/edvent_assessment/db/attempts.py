@@ -68,6 +68,7 @@ async def open_attempt(
 async def insert_open(
     session: AsyncSession,
     *,
+    attempt_id: UUID,
     exam_id: UUID,
     user_id: UUID,
     duration_seconds: int,
@@ -79,6 +80,7 @@ async def insert_open(
     statement = (
         insert(Attempt)
         .values(
+            id=attempt_id,
             exam_id=exam_id,
             user_id=user_id,
             deadline=func.now() + literal(timedelta(seconds=duration_seconds), Interval),
@@ -103,6 +105,8 @@ async def close(
     score: int,
     passed: bool,
     answer_sheet: list[dict[str, Any]],
+    ability: float | None = None,
+    standard_error: float | None = None,
 ) -> Attempt:
     statement = (
         update(Attempt)
@@ -113,7 +117,24 @@ async def close(
             passed=passed,
             completed_at=func.now(),
             answer_sheet=answer_sheet,
+            ability=ability,
+            standard_error=standard_error,
         )
+        .returning(Attempt)
+        .execution_options(populate_existing=True)
+    )
+    attempt: Attempt = (await session.scalars(statement)).one()
+    return attempt
+
+
+async def save_sheet(
+    session: AsyncSession, *, attempt_id: UUID, answer_sheet: list[dict[str, Any]]
+) -> Attempt:
+    """An open adaptive attempt's sheet after an answer (the caller holds the row lock)."""
+    statement = (
+        update(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.status == OPEN)
+        .values(answer_sheet=answer_sheet)
         .returning(Attempt)
         .execution_options(populate_existing=True)
     )

@@ -90,6 +90,8 @@ class Exam(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     status: Mapped[str] = mapped_column(Text, server_default="draft")
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When its questions were last calibrated (the item bank cache's key with the id).
+    calibrated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -108,6 +110,14 @@ class Question(Base):
         ),
         CheckConstraint("points > 0", name="points_positive"),
         CheckConstraint("position >= 0", name="position_not_negative"),
+        CheckConstraint(
+            "discrimination IS NULL OR discrimination > 0", name="discrimination_positive"
+        ),
+        CheckConstraint(
+            "(calibrated_difficulty IS NULL) = (calibration_sample_size IS NULL)"
+            " AND (calibrated_difficulty IS NOT NULL OR calibrated_discrimination IS NULL)",
+            name="calibration_complete",
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
@@ -121,6 +131,13 @@ class Question(Base):
     correct_option_ids: Mapped[list[str]] = mapped_column(JSONB)
     points: Mapped[int] = mapped_column(Integer, server_default="1")
     difficulty: Mapped[float] = mapped_column(Float, server_default="0")
+    # The author's IRT discrimination (2PL); null is 1.
+    discrimination: Mapped[float | None] = mapped_column(Float)
+    # Estimated from completed attempts by `edvent-assessment calibrate`, beside the
+    # author's values; used for selection once the sample is large enough (a setting).
+    calibrated_difficulty: Mapped[float | None] = mapped_column(Float)
+    calibrated_discrimination: Mapped[float | None] = mapped_column(Float)
+    calibration_sample_size: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -140,6 +157,10 @@ class Attempt(Base):
         ),
         CheckConstraint("deadline > started_at", name="deadline_after_start"),
         CheckConstraint("jsonb_typeof(answer_sheet) = 'array'", name="answer_sheet_array"),
+        CheckConstraint("ability IS NULL OR status <> 'in_progress'", name="ability_closed"),
+        CheckConstraint(
+            "(ability IS NULL) = (standard_error IS NULL)", name="ability_with_standard_error"
+        ),
         Index(
             "uq_exam_attempts_open",
             "exam_id",
@@ -167,6 +188,9 @@ class Attempt(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A list of `domain.sheets.SheetItem` documents, one per question as served.
     answer_sheet: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    # Adaptive attempts, once completed: the final ability estimate (logits) and its SE.
+    ability: Mapped[float | None] = mapped_column(Float)
+    standard_error: Mapped[float | None] = mapped_column(Float)
 
 
 class ExamAnalytics(Base):

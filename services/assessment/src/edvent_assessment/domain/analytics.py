@@ -35,6 +35,12 @@ class AnalyticsDocument(BaseModel):
 class QuestionRate(BaseModel):
     question_id: UUID
     correct_rate: float | None
+    # The author's IRT values and the calibrated ones beside them (null until calibrated).
+    difficulty: float | None = None
+    discrimination: float | None = None
+    calibrated_difficulty: float | None = None
+    calibrated_discrimination: float | None = None
+    calibration_sample_size: int | None = None
 
 
 class Summary(BaseModel):

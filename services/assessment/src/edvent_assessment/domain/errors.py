@@ -54,3 +54,19 @@ class AttemptClosed(AssessmentError):
     def __init__(self, status: str) -> None:
         super().__init__(f"the attempt is {status} already")
         self.status = status
+
+
+class WrongMode(AssessmentError):
+    """An adaptive attempt is answered one question at a time and cannot be submitted;
+    a fixed one is submitted at once and takes no single answers."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class QuestionNotServed(AssessmentError):
+    """An adaptive attempt got an answer to a question it has not served."""
+
+
+class QuestionAnswered(AssessmentError):
+    """An adaptive attempt got a second answer to a question."""

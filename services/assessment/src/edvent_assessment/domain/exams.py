@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from edvent_assessment.domain import adaptive
+from edvent_assessment.domain.adaptive import AdaptiveConfig, FixedConfig
 from edvent_assessment.domain.errors import InvalidInput
 
 
@@ -21,16 +20,13 @@ class QuestionKind(StrEnum):
     MULTIPLE_CHOICE = "multiple_choice"
 
 
-class ExamConfig(BaseModel):
-    """`exams.config`. `{}` and `{"mode": "fixed"}` are the same exam: every question,
-    in order, submitted at once. Other modes (adaptive) extend this model; a mode this
-    version does not know is refused (422 at `config.mode`), never stored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    mode: Literal["fixed"] = Field(
-        default="fixed", description="`fixed`: all questions, answered in one submission."
-    )
+# One model of `exams.config` for the whole service: the adaptive module's union.
+# `{}` and `{"mode": "fixed"}` are an ordinary exam (every question, submitted at once);
+# `{"mode": "adaptive", ...}` serves one question at a time (docs/adaptive.md). A mode
+# or key this version does not know is refused (422 with the field's path), never stored.
+ExamConfig = adaptive.ExamConfig
+AnyConfig = FixedConfig | AdaptiveConfig
+parse_config = adaptive.parse_exam_config
 
 
 def check_question(

@@ -3,7 +3,8 @@
 An attempt's `answer_sheet` is a list of `SheetItem` documents, snapshotted when the
 attempt starts (prompt, options, correct ids, points) and filled in when it closes
 (`answer`, `correct`). Scoring and history read the sheet, never the live questions.
-Other exam modes add their own per-item fields to `SheetItem`.
+An adaptive attempt's sheet holds the questions served so far, in serving order: each
+answer fills in its item (with the ability estimate after it) and appends the next one.
 """
 
 from __future__ import annotations
@@ -32,10 +33,16 @@ class SheetItem(BaseModel):
     correct_option_ids: list[str]
     points: int
     difficulty: float = 0.0
+    # Adaptive exams: the discrimination the question was served with (difficulty and
+    # discrimination are the values selection used: calibrated ones once there are).
+    discrimination: float | None = None
     # The option ids given; None while open, and for a question left unanswered.
     answer: list[str] | None = None
     # Whether the answer was right; None until the attempt is graded.
     correct: bool | None = None
+    # Adaptive exams: the ability estimate and its standard error after this answer.
+    ability: float | None = None
+    standard_error: float | None = None
 
 
 def load(document: list[dict[str, Any]]) -> list[SheetItem]:

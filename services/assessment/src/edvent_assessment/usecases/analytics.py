@@ -44,4 +44,20 @@ async def exam_analytics(
     view = await exams_usecase.visible_exam(session=session, actor=actor, exam_id=exam_id)
     access.check_exam_manageable(actor, view.facts)
     document = analytics.load(await analytics_db.document(session, exam_id))
-    return analytics.summarise(document, question_ids=[q.id for q in view.questions])
+    summary = analytics.summarise(document, question_ids=[q.id for q in view.questions])
+    return summary.model_copy(
+        update={
+            "questions": [
+                rate.model_copy(
+                    update={
+                        "difficulty": question.difficulty,
+                        "discrimination": question.discrimination,
+                        "calibrated_difficulty": question.calibrated_difficulty,
+                        "calibrated_discrimination": question.calibrated_discrimination,
+                        "calibration_sample_size": question.calibration_sample_size,
+                    }
+                )
+                for rate, question in zip(summary.questions, view.questions, strict=True)
+            ]
+        }
+    )

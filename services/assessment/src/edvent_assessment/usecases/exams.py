@@ -18,7 +18,7 @@ from edvent_assessment.domain.errors import (
     ExamNotDraft,
     ExamNotFound,
 )
-from edvent_assessment.domain.exams import ExamConfig, ExamStatus
+from edvent_assessment.domain.exams import AnyConfig, ExamStatus
 from edvent_events.catalog.assessment import ExamPublished
 from edvent_events.outbox import add_event
 from edvent_platform.cursor import PageKey
@@ -57,7 +57,7 @@ async def create_exam(
     title: str,
     duration_seconds: int,
     passing_score_percent: int,
-    config: ExamConfig,
+    config: AnyConfig,
 ) -> ExamView:
     access.check_may_author(actor)
     owner_id = await courses_db.owner_of(session, course_id)
@@ -100,6 +100,7 @@ async def add_question(
     correct_option_ids: list[str],
     points: int,
     difficulty: float,
+    discrimination: float | None = None,
 ) -> Question:
     # The exam's row lock orders this against publishing and other additions.
     exam, owner_id = await _locate(session, exam_id, for_update=True)
@@ -115,6 +116,7 @@ async def add_question(
         correct_option_ids=correct_option_ids,
         points=points,
         difficulty=difficulty,
+        discrimination=discrimination,
     )
 
 

@@ -9,7 +9,15 @@ from fastapi.responses import JSONResponse
 
 from edvent_assessment.api.deps import AssessmentDep, SessionDep, SignedIn
 from edvent_assessment.api.errors import attempt_expired
-from edvent_assessment.api.schemas import AttemptPublic, SubmitBody, attempt_public, problems
+from edvent_assessment.api.schemas import (
+    AnswerBody,
+    AnswerResult,
+    AttemptPublic,
+    SubmitBody,
+    attempt_public,
+    attempt_question,
+    problems,
+)
 from edvent_assessment.domain.scoring import Answer
 from edvent_assessment.usecases import attempts as attempts_usecase
 from edvent_platform.problems import as_response
@@ -26,7 +34,8 @@ router = APIRouter(prefix="/api/v1/attempts", tags=["attempts"])
     "attempt started. Unknown question or option ids, a question answered twice, or "
     "not exactly one option for single choice: 422. After `deadline` + 30 s: 409 and "
     "the attempt is closed as expired (unanswered, score 0). A closed attempt: 409 (of "
-    "two simultaneous submits, one completes the attempt and the other gets 409).",
+    "two simultaneous submits, one completes the attempt and the other gets 409). An "
+    "adaptive attempt cannot be submitted (409): it completes by its stop rules.",
 )
 async def submit(
     attempt_id: UUID,
@@ -47,6 +56,44 @@ async def submit(
         # returns, and closing the attempt as expired must be kept.
         return as_response(attempt_expired())
     return attempt_public(submitted.view, actor)
+
+
+@router.post(
+    "/{attempt_id}/answers",
+    response_model=AnswerResult,
+    responses=problems(401, 403, 404, 409, 422),
+    summary="Answer the current question of an adaptive attempt (the attempt's student)",
+    description="Records the answer with the ability estimate after it and returns the "
+    "next question, or `next_question: null` and the completed attempt once a stop rule "
+    "holds (standard error at the target after `min_items`, `max_items`, or no question "
+    "left). A question not served, or answered already: 409. An attempt of a fixed exam, "
+    "or a closed one: 409. After `deadline` + 30 s: 409 and the attempt is closed as "
+    "expired. Simultaneous answers are taken one after the other.",
+)
+async def answer(
+    attempt_id: UUID,
+    body: AnswerBody,
+    actor: SignedIn,
+    session: SessionDep,
+    assessment: AssessmentDep,
+) -> AnswerResult | JSONResponse:
+    answered = await attempts_usecase.answer_question(
+        session=session,
+        actor=actor,
+        attempt_id=attempt_id,
+        answer=Answer(body.question_id, tuple(body.option_ids)),
+        grace=assessment.grace,
+        banks=assessment.banks,
+    )
+    if answered.expired:
+        # Returned, not raised, as for submit: the expiry must be committed.
+        return as_response(attempt_expired())
+    return AnswerResult(
+        attempt=attempt_public(answered.view, actor),
+        next_question=(
+            attempt_question(answered.next_question) if answered.next_question else None
+        ),
+    )
 
 
 @router.get(

@@ -110,6 +110,7 @@ async def add_question(
         correct_option_ids=body.correct_option_ids,
         points=body.points,
         difficulty=body.difficulty,
+        discrimination=body.discrimination,
     )
     return QuestionPublic(
         id=question.id,
@@ -120,6 +121,7 @@ async def add_question(
         options=question.options,  # type: ignore[arg-type]
         points=question.points,
         difficulty=question.difficulty,
+        discrimination=question.discrimination,
         correct_option_ids=question.correct_option_ids,
     )
 
@@ -151,7 +153,7 @@ async def publish_exam(exam_id: UUID, actor: SignedIn, session: SessionDep) -> E
     "attempt per student and exam, also under simultaneous starts). An open attempt "
     "past its deadline is closed as expired and a new one starts. Students may take an "
     "exam again after an attempt closed. A draft exam is 404 for students; other roles "
-    "get 403.",
+    "get 403. An adaptive exam's attempt holds one question, the first one served.",
 )
 async def start_attempt(
     exam_id: UUID,
@@ -161,7 +163,11 @@ async def start_attempt(
     response: Response,
 ) -> AttemptPublic:
     started = await attempts_usecase.start_attempt(
-        session=session, actor=actor, exam_id=exam_id, grace=assessment.grace
+        session=session,
+        actor=actor,
+        exam_id=exam_id,
+        grace=assessment.grace,
+        banks=assessment.banks,
     )
     if not started.created:
         response.status_code = 200
