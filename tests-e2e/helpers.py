@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Platform
 
 PASSWORD = "a long enough password"
 
@@ -91,3 +96,22 @@ async def create_exam(
     published = await gateway.post(f"/api/v1/exams/{exam_id}/publish", headers=instructor)
     assert published.status_code == 200, published.text
     return exam_id
+
+
+def stack(platform: Platform, *args: str) -> subprocess.CompletedProcess[str]:
+    """`edvent-stack ARGS` against the running platform, as an operator runs it."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "edvent-stack"), *args],
+        env=dict(os.environ, EDVENT_DATA_DIR=str(platform.data_dir)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def parts(platform: Platform) -> dict[str, dict[str, Any]]:
+    """`edvent-stack status --json`, by part."""
+    result = stack(platform, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    return {row["part"]: row for row in json.loads(result.stdout)}
