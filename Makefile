@@ -49,6 +49,20 @@ install: .cache/installed-uv .cache/installed-nginx
 	fi
 	@touch $@
 
+# wrk (the gateway load benchmark) from the system's packages, like nginx.
+.cache/installed-wrk:
+	@mkdir -p .cache
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing wrk with apt-get"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "wrk is missing: install it (Debian/Ubuntu: sudo apt-get install wrk), then rerun"; \
+			exit 1; \
+		fi; \
+	fi
+	@touch $@
+
 helm: $(HELM)
 
 $(HELM):
@@ -77,7 +91,7 @@ format: install
 	@$(UV) run --frozen ruff format .
 	@$(UV) run --frozen ruff check --fix .
 
-bench: install
+bench: install .cache/installed-wrk
 	@$(UV) run --frozen python -m bench
 
 docs: install

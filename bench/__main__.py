@@ -12,6 +12,7 @@
 6. adaptive exams: simulated students, adaptive versus a fixed form (bench/adaptive.py).
 7. ai-notes: lesson.published → note ready, and search latency (bench/ai_notes.py).
 8. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
+9. the whole platform through its gateway, with wrk (bench/gateway_load.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -40,6 +41,7 @@ from bench import (
     ai_notes_quality,
     assessment,
     content,
+    gateway_load,
     identity_storm,
     percentile,
 )
@@ -267,6 +269,7 @@ def main() -> None:
     report += "\n" + adaptive.run()
     report += "\n" + asyncio.run(ai_notes.run())
     report += "\n" + asyncio.run(ai_notes_quality.run())
+    report += "\n" + gateway_load.run()
     RESULTS.write_text(report)
     sys.stdout.write(report)
 

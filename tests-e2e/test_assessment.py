@@ -3,51 +3,16 @@ event, its owner writes an exam, a student takes it, the analytics follow."""
 
 from __future__ import annotations
 
-import asyncio
-import secrets
-import time
-
 import pytest
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from .helpers import register, until
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "a long enough password"
-
-
-async def login(gateway, email: str, password: str) -> dict[str, str]:
-    answer = await gateway.post("/api/v1/auth/login", json={"email": email, "password": password})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
-async def account(gateway, *, role: str | None = None) -> dict[str, str]:
-    email = f"assessment.{secrets.token_hex(4)}@example.com"
-    user = await gateway.post(
-        "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "A"}
-    )
-    assert user.status_code == 201, user.text
-    if role is not None:
-        admin = await login(gateway, ADMIN_EMAIL, ADMIN_PASSWORD)
-        changed = await gateway.patch(
-            f"/api/v1/users/{user.json()['id']}", json={"role": role}, headers=admin
-        )
-        assert changed.status_code == 200, changed.text
-    return await login(gateway, email, PASSWORD)
-
-
-async def until(call, ok, *, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while True:
-        response = await call()
-        if ok(response) or time.monotonic() > deadline:
-            return response
-        await asyncio.sleep(0.2)
 
 
 async def test_an_exam_is_written_taken_and_analysed_through_the_gateway(gateway):
-    instructor = await account(gateway, role="INSTRUCTOR")
-    student = await account(gateway)
+    instructor = (await register(gateway, role="INSTRUCTOR", prefix="assessment")).auth
+    student = (await register(gateway, prefix="assessment")).auth
     course = await gateway.post("/api/v1/courses", json={"title": "Exams"}, headers=instructor)
     assert course.status_code == 201, course.text
     body = {"course_id": course.json()["id"], "title": "Quiz", "duration_seconds": 300,

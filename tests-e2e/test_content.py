@@ -3,41 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 
 import pytest
 
-from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from .helpers import register
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "a long enough password"
 MIB = 1024 * 1024
 
 
-async def account(gateway, *, role: str | None = None) -> dict[str, str]:
-    email = f"content.{secrets.token_hex(4)}@example.com"
-    user = await gateway.post(
-        "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "C"}
-    )
-    assert user.status_code == 201, user.text
-    if role is not None:
-        admin = await login(gateway, ADMIN_EMAIL, ADMIN_PASSWORD)
-        changed = await gateway.patch(
-            f"/api/v1/users/{user.json()['id']}", json={"role": role}, headers=admin
-        )
-        assert changed.status_code == 200, changed.text
-    return await login(gateway, email, PASSWORD)
-
-
-async def login(gateway, email: str, password: str) -> dict[str, str]:
-    answer = await gateway.post("/api/v1/auth/login", json={"email": email, "password": password})
-    assert answer.status_code == 200, answer.text
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
-
-
 async def test_a_course_is_written_published_and_read_through_the_gateway(gateway):
-    instructor = await account(gateway, role="INSTRUCTOR")
-    student = await account(gateway)
+    instructor = (await register(gateway, role="INSTRUCTOR", prefix="content")).auth
+    student = (await register(gateway, prefix="content")).auth
     course = await gateway.post(
         "/api/v1/courses", json={"title": "E2E", "description": "d"}, headers=instructor
     )

@@ -6,40 +6,21 @@ from another process, traffic through the gateway.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 
+from .helpers import parts, stack
+
 if TYPE_CHECKING:
-    from conftest import Platform
+    from .conftest import Platform
 
 PARTS = ["postgres", "kafka", "s3", "identity", "content", "assessment", "ai-notes", "gateway"]
-
-
-def stack(platform: Platform, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "edvent-stack"), *args],
-        env=dict(os.environ, EDVENT_DATA_DIR=str(platform.data_dir)),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def parts(platform: Platform) -> dict[str, dict[str, Any]]:
-    result = stack(platform, "status", "--json")
-    assert result.returncode == 0, result.stderr
-    return {row["part"]: row for row in json.loads(result.stdout)}
 
 
 def eventually(check: Callable[[], bool], *, timeout: float) -> float:
