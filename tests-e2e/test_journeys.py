@@ -286,12 +286,6 @@ async def test_a_demoted_instructor_loses_rights_once_the_role_event_arrived(gat
     assert lesson.status_code in (403, 404)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="content and assessment take rights from the token's role alone; the "
-    "UserRoleChanged they store is not consulted, so a token issued before the "
-    "demotion keeps the instructor's rights until it expires (15 min)",
-)
 async def test_a_demoted_instructors_older_token_loses_rights_once_the_role_event_arrived(
     gateway,
 ):

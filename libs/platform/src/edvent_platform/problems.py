@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -159,7 +161,32 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None)
         )
 
+    @app.exception_handler(PoolTimeoutError)
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        # The database is restarting, unreachable or out of connections: the client is
+        # not at fault and may retry, as /readyz says meanwhile. Other database errors
+        # (a broken statement, a violated constraint the code did not expect) stay 500s.
+        if isinstance(exc, DBAPIError) and not (
+            exc.connection_invalidated or _is_connection_error(exc.orig)
+        ):
+            return await _unexpected(request, exc)
+        logger.warning("database unavailable: %s", type(exc.__cause__ or exc).__name__)
+        return as_response(
+            ServiceUnavailable("The database is not reachable right now.", retry_after=5)
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
         return problem_response(500, "Internal Server Error", "An unexpected error occurred.")
+
+
+def _is_connection_error(error: BaseException | None) -> bool:
+    """psycopg's OperationalError covers a lost or refused connection and a server
+    shutting down (SQLSTATE class 08, 57P0x); deadlocks and serialization failures are
+    its subclasses too but come with their own SQLSTATE (class 40) and stay 500s."""
+    sqlstate: str | None = getattr(error, "sqlstate", None)
+    if sqlstate is None:
+        return type(error).__name__ == "OperationalError"
+    return sqlstate.startswith("08") or sqlstate.startswith("57P")

@@ -7,9 +7,11 @@ import logging
 from collections.abc import AsyncIterator
 
 import httpx
+import psycopg
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from edvent_events.tracing import current_traceparent
 from edvent_platform.http import install_platform
@@ -45,6 +47,15 @@ def make_app(*, ready: bool = True) -> FastAPI:
     @app.get("/boom")
     async def boom() -> None:
         raise RuntimeError("secret internal detail")
+
+    @app.get("/database-down")
+    async def database_down() -> None:
+        refused = psycopg.OperationalError("connection refused")
+        raise OperationalError("SELECT 1", {}, refused)
+
+    @app.get("/broken-statement")
+    async def broken_statement() -> None:
+        raise ProgrammingError("SELECT nope", {}, psycopg.ProgrammingError("no such column"))
 
     @app.get("/trace")
     async def trace() -> dict[str, str | None]:
@@ -93,6 +104,15 @@ async def test_malformed_json_is_422_not_500(client):
     )
     assert answer.status_code == 422
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_database_out_of_reach_is_503_with_retry_after(client):
+    answer = await client.get("/database-down")
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.headers["content-type"] == "application/problem+json"
+    # A statement the database refuses is a bug, not an outage.
+    assert (await client.get("/broken-statement")).status_code == 500
 
 
 async def test_unexpected_errors_hide_their_details(client):
