@@ -159,10 +159,11 @@ class Stack:
                 s.upstream_variable: f"127.0.0.1:{cfg.service_ports[s.name]}"
                 for s in SERVICES.values()
             },
-            login_rate=os.environ.get("GATEWAY_LOGIN_RATE", "30r/m"),
-            login_burst=_int_env("GATEWAY_LOGIN_BURST", 20),
-            register_rate=os.environ.get("GATEWAY_REGISTER_RATE", "10r/m"),
-            register_burst=_int_env("GATEWAY_REGISTER_BURST", 10),
+            # Unset: the defaults Gateway declares.
+            login_rate=os.environ.get("GATEWAY_LOGIN_RATE", Gateway.login_rate),
+            login_burst=_int_env("GATEWAY_LOGIN_BURST", Gateway.login_burst),
+            register_rate=os.environ.get("GATEWAY_REGISTER_RATE", Gateway.register_rate),
+            register_burst=_int_env("GATEWAY_REGISTER_BURST", Gateway.register_burst),
         )
         infra = [
             ServerPart(
