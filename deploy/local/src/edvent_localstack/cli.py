@@ -232,7 +232,7 @@ class Stack:
                 # Not fatal: the supervisor retries it and reports it failed if it keeps
                 # failing, while the rest of the platform serves.
                 print(f"  ! {exc}", flush=True)
-                supervisor.failed_to_start(service_part.name, str(exc).splitlines()[0])
+                supervisor.failed_to_start(service_part.name, str(exc))
             else:
                 supervisor.launched(service_part.name)
 
