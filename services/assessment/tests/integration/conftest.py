@@ -114,14 +114,6 @@ async def producer(kafka: Any) -> AsyncIterator[AIOKafkaProducer]:
         await producer.stop()
 
 
-async def send(producer: AIOKafkaProducer, event: Event) -> None:
-    """Publish `event` on the real broker exactly as its producing service would."""
-    message = encode(event)
-    await producer.send_and_wait(
-        message.topic, key=message.key, value=message.value, headers=message.headers
-    )
-
-
 def course_known(sql: Callable[..., list[tuple[Any, ...]]], course_id: Any) -> bool:
     return bool(sql("SELECT 1 FROM assessment.courses WHERE id = %s", (course_id,)))
 
@@ -135,12 +127,15 @@ class Factory:
         self.sql = sql
 
     async def send(self, event: Event) -> None:
-        await send(self.producer, event)
+        """Publish `event` on the real broker exactly as its producing service would."""
+        message = encode(event)
+        await self.producer.send_and_wait(
+            message.topic, key=message.key, value=message.value, headers=message.headers
+        )
 
     async def course(self, owner: Person) -> str:
         course_id = uuid.uuid4()
-        await send(
-            self.producer,
+        await self.send(
             CourseCreated(
                 course_id=course_id,
                 owner_id=owner.id,
@@ -173,7 +168,7 @@ class Factory:
         )
         assert response.status_code == 201, response.text
         exam = response.json()
-        for question in questions if questions is not None else [single("a")]:
+        for question in questions if questions is not None else [self.single("a")]:
             added = await self.client.post(
                 f"/api/v1/exams/{exam['id']}/questions", json=question, headers=by.auth
             )
@@ -191,29 +186,25 @@ class Factory:
         assert response.status_code in (200, 201), response.text
         return response.json()
 
+    @staticmethod
+    def single(correct: str, *, points: int = 1, prompt: str = "Pick one") -> dict[str, Any]:
+        return {
+            "prompt": prompt,
+            "kind": "single_choice",
+            "options": [{"id": oid, "text": f"Option {oid}"} for oid in ("a", "b", "c")],
+            "correct_option_ids": [correct],
+            "points": points,
+        }
 
-def single(correct: str, *, points: int = 1, prompt: str = "Pick one") -> dict[str, Any]:
-    return {
-        "prompt": prompt,
-        "kind": "single_choice",
-        "options": [{"id": oid, "text": f"Option {oid}"} for oid in ("a", "b", "c")],
-        "correct_option_ids": [correct],
-        "points": points,
-    }
-
-
-def multiple(*correct: str, points: int = 1) -> dict[str, Any]:
-    return {
-        "prompt": "Pick all that apply",
-        "kind": "multiple_choice",
-        "options": [{"id": oid, "text": f"Option {oid}"} for oid in ("a", "b", "c", "d")],
-        "correct_option_ids": list(correct),
-        "points": points,
-    }
-
-
-Factory.single = staticmethod(single)  # type: ignore[attr-defined]
-Factory.multiple = staticmethod(multiple)  # type: ignore[attr-defined]
+    @staticmethod
+    def multiple(*correct: str, points: int = 1) -> dict[str, Any]:
+        return {
+            "prompt": "Pick all that apply",
+            "kind": "multiple_choice",
+            "options": [{"id": oid, "text": f"Option {oid}"} for oid in ("a", "b", "c", "d")],
+            "correct_option_ids": list(correct),
+            "points": points,
+        }
 
 
 @pytest.fixture
