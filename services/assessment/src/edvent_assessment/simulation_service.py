@@ -124,7 +124,7 @@ async def run_students(
             started = await attempts_usecase.start_attempt(
                 session=session, actor=student, exam_id=exam_id, grace=grace, banks=banks
             )
-        attempt = started.view.attempt
+        attempt = started.attempt
         current = attempt.answer_sheet[-1]
         answers: list[tuple[int, bool]] = []
         while True:

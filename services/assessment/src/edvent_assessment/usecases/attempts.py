@@ -51,12 +51,6 @@ class AttemptView:
 
 
 @dataclass(frozen=True, slots=True)
-class Started:
-    view: AttemptView
-    created: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Submitted:
     """The closed attempt; `expired` when the submission came too late (and was not graded)."""
 
@@ -141,7 +135,7 @@ def snapshot(questions: list[Question]) -> list[SheetItem]:
 
 async def start_attempt(
     *, session: AsyncSession, actor: Actor, exam_id: UUID, grace: timedelta, banks: BankCache
-) -> Started:
+) -> AttemptView:
     """The student's open attempt at the exam, or a new one. An open attempt past its
     deadline and grace is closed as expired first, and a new one starts. A fixed attempt
     snapshots every question; an adaptive one the first question chosen for it."""
@@ -156,7 +150,7 @@ async def start_attempt(
     )
     if current is not None:
         if not current.late:
-            return Started(AttemptView(current.attempt, owner_id), created=False)
+            return AttemptView(current.attempt, owner_id)
         await expire(session=session, located=current)
     # Chosen here, not by the database: the adaptive draw is seeded by the attempt's id.
     attempt_id = uuid.uuid4()
@@ -182,13 +176,13 @@ async def start_attempt(
         answer_sheet=sheets.dump(sheet),
     )
     if attempt is not None:
-        return Started(AttemptView(attempt, owner_id), created=True)
+        return AttemptView(attempt, owner_id)
     # A simultaneous start committed first: the index made this insert wait for it.
     current = await attempts_db.open_attempt(
         session, exam_id=exam_id, user_id=actor.user_id, grace=grace
     )
     assert current is not None
-    return Started(AttemptView(current.attempt, owner_id), created=False)
+    return AttemptView(current.attempt, owner_id)
 
 
 async def submit_attempt(

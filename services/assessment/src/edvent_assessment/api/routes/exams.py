@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from edvent_assessment.api.deps import AssessmentDep, PageAfter, SessionDep, SignedIn
 from edvent_assessment.api.schemas import (
@@ -141,16 +141,11 @@ async def publish_exam(exam_id: UUID, actor: SignedIn, session: SessionDep) -> E
 @router.post(
     "/{exam_id}/attempts",
     status_code=201,
-    responses={
-        200: {
-            "description": "The student's open attempt at this exam, unchanged.",
-            "model": AttemptPublic,
-        },
-        **problems(401, 403, 404, 422),
-    },
+    responses=problems(401, 403, 404, 422),
     summary="Start an attempt (STUDENT)",
-    description="201 with a new attempt, or 200 with the student's open one (one open "
-    "attempt per student and exam, also under simultaneous starts). An open attempt "
+    description="201 with a new attempt, or 201 with the student's open one, unchanged "
+    "(CONTRACT.md: a second start returns the open one; one open attempt per student "
+    "and exam, also under simultaneous starts). An open attempt "
     "past its deadline is closed as expired and a new one starts. Students may take an "
     "exam again after an attempt closed. A draft exam is 404 for students; other roles "
     "get 403. An adaptive exam's attempt holds one question, the first one served.",
@@ -160,18 +155,15 @@ async def start_attempt(
     actor: SignedIn,
     session: SessionDep,
     assessment: AssessmentDep,
-    response: Response,
 ) -> AttemptPublic:
-    started = await attempts_usecase.start_attempt(
+    view = await attempts_usecase.start_attempt(
         session=session,
         actor=actor,
         exam_id=exam_id,
         grace=assessment.grace,
         banks=assessment.banks,
     )
-    if not started.created:
-        response.status_code = 200
-    return attempt_public(started.view, actor)
+    return attempt_public(view, actor)
 
 
 @router.get(
