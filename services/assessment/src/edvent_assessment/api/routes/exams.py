@@ -22,6 +22,7 @@ from edvent_assessment.api.schemas import (
     exam_detail,
     exam_public,
     problems,
+    question_public,
 )
 from edvent_assessment.usecases import analytics as analytics_usecase
 from edvent_assessment.usecases import attempts as attempts_usecase
@@ -112,18 +113,8 @@ async def add_question(
         difficulty=body.difficulty,
         discrimination=body.discrimination,
     )
-    return QuestionPublic(
-        id=question.id,
-        exam_id=question.exam_id,
-        position=question.position,
-        prompt=question.prompt,
-        kind=question.kind,
-        options=question.options,  # type: ignore[arg-type]
-        points=question.points,
-        difficulty=question.difficulty,
-        discrimination=question.discrimination,
-        correct_option_ids=question.correct_option_ids,
-    )
+    # Only the course's owner and ADMINs get this far, so the answers are shown.
+    return question_public(question, reveal=True)
 
 
 @router.post(
