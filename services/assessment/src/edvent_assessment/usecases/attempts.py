@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from edvent_assessment.db import attempts as attempts_db
 from edvent_assessment.db import exams as exams_db
 from edvent_assessment.db.attempts import Located
-from edvent_assessment.db.tables import Attempt, Exam, Question
+from edvent_assessment.db.tables import Attempt, Exam
 from edvent_assessment.domain import access, adaptive, scoring, sheets
 from edvent_assessment.domain.access import Actor
 from edvent_assessment.domain.adaptive import AdaptiveConfig, Response
@@ -33,10 +33,10 @@ from edvent_assessment.domain.errors import (
     WrongMode,
 )
 from edvent_assessment.domain.exams import parse_config
-from edvent_assessment.domain.sheets import SheetItem, SheetOption
+from edvent_assessment.domain.sheets import SheetItem
 from edvent_assessment.usecases import exams as exams_usecase
 from edvent_assessment.usecases import users as users_usecase
-from edvent_assessment.usecases.banks import BankCache
+from edvent_assessment.usecases.banks import BankCache, snapshot
 from edvent_events.catalog.assessment import AttemptCompleted
 from edvent_events.outbox import add_event
 from edvent_platform.cursor import PageKey
@@ -117,22 +117,6 @@ async def expire(*, session: AsyncSession, located: Located) -> Attempt:
     return attempt
 
 
-def snapshot(questions: list[Question]) -> list[SheetItem]:
-    return [
-        SheetItem(
-            question_id=question.id,
-            position=question.position,
-            prompt=question.prompt,
-            kind=question.kind,
-            options=[SheetOption.model_validate(option) for option in question.options],
-            correct_option_ids=list(question.correct_option_ids),
-            points=question.points,
-            difficulty=question.difficulty,
-        )
-        for question in questions
-    ]
-
-
 async def start_attempt(
     *, session: AsyncSession, actor: Actor, exam_id: UUID, grace: timedelta, banks: BankCache
 ) -> AttemptView:
@@ -156,7 +140,10 @@ async def start_attempt(
     attempt_id = uuid.uuid4()
     config = adaptive_config(exam)
     if config is None:
-        sheet = snapshot(await exams_db.questions(session, exam_id))
+        sheet = [
+            snapshot(question, difficulty=question.difficulty)
+            for question in await exams_db.questions(session, exam_id)
+        ]
     else:
         exam_bank = await banks.get(session, exam=exam, model=config.model)
         step = adaptive.next_step(
