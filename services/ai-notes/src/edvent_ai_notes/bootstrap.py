@@ -110,6 +110,7 @@ class AiNotes:
             bodies=bodies,
             provider=provider,
             options=PipelineOptions(
+                max_lesson_bytes=settings.max_lesson_bytes,
                 chunk_max_chars=settings.chunk_max_chars,
                 chunk_overlap_chars=settings.chunk_overlap_chars,
                 related_chunks_per_section=settings.related_chunks_per_section,
