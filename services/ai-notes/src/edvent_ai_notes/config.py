@@ -50,7 +50,6 @@ class Settings(ServiceSettings, AuthSettings):
     # Tries per request on 429, 5xx and connection errors, waiting as Retry-After says
     # (or backing off exponentially); then the pipeline attempt fails.
     openai_max_retries: int = Field(default=4, ge=0)
-    openai_max_backoff_seconds: float = Field(default=20, gt=0)
     # Requests in flight to the provider at once, per process.
     openai_concurrency: int = Field(default=4, ge=1)
     embedding_batch_size: int = Field(default=64, ge=1)
