@@ -24,12 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.stack import infrastructure, migrated_database
 from edvent_assessment import simulation_service
 from edvent_assessment.domain.adaptive import AdaptiveConfig
 from edvent_assessment.domain.simulation import make_bank, report_markdown, simulate
-from edvent_localstack.postgres import PostgresServer, service_database
-from edvent_localstack.process import free_port
-from edvent_localstack.services import SERVICES
 from edvent_platform.db import create_engine, session_factory
 
 BANK_SIZE = 200
@@ -55,13 +53,8 @@ def run() -> str:
 async def through_the_service() -> str:
     students = int(os.environ.get("BENCH_ADAPTIVE_SERVICE_STUDENTS", "200"))
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-adaptive-"))
-    postgres = PostgresServer(data_dir=work / "pg", port=free_port(), log_file=work / "pg.log")
-    postgres.start()
-    try:
-        database = service_database("assessment")
-        postgres.provision(database)
-        url = postgres.service_url(database)
-        SERVICES["assessment"].migrate(url, dict(os.environ))
+    with infrastructure(work, kafka=False) as infra:
+        url = migrated_database(infra.postgres, "assessment")
         engine = create_engine(url, schema="assessment", app_name="bench-adaptive")
         try:
             sessions = session_factory(engine)
@@ -75,8 +68,6 @@ async def through_the_service() -> str:
             )  # fmt: skip
         finally:
             await engine.dispose()
-    finally:
-        postgres.stop()
     return "\n".join(
         [
             "## adaptive exams (through the service, rasch)",
