@@ -282,7 +282,13 @@ async def test_content_with_its_relay_killed_mid_batch(gateway, platform):
     tries = asyncio.gather(
         *(publish_until_done(gateway, instructor.auth, lesson_id) for lesson_id in lesson_ids)
     )
-    await asyncio.sleep(0.5)  # publishes committed and being relayed
+    # Kill once the publishes are being committed: their events are then in the outbox.
+    first = await until(
+        lambda: gateway.get(f"/api/v1/lessons/{lesson_ids[0]}", headers=instructor.auth),
+        lambda r: r.status_code == 200 and r.json()["published_at"] is not None,
+        timeout=60,
+    )
+    assert first.json()["published_at"] is not None, first.text
     os.kill(before["pid"], signal.SIGKILL)
     retried = sum(t > 1 for t in await tries)
     # The publishes may all have answered before the supervisor noticed the kill.
