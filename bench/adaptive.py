@@ -1,6 +1,6 @@
 """Simulation of adaptive exams: `uv run python -m bench.adaptive`.
 
-1,000 simulated students (BENCH_STUDENTS) with abilities from N(0, 1) take an adaptive
+1,000 simulated students (BENCH_SIMULATED_STUDENTS) with abilities from N(0, 1) take an adaptive
 exam over a 200-item bank through the assessment service's engine
 (`edvent_assessment.domain.simulation`), once with the default settings (Rasch) and once
 as 2PL; each is compared with a fixed random form from the same bank.
@@ -35,7 +35,7 @@ SEED = 2026
 
 
 def run() -> str:
-    students = int(os.environ.get("BENCH_STUDENTS", "1000"))
+    students = int(os.environ.get("BENCH_SIMULATED_STUDENTS", "1000"))
     sections = []
     for model in ("rasch", "2pl"):
         config = AdaptiveConfig(mode="adaptive", model=model)
