@@ -209,6 +209,7 @@ def test_the_web_client_answers_every_app_path_with_index_html(web_gateway, path
     answer = httpx.get(web_gateway.url + path)
     assert answer.status_code == 200
     assert answer.text == "<!doctype html><title>app</title>"
+    assert answer.headers["content-type"].startswith("text/html")
     assert answer.headers["cache-control"] == "no-cache"
     policy = answer.headers["content-security-policy"]
     assert "script-src 'self';" in policy
@@ -221,6 +222,8 @@ def test_hashed_assets_are_cached_for_a_year_and_missing_ones_are_404(web_gatewa
     asset = httpx.get(web_gateway.url + "/assets/app-1a2b3c.js")
     assert asset.status_code == 200
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # Browsers refuse module scripts served as anything but JavaScript.
+    assert asset.headers["content-type"] == "application/javascript"
     assert "content-security-policy" in asset.headers
     missing = httpx.get(web_gateway.url + "/assets/gone-000000.js")
     assert missing.status_code == 404

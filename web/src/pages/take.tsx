@@ -254,7 +254,9 @@ function Adaptive({ title, attempt, onChange }: { title: string; attempt: Attemp
   return (
     <Page title={title}>
       <Countdown deadline={attempt.deadline} onExpired={() => void expire()} />
-      <p class="meta">Adaptive exam: question {count + 1}. The next question depends on your answers.</p>
+      <p class="meta" aria-live="polite">
+        Adaptive exam: question {count + 1}. The next question depends on your answers.
+      </p>
       {question ? (
         <form
           class="stack"
@@ -263,7 +265,7 @@ function Adaptive({ title, attempt, onChange }: { title: string; attempt: Attemp
             void answer.run();
           }}
         >
-          <Choices question={{ ...question, position: count }} picked={picked} onPick={setPicked} />
+          <Choices key={question.question_id} question={{ ...question, position: count }} picked={picked} onPick={setPicked} />
           <Failure error={answer.error} />
           <button type="submit" disabled={answer.busy || picked.length === 0}>
             {answer.busy ? "Sending…" : "Answer"}

@@ -57,6 +57,18 @@ def web_config(root: Path) -> str:
     )
     return f"""location / {{
     root {root};
+    # The main config includes no mime.types: name the types a Vite build ships.
+    types {{
+        text/html html;
+        text/css css;
+        application/javascript js mjs;
+        application/json json webmanifest;
+        image/svg+xml svg;
+        image/png png;
+        image/x-icon ico;
+        font/woff2 woff2;
+    }}
+    default_type application/octet-stream;
     gzip on;
     gzip_types text/css application/javascript image/svg+xml;
     # Hashed file names: a changed file gets a new name, so the old one can live forever.
