@@ -36,48 +36,32 @@ install: .cache/installed-uv .cache/installed-nginx
 		|| python3 -m pip install --quiet uv
 	@touch $@
 
-# nginx comes from the system's packages; without root we can only say how.
+# nginx, wrk (the gateway load benchmark) and chromium come from the system's packages; without
+# root we can only say how. /usr/sbin is not on every user's PATH.
+define system_package
+	@mkdir -p .cache
+	@if ! command -v $(1) >/dev/null 2>&1 && [ ! -x /usr/sbin/$(1) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing $(1) with apt-get"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+		else \
+			echo "$(1) is missing: install it (Debian/Ubuntu: sudo apt-get install $(1)), then rerun"; \
+			exit 1; \
+		fi; \
+	fi
+	@touch $@
+endef
+
 .cache/installed-nginx:
-	@mkdir -p .cache
-	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing nginx with apt-get"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
-		else \
-			echo "nginx is missing: install it (Debian/Ubuntu: sudo apt-get install nginx), then rerun"; \
-			exit 1; \
-		fi; \
-	fi
-	@touch $@
+	$(call system_package,nginx)
 
-# wrk (the gateway load benchmark) from the system's packages, like nginx.
 .cache/installed-wrk:
-	@mkdir -p .cache
-	@if ! command -v wrk >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing wrk with apt-get"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-		else \
-			echo "wrk is missing: install it (Debian/Ubuntu: sudo apt-get install wrk), then rerun"; \
-			exit 1; \
-		fi; \
-	fi
-	@touch $@
+	$(call system_package,wrk)
 
-# Chromium (the browser tests and the web benchmark) from the system's packages, like
-# nginx; Playwright drives it by path and never downloads a browser.
+# Chromium for the browser tests and the web benchmark: Playwright drives it by path
+# and never downloads a browser.
 .cache/installed-chromium:
-	@mkdir -p .cache
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing chromium with apt-get"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else \
-			echo "chromium is missing: install it (Debian/Ubuntu: sudo apt-get install chromium), then rerun"; \
-			exit 1; \
-		fi; \
-	fi
-	@touch $@
+	$(call system_package,chromium)
 
 # The web client (web/): `npm ci` when the lockfile changes (npm's cache in .cache/npm),
 # a build into web/dist when any source changes; the gateway serves web/dist at /.

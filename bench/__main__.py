@@ -47,13 +47,12 @@ from bench import (
     percentile,
     web,
 )
+from bench.stack import infrastructure
 from edvent_events.admin import ensure_topics
 from edvent_events.envelope import build_headers, rfc3339
 from edvent_events.outbox import create_outbox_and_inbox_sql
 from edvent_events.relay import OutboxRelay, RelaySettings, producer_settings
-from edvent_localstack.kafka import KafkaBroker
-from edvent_localstack.postgres import PostgresServer, ServiceDatabase
-from edvent_localstack.process import free_port
+from edvent_localstack.postgres import ServiceDatabase
 
 ROUNDS = 5
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -203,31 +202,24 @@ async def run() -> str:
     rate = int(os.environ.get("BENCH_RATE", "200"))
     seconds = int(os.environ.get("BENCH_SECONDS", "15"))
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-"))
-    postgres = PostgresServer(data_dir=work / "pg", port=free_port(), log_file=work / "pg.log")
-    kafka = KafkaBroker(
-        data_dir=work / "kafka", port=free_port(), controller_port=free_port(),
-        log_file=work / "kafka.log", default_partitions=3,
-    )  # fmt: skip
-    postgres.start()
-    kafka.start()
-    try:
+    with infrastructure(work, partitions=3) as infra:
+        assert infra.kafka is not None
+        bootstrap = infra.kafka.bootstrap_servers
+        postgres = infra.postgres
         postgres.provision(ServiceDatabase(role=SCHEMA, schema=SCHEMA, password="bench-password"))
         dsn = postgres.dsn(user=SCHEMA, password="bench-password")
         with psycopg.connect(dsn, autocommit=True) as conn:
             for statement in create_outbox_and_inbox_sql(SCHEMA):
                 conn.execute(statement)
         # Warm both paths up once so JIT-less first-connection costs do not count.
-        await plain_producer_throughput(kafka.bootstrap_servers, 2000)
-        await relay_throughput(dsn, kafka.bootstrap_servers, 2000)
+        await plain_producer_throughput(bootstrap, 2000)
+        await relay_throughput(dsn, bootstrap, 2000)
         # Alternate the two paths a few times: one run on a shared 2-core machine is noise.
         plains, relays = [], []
         for _ in range(ROUNDS):
-            plains.append(await plain_producer_throughput(kafka.bootstrap_servers, count))
-            relays.append(await relay_throughput(dsn, kafka.bootstrap_servers, count))
-        latencies = await steady_latency(dsn, kafka.bootstrap_servers, rate, seconds)
-    finally:
-        kafka.stop()
-        postgres.stop()
+            plains.append(await plain_producer_throughput(bootstrap, count))
+            relays.append(await relay_throughput(dsn, bootstrap, count))
+        latencies = await steady_latency(dsn, bootstrap, rate, seconds)
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
     plain, relayed = statistics.median(plains), statistics.median(relays)
     ratios = sorted(r / p for r, p in zip(relays, plains, strict=True))

@@ -1,6 +1,6 @@
 """Simulation of adaptive exams: `uv run python -m bench.adaptive`.
 
-1,000 simulated students (BENCH_STUDENTS) with abilities from N(0, 1) take an adaptive
+1,000 simulated students (BENCH_SIMULATED_STUDENTS) with abilities from N(0, 1) take an adaptive
 exam over a 200-item bank through the assessment service's engine
 (`edvent_assessment.domain.simulation`), once with the default settings (Rasch) and once
 as 2PL; each is compared with a fixed random form from the same bank.
@@ -24,12 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.stack import infrastructure, migrated_database
 from edvent_assessment import simulation_service
 from edvent_assessment.domain.adaptive import AdaptiveConfig
 from edvent_assessment.domain.simulation import make_bank, report_markdown, simulate
-from edvent_localstack.postgres import PostgresServer, service_database
-from edvent_localstack.process import free_port
-from edvent_localstack.services import SERVICES
 from edvent_platform.db import create_engine, session_factory
 
 BANK_SIZE = 200
@@ -37,7 +35,7 @@ SEED = 2026
 
 
 def run() -> str:
-    students = int(os.environ.get("BENCH_STUDENTS", "1000"))
+    students = int(os.environ.get("BENCH_SIMULATED_STUDENTS", "1000"))
     sections = []
     for model in ("rasch", "2pl"):
         config = AdaptiveConfig(mode="adaptive", model=model)
@@ -55,13 +53,8 @@ def run() -> str:
 async def through_the_service() -> str:
     students = int(os.environ.get("BENCH_ADAPTIVE_SERVICE_STUDENTS", "200"))
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-adaptive-"))
-    postgres = PostgresServer(data_dir=work / "pg", port=free_port(), log_file=work / "pg.log")
-    postgres.start()
-    try:
-        database = service_database("assessment")
-        postgres.provision(database)
-        url = postgres.service_url(database)
-        SERVICES["assessment"].migrate(url, dict(os.environ))
+    with infrastructure(work, kafka=False) as infra:
+        url = migrated_database(infra.postgres, "assessment")
         engine = create_engine(url, schema="assessment", app_name="bench-adaptive")
         try:
             sessions = session_factory(engine)
@@ -75,8 +68,6 @@ async def through_the_service() -> str:
             )  # fmt: skip
         finally:
             await engine.dispose()
-    finally:
-        postgres.stop()
     return "\n".join(
         [
             "## adaptive exams (through the service, rasch)",

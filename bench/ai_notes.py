@@ -27,11 +27,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from bench import percentile
+from bench.stack import BUCKET, infrastructure, migrated_database
 from edvent_ai_notes.adapters.providers import NotesProvider
 from edvent_ai_notes.config import Settings
 from edvent_ai_notes.db.notes import LessonRef
@@ -42,14 +42,9 @@ from edvent_events.admin import ensure_topics
 from edvent_events.catalog.content import LessonPublished
 from edvent_events.envelope import encode
 from edvent_events.topics import CONTENT_COURSES, CONTENT_LESSONS
-from edvent_localstack.kafka import KafkaBroker
-from edvent_localstack.postgres import PostgresServer, service_database
-from edvent_localstack.process import free_port
-from edvent_localstack.s3 import S3Server, ensure_bucket
-from edvent_localstack.services import SERVICES
+from edvent_localstack.s3 import S3Server
 from edvent_platform.db import transaction
 
-BUCKET = "edvent-lessons"
 TOPICS = (
     "heat", "entropy", "force", "mass", "light", "lens", "current", "voltage", "magnet",
     "field", "sound", "wave", "orbit", "gravity", "nucleus", "isotope", "fluid", "pressure",
@@ -106,14 +101,11 @@ async def _ready_at(sessions: Any, lesson_id: uuid.UUID, timeout: float = 120) -
 
 
 async def measure(
-    *, settings: Settings, s3: Any, provider: NotesProvider | None
+    *, settings: Settings, s3: S3Server, provider: NotesProvider | None
 ) -> tuple[list[float], list[float], int, str]:
     lessons = int(os.environ.get("BENCH_NOTES_LESSONS", "20"))
     searches = int(os.environ.get("BENCH_SEARCHES", "300"))
-    client = boto3.client(
-        "s3", endpoint_url=s3.endpoint_url, aws_access_key_id=s3.access_key,
-        aws_secret_access_key=s3.secret_key, region_name=s3.region,
-    )  # fmt: skip
+    client = s3.client()
     app = create_app(settings, provider=provider)
     ai_notes = app.state.ai_notes
     sessions = ai_notes.sessions
@@ -175,29 +167,14 @@ async def measure(
 
 async def run(provider: NotesProvider | None = None) -> str:
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-ai-notes-"))
-    postgres = PostgresServer(data_dir=work / "pg", port=free_port(), log_file=work / "pg.log")
-    kafka = KafkaBroker(
-        data_dir=work / "kafka", port=free_port(), controller_port=free_port(),
-        log_file=work / "kafka.log",
-    )  # fmt: skip
-    s3 = S3Server(data_dir=work / "s3", port=free_port(), log_file=work / "s3.log")
-    started: list[Any] = []
-    try:
-        for part in (postgres, kafka, s3):
-            part.start()
-            started.append(part)
-        ensure_bucket(
-            endpoint_url=s3.endpoint_url, access_key=s3.access_key, secret_key=s3.secret_key,
-            region=s3.region, bucket=BUCKET,
-        )  # fmt: skip
-        database = service_database("ai-notes")
-        postgres.provision(database)
-        url = postgres.service_url(database)
-        SERVICES["ai-notes"].migrate(url, dict(os.environ))
-        await ensure_topics(kafka.bootstrap_servers, [CONTENT_LESSONS, CONTENT_COURSES])
+    with infrastructure(work, s3=True) as infra:
+        assert infra.kafka is not None and infra.s3 is not None
+        s3 = infra.s3
+        url = migrated_database(infra.postgres, "ai-notes")
+        await ensure_topics(infra.kafka.bootstrap_servers, [CONTENT_LESSONS, CONTENT_COURSES])
         settings = Settings(
             database_url=url,
-            kafka_bootstrap_servers=kafka.bootstrap_servers,
+            kafka_bootstrap_servers=infra.kafka.bootstrap_servers,
             log_level="WARNING",
             s3_endpoint_url=s3.endpoint_url,
             s3_access_key=s3.access_key,
@@ -208,9 +185,6 @@ async def run(provider: NotesProvider | None = None) -> str:
         latencies, searches, chunks, name = await measure(
             settings=settings, s3=s3, provider=provider
         )
-    finally:
-        for part in reversed(started):
-            part.stop()
     p95 = percentile(latencies, 95)
     search_p50, search_p99 = percentile(searches, 50) * 1000, percentile(searches, 99) * 1000
     return "\n".join(

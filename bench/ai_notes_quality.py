@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import tempfile
 import time
 import uuid
@@ -36,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from rank_bm25 import BM25Okapi
 
+from bench.stack import infrastructure, migrated_database
 from edvent_ai_notes.adapters.providers.local import EmbeddingWeights, LocalProvider
 from edvent_ai_notes.adapters.providers.local.text import content_stems, words
 from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
@@ -44,9 +44,6 @@ from edvent_ai_notes.domain.chunking import chunk_markdown
 from edvent_ai_notes.domain.notes import Chunk
 from edvent_ai_notes.usecases.notes import PipelineOptions, embedding_text, ingest_lesson
 from edvent_ai_notes.usecases.search import search_chunks
-from edvent_localstack.postgres import PostgresServer, service_database
-from edvent_localstack.process import free_port
-from edvent_localstack.services import SERVICES
 from edvent_platform.db import create_engine, session_factory, transaction
 
 DATASET = (
@@ -154,13 +151,8 @@ async def service_search(
     pipeline's ingest step (no Kafka, S3 or generation), questions through
     `search_chunks` filtered by the course."""
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-ai-notes-quality-"))
-    postgres = PostgresServer(data_dir=work / "pg", port=free_port(), log_file=work / "pg.log")
-    postgres.start()
-    try:
-        database = service_database("ai-notes")
-        postgres.provision(database)
-        url = postgres.service_url(database)
-        SERVICES["ai-notes"].migrate(url, dict(os.environ))
+    with infrastructure(work, kafka=False) as infra:
+        url = migrated_database(infra.postgres, "ai-notes")
         engine = create_engine(url, schema="ai_notes", app_name="bench-ai-notes-quality")
         sessions = session_factory(engine)
         by_uuid = {lesson.uuid: lesson.id for lesson in lessons}
@@ -186,8 +178,6 @@ async def service_search(
             yield rank
         finally:
             await engine.dispose()
-    finally:
-        postgres.stop()
 
 
 async def recall(ranker: LessonRanker, questions: Sequence[Question]) -> tuple[float, float]:

@@ -15,7 +15,6 @@ bench/RESULTS.md; alone, it prints the section.
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import platform
 import random
@@ -24,55 +23,16 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
 
 from bench import percentile
+from bench.stack import account, infrastructure, services
 from edvent_events.catalog.content import CourseCreated
 from edvent_events.envelope import encode
-from edvent_localstack.kafka import KafkaBroker
-from edvent_localstack.postgres import PostgresServer, service_database
-from edvent_localstack.process import ManagedProcess, free_port
-from edvent_localstack.services import SERVICES
 
-PASSWORD = "benchmark password 123"  # noqa: S105 - a throwaway local stack
 QUESTIONS = 20
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-async def _login(http: httpx.AsyncClient, email: str) -> tuple[str, str]:
-    login = await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    login.raise_for_status()
-    token = str(login.json()["access_token"])
-    me = await http.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
-    return token, str(me.json()["id"])
-
-
-async def account(identity: str, admin_email: str | None, *, role: str | None) -> tuple[str, str]:
-    """A new user's (access token, id); `role` set by the admin when given."""
-    async with httpx.AsyncClient(base_url=identity, timeout=60) as http:
-        email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
-        user = await http.post(
-            "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "B"}
-        )
-        user.raise_for_status()
-        if role is not None and admin_email is not None:
-            admin, _ = await _login(http, admin_email)
-            changed = await http.patch(
-                f"/api/v1/users/{user.json()['id']}",
-                json={"role": role},
-                headers={"Authorization": f"Bearer {admin}"},
-            )
-            changed.raise_for_status()
-        return await _login(http, email)
 
 
 async def announce_course(bootstrap: str, owner_id: str) -> str:
@@ -161,70 +121,25 @@ async def run() -> str:
     seconds = float(os.environ.get("BENCH_ASSESSMENT_SECONDS", "15"))
     count = int(os.environ.get("BENCH_STUDENTS", "50"))
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-assessment-"))
-    postgres = PostgresServer(data_dir=work / "pg", port=free_port(), log_file=work / "pg.log")
-    kafka = KafkaBroker(
-        data_dir=work / "kafka", port=free_port(), controller_port=free_port(),
-        log_file=work / "kafka.log",
-    )  # fmt: skip
-    started: list[Any] = []
-    try:
-        for part in (postgres, kafka):
-            part.start()
-            started.append(part)
-        ports = {name: free_port() for name in ("identity", "assessment")}
-        identity_url = f"http://127.0.0.1:{ports['identity']}"
-        admin_email = "bench-admin@example.com"
-        for name in ("identity", "assessment"):
-            service = SERVICES[name]
-            database = service_database(name)
-            postgres.provision(database)
-            url = postgres.service_url(database)
-            prefix = service.env_prefix
-            env = dict(os.environ)
-            env.update({
-                f"{prefix}DATABASE_URL": url,
-                f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-                f"{prefix}LOG_LEVEL": "WARNING",
-                f"{prefix}JWKS_URL": f"{identity_url}/api/v1/auth/jwks",
-                "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
-                "IDENTITY_ARGON2_TIME_COST": "2",
-                "IDENTITY_ARGON2_MEMORY_KIB": "19456",
-                "IDENTITY_LOGIN_MAX_FAILURES_PER_CLIENT": "1000",
-                "IDENTITY_REGISTER_MAX_PER_CLIENT": "1000",
-                "IDENTITY_ACCESS_TOKEN_TTL_SECONDS": "3600",
-            })  # fmt: skip
-            service.migrate(url, env)
-            if name == "identity":
-                result = service.run(
-                    "create-admin", "--email", admin_email, database_url=url, env=env
-                )
-                assert result.returncode == 0, result.stderr
-            process = ManagedProcess(
-                name, [service.command(), "serve", "--port", str(ports[name])],
-                work / f"{name}.log", env=env,
-            )  # fmt: skip
-            process.start()
-            started.append(process)
-            process.wait_ready(
-                functools.partial(_ready, f"http://127.0.0.1:{ports[name]}/readyz"), timeout=90
-            )
-        assessment = f"http://127.0.0.1:{ports['assessment']}"
-        owner_token, owner_id = await account(identity_url, admin_email, role="INSTRUCTOR")
-        course_id = await announce_course(kafka.bootstrap_servers, owner_id)
+    with (
+        infrastructure(work) as infra,
+        services(infra, ("identity", "assessment")) as urls,
+    ):
+        assert infra.kafka is not None
+        assessment, identity_url = urls["assessment"], urls["identity"]
+        owner_token, owner_id = await account(identity_url, role="INSTRUCTOR")
+        course_id = await announce_course(infra.kafka.bootstrap_servers, owner_id)
         owner = {"Authorization": f"Bearer {owner_token}"}
         async with httpx.AsyncClient(base_url=assessment, timeout=60, headers=owner) as http:
             exam_id = await make_exam(http, course_id)
         tokens = []
         for _ in range(count):  # one at a time: Argon2 is not what this measures
-            token, _ = await account(identity_url, None, role=None)
+            token, _ = await account(identity_url, role=None)
             tokens.append(token)
         await students_at_work(assessment, exam_id, tokens, seconds=2)  # warm-up
         submitted, elapsed, latencies = await students_at_work(
             assessment, exam_id, tokens, seconds=seconds
         )
-    finally:
-        for part in reversed(started):
-            part.stop()
     return "\n".join(
         [
             "## assessment service",

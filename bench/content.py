@@ -18,7 +18,6 @@ into bench/RESULTS.md; alone, it prints the section.
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import platform
 import tempfile
@@ -28,43 +27,9 @@ from pathlib import Path
 import httpx
 
 from bench import percentile
-from edvent_localstack.kafka import KafkaBroker
-from edvent_localstack.postgres import PostgresServer, service_database
-from edvent_localstack.process import ManagedProcess, free_port
-from edvent_localstack.s3 import S3Server, ensure_bucket
-from edvent_localstack.services import SERVICES
+from bench.stack import account, infrastructure, services
 
-BUCKET = "edvent-lessons"
-PASSWORD = "benchmark password 123"  # noqa: S105 - a throwaway local stack
 MIB = 1024 * 1024
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-async def token(identity: str, admin_email: str, *, role: str | None) -> str:
-    async with httpx.AsyncClient(base_url=identity, timeout=30) as http:
-        email = f"bench-{time.monotonic_ns()}@example.com"
-        user = await http.post(
-            "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "B"}
-        )
-        user.raise_for_status()
-        if role is not None:
-            admin = await http.post(
-                "/api/v1/auth/login", json={"email": admin_email, "password": PASSWORD}
-            )
-            headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
-            changed = await http.patch(
-                f"/api/v1/users/{user.json()['id']}", json={"role": role}, headers=headers
-            )
-            changed.raise_for_status()
-        login = await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-        login.raise_for_status()
-        return str(login.json()["access_token"])
 
 
 async def list_courses(
@@ -121,64 +86,13 @@ async def run() -> str:
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", "16"))
     count = int(os.environ.get("BENCH_UPLOADS", "100"))
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-content-"))
-    postgres = PostgresServer(data_dir=work / "pg", port=free_port(), log_file=work / "pg.log")
-    kafka = KafkaBroker(
-        data_dir=work / "kafka", port=free_port(), controller_port=free_port(),
-        log_file=work / "kafka.log",
-    )  # fmt: skip
-    s3 = S3Server(data_dir=work / "s3", port=free_port(), log_file=work / "s3.log")
-    started: list[object] = []
-    try:
-        for part in (postgres, kafka, s3):
-            part.start()
-            started.append(part)
-        ensure_bucket(
-            endpoint_url=s3.endpoint_url, access_key=s3.access_key, secret_key=s3.secret_key,
-            region=s3.region, bucket=BUCKET,
-        )  # fmt: skip
-        ports = {name: free_port() for name in ("identity", "content")}
-        identity_url = f"http://127.0.0.1:{ports['identity']}"
-        admin_email = "bench-admin@example.com"
-        for name in ("identity", "content"):
-            service = SERVICES[name]
-            database = service_database(name)
-            postgres.provision(database)
-            url = postgres.service_url(database)
-            prefix = service.env_prefix
-            env = dict(os.environ)
-            env.update({
-                f"{prefix}DATABASE_URL": url,
-                f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-                f"{prefix}LOG_LEVEL": "WARNING",
-                f"{prefix}JWKS_URL": f"{identity_url}/api/v1/auth/jwks",
-                f"{prefix}S3_ENDPOINT_URL": s3.endpoint_url,
-                f"{prefix}S3_ACCESS_KEY": s3.access_key,
-                f"{prefix}S3_SECRET_KEY": s3.secret_key,
-                f"{prefix}S3_BUCKET": BUCKET,
-                "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
-                "IDENTITY_ARGON2_TIME_COST": "2",
-                "IDENTITY_ARGON2_MEMORY_KIB": "19456",
-                "IDENTITY_LOGIN_MAX_FAILURES_PER_CLIENT": "1000",
-            })  # fmt: skip
-            service.migrate(url, env)
-            if name == "identity":
-                result = service.run(
-                    "create-admin", "--email", admin_email, database_url=url, env=env
-                )
-                assert result.returncode == 0, result.stderr
-            process = ManagedProcess(
-                name, [service.command(), "serve", "--port", str(ports[name])],
-                work / f"{name}.log", env=env,
-            )  # fmt: skip
-            process.start()
-            started.append(process)
-            process.wait_ready(
-                functools.partial(_ready, f"http://127.0.0.1:{ports[name]}/readyz"), timeout=90
-            )
-        content = f"http://127.0.0.1:{ports['content']}"
-        auth = {
-            "Authorization": f"Bearer {await token(identity_url, admin_email, role='INSTRUCTOR')}"
-        }
+    with (
+        infrastructure(work, s3=True) as infra,
+        services(infra, ("identity", "content")) as urls,
+    ):
+        content = urls["content"]
+        instructor, _ = await account(urls["identity"], role="INSTRUCTOR")
+        auth = {"Authorization": f"Bearer {instructor}"}
         async with httpx.AsyncClient(base_url=content, timeout=30, headers=auth) as http:
             for i in range(25):
                 course = (await http.post("/api/v1/courses", json={"title": f"Course {i}"})).json()
@@ -186,9 +100,6 @@ async def run() -> str:
         await list_courses(content, seconds=1, concurrency=concurrency)  # warm-up
         rate, latencies = await list_courses(content, seconds=seconds, concurrency=concurrency)
         mib_per_s = await uploads(content, auth, count=count)
-    finally:
-        for part in reversed(started):
-            part.stop()  # type: ignore[attr-defined]
     return "\n".join(
         [
             "## content service",

@@ -19,55 +19,20 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 
-from edvent_localstack.process import free_port, log_tail
+from edvent_localstack.launch import platform_up
 
 ADMIN_EMAIL = "bench-admin@example.com"
 PASSWORD = "bench admin password"  # noqa: S105 (a throwaway local stack)
 RATE = 300
 PACED_CONNECTIONS = 30
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def start_stack(work: Path) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
-    ports = {
-        name: free_port()
-        for name in (
-            "GATEWAY_PORT", "POSTGRES_PORT", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "S3_PORT",
-            "IDENTITY_PORT", "CONTENT_PORT", "ASSESSMENT_PORT", "AI_NOTES_PORT",
-        )
-    }  # fmt: skip
-    env = dict(
-        os.environ,
-        EDVENT_DATA_DIR=str(work),
-        IDENTITY_BOOTSTRAP_ADMIN_EMAIL=ADMIN_EMAIL,
-        IDENTITY_BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
-        # The storm must reach identity's hashing, not stop at the gateway's limit.
-        GATEWAY_LOGIN_RATE="100000r/m",
-        GATEWAY_LOGIN_BURST="10000",
-        **{name: str(port) for name, port in ports.items()},
-    )
-    log = work / "stack.out"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "edvent-stack"), "up"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    deadline = time.monotonic() + 240
-    while "Gateway:" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the platform did not start:\n{log_tail(log, 60)}")
-        time.sleep(0.5)
-    return process, ports
 
 
 def seed(gateway: str) -> str:
@@ -140,8 +105,14 @@ def run() -> str:
     if shutil.which("wrk") is None:
         return "## Gateway load\n\nSkipped: `wrk` is missing (`apt-get install wrk`).\n"
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-gateway-"))
-    process, ports = start_stack(work)
-    try:
+    env = {
+        "IDENTITY_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
+        "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
+        # The storm must reach identity's hashing, not stop at the gateway's limit.
+        "GATEWAY_LOGIN_RATE": "100000r/m",
+        "GATEWAY_LOGIN_BURST": "10000",
+    }
+    with platform_up(work, env, timeout=240) as (_, ports):
         gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         direct = f"http://127.0.0.1:{ports['CONTENT_PORT']}"
         login_body = seed(gateway)
@@ -168,12 +139,6 @@ def run() -> str:
         )
         storm_out, _ = storm.communicate(timeout=120)
         logins = figures(storm_out)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
     best = {name: max(runs, key=lambda r: r["rps"]) for name, runs in full.items()}
     overhead = 1 - best["gateway"]["rps"] / best["direct"]["rps"]
     fixed_overhead = fixed["gateway"]["p50"] - fixed["direct"]["p50"]

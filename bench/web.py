@@ -1,7 +1,7 @@
 """The web client's Lighthouse-style budgets, in Debian's Chromium through the gateway.
 
-The platform starts as `make dev` starts it (bench/gateway_load.py's start_stack, with
-25 published courses), serving the client built into web/dist. Measured:
+The platform starts as `make dev` starts it (edvent_localstack.launch.platform_up, 25
+published courses from bench/gateway_load.py's seed), serving web/dist. Measured:
 
 - JavaScript shipped for the first screen: the scripts a cold load of the catalogue
   (`/`) actually fetches, gzip -9 of their built files (what a server with static gzip
@@ -17,15 +17,14 @@ import asyncio
 import gzip
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
 from bench import percentile
-from bench.gateway_load import seed, start_stack
+from bench.gateway_load import ADMIN_EMAIL, PASSWORD, seed
+from edvent_localstack.launch import platform_up
 
 DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
 CHROMIUM = os.environ.get("EDVENT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -74,17 +73,14 @@ def run() -> str:
     if not (DIST / "index.html").exists():
         return "## Web client\n\nSkipped: the client is not built (`make web`).\n"
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-web-"))
-    process, ports = start_stack(work)
-    try:
+    env = {
+        "IDENTITY_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
+        "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
+    }
+    with platform_up(work, env, timeout=240) as (_, ports):
         gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         seed(gateway)
         sizes, times = asyncio.run(measure(gateway))
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
     raw = sum(s[1] for s in sizes) / 1024
     zipped = sum(s[2] for s in sizes) / 1024
     p50, p90 = statistics.median(times), percentile(times, 90)

@@ -6,12 +6,7 @@ tests talk only to the gateway, as a client that knows only CONTRACT.md would.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edvent_localstack.process import free_port, log_tail
+from edvent_localstack.launch import platform_up
 
 ADMIN_EMAIL = "admin@edvent.test"
 ADMIN_PASSWORD = "bootstrap-admin-password"
@@ -37,39 +32,17 @@ class Platform:
 @pytest.fixture(scope="session")
 def platform() -> Iterator[Platform]:
     data_dir = Path(tempfile.mkdtemp(prefix="edvent-e2e-"))
-    ports = {
-        name: free_port()
-        for name in (
-            "GATEWAY_PORT", "POSTGRES_PORT", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "S3_PORT",
-            "IDENTITY_PORT", "CONTENT_PORT", "ASSESSMENT_PORT", "AI_NOTES_PORT",
-        )
-    }  # fmt: skip
-    env = dict(
-        os.environ,
-        EDVENT_DATA_DIR=str(data_dir),
-        IDENTITY_BOOTSTRAP_ADMIN_EMAIL=ADMIN_EMAIL,
-        IDENTITY_BOOTSTRAP_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        GATEWAY_LOGIN_RATE="120r/m",
-        GATEWAY_LOGIN_BURST="60",
-        GATEWAY_REGISTER_RATE="600r/m",
-        GATEWAY_REGISTER_BURST="200",
+    env = {
+        "IDENTITY_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
+        "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "GATEWAY_LOGIN_RATE": "120r/m",
+        "GATEWAY_LOGIN_BURST": "60",
+        "GATEWAY_REGISTER_RATE": "600r/m",
+        "GATEWAY_REGISTER_BURST": "200",
         # Every test user comes from 127.0.0.1: the drills register 50 students at once.
-        IDENTITY_REGISTER_MAX_PER_CLIENT="1000",
-        **{name: str(port) for name, port in ports.items()},
-    )
-    log = data_dir / "stack.out"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "edvent-stack"), "up"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    deadline = time.monotonic() + 180
-    while "Gateway:" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the platform did not start:\n{log_tail(log, 60)}")
-        time.sleep(0.5)
-    try:
+        "IDENTITY_REGISTER_MAX_PER_CLIENT": "1000",
+    }
+    with platform_up(data_dir, env, timeout=180) as (pid, ports):
         yield Platform(
             gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}",
             service_ports={
@@ -78,14 +51,8 @@ def platform() -> Iterator[Platform]:
             },
             kafka=f"127.0.0.1:{ports['KAFKA_PORT']}",
             data_dir=data_dir,
-            pid=process.pid,
+            pid=pid,
         )
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture

@@ -74,6 +74,20 @@ async def until(
         await asyncio.sleep(0.2)
 
 
+async def note_ready(
+    gateway: httpx.AsyncClient, auth: dict[str, str], lesson_id: str, *, timeout: float = 60
+) -> dict[str, Any]:
+    """The lesson's note once `ready` (404 until ai-notes has the event), else fail."""
+    note = await until(
+        lambda: gateway.get(f"/api/v1/notes/{lesson_id}", headers=auth),
+        lambda r: r.status_code == 200 and r.json()["status"] == "ready",
+        timeout=timeout,
+    )
+    assert note.status_code == 200 and note.json()["status"] == "ready", note.text
+    body: dict[str, Any] = note.json()
+    return body
+
+
 async def create_exam(
     gateway: httpx.AsyncClient, instructor: dict[str, str], course_id: str, **fields: Any
 ) -> str:

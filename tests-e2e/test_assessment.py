@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import register, until
+from .helpers import create_exam, register, until
 
 pytestmark = pytest.mark.e2e
 
@@ -15,23 +15,7 @@ async def test_an_exam_is_written_taken_and_analysed_through_the_gateway(gateway
     student = (await register(gateway, prefix="assessment")).auth
     course = await gateway.post("/api/v1/courses", json={"title": "Exams"}, headers=instructor)
     assert course.status_code == 201, course.text
-    body = {"course_id": course.json()["id"], "title": "Quiz", "duration_seconds": 300,
-            "passing_score_percent": 50}  # fmt: skip
-    # 409 with Retry-After until content's CourseCreated reached assessment.
-    exam = await until(
-        lambda: gateway.post("/api/v1/exams", json=body, headers=instructor),
-        lambda r: r.status_code != 409,
-    )
-    assert exam.status_code == 201, exam.text
-    exam_id = exam.json()["id"]
-    question = {"prompt": "2 + 2?", "kind": "single_choice", "correct_option_ids": ["b"],
-                "options": [{"id": "a", "text": "3"}, {"id": "b", "text": "4"}]}  # fmt: skip
-    added = await gateway.post(
-        f"/api/v1/exams/{exam_id}/questions", json=question, headers=instructor
-    )
-    assert added.status_code == 201, added.text
-    published = await gateway.post(f"/api/v1/exams/{exam_id}/publish", headers=instructor)
-    assert published.status_code == 200, published.text
+    exam_id = await create_exam(gateway, instructor, course.json()["id"], duration_seconds=300)
 
     attempt = await gateway.post(f"/api/v1/exams/{exam_id}/attempts", headers=student)
     assert attempt.status_code == 201, attempt.text

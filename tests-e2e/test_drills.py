@@ -20,7 +20,7 @@ import pytest
 from edvent_events.topics import AI_NOTES_NOTES, ASSESSMENT_ATTEMPTS, CONTENT_LESSONS
 from edvent_localstack.pytest_plugin import read_topic
 
-from .helpers import Account, create_exam, parts, register, stack, until
+from .helpers import Account, create_exam, note_ready, parts, register, stack, until
 
 pytestmark = pytest.mark.e2e
 
@@ -130,16 +130,12 @@ async def test_ai_notes_killed_while_20_lessons_are_published(gateway, platform)
 
     killed_at = time.monotonic()
     for lesson_id in lesson_ids:
-        note = await until(
-            lambda lesson_id=lesson_id: gateway.get(
-                f"/api/v1/notes/{lesson_id}", headers=instructor.auth
-            ),
-            lambda r: r.status_code == 200 and r.json()["status"] == "ready",
+        await note_ready(
+            gateway, instructor.auth, lesson_id,
             # Generous: a lesson ai-notes fails on (test_content's 5 MiB of "x", about
             # 50 s per attempt, retried 5 times) holds up its partition for minutes.
             timeout=max(10.0, killed_at + 360 - time.monotonic()),
-        )
-        assert note.json()["status"] == "ready", note.text
+        )  # fmt: skip
     recovered = time.monotonic() - killed_at
     after = parts(platform)["ai-notes"]
     assert after["restarts"] == before["restarts"] + 1
@@ -286,7 +282,13 @@ async def test_content_with_its_relay_killed_mid_batch(gateway, platform):
     tries = asyncio.gather(
         *(publish_until_done(gateway, instructor.auth, lesson_id) for lesson_id in lesson_ids)
     )
-    await asyncio.sleep(0.5)  # publishes committed and being relayed
+    # Kill once the publishes are being committed: their events are then in the outbox.
+    first = await until(
+        lambda: gateway.get(f"/api/v1/lessons/{lesson_ids[0]}", headers=instructor.auth),
+        lambda r: r.status_code == 200 and r.json()["published_at"] is not None,
+        timeout=60,
+    )
+    assert first.json()["published_at"] is not None, first.text
     os.kill(before["pid"], signal.SIGKILL)
     retried = sum(t > 1 for t in await tries)
     # The publishes may all have answered before the supervisor noticed the kill.
@@ -302,14 +304,7 @@ async def test_content_with_its_relay_killed_mid_batch(gateway, platform):
     )
     published_count, published_ids = by_key(published)
     for lesson_id in lesson_ids:
-        note = await until(
-            lambda lesson_id=lesson_id: gateway.get(
-                f"/api/v1/notes/{lesson_id}", headers=instructor.auth
-            ),
-            lambda r: r.status_code == 200 and r.json()["status"] == "ready",
-            timeout=120,
-        )
-        assert note.json()["status"] == "ready", note.text
+        await note_ready(gateway, instructor.auth, lesson_id, timeout=120)
     generated = await read_topic(
         platform.kafka, AI_NOTES_NOTES, expected=30, where=lambda r: r.key in keys
     )

@@ -22,7 +22,7 @@ from cloudevents.core.formats.json import JSONFormat
 
 from edvent_events.topics import ALL_TOPICS
 
-from .helpers import Account, create_exam, login, register, set_role, until
+from .helpers import Account, create_exam, login, note_ready, register, set_role, until
 
 pytestmark = pytest.mark.e2e
 SCHEMAS = Path(__file__).parents[1] / "libs" / "events" / "schemas"
@@ -98,15 +98,7 @@ async def journey(platform) -> Journey:
 
         notes = {}
         for lesson_id in lesson_ids:
-            note = await until(
-                lambda lesson_id=lesson_id: gateway.get(
-                    f"/api/v1/notes/{lesson_id}", headers=instructor.auth
-                ),
-                lambda r: r.status_code == 200 and r.json()["status"] == "ready",
-                timeout=60,
-            )
-            assert note.status_code == 200 and note.json()["status"] == "ready", note.text
-            notes[lesson_id] = note.json()
+            notes[lesson_id] = await note_ready(gateway, instructor.auth, lesson_id)
         exam_id = await create_exam(gateway, instructor.auth, course_id)
 
         student = await register(gateway, prefix="student")

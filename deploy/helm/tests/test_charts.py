@@ -298,10 +298,6 @@ def test_topics_can_be_created_by_a_hook_job_instead() -> None:
 
 # --- the charts match the code ----------------------------------------------------------
 
-# Settings the charts set that a service being written in parallel does not read yet;
-# each entry fails the test once the service has it, so the list only shrinks.
-NOT_YET_IN_SETTINGS: dict[str, set[str]] = {}
-
 
 def _settings_fields(chart: str) -> set[str]:
     module = __import__(f"edvent_{chart.replace('-', '_')}.config", fromlist=["Settings"])
@@ -323,9 +319,7 @@ def test_every_setting_a_chart_sets_is_one_its_service_reads(chart: str) -> None
         }
     settings = {k.removeprefix(PREFIX[chart]).lower() for k in keys}
     assert all(k.startswith(PREFIX[chart]) for k in keys), keys
-    pending = NOT_YET_IN_SETTINGS.get(chart, set())
-    assert not pending & fields, f"now read by the service; drop from the list: {pending & fields}"
-    assert settings - fields <= pending, settings - fields - pending
+    assert settings <= fields, settings - fields
 
 
 @pytest.mark.parametrize("chart", SERVICES)

@@ -159,10 +159,11 @@ class Stack:
                 s.upstream_variable: f"127.0.0.1:{cfg.service_ports[s.name]}"
                 for s in SERVICES.values()
             },
-            login_rate=os.environ.get("GATEWAY_LOGIN_RATE", "30r/m"),
-            login_burst=_int_env("GATEWAY_LOGIN_BURST", 20),
-            register_rate=os.environ.get("GATEWAY_REGISTER_RATE", "10r/m"),
-            register_burst=_int_env("GATEWAY_REGISTER_BURST", 10),
+            # Unset: the defaults Gateway declares.
+            login_rate=os.environ.get("GATEWAY_LOGIN_RATE", Gateway.login_rate),
+            login_burst=_int_env("GATEWAY_LOGIN_BURST", Gateway.login_burst),
+            register_rate=os.environ.get("GATEWAY_REGISTER_RATE", Gateway.register_rate),
+            register_burst=_int_env("GATEWAY_REGISTER_BURST", Gateway.register_burst),
             web_root=default_web_root(),
         )
         infra = [
@@ -232,7 +233,7 @@ class Stack:
                 # Not fatal: the supervisor retries it and reports it failed if it keeps
                 # failing, while the rest of the platform serves.
                 print(f"  ! {exc}", flush=True)
-                supervisor.failed_to_start(service_part.name, str(exc).splitlines()[0])
+                supervisor.failed_to_start(service_part.name, str(exc))
             else:
                 supervisor.launched(service_part.name)
 

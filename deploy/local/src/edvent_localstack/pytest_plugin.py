@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from edvent_localstack.kafka import KafkaBroker
     from edvent_localstack.s3 import S3Server
+    from edvent_localstack.testing import Identity, RunningIdentity
 
 
 @pytest.fixture(scope="session")
@@ -180,6 +181,49 @@ def service_database_url(
         return urls[service]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def admin_dsn(postgres: PostgresServer) -> str:
+    return str(postgres.admin_dsn())
+
+
+@pytest.fixture(name="sql")
+def sql_fixture(admin_dsn: str) -> Callable[..., list[tuple[Any, ...]]]:
+    """Run one statement as the superuser (to look behind the API) and return its rows."""
+
+    def run(statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            cursor = conn.execute(statement, params)
+            return cursor.fetchall() if cursor.description else []
+
+    return run
+
+
+@pytest.fixture(scope="session")
+async def identity_server(
+    service_database_url: Callable[[str], str], kafka: KafkaBroker
+) -> AsyncIterator[RunningIdentity]:
+    """identity's real app on a real port, for a service that verifies its tokens."""
+    from edvent_localstack.testing import running_identity
+
+    async with running_identity(
+        database_url=service_database_url("identity"),
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+async def identity(identity_server: RunningIdentity) -> AsyncIterator[Identity]:
+    """Accounts made through the running identity (its own tests mean its app state)."""
+    from edvent_localstack.testing import Identity
+
+    accounts = Identity(identity_server)
+    try:
+        yield accounts
+    finally:
+        await accounts.http.aclose()
 
 
 @asynccontextmanager

@@ -98,10 +98,6 @@ class Supervisor:
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
 
-    @property
-    def names(self) -> list[str]:
-        return list(self._order)
-
     # -- starting ----------------------------------------------------------------------
 
     def launched(self, name: str) -> None:
@@ -114,7 +110,9 @@ class Supervisor:
     def failed_to_start(self, name: str, error: str) -> None:
         """A part started from outside did not come up: a crash like any other."""
         with self._lock:
-            self._crashed(self._parts[name], f"did not start: {error}", time.monotonic())
+            self._crashed(
+                self._parts[name], f"did not start: {_first_line(error)}", time.monotonic()
+            )
         self._changed()
 
     # -- the loop ----------------------------------------------------------------------
@@ -175,16 +173,13 @@ class Supervisor:
             if self._closing:
                 raise StackError("the stack is shutting down")
             entry.part.start()
-        except StackError as exc:
+        except Exception as exc:  # noqa: BLE001 - a bug in a part must not stop the others
+            why = _first_line(str(exc)) if isinstance(exc, StackError) else repr(exc)
             with self._lock:
                 entry.busy = False
                 if self._closing or entry.state != STARTING:
                     return
-                self._crashed(entry, f"start failed: {_first_line(str(exc))}", time.monotonic())
-        except Exception as exc:  # noqa: BLE001 - a bug in a part must not stop the others
-            with self._lock:
-                entry.busy = False
-                self._crashed(entry, f"start failed: {exc!r}", time.monotonic())
+                self._crashed(entry, f"start failed: {why}", time.monotonic())
         else:
             with self._lock:
                 entry.busy = False

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -186,7 +187,8 @@ def _is_connection_error(error: BaseException | None) -> bool:
     """psycopg's OperationalError covers a lost or refused connection and a server
     shutting down (SQLSTATE class 08, 57P0x); deadlocks and serialization failures are
     its subclasses too but come with their own SQLSTATE (class 40) and stay 500s."""
-    sqlstate: str | None = getattr(error, "sqlstate", None)
-    if sqlstate is None:
-        return type(error).__name__ == "OperationalError"
-    return sqlstate.startswith("08") or sqlstate.startswith("57P")
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    sqlstate = error.sqlstate
+    # None: refused or lost before the server said anything.
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))

@@ -83,6 +83,19 @@ def _local_provider(dimensions: int) -> NotesProvider:
     return LocalProvider(dimensions=dimensions)
 
 
+def pipeline_options(settings: Settings) -> PipelineOptions:
+    return PipelineOptions(
+        max_lesson_bytes=settings.max_lesson_bytes,
+        chunk_max_chars=settings.chunk_max_chars,
+        chunk_overlap_chars=settings.chunk_overlap_chars,
+        # The local provider writes from the lesson alone: looking up related chunks
+        # of the course for it would be a vector query per section, thrown away.
+        related_chunks_per_section=(
+            settings.related_chunks_per_section if settings.provider_name == "openai" else 0
+        ),
+    )
+
+
 @dataclass
 class AiNotes:
     settings: Settings
@@ -109,11 +122,7 @@ class AiNotes:
             sessions=sessions,
             bodies=bodies,
             provider=provider,
-            options=PipelineOptions(
-                chunk_max_chars=settings.chunk_max_chars,
-                chunk_overlap_chars=settings.chunk_overlap_chars,
-                related_chunks_per_section=settings.related_chunks_per_section,
-            ),
+            options=pipeline_options(settings),
         )
         return cls(
             settings=settings,

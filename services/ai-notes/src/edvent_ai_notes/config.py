@@ -50,11 +50,13 @@ class Settings(ServiceSettings, AuthSettings):
     # Tries per request on 429, 5xx and connection errors, waiting as Retry-After says
     # (or backing off exponentially); then the pipeline attempt fails.
     openai_max_retries: int = Field(default=4, ge=0)
-    openai_max_backoff_seconds: float = Field(default=20, gt=0)
     # Requests in flight to the provider at once, per process.
     openai_concurrency: int = Field(default=4, ge=1)
     embedding_batch_size: int = Field(default=64, ge=1)
 
+    # Larger lesson bodies are not summarised: their note fails at once with the reason
+    # (content accepts up to 5 MiB; notes of a megabyte of prose already take seconds).
+    max_lesson_bytes: int = Field(default=1024 * 1024, ge=1)
     # Chunking: the most characters per chunk and how many overlap the previous one.
     chunk_max_chars: int = Field(default=1200, ge=200)
     chunk_overlap_chars: int = Field(default=150, ge=0)

@@ -9,8 +9,6 @@ with no lessons, notes or chunks, and with the provider behaving.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import secrets
 import uuid
@@ -22,9 +20,7 @@ from uuid import UUID
 
 import boto3
 import httpx
-import psycopg
 import pytest
-import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
@@ -33,59 +29,10 @@ from edvent_ai_notes.main import create_app
 from edvent_events.catalog.content import CourseCreated, LessonPublished
 from edvent_events.contract import Event
 from edvent_events.envelope import encode
-from edvent_identity.config import Settings as IdentitySettings
-from edvent_identity.main import create_app as create_identity_app
-from edvent_localstack.process import free_port
-from edvent_localstack.pytest_plugin import truncate_schema
 from edvent_localstack.s3 import ensure_bucket
-from edvent_localstack.services import SERVICES
+from edvent_localstack.testing import Identity, Person, RunningIdentity, empty_schema
 
 from .doubles import ScriptedProvider, provider
-
-PASSWORD = "correct horse battery staple"
-FAST_ARGON2 = {"argon2_time_cost": 2, "argon2_memory_kib": 19_456, "argon2_parallelism": 1}
-
-
-@pytest.fixture(scope="session")
-async def identity_url(service_database_url: Callable[[str], str], kafka: Any) -> Any:
-    database_url = service_database_url("identity")
-    app = create_identity_app(
-        IdentitySettings(
-            environment="test",
-            database_url=database_url,
-            kafka_bootstrap_servers=kafka.bootstrap_servers,
-            signing_key_reload_seconds=0,
-            access_token_ttl_seconds=3600,
-            login_max_failures_per_client=1000,
-            **FAST_ARGON2,
-        )
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise AssertionError("identity stopped while starting")
-        await asyncio.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", database_url
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-@dataclass
-class Person:
-    id: UUID
-    access_token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
 
 
 @dataclass
@@ -96,50 +43,14 @@ class People:
 
 
 @pytest.fixture(scope="session")
-async def people(identity_url: Any) -> People:
-    url, database_url = identity_url
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-
-        async def login(email: str) -> Person:
-            answer = await http.post(
-                "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-            )
-            assert answer.status_code == 200, answer.text
-            token = answer.json()["access_token"]
-            me = await http.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
-            return Person(UUID(me.json()["id"]), token)
-
-        async def register(name: str) -> Person:
-            email = f"{name}-{secrets.token_hex(4)}@example.org"
-            answer = await http.post(
-                "/api/v1/auth/register",
-                json={"email": email, "password": PASSWORD, "full_name": name},
-            )
-            assert answer.status_code == 201, answer.text
-            return await login(email)
-
-        admin_email = f"admin-{secrets.token_hex(4)}@example.org"
-        import os
-
-        env = dict(os.environ)
-        env.update({f"IDENTITY_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()})
-        env["IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"] = PASSWORD
-        result = await asyncio.to_thread(
-            SERVICES["identity"].run,
-            "create-admin",
-            "--email",
-            admin_email,
-            database_url=database_url,
-            env=env,
-        )
-        assert result.returncode == 0, result.stderr
-        # Regenerate asks the courses reference, not the token's role, who owns a course:
-        # a student account stands in for an instructor here.
-        return People(
-            student=await register("student"),
-            owner=await register("owner"),
-            admin=await login(admin_email),
-        )
+async def people(identity: Identity) -> People:
+    # Regenerate asks the courses reference, not the token's role, who owns a course:
+    # a student account stands in for an instructor here.
+    return People(
+        student=await identity.register("student"),
+        owner=await identity.register("owner"),
+        admin=await identity.admin(),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -157,14 +68,18 @@ def bucket(s3: Any) -> str:
 
 @pytest.fixture(scope="session")
 def make_settings(
-    service_database_url: Callable[[str], str], kafka: Any, s3: Any, bucket: str, identity_url: Any
+    service_database_url: Callable[[str], str],
+    kafka: Any,
+    s3: Any,
+    bucket: str,
+    identity_server: RunningIdentity,
 ) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "environment": "test",
             "database_url": service_database_url("ai-notes"),
             "kafka_bootstrap_servers": kafka.bootstrap_servers,
-            "jwks_url": f"{identity_url[0]}/api/v1/auth/jwks",
+            "jwks_url": f"{identity_server.url}/api/v1/auth/jwks",
             "jwks_min_refetch_seconds": 0.2,
             "s3_endpoint_url": s3.endpoint_url,
             "s3_access_key": s3.access_key,
@@ -201,34 +116,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(scope="session")
-def admin_dsn(postgres: Any) -> str:
-    return str(postgres.admin_dsn())
-
-
 @pytest.fixture(autouse=True)
 async def clean(admin_dsn: str, app: FastAPI, scripted: ScriptedProvider) -> None:
-    # On a thread: TRUNCATE waits for the app's open transactions, which need this
-    # event loop to finish (a blocking call here would deadlock with them).
-    await asyncio.to_thread(
-        truncate_schema,
-        admin_dsn,
-        "ai_notes",
-        keep=("outbox", "inbox", "dead_letters", "alembic_version"),
+    await empty_schema(
+        admin_dsn, "ai_notes", keep=("outbox", "inbox", "dead_letters", "alembic_version")
     )
     scripted.reset()
-
-
-@pytest.fixture
-def sql(admin_dsn: str) -> Callable[..., list[tuple[Any, ...]]]:
-    """One statement as the superuser (to look behind the API); its rows."""
-
-    def run(statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            cursor = conn.execute(statement, params)
-            return cursor.fetchall() if cursor.description else []
-
-    return run
 
 
 class Content:

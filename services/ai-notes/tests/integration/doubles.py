@@ -1,90 +1,23 @@
 """TEST DOUBLES ONLY: never shipped, never imported by src/.
 
-`HashingTestProvider` stands in for the real `local` provider
-(edvent_ai_notes.adapters.providers.local, built separately) until it is merged:
-`provider()` uses the real one when it can be imported. `ScriptedProvider` wraps either
-and lets a test count calls and make them fail.
+`ScriptedProvider` wraps the real `local` provider and lets a test count calls, make
+them fail and hold generation back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import itertools
-import math
-import re
 from collections.abc import Sequence
 
 from edvent_ai_notes.adapters.providers import NotesProvider
+from edvent_ai_notes.adapters.providers.local import LocalProvider
 from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
-from edvent_ai_notes.domain.notes import GeneratedNote, KeyConcept, LessonSource
-
-WORD = re.compile(r"[a-z][a-z0-9]+")
-STOP_WORDS = (
-    "the a an and or of to in is are was were be by for on with as at it this that from "
-    "how what why which does do did can its their there these those into than then"
-)
-STOP = frozenset(STOP_WORDS.split(" "))
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-class HashingTestProvider:
-    """Hashed word and bigram vectors, and notes made of each section's first sentence."""
-
-    name = "test-double"
-
-    def __init__(self, *, dimensions: int = EMBEDDING_DIMENSIONS) -> None:
-        self._dimensions = dimensions
-
-    @property
-    def dimensions(self) -> int:
-        return self._dimensions
-
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return [self._vector(text) for text in texts]
-
-    def _vector(self, text: str) -> list[float]:
-        words = [_stem(w) for w in WORD.findall(text.lower()) if w not in STOP]
-        vector = [0.0] * self._dimensions
-        for feature in words + [f"{a} {b}" for a, b in itertools.pairwise(words)]:
-            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
-            index = int.from_bytes(digest[:4], "little") % self._dimensions
-            vector[index] += 1.0 if digest[4] & 1 else -1.0
-        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-        return [v / norm for v in vector]
-
-    async def generate_notes(self, *, lesson: LessonSource) -> GeneratedNote:
-        sections: dict[tuple[str, ...], str] = {}
-        for chunk in lesson.chunks:
-            sections.setdefault(chunk.heading_path, chunk.text.split(". ")[0].strip())
-        summary = "\n\n".join(
-            f"{'#' * max(len(path), 1)} {path[-1] if path else lesson.title}\n\n{first}"
-            for path, first in sections.items()
-        )
-        concepts = tuple(
-            KeyConcept(name=path[-1], definition=first) for path, first in sections.items() if path
-        )
-        return GeneratedNote(
-            summary_markdown=summary or lesson.title, key_concepts=concepts, model=self.name
-        )
-
-    async def close(self) -> None:
-        pass
+from edvent_ai_notes.domain.notes import GeneratedNote, LessonSource
 
 
 def provider() -> NotesProvider:
-    try:
-        from edvent_ai_notes.adapters.providers.local import LocalProvider
-    except ImportError:
-        return HashingTestProvider()
-    real: NotesProvider = LocalProvider(dimensions=EMBEDDING_DIMENSIONS)
-    return real
+    """The real local provider: the happy path runs on it, not on a double."""
+    return LocalProvider(dimensions=EMBEDDING_DIMENSIONS)
 
 
 class ScriptedProvider:

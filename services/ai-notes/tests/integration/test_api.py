@@ -97,6 +97,26 @@ async def test_notes_by_concept_match_any_case(client, content, people):
     assert answer.json()["items"] == []
 
 
+async def test_notes_by_concept_are_a_contract_list_paged_by_limit_and_cursor(
+    client, content, people
+):
+    events = [await ready_lesson(client, content, people) for _ in range(3)]
+    first = await note(client, people.student, events[0].lesson_id)
+    params = {"concept": first["key_concepts"][0]["name"], "limit": 2}
+    auth = people.student.auth
+    page = (await client.get("/api/v1/notes", params=params, headers=auth)).json()
+    assert len(page["items"]) == 2 and page["next_cursor"]
+    rest = await client.get(
+        "/api/v1/notes", params=params | {"cursor": page["next_cursor"]}, headers=auth
+    )
+    assert rest.json()["next_cursor"] is None
+    seen = [n["lesson_id"] for n in page["items"] + rest.json()["items"]]
+    assert seen == [str(e.lesson_id) for e in reversed(events)]  # newest first
+    for bad in ({"limit": 101}, {"limit": 0}, {"cursor": "not-ours"}):
+        answer = await client.get("/api/v1/notes", params=params | bad, headers=auth)
+        assert answer.status_code == 422, bad
+
+
 async def test_the_concept_query_uses_the_gin_index(app):
     from sqlalchemy import select
 

@@ -214,3 +214,44 @@ async def test_a_body_missing_from_storage_marks_the_note_failed_with_that_reaso
     found = await note(client, people.student, event.lesson_id)
     assert "missing from storage" in found["failure_reason"]
     assert scripted.generate_calls == 0
+
+
+async def handled(sql: Any, event_id: str) -> bool:
+    """Whether the consumer settled the event (its inbox row), not just failed once."""
+    return bool(sql("SELECT 1 FROM ai_notes.inbox WHERE event_id = %s", (event_id,)))
+
+
+async def test_a_lesson_the_local_provider_cannot_summarise_fails_at_once_without_retries(
+    client, content, people, scripted, sql
+):
+    # One long run of a letter: no sentences, so no summary, and the same every time.
+    course_id = await content.course(owner_id=people.owner.id)
+    event = content.published(course_id=course_id, body="a" * 64 * 1024)
+    event_id = str(uuid.uuid4())
+    await content.send(event, event_id=event_id)
+
+    await eventually(lambda: handled(sql, event_id))
+    assert scripted.generate_calls == 1
+    found = await note(client, people.student, event.lesson_id)
+    assert found["status"] == "failed"
+    assert "cannot be summarised" in found["failure_reason"]
+    assert sql("SELECT 1 FROM ai_notes.dead_letters WHERE event_id = %s", (event_id,)) == []
+
+
+async def test_a_body_over_the_size_limit_is_refused_before_any_work(
+    app, client, content, people, scripted, sql
+):
+    limit = app.state.ai_notes.settings.max_lesson_bytes
+    paragraph = BODY.split("\n\n")[1] + "\n\n"
+    course_id = await content.course(owner_id=people.owner.id)
+    event = content.published(
+        course_id=course_id, body=paragraph * (limit // len(paragraph.encode()) + 1)
+    )
+    event_id = str(uuid.uuid4())
+    await content.send(event, event_id=event_id)
+
+    await eventually(lambda: handled(sql, event_id))
+    assert (scripted.embed_calls, scripted.generate_calls) == (0, 0)
+    found = await note(client, people.student, event.lesson_id)
+    assert found["status"] == "failed"
+    assert f"at most {limit}" in found["failure_reason"]

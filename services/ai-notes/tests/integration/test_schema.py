@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
-
 from edvent_ai_notes.db.tables import metadata
-
-# The events library's tables, made by migrations 0001/0002 and checked there.
-EVENTS_TABLES = {"outbox", "inbox", "dead_letters", "alembic_version"}
+from edvent_localstack.testing import assert_migrations_match
 
 
 def test_migrations_match_the_tables(admin_dsn) -> None:
-    # As the superuser, whose default schema is not `ai_notes`, so names compare as
-    # schema-qualified on both sides.
-    engine = create_engine(admin_dsn.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(
-                conn,
-                opts={
-                    "include_schemas": True,
-                    "include_name": lambda name, kind, _parent: (
-                        kind != "schema" or name == "ai_notes"
-                    ),
-                    "include_object": lambda obj, name, kind, *_: (
-                        not (kind == "table" and name in EVENTS_TABLES)
-                    ),
-                    "compare_type": True,
-                },
-            )
-            assert compare_metadata(context, metadata) == []
-    finally:
-        engine.dispose()
+    assert_migrations_match(admin_dsn, schema="ai_notes", metadata=metadata)

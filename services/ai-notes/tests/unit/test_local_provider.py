@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edvent_ai_notes.adapters.providers import NotesProvider, ProviderError
+from edvent_ai_notes.adapters.providers import NotesProvider, Unsummarisable
 from edvent_ai_notes.adapters.providers.local import MODEL, LocalProvider
 from edvent_ai_notes.bootstrap import build_provider
 from edvent_ai_notes.config import EMBEDDING_DIMENSIONS, Settings
@@ -161,9 +161,10 @@ async def test_a_five_thousand_word_lesson_keeps_its_sections() -> None:
     assert re.findall(r"^## .+$", note.summary_markdown, flags=re.MULTILINE) == sections
 
 
-async def test_a_lesson_without_text_is_a_provider_error() -> None:
-    with pytest.raises(ProviderError):
-        await LocalProvider(dimensions=64).generate_notes(lesson=lesson("# Only a title\n"))
+@pytest.mark.parametrize("markdown", ["# Only a title\n", "a" * 20_000])
+async def test_a_lesson_without_sentences_is_unsummarisable(markdown: str) -> None:
+    with pytest.raises(Unsummarisable):
+        await LocalProvider(dimensions=64).generate_notes(lesson=lesson(markdown))
 
 
 async def test_headings_stay_as_written_and_tables_are_not_prose() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from edvent_ai_notes.bootstrap import pipeline_options
 from edvent_ai_notes.config import Settings
 
 
@@ -38,3 +39,9 @@ def test_the_sdk_variables_are_read_too(monkeypatch: pytest.MonkeyPatch) -> None
     settings = Settings()
     assert settings.provider_name == "openai"
     assert settings.openai_base_url == "http://llm.internal/v1"
+
+
+def test_related_chunks_are_looked_up_only_for_the_provider_that_reads_them() -> None:
+    assert pipeline_options(Settings(provider="local")).related_chunks_per_section == 0
+    openai = Settings(provider="openai", openai_api_key="sk-test")
+    assert pipeline_options(openai).related_chunks_per_section == 2

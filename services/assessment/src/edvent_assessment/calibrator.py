@@ -7,12 +7,11 @@ compute the same values from the same attempts; the work is repeated, not corrup
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edvent_assessment.periodic import Periodic
 from edvent_assessment.usecases import calibration as calibration_usecase
 from edvent_platform.db import transaction
 
@@ -30,39 +29,18 @@ async def calibrate_all(sessions: async_sessionmaker[AsyncSession], *, min_respo
     return len(exam_ids)
 
 
-class Calibrator:
+class Calibrator(Periodic):
+    name = "assessment-calibrator"
+    # Calibration reads every completed attempt: a restart does not set it off.
+    wait_first = True
+
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], *, interval: float, min_responses: int
     ) -> None:
+        super().__init__(interval=interval)
         self.sessions = sessions
-        self.interval = interval
         self.min_responses = min_responses
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        if self.interval <= 0:
-            return
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="assessment-calibrator")
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
-            if self._stopping.is_set():
-                break
-            try:
-                count = await calibrate_all(self.sessions, min_responses=self.min_responses)
-                logger.info("calibrated %d adaptive exams", count)
-            except Exception:  # the database may be away; try again next round
-                logger.exception("calibrating adaptive exams failed")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+    async def run_once(self) -> None:
+        count = await calibrate_all(self.sessions, min_responses=self.min_responses)
+        logger.info("calibrated %d adaptive exams", count)

@@ -8,7 +8,6 @@ is left out). `bench/adaptive.py` and the integration tests run it; the engine-l
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_assessment.domain.access import Actor, Role
-from edvent_assessment.domain.adaptive import AdaptiveConfig, Item
+from edvent_assessment.domain.adaptive import AdaptiveConfig, Bank, Item
 from edvent_assessment.domain.scoring import Answer
 from edvent_assessment.usecases import attempts as attempts_usecase
 from edvent_assessment.usecases import courses as courses_usecase
@@ -118,19 +117,19 @@ async def run_students(
     runs: list[StudentRun] = []
     answer_seconds = 0.0
     answers_given = 0
+    bank = Bank(items, model=config.model)
     for true_ability in abilities:
+        truth = bank.probability_correct(float(true_ability))
         student = Actor(user_id=uuid.uuid4(), role=Role.STUDENT)
         async with transaction(sessions) as session:
             started = await attempts_usecase.start_attempt(
                 session=session, actor=student, exam_id=exam_id, grace=grace, banks=banks
             )
-        attempt = started.view.attempt
+        attempt = started.attempt
         current = attempt.answer_sheet[-1]
         answers: list[tuple[int, bool]] = []
         while True:
-            item = items[current["position"]]
-            a = item.discrimination if config.model == "2pl" else 1.0
-            right = bool(rng.random() < 1 / (1 + math.exp(-a * (true_ability - item.difficulty))))
+            right = bool(rng.random() < truth[current["position"]])
             answers.append((current["position"], right))
             began = time.perf_counter()
             async with transaction(sessions) as session:

@@ -40,7 +40,7 @@ TABLE: dict[str, Case] = {
     "publish draft": Case("POST", "/api/v1/exams/{D}/publish", (401, 404, 404, 404, 200, 200)),
     "publish published": Case("POST", "/api/v1/exams/{P}/publish", (401, 403, 403, 403, 200, 200)),
     "start attempt on published": Case(
-        "POST", "/api/v1/exams/{P}/attempts", (401, 200, 201, 403, 403, 403)
+        "POST", "/api/v1/exams/{P}/attempts", (401, 201, 201, 403, 403, 403)
     ),
     "start attempt on draft": Case(
         "POST", "/api/v1/exams/{D}/attempts", (401, 404, 404, 404, 403, 403)

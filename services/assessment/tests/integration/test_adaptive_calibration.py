@@ -113,7 +113,9 @@ async def test_the_periodic_job_calibrates_published_adaptive_exams(
         difficulties=[0.0] * len(TRUE_DIFFICULTIES),
     )  # fmt: skip
     store_completed_attempts(sql, exam, people.classmate.id, seed=11)
-    assert Calibrator(app.state.runtime.sessions, interval=0, min_responses=100)._task is None
+    off = Calibrator(app.state.runtime.sessions, interval=0, min_responses=100)
+    off.start()  # an interval of 0 (the default) starts nothing
+    assert off._task is None
     calibrator = Calibrator(app.state.runtime.sessions, interval=0.1, min_responses=100)
     calibrator.start()
     try:

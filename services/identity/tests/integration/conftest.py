@@ -13,7 +13,6 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-import psycopg
 import pytest
 from fastapi import FastAPI
 
@@ -82,28 +81,11 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(scope="session")
-def admin_dsn(postgres: Any) -> str:
-    return str(postgres.admin_dsn())
-
-
 @pytest.fixture(autouse=True)
 def empty_tables(admin_dsn: str) -> None:
     truncate_schema(
         admin_dsn, "identity", keep=("signing_keys", "alembic_version", "outbox", "inbox")
     )
-
-
-@pytest.fixture
-def sql(admin_dsn: str) -> Callable[..., list[tuple[Any, ...]]]:
-    """Run one statement as the superuser (to look behind the API) and return its rows."""
-
-    def run(statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            cursor = conn.execute(statement, params)
-            return cursor.fetchall() if cursor.description else []
-
-    return run
 
 
 @dataclass

@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
-
 from edvent_identity.db.tables import metadata
+from edvent_localstack.testing import assert_migrations_match
 
 
 def test_migrations_match_the_tables(identity_url, admin_dsn) -> None:
-    # As the superuser, whose default schema is not `identity`, so names compare as
-    # schema-qualified on both sides.
-    engine = create_engine(admin_dsn.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(
-                conn,
-                opts={
-                    "include_schemas": True,
-                    "include_name": lambda name, kind, _parent: (
-                        kind != "schema" or name == "identity"
-                    ),
-                    "include_object": lambda obj, name, kind, *_: (
-                        not (
-                            kind == "table"
-                            and name in {"outbox", "inbox", "dead_letters", "alembic_version"}
-                        )
-                    ),
-                    "compare_type": True,
-                },
-            )
-            assert compare_metadata(context, metadata) == []
-    finally:
-        engine.dispose()
+    assert_migrations_match(admin_dsn, schema="identity", metadata=metadata)
 
 
 async def test_no_response_ever_carries_a_password_hash(client, accounts) -> None:

@@ -19,5 +19,9 @@ class BodyMissing(Exception):
     """The lesson's body is not in the object store."""
 
 
+class BodyTooLarge(Exception):
+    """The lesson's body is larger than this service makes notes of (`max_lesson_bytes`)."""
+
+
 class StorageUnavailable(Exception):
     """The object store did not answer; the pipeline attempt fails and is retried."""

@@ -18,13 +18,19 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from edvent_ai_notes.adapters.providers import MalformedAnswer, NotesProvider, ProviderError
+from edvent_ai_notes.adapters.providers import (
+    MalformedAnswer,
+    NotesProvider,
+    ProviderError,
+    Unsummarisable,
+)
 from edvent_ai_notes.adapters.storage import LessonBodies
 from edvent_ai_notes.db import notes as notes_db
 from edvent_ai_notes.db.notes import LessonRef
 from edvent_ai_notes.domain.chunking import chunk_markdown
 from edvent_ai_notes.domain.errors import (
     BodyMissing,
+    BodyTooLarge,
     NotAllowed,
     NoteNotFound,
     StorageUnavailable,
@@ -51,6 +57,7 @@ MAX_SUMMARY_CHARS = 50_000
 
 @dataclass(frozen=True, slots=True)
 class PipelineOptions:
+    max_lesson_bytes: int = 1024 * 1024
     chunk_max_chars: int = 1200
     chunk_overlap_chars: int = 150
     related_chunks_per_section: int = 2
@@ -73,7 +80,9 @@ async def nothing(session: AsyncSession) -> None:
 
 async def prepare_notes(*, pipeline: Pipeline, lesson: LessonRef, force: bool = False) -> Apply:
     """The slow part for one publication of a lesson; raises when an attempt failed
-    in a way worth retrying (provider, storage), after recording the note `failed`."""
+    in a way worth retrying (provider, storage), after recording the note `failed`.
+    A failure that would repeat (no body, too large a body, a lesson the provider
+    cannot summarise) is settled at once: the note is written `failed`, nothing raised."""
     async with pipeline.sessions() as session:
         known = await notes_db.state(session, lesson_id=lesson.lesson_id)
     if known is not None and known.published_at > lesson.published_at:
@@ -93,9 +102,14 @@ async def prepare_notes(*, pipeline: Pipeline, lesson: LessonRef, force: bool = 
         )
     try:
         body = await pipeline.bodies.read(key=lesson.content_key)
+        if len(body) > pipeline.options.max_lesson_bytes:
+            raise BodyTooLarge(
+                f"the lesson body has {len(body)} bytes; notes are made of at most "
+                f"{pipeline.options.max_lesson_bytes}"
+            )
         chunks, vectors, note = await _compute(pipeline=pipeline, lesson=lesson, body=body)
-    except BodyMissing as exc:
-        return _fail(lesson, str(exc))
+    except (BodyMissing, BodyTooLarge, Unsummarisable) as exc:
+        return _fail(lesson, failure_reason(exc))
     except (ProviderError, StorageUnavailable) as exc:
         async with transaction(pipeline.sessions) as session:
             await _fail(lesson, failure_reason(exc))(session)
@@ -137,6 +151,10 @@ async def embedded_chunks(
 
 def failure_reason(error: Exception) -> str:
     match error:
+        case Unsummarisable():
+            return f"the lesson cannot be summarised: {error}"
+        case BodyMissing() | BodyTooLarge():
+            return str(error)
         case MalformedAnswer():
             return f"the model's answer was not valid notes: {error}"
         case StorageUnavailable():

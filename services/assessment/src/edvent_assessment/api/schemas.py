@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from edvent_assessment.db.tables import Question
 from edvent_assessment.domain import access, sheets
 from edvent_assessment.domain.access import Actor
 from edvent_assessment.domain.adaptive import FixedConfig
@@ -167,13 +168,9 @@ class AttemptQuestion(BaseModel):
     points: int
 
 
-class SheetEntry(BaseModel):
-    question_id: UUID
-    position: int
-    prompt: str
-    kind: str
-    options: list[Option]
-    points: int
+class SheetEntry(AttemptQuestion):
+    """A question as served, with the answer given and, when shown, how it was graded."""
+
     correct_option_ids: list[str] | None = Field(
         description="Shown to the student once the attempt is closed; to the course's "
         "owner and ADMINs always; else null."
@@ -279,21 +276,22 @@ def exam_detail(view: ExamView, actor: Actor) -> ExamDetail:
     reveal = access.may_manage(actor, view.owner_id)
     return ExamDetail(
         **exam_public(view.exam, len(view.questions)).model_dump(),
-        questions=[
-            QuestionPublic(
-                id=q.id,
-                exam_id=q.exam_id,
-                position=q.position,
-                prompt=q.prompt,
-                kind=q.kind,
-                options=[Option.model_validate(option) for option in q.options],
-                points=q.points,
-                difficulty=q.difficulty,
-                discrimination=q.discrimination,
-                correct_option_ids=list(q.correct_option_ids) if reveal else None,
-            )
-            for q in view.questions
-        ],
+        questions=[question_public(q, reveal=reveal) for q in view.questions],
+    )
+
+
+def question_public(question: Question, *, reveal: bool) -> QuestionPublic:
+    return QuestionPublic(
+        id=question.id,
+        exam_id=question.exam_id,
+        position=question.position,
+        prompt=question.prompt,
+        kind=question.kind,
+        options=[Option.model_validate(option) for option in question.options],
+        points=question.points,
+        difficulty=question.difficulty,
+        discrimination=question.discrimination,
+        correct_option_ids=list(question.correct_option_ids) if reveal else None,
     )
 
 
@@ -302,9 +300,7 @@ def attempt_public(view: AttemptView, actor: Actor) -> AttemptPublic:
     closed = attempt.status != "in_progress"
     reveal = access.sees_correct_answers(actor, owner_id=view.owner_id, attempt_closed=closed)
     items = sheets.load(attempt.answer_sheet)
-    options = {
-        item.question_id: [Option(id=o.id, text=o.text) for o in item.options] for item in items
-    }
+    questions = [attempt_question(item) for item in items]
     return AttemptPublic(
         id=attempt.id,
         exam_id=attempt.exam_id,
@@ -317,32 +313,17 @@ def attempt_public(view: AttemptView, actor: Actor) -> AttemptPublic:
         completed_at=attempt.completed_at,
         ability=attempt.ability,
         standard_error=attempt.standard_error,
-        questions=[
-            AttemptQuestion(
-                question_id=item.question_id,
-                position=item.position,
-                prompt=item.prompt,
-                kind=item.kind,
-                options=options[item.question_id],
-                points=item.points,
-            )
-            for item in items
-        ],
+        questions=questions,
         answer_sheet=[
             SheetEntry(
-                question_id=item.question_id,
-                position=item.position,
-                prompt=item.prompt,
-                kind=item.kind,
-                options=options[item.question_id],
-                points=item.points,
+                **dict(question),
                 correct_option_ids=item.correct_option_ids if reveal else None,
                 answer=item.answer,
                 correct=item.correct if reveal else None,
                 ability=item.ability if reveal else None,
                 standard_error=item.standard_error if reveal else None,
             )
-            for item in items
+            for question, item in zip(questions, items, strict=True)
         ],
     )
 

@@ -33,16 +33,6 @@ async def questions(session: AsyncSession, exam_id: UUID) -> list[Question]:
     return list(await session.scalars(statement))
 
 
-async def question_count(session: AsyncSession, exam_id: UUID) -> int:
-    count: int = (
-        await session.scalar(
-            select(func.count()).select_from(Question).where(Question.exam_id == exam_id)
-        )
-        or 0
-    )
-    return count
-
-
 async def add_question(session: AsyncSession, *, exam_id: UUID, **values: Any) -> Question:
     """Appended after the last question (the caller holds the exam's row lock)."""
     position = select(func.coalesce(func.max(Question.position) + 1, 0)).where(

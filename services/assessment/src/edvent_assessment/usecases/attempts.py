@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from edvent_assessment.db import attempts as attempts_db
 from edvent_assessment.db import exams as exams_db
 from edvent_assessment.db.attempts import Located
-from edvent_assessment.db.tables import Attempt, Exam, Question
+from edvent_assessment.db.tables import Attempt, Exam
 from edvent_assessment.domain import access, adaptive, scoring, sheets
 from edvent_assessment.domain.access import Actor
 from edvent_assessment.domain.adaptive import AdaptiveConfig, Response
@@ -33,10 +33,10 @@ from edvent_assessment.domain.errors import (
     WrongMode,
 )
 from edvent_assessment.domain.exams import parse_config
-from edvent_assessment.domain.sheets import SheetItem, SheetOption
+from edvent_assessment.domain.sheets import SheetItem
 from edvent_assessment.usecases import exams as exams_usecase
 from edvent_assessment.usecases import users as users_usecase
-from edvent_assessment.usecases.banks import BankCache
+from edvent_assessment.usecases.banks import BankCache, snapshot
 from edvent_events.catalog.assessment import AttemptCompleted
 from edvent_events.outbox import add_event
 from edvent_platform.cursor import PageKey
@@ -48,12 +48,6 @@ COMPLETED, EXPIRED = "completed", "expired"
 class AttemptView:
     attempt: Attempt
     owner_id: UUID  # the course's owner, for who sees the correct answers
-
-
-@dataclass(frozen=True, slots=True)
-class Started:
-    view: AttemptView
-    created: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,25 +117,9 @@ async def expire(*, session: AsyncSession, located: Located) -> Attempt:
     return attempt
 
 
-def snapshot(questions: list[Question]) -> list[SheetItem]:
-    return [
-        SheetItem(
-            question_id=question.id,
-            position=question.position,
-            prompt=question.prompt,
-            kind=question.kind,
-            options=[SheetOption.model_validate(option) for option in question.options],
-            correct_option_ids=list(question.correct_option_ids),
-            points=question.points,
-            difficulty=question.difficulty,
-        )
-        for question in questions
-    ]
-
-
 async def start_attempt(
     *, session: AsyncSession, actor: Actor, exam_id: UUID, grace: timedelta, banks: BankCache
-) -> Started:
+) -> AttemptView:
     """The student's open attempt at the exam, or a new one. An open attempt past its
     deadline and grace is closed as expired first, and a new one starts. A fixed attempt
     snapshots every question; an adaptive one the first question chosen for it."""
@@ -156,13 +134,16 @@ async def start_attempt(
     )
     if current is not None:
         if not current.late:
-            return Started(AttemptView(current.attempt, owner_id), created=False)
+            return AttemptView(current.attempt, owner_id)
         await expire(session=session, located=current)
     # Chosen here, not by the database: the adaptive draw is seeded by the attempt's id.
     attempt_id = uuid.uuid4()
     config = adaptive_config(exam)
     if config is None:
-        sheet = snapshot(await exams_db.questions(session, exam_id))
+        sheet = [
+            snapshot(question, difficulty=question.difficulty)
+            for question in await exams_db.questions(session, exam_id)
+        ]
     else:
         exam_bank = await banks.get(session, exam=exam, model=config.model)
         step = adaptive.next_step(
@@ -182,13 +163,13 @@ async def start_attempt(
         answer_sheet=sheets.dump(sheet),
     )
     if attempt is not None:
-        return Started(AttemptView(attempt, owner_id), created=True)
+        return AttemptView(attempt, owner_id)
     # A simultaneous start committed first: the index made this insert wait for it.
     current = await attempts_db.open_attempt(
         session, exam_id=exam_id, user_id=actor.user_id, grace=grace
     )
     assert current is not None
-    return Started(AttemptView(current.attempt, owner_id), created=False)
+    return AttemptView(current.attempt, owner_id)
 
 
 async def submit_attempt(

@@ -28,6 +28,23 @@ class ExamBank:
     snapshots: dict[str, SheetItem]
 
 
+def snapshot(
+    question: Question, *, difficulty: float, discrimination: float | None = None
+) -> SheetItem:
+    """The question as served now, with the item parameters it is served with."""
+    return SheetItem(
+        question_id=question.id,
+        position=question.position,
+        prompt=question.prompt,
+        kind=question.kind,
+        options=[SheetOption.model_validate(option) for option in question.options],
+        correct_option_ids=list(question.correct_option_ids),
+        points=question.points,
+        difficulty=difficulty,
+        discrimination=discrimination,
+    )
+
+
 def item_parameters(question: Question, *, min_responses: int) -> tuple[float, float]:
     """The difficulty and discrimination selection uses: the calibrated ones once they
     rest on `min_responses` answers, else the author's (discrimination null is 1)."""
@@ -46,14 +63,8 @@ def build(questions: list[Question], *, model: IrtModel, min_responses: int) -> 
     for question in questions:
         difficulty, discrimination = item_parameters(question, min_responses=min_responses)
         items.append(Item(str(question.id), difficulty, discrimination))
-        snapshots[str(question.id)] = SheetItem(
-            question_id=question.id,
-            position=question.position,
-            prompt=question.prompt,
-            kind=question.kind,
-            options=[SheetOption.model_validate(option) for option in question.options],
-            correct_option_ids=list(question.correct_option_ids),
-            points=question.points,
+        snapshots[str(question.id)] = snapshot(
+            question,
             difficulty=difficulty,
             discrimination=discrimination if model == "2pl" else 1.0,
         )

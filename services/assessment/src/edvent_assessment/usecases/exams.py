@@ -83,12 +83,6 @@ async def visible_exam(*, session: AsyncSession, actor: Actor, exam_id: UUID) ->
     )
 
 
-async def manageable_exam(*, session: AsyncSession, actor: Actor, exam_id: UUID) -> ExamView:
-    view = await visible_exam(session=session, actor=actor, exam_id=exam_id)
-    access.check_exam_manageable(actor, view.facts)
-    return view
-
-
 async def add_question(
     *,
     session: AsyncSession,

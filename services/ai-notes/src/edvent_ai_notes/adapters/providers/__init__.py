@@ -27,6 +27,11 @@ class MalformedAnswer(ProviderError):
     """The model answered, but not with valid notes (bad JSON, missing fields, bad concepts)."""
 
 
+class Unsummarisable(ProviderError):
+    """The provider cannot make notes of this lesson and would fail the same way again
+    (the local provider is deterministic): the note fails at once, without retries."""
+
+
 class NotesProvider(Protocol):
     """Embeds text and writes notes. Implementations must not block the event loop."""
 

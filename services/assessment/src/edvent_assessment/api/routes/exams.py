@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 
 from edvent_assessment.api.deps import AssessmentDep, PageAfter, SessionDep, SignedIn
 from edvent_assessment.api.schemas import (
@@ -22,6 +22,7 @@ from edvent_assessment.api.schemas import (
     exam_detail,
     exam_public,
     problems,
+    question_public,
 )
 from edvent_assessment.usecases import analytics as analytics_usecase
 from edvent_assessment.usecases import attempts as attempts_usecase
@@ -112,18 +113,8 @@ async def add_question(
         difficulty=body.difficulty,
         discrimination=body.discrimination,
     )
-    return QuestionPublic(
-        id=question.id,
-        exam_id=question.exam_id,
-        position=question.position,
-        prompt=question.prompt,
-        kind=question.kind,
-        options=question.options,  # type: ignore[arg-type]
-        points=question.points,
-        difficulty=question.difficulty,
-        discrimination=question.discrimination,
-        correct_option_ids=question.correct_option_ids,
-    )
+    # Only the course's owner and ADMINs get this far, so the answers are shown.
+    return question_public(question, reveal=True)
 
 
 @router.post(
@@ -141,16 +132,11 @@ async def publish_exam(exam_id: UUID, actor: SignedIn, session: SessionDep) -> E
 @router.post(
     "/{exam_id}/attempts",
     status_code=201,
-    responses={
-        200: {
-            "description": "The student's open attempt at this exam, unchanged.",
-            "model": AttemptPublic,
-        },
-        **problems(401, 403, 404, 422),
-    },
+    responses=problems(401, 403, 404, 422),
     summary="Start an attempt (STUDENT)",
-    description="201 with a new attempt, or 200 with the student's open one (one open "
-    "attempt per student and exam, also under simultaneous starts). An open attempt "
+    description="201 with a new attempt, or 201 with the student's open one, unchanged "
+    "(CONTRACT.md: a second start returns the open one; one open attempt per student "
+    "and exam, also under simultaneous starts). An open attempt "
     "past its deadline is closed as expired and a new one starts. Students may take an "
     "exam again after an attempt closed. A draft exam is 404 for students; other roles "
     "get 403. An adaptive exam's attempt holds one question, the first one served.",
@@ -160,18 +146,15 @@ async def start_attempt(
     actor: SignedIn,
     session: SessionDep,
     assessment: AssessmentDep,
-    response: Response,
 ) -> AttemptPublic:
-    started = await attempts_usecase.start_attempt(
+    view = await attempts_usecase.start_attempt(
         session=session,
         actor=actor,
         exam_id=exam_id,
         grace=assessment.grace,
         banks=assessment.banks,
     )
-    if not started.created:
-        response.status_code = 200
-    return attempt_public(started.view, actor)
+    return attempt_public(view, actor)
 
 
 @router.get(

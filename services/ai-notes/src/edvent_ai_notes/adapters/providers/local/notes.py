@@ -28,7 +28,7 @@ from markdown_it.token import Token
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from edvent_ai_notes.adapters.providers import ProviderError
+from edvent_ai_notes.adapters.providers import Unsummarisable
 from edvent_ai_notes.adapters.providers.local.embedding import zipf
 from edvent_ai_notes.adapters.providers.local.text import (
     STOP_WORDS,
@@ -342,15 +342,19 @@ def write_notes(lesson: LessonSource, limits: NoteLimits) -> GeneratedNote:
         markdown = "\n\n".join(chunk.text for chunk in lesson.chunks)
     sections, found = _parse(markdown, lesson.title)
     if not found and not any(section.code for section in sections):
-        raise ProviderError("the lesson has no text to summarise")
+        raise Unsummarisable("the lesson has no text to summarise")
     _rank_sentences(found)
     concepts = _key_concepts(sections, found, limits)
     defining = {concept.definition for concept in concepts}
     for sentence in found:
         if sentence.text in defining:
             sentence.score *= 1.3  # the summary should carry the definitions too
+    summary = _summary(sections, found, limits)
+    if not summary.strip():
+        # Text without sentences (one long run of a letter, say): nothing to extract.
+        raise Unsummarisable("the lesson has no sentences to summarise")
     return GeneratedNote(
-        summary_markdown=_summary(sections, found, limits),
+        summary_markdown=summary,
         key_concepts=tuple(concepts),
         model=MODEL,
     )

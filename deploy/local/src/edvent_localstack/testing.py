@@ -1,0 +1,203 @@
+"""Helpers the services' integration tests share.
+
+identity really running (its real app under uvicorn, so a service verifies tokens
+through the real JWKS over HTTP), accounts made through its API and commands, a
+schema emptied between tests, and the check that the migrations make the tables the
+code declares. identity, uvicorn, SQLAlchemy and Alembic are imported where used:
+they come from the service whose tests call these, not from this package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import httpx
+import psycopg
+
+from edvent_localstack.process import free_port
+from edvent_localstack.pytest_plugin import truncate_schema
+from edvent_localstack.services import SERVICES
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
+PASSWORD = "correct horse battery staple"  # noqa: S105 (the test accounts' password)
+# The OWASP minimum: fast enough for tests, and still what production accepts.
+FAST_ARGON2: dict[str, Any] = {
+    "argon2_time_cost": 2,
+    "argon2_memory_kib": 19_456,
+    "argon2_parallelism": 1,
+}
+# The events library's tables, made by its migrations 0001/0002 and checked there.
+EVENTS_TABLES = frozenset({"outbox", "inbox", "dead_letters", "alembic_version"})
+
+
+async def empty_schema(admin_dsn: str, schema: str, *, keep: tuple[str, ...] = ()) -> None:
+    """`truncate_schema` while the service's app runs on this event loop.
+
+    On a thread: TRUNCATE waits for the app's open transactions (its consumer's, its
+    relay's), which need this loop to finish. It locks table after table, so it can
+    deadlock with such a transaction; PostgreSQL then cancels it, and it goes again.
+    """
+    for _ in range(10):
+        try:
+            await asyncio.to_thread(truncate_schema, admin_dsn, schema, keep=keep)
+            return
+        except psycopg.errors.DeadlockDetected:
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"could not empty the {schema} schema")
+
+
+def assert_migrations_match(admin_dsn: str, *, schema: str, metadata: MetaData) -> None:
+    """The migrated `schema` and the table definitions `metadata` describe the same
+    tables (the events library's own tables left out)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    # As the superuser, whose default schema is not the service's, so names compare
+    # as schema-qualified on both sides.
+    engine = create_engine(admin_dsn.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "include_schemas": True,
+                    "include_name": lambda name, kind, _parent: kind != "schema" or name == schema,
+                    "include_object": lambda _obj, name, kind, *_: (
+                        not (kind == "table" and name in EVENTS_TABLES)
+                    ),
+                    "compare_type": True,
+                },
+            )
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class RunningIdentity:
+    url: str
+    database_url: str
+    env: dict[str, str]
+
+    def command(self, *args: str) -> str:
+        """Run an `edvent-identity` command against its database; its output."""
+        result = SERVICES["identity"].run(*args, database_url=self.database_url, env=self.env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+
+@contextlib.asynccontextmanager
+async def running_identity(
+    *, database_url: str, kafka_bootstrap_servers: str
+) -> AsyncIterator[RunningIdentity]:
+    """identity's real app on a free port of this host, in this event loop."""
+    import uvicorn
+
+    from edvent_identity.config import Settings
+    from edvent_identity.main import create_app
+
+    settings = Settings(
+        environment="test",
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        # Sign with a rotated key at once instead of within a minute.
+        signing_key_reload_seconds=0,
+        access_token_ttl_seconds=3600,
+        login_max_failures_per_client=1000,
+        **FAST_ARGON2,
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on"
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise AssertionError("identity stopped while starting")
+        await asyncio.sleep(0.05)
+    env = dict(os.environ)
+    env.update({f"IDENTITY_{name.upper()}": str(value) for name, value in FAST_ARGON2.items()})
+    try:
+        yield RunningIdentity(url=f"http://127.0.0.1:{port}", database_url=database_url, env=env)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@dataclass
+class Person:
+    name: str
+    id: UUID | None
+    email: str | None
+    access_token: str | None
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+
+
+ANONYMOUS = Person("anonymous", None, None, None)
+
+
+class Identity:
+    """Accounts made through identity's real API and commands."""
+
+    def __init__(self, server: RunningIdentity) -> None:
+        self.server = server
+        self.http = httpx.AsyncClient(base_url=server.url, timeout=30)
+
+    async def login(self, email: str, name: str = "user") -> Person:
+        response = await self.http.post(
+            "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        me = await self.http.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200, me.text
+        return Person(name, UUID(me.json()["id"]), email, token)
+
+    async def register(self, name: str = "student") -> Person:
+        email = f"{name}-{secrets.token_hex(4)}@example.org"
+        response = await self.http.post(
+            "/api/v1/auth/register",
+            json={"email": email, "password": PASSWORD, "full_name": name.title()},
+        )
+        assert response.status_code == 201, response.text
+        return await self.login(email, name)
+
+    async def admin(self, name: str = "admin") -> Person:
+        email = f"{name}-{secrets.token_hex(4)}@example.org"
+        env = {**self.server.env, "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD}
+        result = await asyncio.to_thread(
+            SERVICES["identity"].run,
+            "create-admin",
+            "--email",
+            email,
+            database_url=self.server.database_url,
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        return await self.login(email, name)
+
+    async def instructor(self, admin: Person, name: str = "instructor") -> Person:
+        person = await self.register(name)
+        response = await self.http.patch(
+            f"/api/v1/users/{person.id}", json={"role": "INSTRUCTOR"}, headers=admin.auth
+        )
+        assert response.status_code == 200, response.text
+        assert person.email is not None
+        return await self.login(person.email, name)

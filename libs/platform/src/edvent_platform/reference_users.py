@@ -1,0 +1,84 @@
+"""A service's copy of identity's users, kept the same way everywhere.
+
+The service owns the table (in its own schema) and passes its mapped class in; it
+needs the columns `id` (primary key), `role`, `email`, `full_name`,
+`role_changed_at` and `updated_at`. Rows come from two places: identity's
+`identity.users` events, and valid tokens (a token proves its user exists, so a
+foreign key may point at the user before the registration event arrives). Callers
+own the transaction. Which roles a service accepts is its own rule, not this one's.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+
+from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
+from edvent_platform.auth import Principal, current_role
+
+
+async def insert_if_missing(
+    session: AsyncSession, *, users: type[DeclarativeBase], user_id: UUID, role: str
+) -> None:
+    """From a valid token: the user exists; events fill in the rest later."""
+    await session.execute(
+        insert(users).values(id=user_id, role=role).on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+async def record_registered(
+    session: AsyncSession, *, users: type[DeclarativeBase], event: UserRegistered
+) -> None:
+    statement = insert(users).values(
+        id=event.user_id, role=event.role, email=event.email, full_name=event.full_name
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["id"],
+            # The role stays: a row made from a token may hold a newer one than the
+            # registration's, and role changes come as their own events.
+            set_={
+                "email": statement.excluded.email,
+                "full_name": statement.excluded.full_name,
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def record_role_change(
+    session: AsyncSession, *, users: type[DeclarativeBase], event: UserRoleChanged
+) -> None:
+    columns = users.__table__.c
+    changed_at = event.changed_at
+    statement = insert(users).values(
+        id=event.user_id, role=event.new_role, role_changed_at=changed_at
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={"role": event.new_role, "role_changed_at": changed_at, "updated_at": func.now()},
+            # Never let an older change win over a newer one.
+            where=or_(columns.role_changed_at.is_(None), columns.role_changed_at <= changed_at),
+        )
+    )
+
+
+async def role_that_counts(
+    session: AsyncSession, *, users: type[DeclarativeBase], principal: Principal
+) -> str:
+    """The caller's role now: the token's, or one identity's events gave the user since
+    the token was issued (see `current_role`)."""
+    columns = users.__table__.c
+    row = (
+        await session.execute(
+            select(columns.role, columns.role_changed_at).where(columns.id == principal.user_id)
+        )
+    ).first()
+    if row is None:
+        return principal.role
+    return current_role(principal, known_role=row.role, changed_at=row.role_changed_at)
