@@ -138,7 +138,7 @@ export interface paths {
         put?: never;
         /**
          * Start an attempt (STUDENT)
-         * @description 201 with a new attempt, or 200 with the student's open one (one open attempt per student and exam, also under simultaneous starts). An open attempt past its deadline is closed as expired and a new one starts. Students may take an exam again after an attempt closed. A draft exam is 404 for students; other roles get 403. An adaptive exam's attempt holds one question, the first one served.
+         * @description 201 with a new attempt, or 201 with the student's open one, unchanged (CONTRACT.md: a second start returns the open one; one open attempt per student and exam, also under simultaneous starts). An open attempt past its deadline is closed as expired and a new one starts. Students may take an exam again after an attempt closed. A draft exam is 404 for students; other roles get 403. An adaptive exam's attempt holds one question, the first one served.
          */
         post: operations["start_attempt_api_v1_exams__exam_id__attempts_post"];
         delete?: never;
@@ -644,7 +644,10 @@ export interface components {
              */
             question_id: string;
         };
-        /** SheetEntry */
+        /**
+         * SheetEntry
+         * @description A question as served, with the answer given and, when shown, how it was graded.
+         */
         SheetEntry: {
             /**
              * Ability
@@ -1180,15 +1183,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The student's open attempt at this exam, unchanged. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AttemptPublic"];
-                };
-            };
             /** @description Successful Response */
             201: {
                 headers: {
