@@ -331,6 +331,12 @@ async def test_the_instructor_and_student_journeys_through_the_web_client(visit,
     await expect(page.locator("figure.chart svg")).to_have_count(2)
     await teacher.scan("exam-analytics")
 
+    # Signing out at phone width: through the folded menu; the refresh token is gone.
+    await spage.get_by_role("button", name="Menu").click()
+    await spage.get_by_role("button", name="Sign out").click()
+    await expect(spage.get_by_role("link", name="Sign in", include_hidden=True)).to_be_attached()
+    assert await spage.evaluate("() => localStorage.getItem('edvent.refresh')") is None
+
     for visitor in (teacher, admin, student):
         visitor.assert_no_token_in_urls()
         visitor.assert_no_csp_violation()
