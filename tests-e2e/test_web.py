@@ -334,7 +334,9 @@ async def test_the_instructor_and_student_journeys_through_the_web_client(visit,
     # Signing out at phone width: through the folded menu; the refresh token is gone.
     await spage.get_by_role("button", name="Menu").click()
     await spage.get_by_role("button", name="Sign out").click()
-    await expect(spage.get_by_role("link", name="Sign in", include_hidden=True)).to_be_attached()
+    nav = spage.get_by_role("navigation", name="Main", include_hidden=True)
+    await expect(nav.get_by_role("link", name="Sign in", include_hidden=True)).to_be_attached()
+    await expect(spage).to_have_url(re.compile(r"/$"))
     assert await spage.evaluate("() => localStorage.getItem('edvent.refresh')") is None
 
     for visitor in (teacher, admin, student):
