@@ -99,3 +99,11 @@ export function formValues(event: Event): Record<string, string> {
   const data = new FormData(event.currentTarget as HTMLFormElement);
   return Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)]));
 }
+
+export function SignInFirst({ path }: { path: string }) {
+  return (
+    <p>
+      <a href={`/signin?next=${encodeURIComponent(path)}`}>Sign in</a> first.
+    </p>
+  );
+}

@@ -3,8 +3,7 @@ import { useState } from "preact/hooks";
 import { identity, need, type User } from "../api/client";
 import { currentUser } from "../auth";
 import { useStore } from "../store";
-import { Empty, Failure, Page, Show, useAction, useLoad, when } from "../ui";
-import { SignInFirst } from "./teach";
+import { Empty, Failure, Page, Show, SignInFirst, useAction, useLoad, when } from "../ui";
 
 const ROLES = ["STUDENT", "INSTRUCTOR", "ADMIN"] as const;
 

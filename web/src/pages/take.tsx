@@ -5,8 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, assessment, need, type Attempt, type AttemptQuestion, type ExamDetail } from "../api/client";
 import { currentUser } from "../auth";
 import { useStore } from "../store";
-import { Empty, Failure, Loading, Page, Show, useAction, useLoad, when } from "../ui";
-import { SignInFirst } from "./teach";
+import { Empty, Failure, Loading, Page, Show, SignInFirst, useAction, useLoad, when } from "../ui";
 
 // The API lists an exam's attempts only to its owner, so the client remembers the
 // student's own attempt ids (ids only; the attempts themselves are fetched).

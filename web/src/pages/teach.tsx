@@ -6,15 +6,7 @@ import { ApiError, assessment, content, need, type Course, type Exam, type Lesso
 import { currentUser } from "../auth";
 import { Markdown } from "../markdown";
 import { useStore } from "../store";
-import { Empty, Failure, Page, Show, formValues, useAction, useLoad, when } from "../ui";
-
-export function SignInFirst({ path }: { path: string }) {
-  return (
-    <p>
-      <a href={`/signin?next=${encodeURIComponent(path)}`}>Sign in</a> first.
-    </p>
-  );
-}
+import { Empty, Failure, Page, Show, SignInFirst, formValues, useAction, useLoad, when } from "../ui";
 
 export function MyCourses() {
   const user = useStore(currentUser);
