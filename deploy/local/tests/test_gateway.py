@@ -54,9 +54,11 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
             f"{name}_UPSTREAM": f"127.0.0.1:{server.server_address[1]}"
             for name, server in servers.items()
         },
-        login_rate="60r/m",
+        # One request per 10 s: ten sequential requests on a busy machine cannot take
+        # long enough for the bucket to refill (at 60r/m one did, once).
+        login_rate="6r/m",
         login_burst=3,
-        register_rate="60r/m",
+        register_rate="6r/m",
         register_burst=3,
     )
     gw.start()
