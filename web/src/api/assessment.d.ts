@@ -2,6 +2,26 @@
 // Do not edit: run `npm run generate`.
 
 export interface paths {
+    "/api/v1/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's own attempts, newest first (signed in)
+         * @description Every attempt the caller started, at any exam, open or closed; `exam_id` narrows them to one exam. Only students take exams, so for other roles the list is empty. Closed attempts carry the correct answers, as `GET /attempts/{id}` does.
+         */
+        get: operations["own_attempts_api_v1_attempts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/attempts/{attempt_id}": {
         parameters: {
             query?: never;
@@ -707,6 +727,50 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    own_attempts_api_v1_attempts_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                exam_id?: string | null;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttemptList"];
+                };
+            };
+            /** @description RFC 9457 problem details */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": Record<string, never>;
+                };
+            };
+            /** @description RFC 9457 problem details */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": Record<string, never>;
+                };
+            };
+        };
+    };
     get_attempt_api_v1_attempts__attempt_id__get: {
         parameters: {
             query?: never;

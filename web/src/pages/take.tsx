@@ -7,25 +7,26 @@ import { currentUser } from "../auth";
 import { useStore } from "../store";
 import { Empty, Failure, Loading, Page, Show, SignInFirst, useAction, useLoad, when } from "../ui";
 
-// The API lists an exam's attempts only to its owner, so the client remembers the
-// student's own attempt ids (ids only; the attempts themselves are fetched).
-type Remembered = { id: string; exam_id: string; title: string; started_at: string };
-
-function historyKey(userId: string): string {
-  return `edvent.attempts.${userId}`;
-}
-
-export function remembered(userId: string): Remembered[] {
-  try {
-    return JSON.parse(localStorage.getItem(historyKey(userId)) ?? "[]") as Remembered[];
-  } catch {
-    return [];
-  }
-}
-
-function remember(userId: string, entry: Remembered): void {
-  const list = remembered(userId).filter((r) => r.id !== entry.id);
-  localStorage.setItem(historyKey(userId), JSON.stringify([entry, ...list].slice(0, 200)));
+/** The student's own attempts (GET /api/v1/attempts), newest first, with their exams'
+ * titles; `examId` narrows them to one exam. */
+async function ownAttempts(examId?: string): Promise<{ attempt: Attempt; title: string }[]> {
+  const page = await need(
+    assessment.GET("/api/v1/attempts", { params: { query: { exam_id: examId, limit: 50 } } }),
+  );
+  const titles = new Map<string, Promise<string>>();
+  const title = (id: string) => {
+    if (!titles.has(id)) {
+      titles.set(
+        id,
+        need(assessment.GET("/api/v1/exams/{exam_id}", { params: { path: { exam_id: id } } })).then(
+          (e) => e.title,
+          () => "Exam",
+        ),
+      );
+    }
+    return titles.get(id)!;
+  };
+  return Promise.all(page.items.map(async (attempt) => ({ attempt, title: await title(attempt.exam_id) })));
 }
 
 export function ExamStart() {
@@ -36,11 +37,10 @@ export function ExamStart() {
   const exam = useLoad(() => need(assessment.GET("/api/v1/exams/{exam_id}", { params: { path: { exam_id: id } } })), [id]);
   const start = useAction(async () => {
     const attempt = await need(assessment.POST("/api/v1/exams/{exam_id}/attempts", { params: { path: { exam_id: id } } }));
-    remember(user!.id, { id: attempt.id, exam_id: id, title: exam.data?.title ?? "Exam", started_at: attempt.started_at });
     route(`/attempts/${attempt.id}`);
   });
+  const mine = useLoad(async () => (user?.role === "STUDENT" ? ownAttempts(id) : []), [id, user?.id]).data ?? [];
   if (!user) return <Page title="Exam"><SignInFirst path={`/exams/${id}`} /></Page>;
-  const mine = remembered(user.id).filter((r) => r.exam_id === id);
   return (
     <Page title={exam.data?.title ?? "Exam"}>
       <Show load={exam}>
@@ -76,12 +76,16 @@ export function ExamStart() {
   );
 }
 
-function AttemptList({ items }: { items: Remembered[] }) {
+function AttemptList({ items }: { items: { attempt: Attempt; title: string }[] }) {
   return (
     <ul class="plain">
-      {items.map((r) => (
-        <li key={r.id}>
-          <a href={`/attempts/${r.id}`}>{r.title}</a> <small>started {when(r.started_at)}</small>
+      {items.map(({ attempt, title }) => (
+        <li key={attempt.id}>
+          <a href={`/attempts/${attempt.id}`}>{title}</a>{" "}
+          <small>
+            started {when(attempt.started_at)}
+            {attempt.status === "in_progress" ? ", in progress" : attempt.score != null ? `, score ${attempt.score}%` : `, ${attempt.status}`}
+          </small>
         </li>
       ))}
     </ul>
@@ -90,11 +94,13 @@ function AttemptList({ items }: { items: Remembered[] }) {
 
 export function PastAttempts() {
   const user = useStore(currentUser);
+  const items = useLoad(async () => (user ? ownAttempts() : []), [user?.id]);
   if (!user) return <Page title="My attempts"><SignInFirst path="/attempts" /></Page>;
-  const items = remembered(user.id);
   return (
     <Page title="My attempts">
-      {items.length === 0 ? <Empty>You have not taken an exam on this device yet.</Empty> : <AttemptList items={items} />}
+      <Show load={items}>
+        {(list) => (list.length === 0 ? <Empty>You have not taken an exam yet.</Empty> : <AttemptList items={list} />)}
+      </Show>
     </Page>
   );
 }
