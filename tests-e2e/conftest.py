@@ -42,7 +42,7 @@ def platform() -> Iterator[Platform]:
         # Every test user comes from 127.0.0.1: the drills register 50 students at once.
         "IDENTITY_REGISTER_MAX_PER_CLIENT": "1000",
     }
-    with platform_up(data_dir, env, timeout=180) as (pid, ports):
+    with platform_up(data_dir, env, timeout=300) as (pid, ports):
         yield Platform(
             gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}",
             service_ports={

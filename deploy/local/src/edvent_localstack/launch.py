@@ -36,17 +36,23 @@ def platform_up(
             [str(Path(sys.executable).parent / "edvent-stack"), "up"],
             env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while "Gateway:" not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise StackError(f"the platform did not start:\n{log_tail(log, 60)}")
-        time.sleep(0.5)
-    try:
-        yield process.pid, ports
-    finally:
+
+    def stop() -> None:
+        # SIGTERM, not SIGKILL: every part runs in a session of its own, which only the
+        # stack's own shutdown reaches (killing the stack alone leaves them running).
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=90)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+    deadline = time.monotonic() + timeout
+    while "Gateway:" not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop()
+            raise StackError(f"the platform did not start:\n{log_tail(log, 60)}")
+        time.sleep(0.5)
+    try:
+        yield process.pid, ports
+    finally:
+        stop()
