@@ -388,7 +388,8 @@ class Stack:
     def _summary(self, gateway: str) -> None:
         cfg = self.config
         print(f"\nlogs: {cfg.data_dir / 'logs'}")
-        print(f"events: uv run edvent-events --bootstrap-servers 127.0.0.1:{cfg.kafka_port} tail")
+        kafka = f"127.0.0.1:{cfg.kafka_port}"
+        print(f"events: uv run edvent-events --bootstrap-servers {kafka} tail identity.users")
         print("parts: uv run edvent-stack status | restart|stop|start PART")
         print(f"\nGateway: {gateway}\n(Ctrl-C or `make down` stops everything)", flush=True)
 
