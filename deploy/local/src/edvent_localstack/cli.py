@@ -350,9 +350,6 @@ class Stack:
                 f"{prefix}TRUST_PROXY_HEADERS": "true",
             }
         )
-        # The catalogue gets most of the reads: a second process uses the second core
-        # (`CONTENT_WORKERS` overrides; the others keep one).
-        env.setdefault(f"{prefix}WORKERS", "2" if service.name == "content" else "1")
         return env
 
     def _bootstrap_admin(self, identity: Service, database_url: str, env: dict[str, str]) -> None:
