@@ -47,6 +47,10 @@ def serve(app_factory: str, *, host: str, port: int, workers: int = 1) -> None:
         host=host,
         port=port,
         workers=workers,
+        # With several workers uvicorn kills one that misses a health ping for this
+        # long; its 5 s default kills healthy workers on a busy machine, and each
+        # replacement spends seconds of CPU importing the app again.
+        timeout_worker_healthcheck=30,
         log_config=None,
         # Client addresses from X-Forwarded-For are the service's decision (identity
         # trusts them only when told to), not uvicorn's.
