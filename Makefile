@@ -82,6 +82,18 @@ web: web/dist/index.html
 
 helm: $(HELM)
 
+# vegeta, the open-loop load tool the gateway benchmark holds its fixed rate with (wrk
+# can only pace a closed loop); built like helm, once.
+VEGETA_VERSION := v12.12.0
+VEGETA := $(CURDIR)/.cache/vegeta/$(VEGETA_VERSION)/vegeta
+
+$(VEGETA):
+	@command -v go >/dev/null 2>&1 || { echo "Go is missing: the gateway benchmark needs it to build vegeta (https://go.dev/dl/), then rerun"; exit 1; }
+	@echo "building vegeta $(VEGETA_VERSION) with go install (once)"
+	@mkdir -p $(dir $(VEGETA))
+	@GOPATH=$(CURDIR)/.cache/go GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS="-modcacherw -buildvcs=false" \
+		GOBIN=$(dir $(VEGETA)) go install github.com/tsenart/vegeta/v12@$(VEGETA_VERSION)
+
 $(HELM):
 	@command -v go >/dev/null 2>&1 || { echo "Go is missing: the chart tests need it to build helm (https://go.dev/dl/), then rerun"; exit 1; }
 	@echo "building helm $(HELM_VERSION) with go install (once; a few minutes)"
@@ -108,7 +120,7 @@ format: install
 	@$(UV) run --frozen ruff format .
 	@$(UV) run --frozen ruff check --fix .
 
-bench: install web .cache/installed-wrk .cache/installed-chromium
+bench: install web .cache/installed-wrk .cache/installed-chromium $(VEGETA)
 	@$(UV) run --frozen python -m bench
 
 docs: install

@@ -20,7 +20,8 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from edvent_localstack.process import (
     REPO_ROOT,
     StackError,
     ensure_port_free,
+    log_tail,
     stop_process_group,
 )
 from edvent_localstack.services import SERVICES, Service
@@ -112,6 +114,72 @@ def load_secrets(data_dir: Path) -> dict[str, str]:
     return values
 
 
+@dataclass
+class Layout:
+    """What `up` starts, in this order: infrastructure one by one, then the services
+    (each prepared, e.g. migrated, then launched; all launched before any is waited
+    for), then the gateway."""
+
+    infra: list[ServerPart]
+    services: list[ServicePart]
+    gateway: ServerPart
+    prepare: Callable[[ServicePart], None] = lambda _part: None
+    labels: dict[str, str] = field(default_factory=dict)  # for the progress lines
+
+    def part(self, name: str) -> ServerPart | ServicePart:
+        parts: list[ServerPart | ServicePart] = [*self.infra, *self.services, self.gateway]
+        return next(part for part in parts if part.name == name)
+
+
+def start_parts(supervisor: Supervisor, layout: Layout, *, step: Callable[[str], None]) -> None:
+    """Start every part until ready; StackError with the log tail of the first that
+    does not come up (nothing is retried here: `up` stops and says why)."""
+    for part in layout.infra:
+        step(layout.labels.get(part.name, part.name))
+        _start(part, part.start)
+        supervisor.launched(part.name)
+    for service in layout.services:
+        layout.prepare(service)
+        step(f"{service.name}: starting on port {service.port}")
+        service.launch()
+    for service in layout.services:
+        _start(service, service.wait_ready)
+        supervisor.launched(service.name)
+    step(layout.labels.get(layout.gateway.name, layout.gateway.name))
+    _start(layout.gateway, layout.gateway.start)
+    supervisor.launched(layout.gateway.name)
+
+
+def _start(part: ServerPart | ServicePart, start: Callable[[], None]) -> None:
+    try:
+        start()
+    except StackError as exc:
+        message = str(exc)
+        # Process launchers already add the tail; the others (initdb, Kafka's own
+        # checks) do not.
+        if "last lines of" not in message:
+            message += _tail(part)
+        raise StackError(f"{part.name} did not come up: {message}") from exc
+
+
+def _tail(part: ServerPart | ServicePart) -> str:
+    if part.log_file is None:
+        return ""
+    return f"; last lines of {part.log_file}:\n{log_tail(part.log_file)}"
+
+
+def status_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Every part, its address and whether its probe answered."""
+    width = max(len(str(row["part"])) for row in rows)
+    lines = [f"{'PART':<{width}}  {'ADDRESS':<32} HEALTH"]
+    lines += [
+        f"{row['part']:<{width}}  {row['address']:<32} "
+        + ("healthy" if row.get("health") == "ok" else "NOT HEALTHY")
+        for row in rows
+    ]
+    return "\n".join(lines)
+
+
 class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
@@ -121,10 +189,36 @@ class Stack:
 
     # -- start -------------------------------------------------------------------------
 
-    def up(self) -> None:
-        """Start every part (infrastructure failing to start is fatal) and supervise."""
-        cfg = self.config
+    def up(self, layout: Layout | None = None) -> None:
+        """Start every part in order, print the status table, and raise StackError
+        (with the failing part's log tail) when any part does not come up healthy."""
         self._check_ports()
+        layout = layout or self.layout()
+        supervisor = Supervisor(
+            [*layout.infra, *layout.services, layout.gateway],
+            log=_log,
+            on_change=self._write_state,
+        )
+        self.supervisor = supervisor
+        try:
+            start_parts(supervisor, layout, step=self._step)
+        except StackError:
+            print("\n" + status_table(supervisor.snapshot()), flush=True)
+            raise
+        self.control = ControlServer(supervisor, self.config.control_socket)
+        self.control.start()
+        self._write_state()
+        rows = supervisor.snapshot()
+        print("\n" + status_table(rows), flush=True)
+        for row in rows:
+            if row["health"] != "ok":
+                part = layout.part(row["part"])
+                raise StackError(f"{row['part']} is not healthy at {row['address']}" + _tail(part))
+        self._summary(layout.gateway.address)
+
+    def layout(self) -> Layout:
+        """The real parts: PostgreSQL, Kafka, S3, the four services and nginx."""
+        cfg = self.config
         from edvent_localstack.kafka import KafkaBroker
         from edvent_localstack.s3 import S3Server, ensure_bucket
 
@@ -173,12 +267,14 @@ class Stack:
                 f"127.0.0.1:{cfg.postgres_port}",
                 functools.partial(port_open, cfg.postgres_port),
                 after_start=provision,
+                log_file=postgres.log_file,
             ),
             ServerPart(
                 "kafka",
                 kafka,
                 kafka.bootstrap_servers,
                 functools.partial(port_open, cfg.kafka_port),
+                log_file=kafka.log_file,
             ),
             ServerPart(
                 "s3",
@@ -193,6 +289,7 @@ class Stack:
                     region=s3.region,
                     bucket=cfg.s3_bucket,
                 ),
+                log_file=s3.log_file,
             ),
         ]
         services = [
@@ -205,45 +302,33 @@ class Stack:
             )
             for service in SERVICES.values()
         ]
-        gateway_part = ServerPart(
-            "gateway", gateway, gateway.url, functools.partial(http_ok, f"{gateway.url}/healthz")
-        )
-        supervisor = Supervisor(
-            [*infra, *services, gateway_part], log=_log, on_change=self._write_state
-        )
-        self.supervisor = supervisor
 
-        labels = {"postgres": "PostgreSQL 18 + pgvector", "kafka": "Kafka (KRaft, single node)"}
-        for part in infra:
-            self._step(labels.get(part.name, "S3 server"))
-            part.start()
-            supervisor.launched(part.name)
-
-        for service, service_part in zip(SERVICES.values(), services, strict=True):
+        def prepare(part: ServicePart) -> None:
+            service = SERVICES[part.name]
             self._step(f"{service.name}: migrations")
-            service.migrate(database_urls[service.name], service_part.env)
+            service.migrate(database_urls[service.name], part.env)
             if service.name == "identity":
-                self._bootstrap_admin(service, database_urls[service.name], service_part.env)
-            self._step(f"{service.name}: starting on port {service_part.port}")
-            service_part.launch()
-        for service_part in services:
-            try:
-                service_part.wait_ready()
-            except StackError as exc:
-                # Not fatal: the supervisor retries it and reports it failed if it keeps
-                # failing, while the rest of the platform serves.
-                print(f"  ! {exc}", flush=True)
-                supervisor.failed_to_start(service_part.name, str(exc))
-            else:
-                supervisor.launched(service_part.name)
+                self._bootstrap_admin(service, database_urls[service.name], part.env)
 
-        self._step("gateway (nginx)")
-        gateway_part.start()
-        supervisor.launched("gateway")
-        self.control = ControlServer(supervisor, cfg.control_socket)
-        self.control.start()
-        self._write_state()
-        self._summary(kafka.bootstrap_servers, s3.endpoint_url, gateway.url)
+        gateway_part = ServerPart(
+            "gateway",
+            gateway,
+            gateway.url,
+            functools.partial(http_ok, f"{gateway.url}/healthz"),
+            log_file=gateway.run_dir / "logs" / "error.log",
+        )
+        return Layout(
+            infra=infra,
+            services=services,
+            gateway=gateway_part,
+            prepare=prepare,
+            labels={
+                "postgres": "PostgreSQL 18 + pgvector",
+                "kafka": "Kafka (KRaft, single node)",
+                "s3": "S3 server",
+                "gateway": "gateway (nginx)",
+            },
+        )
 
     def _service_env(
         self, service: Service, database_url: str, kafka: KafkaBroker, s3: S3Server
@@ -298,17 +383,12 @@ class Stack:
     def _step(self, text: str) -> None:
         print(f"  … {text}", flush=True)
 
-    def _summary(self, kafka: str, s3: str, gateway: str) -> None:
+    def _summary(self, gateway: str) -> None:
         cfg = self.config
-        print("\nEdvent is running:", flush=True)
-        print(f"  PostgreSQL  127.0.0.1:{cfg.postgres_port}  (database edvent)")
-        print(f"  Kafka       {kafka}")
-        print(f"  S3          {s3}  (bucket {cfg.s3_bucket})")
-        for svc in SERVICES:
-            print(f"  {svc:<11} http://127.0.0.1:{cfg.service_ports[svc]}")
-        print(f"  logs        {cfg.data_dir / 'logs'}")
-        print(f"  events      uv run edvent-events --bootstrap-servers {kafka} tail identity.users")
-        print("  parts       uv run edvent-stack status | restart|stop|start PART")
+        print(f"\nlogs: {cfg.data_dir / 'logs'}")
+        kafka = f"127.0.0.1:{cfg.kafka_port}"
+        print(f"events: uv run edvent-events --bootstrap-servers {kafka} tail identity.users")
+        print("parts: uv run edvent-stack status | restart|stop|start PART")
         print(f"\nGateway: {gateway}\n(Ctrl-C or `make down` stops everything)", flush=True)
 
     # -- stop --------------------------------------------------------------------------
@@ -325,7 +405,9 @@ def _log(text: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} supervisor: {text}", flush=True)
 
 
-def up() -> int:
+def up(layout: Callable[[Stack], Layout] | None = None) -> int:
+    """`edvent-stack up`: 0 after Ctrl-C; 1 when a part does not come up (its log
+    tail on stderr). `layout` replaces the real parts (tests)."""
     config = StackConfig.from_env()
     stack = Stack(config)
 
@@ -337,14 +419,14 @@ def up() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     try:
-        stack.up()
+        stack.up(layout(stack) if layout is not None else None)
         assert stack.supervisor is not None
         stack.supervisor.run()
     except KeyboardInterrupt:
         print("\nstopping…", flush=True)
         return 0
     except StackError as exc:
-        print(f"\nedvent-stack: {exc}", file=sys.stderr)
+        print(f"\nedvent-stack: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

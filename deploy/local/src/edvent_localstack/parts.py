@@ -36,6 +36,8 @@ class ServerPart:
     probe: Callable[[], bool]
     # Run after every start, e.g. creating the S3 bucket.
     after_start: Callable[[], None] | None = None
+    # Where its output goes: its tail is shown when it does not come up.
+    log_file: Path | None = None
 
     @property
     def pid(self) -> int | None:

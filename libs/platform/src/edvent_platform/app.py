@@ -37,6 +37,9 @@ class ServiceRuntime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     events: EventsRuntime
+    # Sessions for requests that only read (`ReadSessionDep`); their own small pool.
+    read_engine: AsyncEngine
+    read_sessions: async_sessionmaker[AsyncSession]
 
 
 def create_service_app(
@@ -61,6 +64,13 @@ def create_service_app(
         app_name=service,
     )
     sessions = session_factory(engine)
+    read_engine = create_engine(
+        settings.database_url,
+        schema=schema,
+        pool_size=settings.database_pool_size,
+        app_name=service,
+        read_only=True,
+    )
     events = EventsRuntime(
         service=service,
         schema=schema,
@@ -74,7 +84,14 @@ def create_service_app(
         max_attempts=settings.consumer_max_attempts,
         handler_timeout=settings.consumer_handler_timeout_seconds,
     )
-    runtime = ServiceRuntime(settings=settings, engine=engine, sessions=sessions, events=events)
+    runtime = ServiceRuntime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        events=events,
+        read_engine=read_engine,
+        read_sessions=session_factory(read_engine),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -90,6 +107,7 @@ def create_service_app(
             for hook in on_shutdown:
                 await hook(app)
             await engine.dispose()
+            await read_engine.dispose()
             logger.info("%s stopped", service)
 
     first_prefix = api_prefixes[0]

@@ -34,7 +34,11 @@ def downgrade(service_dir: Path, revision: str) -> None:
     command.downgrade(_alembic_config(service_dir), revision)
 
 
-def serve(app_factory: str, *, host: str, port: int) -> None:
+def serve(app_factory: str, *, host: str, port: int, workers: int = 1) -> None:
+    """Uvicorn with `workers` processes on one port. Each runs the service's relay and
+    consumers too, which is safe: one relay at a time holds the schema's advisory lock
+    (the others wait as standbys), and consumers share the topic partitions as one
+    group, the inbox skipping redeliveries. /metrics counts the answering process."""
     import uvicorn
 
     uvicorn.run(
@@ -42,6 +46,11 @@ def serve(app_factory: str, *, host: str, port: int) -> None:
         factory=True,
         host=host,
         port=port,
+        workers=workers,
+        # With several workers uvicorn kills one that misses a health ping for this
+        # long; its 5 s default kills healthy workers on a busy machine, and each
+        # replacement spends seconds of CPU importing the app again.
+        timeout_worker_healthcheck=30,
         log_config=None,
         # Client addresses from X-Forwarded-For are the service's decision (identity
         # trusts them only when told to), not uvicorn's.
@@ -72,6 +81,12 @@ def service_main(
     serve_cmd.add_argument(
         "--port", type=int, default=int(os.environ.get(f"{env_prefix}PORT", str(default_port)))
     )
+    serve_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get(f"{env_prefix}WORKERS", "1")),
+        help=f"processes serving the port (default: {env_prefix}WORKERS, else 1)",
+    )
     if extra is not None:
         extra(sub)
     args = parser.parse_args(argv)
@@ -83,6 +98,6 @@ def service_main(
     elif args.command == "downgrade":
         downgrade(migrations_dir, args.revision)
     elif args.command == "serve":
-        serve(app_factory, host=args.host, port=args.port)
+        serve(app_factory, host=args.host, port=args.port, workers=args.workers)
     else:
         args.func(args)

@@ -39,17 +39,32 @@ def psycopg_url(url: str) -> str:
     return _POSTGRES_URL.sub("postgresql+psycopg://", url, count=1)
 
 
-def create_engine(url: str, *, schema: str, pool_size: int = 10, app_name: str) -> AsyncEngine:
-    """An engine whose sessions see only the service's schema by default."""
+def create_engine(
+    url: str, *, schema: str, pool_size: int = 10, app_name: str, read_only: bool = False
+) -> AsyncEngine:
+    """An engine whose sessions see only the service's schema by default.
+
+    `read_only`: for requests that only read. Its connections run outside any
+    transaction (no BEGIN and COMMIT round trips; under READ COMMITTED each statement
+    sees a fresh snapshot either way), and PostgreSQL refuses any write on them.
+
+    A fixed pool: past `pool_size` a request waits for a connection instead of opening
+    one that is closed again on return (connecting costs far more than waiting). No
+    ping before each checkout: a connection PostgreSQL dropped fails its statement,
+    SQLAlchemy then discards every connection older than the failure, and the pool
+    reconnects; `pool_recycle` retires connections before idle timeouts elsewhere do.
+    """
     return create_async_engine(
         psycopg_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
+        max_overflow=0,
+        pool_recycle=1800,
         connect_args={
-            "options": f"-c search_path={schema},extensions",
+            "options": f"-c search_path={schema},extensions"
+            + (" -c default_transaction_read_only=on" if read_only else ""),
             "application_name": app_name,
         },
+        **({"isolation_level": "AUTOCOMMIT"} if read_only else {}),
     )
 
 

@@ -1,4 +1,5 @@
-"""Request dependencies every service uses: the request's unit of work, the list cursor.
+"""Request dependencies every service uses: the request's unit of work (or, for a
+request that only reads, its read-only session), the list cursor.
 
 The transaction rule of the whole codebase: a use case takes the session its caller
 owns and neither opens nor commits a transaction. For a request that owner is
@@ -40,7 +41,20 @@ async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 
 
-def page_after(
+async def read_only_work(request: Request) -> AsyncIterator[AsyncSession]:
+    """The session of a request that only reads: no transaction, so no BEGIN and
+    COMMIT round trips (`create_engine(read_only=True)`); a write through it fails."""
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.runtime.read_sessions
+    async with sessions() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(read_only_work, scope="function")]
+
+
+# `async` though nothing is awaited: FastAPI runs a plain `def` dependency on a worker
+# thread, a hop that costs more than the function.
+async def page_after(
     cursor: Annotated[
         str | None,
         Query(max_length=512, description="`next_cursor` of the previous page."),

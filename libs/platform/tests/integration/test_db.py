@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from edvent_platform.db import create_engine
+from edvent_platform.db import create_engine, session_factory
 
 pytestmark = pytest.mark.integration
 
@@ -31,3 +34,58 @@ async def test_a_service_url_connects_through_psycopg_with_its_schema_first(
     assert engine.dialect.driver == "psycopg"
     assert search_path.replace(" ", "") == f"{scratch_schema.schema},extensions"
     assert app_name == "platform-test"
+
+
+async def test_past_the_pool_size_sessions_wait_for_a_connection_instead_of_opening_more(
+    postgres, scratch_schema
+):
+    # Connections opened beyond the pool and closed again on return cost a full
+    # connect (and authentication) each time under load.
+    engine = create_engine(
+        postgres.service_url(scratch_schema),
+        schema=scratch_schema.schema,
+        pool_size=2,
+        app_name="platform-test",
+    )
+
+    async def backend() -> int:
+        async with engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await conn.execute(text("SELECT pg_sleep(0.2)"))
+            return int(pid)
+
+    try:
+        pids = await asyncio.gather(*(backend() for _ in range(6)))
+    finally:
+        await engine.dispose()
+    assert len(set(pids)) == 2
+
+
+async def test_a_read_only_engine_runs_each_statement_alone_and_refuses_writes(
+    postgres, scratch_schema
+):
+    url = postgres.service_url(scratch_schema)
+    engine = create_engine(url, schema=scratch_schema.schema, app_name="platform-test")
+    reader = create_engine(
+        url, schema=scratch_schema.schema, app_name="platform-test", read_only=True
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE things (id int PRIMARY KEY)"))
+            await conn.execute(text("INSERT INTO things VALUES (1)"))
+        async with session_factory(reader)() as session:
+            # Outside a transaction block each statement is its own transaction, so
+            # the transaction id changes; inside one it would stay the same.
+            first = (await session.execute(text("SELECT txid_current()"))).scalar_one()
+            second = (await session.execute(text("SELECT txid_current()"))).scalar_one()
+            count = (await session.execute(text("SELECT count(*) FROM things"))).scalar_one()
+            with pytest.raises(DBAPIError, match="read-only transaction"):
+                await session.execute(text("INSERT INTO things VALUES (2)"))
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id FROM things"))).scalars().all()
+    finally:
+        await reader.dispose()
+        await engine.dispose()
+    assert second != first
+    assert count == 1
+    assert rows == [1]

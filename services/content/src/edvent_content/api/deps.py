@@ -13,10 +13,11 @@ from edvent_content.usecases import users as users_usecase
 from edvent_platform.auth import CurrentUser, OptionalUser
 
 # The request's unit of work, re-exported so routes find every alias here.
+from edvent_platform.deps import ReadSessionDep as ReadSessionDep
 from edvent_platform.deps import SessionDep as SessionDep
 
 
-def get_content(request: Request) -> Content:
+async def get_content(request: Request) -> Content:  # async: no worker-thread hop
     content: Content = request.app.state.content
     return content
 
@@ -40,8 +41,9 @@ async def _actor(user: CurrentUser, session: SessionDep) -> Actor:
 SignedIn = Annotated[Actor, Depends(_actor)]
 
 
-async def _maybe_actor(user: OptionalUser, session: SessionDep) -> Actor | None:
-    """Anyone may read published courses; a token, when sent, must be valid."""
+async def _maybe_actor(user: OptionalUser, session: ReadSessionDep) -> Actor | None:
+    """Anyone may read published courses; a token, when sent, must be valid. Only the
+    routes that read use it, so it shares their read-only session."""
     return None if user is None else await users_usecase.actor_for(session=session, principal=user)
 
 

@@ -18,7 +18,9 @@ from edvent_platform.deps import SessionDep as SessionDep
 from edvent_platform.problems import Forbidden
 
 
-def get_identity(request: Request) -> Identity:
+# Dependencies are `async` though they await nothing: FastAPI runs a plain `def` one on
+# a worker thread, a hop that costs more than the function.
+async def get_identity(request: Request) -> Identity:
     identity: Identity = request.app.state.identity
     return identity
 
@@ -66,7 +68,7 @@ def client_address_of(
     return peer or "unknown"
 
 
-def client_address(request: Request, identity: IdentityDep) -> str:
+async def client_address(request: Request, identity: IdentityDep) -> str:
     return client_address_of(
         peer=request.client.host if request.client else None,
         forwarded_for=request.headers.getlist("x-forwarded-for"),

@@ -13,7 +13,14 @@ from edvent_content.api.cursor import (
     decode_lesson_cursor,
     encode_lesson_cursor,
 )
-from edvent_content.api.deps import ContentDep, MaybeSignedIn, SessionDep, SignedIn, end_read
+from edvent_content.api.deps import (
+    ContentDep,
+    MaybeSignedIn,
+    ReadSessionDep,
+    SessionDep,
+    SignedIn,
+    end_read,
+)
 from edvent_content.api.schemas import (
     CourseCreate,
     CourseList,
@@ -43,7 +50,7 @@ def _bad_query(name: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", name), "msg": message, "type": "value_error"}])
 
 
-def lesson_page_after(cursor: Cursor = None) -> int | None:
+async def lesson_page_after(cursor: Cursor = None) -> int | None:
     if cursor is None:
         return None
     try:
@@ -77,7 +84,7 @@ async def create_course(body: CourseCreate, actor: SignedIn, session: SessionDep
 )
 async def list_courses(
     actor: MaybeSignedIn,
-    session: SessionDep,
+    session: ReadSessionDep,
     after: PageAfter,
     limit: Limit = 20,
     owner: Annotated[str | None, Query(max_length=64, description="`me`, or a user id.")] = None,
@@ -102,7 +109,9 @@ async def list_courses(
 
 
 @router.get("/{course_id}", responses=problems(401, 404, 422), summary="A course")
-async def get_course(course_id: UUID, actor: MaybeSignedIn, session: SessionDep) -> CoursePublic:
+async def get_course(
+    course_id: UUID, actor: MaybeSignedIn, session: ReadSessionDep
+) -> CoursePublic:
     course = await courses_usecase.visible_course(session=session, actor=actor, course_id=course_id)
     return CoursePublic.model_validate(course)
 
@@ -180,7 +189,7 @@ async def add_lesson(
 async def list_lessons(
     course_id: UUID,
     actor: MaybeSignedIn,
-    session: SessionDep,
+    session: ReadSessionDep,
     after: Annotated[int | None, Depends(lesson_page_after)],
     limit: Limit = 20,
 ) -> LessonList:

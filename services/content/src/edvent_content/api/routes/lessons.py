@@ -11,7 +11,14 @@ from fastapi.responses import Response, StreamingResponse
 
 from edvent_content import metrics
 from edvent_content.adapters.storage import MEDIA_TYPE
-from edvent_content.api.deps import ContentDep, MaybeSignedIn, SessionDep, SignedIn, end_read
+from edvent_content.api.deps import (
+    ContentDep,
+    MaybeSignedIn,
+    ReadSessionDep,
+    SessionDep,
+    SignedIn,
+    end_read,
+)
 from edvent_content.api.schemas import LessonPublic, problems
 from edvent_content.domain.content import BodyReader, etag_matches
 from edvent_content.domain.errors import ContentTooLarge
@@ -30,7 +37,9 @@ _MARKDOWN_BODY = {
 
 
 @router.get("/{lesson_id}", responses=problems(401, 404, 422), summary="A lesson")
-async def get_lesson(lesson_id: UUID, actor: MaybeSignedIn, session: SessionDep) -> LessonPublic:
+async def get_lesson(
+    lesson_id: UUID, actor: MaybeSignedIn, session: ReadSessionDep
+) -> LessonPublic:
     lesson = await lessons_usecase.visible_lesson(session=session, actor=actor, lesson_id=lesson_id)
     return LessonPublic.model_validate(lesson)
 
@@ -97,7 +106,7 @@ async def replace_content(
 async def read_content(
     lesson_id: UUID,
     actor: MaybeSignedIn,
-    session: SessionDep,
+    session: ReadSessionDep,
     content: ContentDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
