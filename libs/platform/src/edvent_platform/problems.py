@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
@@ -153,7 +154,28 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's only 400: a JSON body it could not read (not UTF-8, say). For
+            # clients that is malformed input like any other, answered 422.
+            return problem_response(
+                422,
+                "Unprocessable Content",
+                "The request body is not valid UTF-8 JSON.",
+                extra={
+                    "errors": [{"loc": ["body"], "msg": "not UTF-8 JSON", "type": "json_invalid"}]
+                },
+            )
+        if exc.status_code == 405:
+            # Starlette's Allow names only the first route with this path; RFC 9110 wants
+            # every method the resource supports (GET /x and PATCH /x are two routes).
+            allowed = _allowed_methods(request)
+            return problem_response(
+                405,
+                "Method Not Allowed",
+                f"{request.method} is not supported here; see Allow.",
+                headers={"Allow": ", ".join(allowed)},
+            )
         try:
             title = RFC_9110_TITLES.get(exc.status_code) or HTTPStatus(exc.status_code).phrase
         except ValueError:
@@ -181,6 +203,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
         return problem_response(500, "Internal Server Error", "An unexpected error occurred.")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 def _is_connection_error(error: BaseException | None) -> bool:
