@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from edvent_platform.auth import current_user, optional_user
 from edvent_platform.problems import PROBLEM_JSON
@@ -141,8 +141,9 @@ def complete_document(document: dict[str, Any], app: FastAPI) -> None:
     schemas["Problem"] = PROBLEM_SCHEMA
     auth_of = {
         (route.path_format, method.lower()): _auth_kind(route.dependant)
-        for route in app.routes
-        if isinstance(route, APIRoute)
+        # Routes of included routers too (FastAPI keeps those behind one entry).
+        for route in iter_route_contexts(app.routes)
+        if isinstance(route.original_route, APIRoute)
         for method in route.methods or ()
     }
     for path, method, operation in _operations(document):

@@ -15,6 +15,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -206,12 +207,26 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return sorted(methods)
+    """Every method of the resource the path names: the routes sharing the path template
+    of the first route whose path matches, as Starlette dispatches (`/users/me` before
+    `/users/{id}`)."""
+    routes = list(iter_route_contexts(request.app.router.routes))
+    template = next(
+        (
+            route.path_format
+            for route in routes
+            if route.matches(dict(request.scope))[0] is not Match.NONE
+        ),
+        None,
+    )
+    return sorted(
+        {
+            method
+            for route in routes
+            if route.path_format == template
+            for method in route.methods or ()
+        }
+    )
 
 
 def _is_connection_error(error: BaseException | None) -> bool:

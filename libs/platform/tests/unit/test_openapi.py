@@ -6,7 +6,7 @@ from typing import Annotated
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI, Path
+from fastapi import APIRouter, Depends, FastAPI, Path
 from pydantic import BaseModel, Field
 
 from edvent_platform.auth import CurrentUser, OptionalUser, Principal
@@ -46,9 +46,14 @@ def make_app() -> FastAPI:
     async def rename_thing(name: str, body: Thing) -> Thing:
         return body
 
-    @app.delete("/things/{name}/tags", status_code=204)
+    # Included as services include theirs.
+    tags = APIRouter(prefix="/things/{name}/tags")
+
+    @tags.delete("", status_code=204)
     async def clear_tags(name: str, _: NeedsUser) -> None:
         return None
+
+    app.include_router(tags)
 
     return app
 
@@ -129,3 +134,27 @@ def test_the_problem_schema_replaces_fastapis_validation_error():
     schemas = make_app().openapi()["components"]["schemas"]
     assert "HTTPValidationError" not in schemas
     assert schemas["Problem"]["required"] == ["type", "title", "status", "detail"]
+
+
+async def test_allow_names_the_methods_of_the_matching_path_template_only():
+    app = FastAPI()
+    install_platform(app, readiness={})
+    router = APIRouter(prefix="/users")
+
+    @router.get("/me")
+    async def me() -> None: ...
+
+    @router.get("/{user_id}")
+    async def get_user(user_id: str) -> None: ...
+
+    @router.patch("/{user_id}")
+    async def change_user(user_id: str) -> None: ...
+
+    app.include_router(router)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        me_answer = await client.request("TRACE", "/users/me")
+        other = await client.delete("/users/42")
+    assert me_answer.headers["allow"] == "GET"
+    assert other.headers["allow"] == "GET, PATCH"
