@@ -110,6 +110,9 @@ def _config(service: str, world: World) -> str:
     caller = world.admin if service == "identity" else world.instructor
     lines = [
         f"seed = {SEED}",
+        # No replay of crashes cached by earlier runs: the same requests every run.
+        "[cache]",
+        "enabled = false",
         "[generation]",
         f"max-examples = {EXAMPLES}",
         "[headers]",
