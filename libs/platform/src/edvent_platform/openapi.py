@@ -7,6 +7,8 @@ platform itself answers on any route is added here to every operation:
 - 401 on operations that take a bearer token (optional tokens are declared optional);
 - 422 wherever parameters or a body are validated, 413 wherever a body is read, both
   `application/problem+json` (FastAPI's own 422 entry says `application/json`);
+- 414 wherever parameters are taken: nginx refuses a request line over 8 KiB with its
+  own page, before any location applies (so no problem+json, and no content listed);
 - 503 with Retry-After: any route may find its database or a dependency unavailable.
 """
 
@@ -72,6 +74,7 @@ DESCRIPTIONS = {
     404: "No such resource (or not visible to the caller)",
     409: "Conflicts with the current state",
     413: "The request body is larger than this operation accepts",
+    414: "The URL is longer than the gateway accepts",
     415: "The request body's media type is not accepted",
     422: "The request is not valid (malformed or not UTF-8 JSON, or a field breaks its "
     "rules); `errors` says where",
@@ -152,6 +155,8 @@ def complete_document(document: dict[str, Any], app: FastAPI) -> None:
         wanted = {503}
         if validates:
             wanted.add(422)
+        if operation.get("parameters"):
+            responses.setdefault("414", {"description": DESCRIPTIONS[414]})
         if operation.get("requestBody"):
             wanted.add(413)
         auth = auth_of.get((path, method))

@@ -117,7 +117,7 @@ def test_platform_errors_are_documented_as_problems():
     assert create["503"]["headers"]["Retry-After"]["required"] is True
     # No body, no token: a path parameter still validates.
     get = paths["/things/{name}"]["get"]["responses"]
-    assert set(get) == {"200", "404", "422", "503"}
+    assert set(get) == {"200", "404", "414", "422", "503"}
     assert get["404"]["description"] == "No thing"
     # A token taken through another dependency still counts.
     assert "401" in paths["/things/{name}/tags"]["delete"]["responses"]
