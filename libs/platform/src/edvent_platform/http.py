@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edvent_events.tracing import current_traceparent, valid_traceparent
 from edvent_platform.logging import request_id_var, trace_id_var
+from edvent_platform.openapi import install_openapi
 from edvent_platform.problems import RFC_9110_TITLES, install_problem_handlers, problem_response
 
 logger = logging.getLogger("edvent.http")
@@ -122,12 +123,14 @@ def install_platform(
     readiness: Mapping[str, ReadinessCheck],
     readiness_timeout: float = 2.0,
 ) -> None:
-    """Add the operational endpoints, the request middleware and the problem handlers.
+    """Add the operational endpoints, the request middleware, the problem handlers and
+    the OpenAPI document's operation ids and error responses (`edvent_platform.openapi`).
 
     Request bodies are limited by FastAPI's own `max_body_size` (set where the
     service's routers are included, see `edvent_platform.app`).
     """
     install_problem_handlers(app)
+    install_openapi(app)
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", include_in_schema=False)

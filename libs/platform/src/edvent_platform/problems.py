@@ -15,9 +15,11 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
@@ -153,7 +155,28 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's only 400: a JSON body it could not read (not UTF-8, say). For
+            # clients that is malformed input like any other, answered 422.
+            return problem_response(
+                422,
+                "Unprocessable Content",
+                "The request body is not valid UTF-8 JSON.",
+                extra={
+                    "errors": [{"loc": ["body"], "msg": "not UTF-8 JSON", "type": "json_invalid"}]
+                },
+            )
+        if exc.status_code == 405:
+            # Starlette's Allow names only the first route with this path; RFC 9110 wants
+            # every method the resource supports (GET /x and PATCH /x are two routes).
+            allowed = _allowed_methods(request)
+            return problem_response(
+                405,
+                "Method Not Allowed",
+                f"{request.method} is not supported here; see Allow.",
+                headers={"Allow": ", ".join(allowed)},
+            )
         try:
             title = RFC_9110_TITLES.get(exc.status_code) or HTTPStatus(exc.status_code).phrase
         except ValueError:
@@ -181,6 +204,29 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
         return problem_response(500, "Internal Server Error", "An unexpected error occurred.")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method of the resource the path names: the routes sharing the path template
+    of the first route whose path matches, as Starlette dispatches (`/users/me` before
+    `/users/{id}`)."""
+    routes = list(iter_route_contexts(request.app.router.routes))
+    template = next(
+        (
+            route.path_format
+            for route in routes
+            if route.matches(dict(request.scope))[0] is not Match.NONE
+        ),
+        None,
+    )
+    return sorted(
+        {
+            method
+            for route in routes
+            if route.path_format == template
+            for method in route.methods or ()
+        }
+    )
 
 
 def _is_connection_error(error: BaseException | None) -> bool:
