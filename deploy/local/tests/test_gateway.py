@@ -32,7 +32,7 @@ def echo_server(name: str) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = do_PATCH = _answer  # noqa: N815 - http.server names
+        do_GET = do_POST = do_PUT = do_PATCH = do_TRACE = _answer  # noqa: N815 - http.server names
 
         def log_message(self, *args: object) -> None:
             pass
@@ -92,6 +92,28 @@ def test_unknown_routes_get_a_problem_404_from_the_gateway(gateway, path):
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["status"] == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "upstream"),
+    [
+        ("/api/v1/users/me", "IDENTITY"),
+        ("/api/v1/lessons/1", "CONTENT"),
+        ("/api/v1/notes", "AI_NOTES"),
+    ],
+)
+def test_trace_is_answered_by_the_service_behind_the_path(gateway, path, upstream):
+    # nginx alone refuses TRACE with an HTML 405 and no Allow header; the service
+    # answers 405 problem+json with the resource's methods.
+    answer = httpx.request("TRACE", gateway.url + path)
+    assert answer.json()["upstream"] == upstream
+    assert answer.json()["path"] == path
+
+
+def test_trace_outside_the_api_is_a_problem_404(gateway):
+    answer = httpx.request("TRACE", gateway.url + "/api/v2/users")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
 
 
 def test_gateway_answers_healthz_itself(gateway):

@@ -15,7 +15,12 @@ from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from edvent_platform.cursor import PageKey, decode_page_key
+from edvent_platform.cursor import (
+    PAGE_KEY_MAX_LENGTH,
+    PAGE_KEY_PATTERN,
+    PageKey,
+    decode_page_key,
+)
 
 
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
@@ -43,7 +48,11 @@ SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 def page_after(
     cursor: Annotated[
         str | None,
-        Query(max_length=512, description="`next_cursor` of the previous page."),
+        Query(
+            max_length=PAGE_KEY_MAX_LENGTH,
+            pattern=PAGE_KEY_PATTERN,
+            description="`next_cursor` of the previous page.",
+        ),
     ] = None,
 ) -> PageKey | None:
     """The `cursor` query parameter of a keyset-paged list; 422 when it is not ours."""
