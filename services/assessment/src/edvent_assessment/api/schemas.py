@@ -28,11 +28,16 @@ _BLANK = (
     " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
-# "Has a character that is not blank", read the same by ECMAScript and Python regexes.
-NOT_BLANK_PATTERN = r"[^\s\x1c-\x1f\x85\ufeff]"
+# PostgreSQL text (and JSONB) cannot hold U+0000: text with it is refused (422), not
+# left to fail in the database (a 500).
+NO_NUL_PATTERN = r"^[^\x00]*$"
+# No NUL, and a character that is not blank; read the same by ECMAScript and Python.
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x1c-\x1f\x85\ufeff\x00][^\x00]*$"
 
 
 def _not_blank(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain U+0000")
     value = value.strip(_BLANK)
     if not value:
         raise ValueError("must not be blank")
@@ -46,7 +51,7 @@ def _finite(value: float) -> float:
 
 
 # The pattern is documented, not run: `_not_blank` is the check (pydantic's own regex
-# engine reads `\s` differently).
+# engine reads `\s` differently). `NO_NUL_PATTERN` alone pydantic runs as it reads.
 Title = Annotated[
     str,
     Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK_PATTERN}),
@@ -101,7 +106,7 @@ class OptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: OptionId
-    text: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=2000, pattern=NO_NUL_PATTERN)
 
 
 class QuestionCreate(BaseModel):
@@ -125,7 +130,7 @@ class QuestionCreate(BaseModel):
         },
     )
 
-    prompt: str = Field(min_length=1, max_length=10_000)
+    prompt: str = Field(min_length=1, max_length=10_000, pattern=NO_NUL_PATTERN)
     kind: QuestionKind
     options: list[OptionIn] = Field(min_length=2, max_length=26)
     correct_option_ids: list[OptionId] = Field(
@@ -200,11 +205,13 @@ class AnswerIn(BaseModel):
 
     question_id: UUID
     # Repeats, or no option at all, are refused too (422), so the schema says so.
-    option_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
-        min_length=1,
-        max_length=26,
-        json_schema_extra={"uniqueItems": True},
-        description="The chosen options' ids: one for single_choice.",
+    option_ids: list[Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL_PATTERN)]] = (
+        Field(
+            min_length=1,
+            max_length=26,
+            json_schema_extra={"uniqueItems": True},
+            description="The chosen options' ids: one for single_choice.",
+        )
     )
 
 

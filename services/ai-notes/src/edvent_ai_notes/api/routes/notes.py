@@ -25,6 +25,9 @@ from edvent_platform.openapi import problem_responses
 router = APIRouter(prefix="/api/v1/notes", tags=["notes"])
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
+# PostgreSQL text (and JSONB) cannot hold U+0000: such a query is refused (422), not
+# left to fail in the database (a 500).
+NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
 def _public(row: Any) -> NotePublic:
@@ -47,7 +50,10 @@ def _public(row: Any) -> NotePublic:
     "first. `course_id` keeps to one course.",
 )
 async def search_passages(
-    q: Annotated[str, Query(min_length=1, max_length=1000, description="The question.")],
+    q: Annotated[
+        str,
+        Query(min_length=1, max_length=1000, pattern=NO_NUL_PATTERN, description="The question."),
+    ],
     user: CurrentUser,
     session: SessionDep,
     ai_notes: AiNotesDep,
@@ -77,7 +83,15 @@ async def search_passages(
     "case, newest first.",
 )
 async def list_notes_by_concept(
-    concept: Annotated[str, Query(min_length=1, max_length=200)],
+    concept: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=NO_NUL_PATTERN,
+            description="A key concept's name, any case.",
+        ),
+    ],
     user: CurrentUser,
     session: SessionDep,
     after: PageAfter,
