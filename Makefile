@@ -9,7 +9,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install dev down test test-fast lint format bench docs clean helm
+.PHONY: help install dev down test test-fast fuzz lint format bench docs clean helm
 
 # Helm for the chart tests, built once from the Go module proxy into .cache/ (like the
 # Kafka jars); Go's own caches live there too so a clean checkout builds it only once.
@@ -20,6 +20,7 @@ help:
 	@echo "make dev     start the whole platform (Ctrl-C stops it); prints the gateway URL"
 	@echo "make down    stop a platform started by make dev in another shell"
 	@echo "make test    run every test against real PostgreSQL, Kafka, S3 and nginx"
+	@echo "make fuzz    fuzz every service's OpenAPI longer than make test does (schemathesis)"
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   run the benchmarks and write bench/RESULTS.md"
 	@echo "make docs    regenerate the event JSON Schemas and the AsyncAPI document"
@@ -74,6 +75,11 @@ down:
 
 test: install $(HELM)
 	@EDVENT_HELM=$(HELM) $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# The schemathesis tests of `make test`, with more examples (EDVENT_FUZZ_EXAMPLES).
+fuzz: install
+	@EDVENT_FUZZ_EXAMPLES=$${EDVENT_FUZZ_EXAMPLES:-100} $(UV) run --frozen pytest -s \
+		tests-e2e/test_openapi_fuzz.py $(PYTEST_ARGS)
 
 lint: install
 	@$(UV) run --frozen ruff check .

@@ -59,3 +59,9 @@ def platform() -> Iterator[Platform]:
 async def gateway(platform: Platform) -> Iterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
         yield client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The OpenAPI fuzz tests last: fuzzing login fills the per-address login throttle
+    that every other test's sign-in counts against."""
+    items.sort(key=lambda item: item.path.name == "test_openapi_fuzz.py")

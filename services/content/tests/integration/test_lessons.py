@@ -269,3 +269,17 @@ async def test_lessons_added_at_once_get_distinct_places(client, catalogue, peop
     )
     assert [r.status_code for r in responses] == [201] * 5
     assert sorted(r.json()["order_index"] for r in responses) == [0, 1, 2, 3, 4]
+
+
+async def test_appending_after_a_lesson_at_the_last_position_is_409_not_500(
+    client, catalogue, people
+) -> None:
+    course = await catalogue.course(people.owner)
+    await catalogue.lesson(people.owner, course["id"], title="Last", order_index=2**31 - 1)
+    appended = await client.post(
+        f"/api/v1/courses/{course['id']}/lessons",
+        json={"title": "After", "content_markdown": "x"},
+        headers=people.owner.auth,
+    )
+    assert appended.status_code == 409, appended.text
+    assert appended.headers["content-type"] == "application/problem+json"

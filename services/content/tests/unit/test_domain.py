@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from edvent_content.api.cursor import decode_lesson_cursor, encode_lesson_cursor
+from edvent_content.api.cursor import (
+    LESSON_CURSOR_PATTERN,
+    decode_lesson_cursor,
+    encode_lesson_cursor,
+)
 from edvent_content.domain import access
 from edvent_content.domain.access import Actor, CourseFacts
-from edvent_content.domain.content import BodyReader, body_from_text, etag_matches, object_key
+from edvent_content.domain.content import (
+    DESCRIPTION_MAX,
+    NO_NUL_PATTERN,
+    NOT_BLANK_PATTERN,
+    TITLE_MAX,
+    BodyReader,
+    body_from_text,
+    clean_description,
+    clean_title,
+    etag_matches,
+    object_key,
+)
 from edvent_content.domain.errors import (
     ContentTooLarge,
     CourseNotFound,
@@ -120,6 +138,40 @@ def test_if_none_match(header: str | None, matches: bool) -> None:
 
 def test_cursors_round_trip_and_refuse_anything_else() -> None:
     assert decode_lesson_cursor(encode_lesson_cursor(7)) == 7
-    for bad in ("", "e30", "eyJvIjp0cnVlfQ", "eyJvIjotMX0", "!!!"):
+    for bad in ("", "e30", "eyJvIjp0cnVlfQ", "eyJvIjotMX0", "!!!", "-1", "12345678901", "1\n"):
         with pytest.raises(ValueError, match="cursor"):
             decode_lesson_cursor(bad)
+
+
+# The OpenAPI document states these patterns: whatever matches them is accepted,
+# whatever does not is refused.
+@given(st.from_regex(LESSON_CURSOR_PATTERN, fullmatch=True))
+def test_every_lesson_cursor_the_documented_pattern_allows_is_accepted(cursor: str) -> None:
+    assert 0 <= decode_lesson_cursor(cursor) < 2**31
+
+
+@settings(max_examples=300)
+@given(st.from_regex(NOT_BLANK_PATTERN, fullmatch=True).filter(lambda t: len(t) <= TITLE_MAX))
+def test_every_title_the_documented_pattern_allows_is_accepted(title: str) -> None:
+    assert clean_title(title) == title.strip()
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=30))
+def test_titles_and_descriptions_outside_the_documented_patterns_are_refused(text: str) -> None:
+    if re.fullmatch(NOT_BLANK_PATTERN, text) is None:
+        with pytest.raises(InvalidInput):
+            clean_title(text)
+    if re.fullmatch(NO_NUL_PATTERN, text) is None:
+        with pytest.raises(InvalidInput):
+            clean_description(text)
+    else:
+        assert clean_description(text) == text.strip()
+
+
+def test_titles_and_descriptions_count_characters_as_sent() -> None:
+    assert clean_title(" " + "x" * (TITLE_MAX - 1)) == "x" * (TITLE_MAX - 1)
+    with pytest.raises(InvalidInput):
+        clean_title(" " + "x" * TITLE_MAX)
+    with pytest.raises(InvalidInput):
+        clean_description("x" * (DESCRIPTION_MAX + 1))

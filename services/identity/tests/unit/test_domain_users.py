@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edvent_identity.domain.errors import LastAdmin, PolicyViolation
 from edvent_identity.domain.users import (
+    EMAIL_PATTERN,
+    FULL_NAME_PATTERN,
     Role,
     check_role_change,
     normalize_email,
@@ -86,3 +90,37 @@ def test_the_last_admin_cannot_be_demoted() -> None:
 
 def test_promotions_need_no_other_admin() -> None:
     assert check_role_change(current=Role.STUDENT, new=Role.ADMIN, admin_count=0) is True
+
+
+# The OpenAPI document states these patterns; a client that follows them is never refused.
+@settings(max_examples=300)
+@given(st.from_regex(EMAIL_PATTERN, fullmatch=True).filter(lambda e: len(e) <= 254))
+def test_every_email_the_documented_pattern_allows_is_accepted(email: str) -> None:
+    assert validate_email(email) == email.strip().lower()
+
+
+@settings(max_examples=300)
+@given(st.from_regex(FULL_NAME_PATTERN, fullmatch=True).filter(lambda n: len(n) <= 200))
+def test_every_full_name_the_documented_pattern_allows_is_accepted(name: str) -> None:
+    assert validate_full_name(name) == name.strip(" ")
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=40))
+def test_names_and_emails_outside_the_documented_patterns_are_refused(text: str) -> None:
+    import re
+
+    for pattern, validate in (
+        (EMAIL_PATTERN, validate_email),
+        (FULL_NAME_PATTERN, validate_full_name),
+    ):
+        if re.fullmatch(pattern, text) is None:
+            with pytest.raises(PolicyViolation):
+                validate(text)
+
+
+def test_a_password_is_counted_as_sent_not_after_normalisation() -> None:
+    # "ﬃ" is one character that NFKC makes three: the document says 12 to 128 as sent.
+    assert validate_password("ﬃ" * 128) == "ffi" * 128
+    with pytest.raises(PolicyViolation):
+        validate_password("ﬃ" * 11)

@@ -13,6 +13,7 @@ from edvent_content.domain.errors import (
     CourseNotFound,
     InvalidInput,
     LessonNotFound,
+    NoPlaceAfterLast,
     NotAllowed,
     OrderIndexTaken,
     StorageUnavailable,
@@ -39,6 +40,8 @@ def to_problem(error: ContentError, *, retry_after: int) -> Problem:
             return Forbidden(str(error))
         case OrderIndexTaken():
             return Conflict(f"{error}; choose another or leave it out to append the lesson.")
+        case NoPlaceAfterLast():
+            return Conflict(f"{error}.")
         case ContentTooLarge(limit=limit):
             return PayloadTooLarge(f"A lesson body may have at most {limit} bytes.")
         case InvalidInput():

@@ -8,21 +8,46 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from edvent_content.domain.content import clean_description, clean_title
+from edvent_content.domain.content import (
+    DESCRIPTION_MAX,
+    MAX_ORDER_INDEX,
+    NO_NUL_PATTERN,
+    NOT_BLANK_PATTERN,
+    TITLE_MAX,
+    clean_description,
+    clean_title,
+)
+from edvent_platform.openapi import problem_responses
 
-Title = Annotated[str, Field(max_length=1000), AfterValidator(clean_title)]
-Description = Annotated[str, Field(max_length=20_000), AfterValidator(clean_description)]
+# The domain's rules, stated in the document too; the domain checks them.
+Title = Annotated[
+    str,
+    Field(min_length=1, max_length=TITLE_MAX, json_schema_extra={"pattern": NOT_BLANK_PATTERN}),
+    AfterValidator(clean_title),
+]
+Description = Annotated[
+    str,
+    Field(max_length=DESCRIPTION_MAX, json_schema_extra={"pattern": NO_NUL_PATTERN}),
+    AfterValidator(clean_description),
+]
 
 
 class CourseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"title": "Biology", "description": "Plants and cells"}]},
+    )
 
-    title: Title = Field(description="1 to 200 characters, trimmed.")
-    description: Description = Field(default="", description="At most 10000 characters.")
+    title: Title = Field(description=f"1 to {TITLE_MAX} characters, not blank; trimmed.")
+    description: Description = Field(
+        default="", description=f"At most {DESCRIPTION_MAX} characters; trimmed."
+    )
 
 
 class CourseUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"title": "Biology 101"}]}
+    )
 
     title: Title | None = None
     description: Description | None = None
@@ -47,18 +72,30 @@ class CourseList(BaseModel):
 
 
 class LessonCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Photosynthesis",
+                    "content_markdown": "# Photosynthesis\n\nPlants turn light into sugar.",
+                    "order_index": 0,
+                }
+            ]
+        },
+    )
 
-    title: Title = Field(description="1 to 200 characters, trimmed.")
+    title: Title = Field(description=f"1 to {TITLE_MAX} characters, not blank; trimmed.")
     content_markdown: str = Field(
-        description="The Markdown body: not blank, at most 5 MiB as UTF-8 (else 413)."
+        description="The Markdown body: not blank, at most 5 MiB as UTF-8 (else 413).",
+        json_schema_extra={"pattern": NOT_BLANK_PATTERN},
     )
     order_index: int | None = Field(
         default=None,
         ge=0,
-        lt=2**31,
+        le=MAX_ORDER_INDEX,
         description="Position in the course (unique within it; 409 if taken). "
-        "Left out: after the last lesson.",
+        "Left out: after the last lesson (409 if that one is at the largest position).",
     )
 
 
@@ -86,10 +123,4 @@ class LessonList(BaseModel):
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the problem+json answers a route may give."""
-    return {
-        status: {
-            "description": "RFC 9457 problem details",
-            "content": {"application/problem+json": {"schema": {"type": "object"}}},
-        }
-        for status in statuses
-    }
+    return problem_responses(*statuses)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,7 @@ from edvent_content.domain.errors import ContentTooLarge, InvalidInput
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
+MAX_ORDER_INDEX = 2**31 - 1  # a 32-bit integer column
 KEY_PREFIX = "courses/"
 
 
@@ -21,24 +23,41 @@ def object_key(*, course_id: UUID, lesson_id: UUID, sha256: str) -> str:
     return f"{KEY_PREFIX}{course_id}/lessons/{lesson_id}/{sha256}.md"
 
 
+# The rules as patterns on the text as sent, so the OpenAPI document states them exactly.
+# Whitespace is what Python's str.strip() and isspace() take (listed, since JSON
+# Schema's \\s is another set); text has no NUL (PostgreSQL cannot store it).
+_WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NO_NUL_PATTERN = r"^[^\x00]*$"
+NOT_BLANK_PATTERN = rf"^[^\x00]*[^\x00{_WHITESPACE}][^\x00]*$"
+_NOT_BLANK = re.compile(NOT_BLANK_PATTERN)
+
+
+def _refuse_surrogates(value: str, what: str) -> None:
+    # JSON can carry lone surrogates ("\\ud800"), which are not text.
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise InvalidInput(f"the {what} is not valid Unicode text")
+
+
 def clean_title(value: str) -> str:
-    title = value.strip()
-    if not title:
-        raise InvalidInput("the title must not be empty")
-    if len(title) > TITLE_MAX:
+    """The title trimmed: 1 to TITLE_MAX characters as sent, not blank, no NUL."""
+    if len(value) > TITLE_MAX:
         raise InvalidInput(f"the title may have at most {TITLE_MAX} characters")
-    if "\x00" in title:
+    if "\x00" in value:
         raise InvalidInput("the title must not contain NUL characters")
-    return title
+    if not _NOT_BLANK.fullmatch(value):
+        raise InvalidInput("the title must not be empty")
+    _refuse_surrogates(value, "title")
+    return value.strip()
 
 
 def clean_description(value: str) -> str:
-    description = value.strip()
-    if len(description) > DESCRIPTION_MAX:
+    """The description trimmed: at most DESCRIPTION_MAX characters as sent, no NUL."""
+    if len(value) > DESCRIPTION_MAX:
         raise InvalidInput(f"the description may have at most {DESCRIPTION_MAX} characters")
-    if "\x00" in description:
+    if "\x00" in value:
         raise InvalidInput("the description must not contain NUL characters")
-    return description
+    _refuse_surrogates(value, "description")
+    return value.strip()
 
 
 @dataclass(frozen=True, slots=True)

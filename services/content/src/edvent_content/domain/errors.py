@@ -33,6 +33,13 @@ class OrderIndexTaken(ContentError):
         self.order_index = order_index
 
 
+class NoPlaceAfterLast(ContentError):
+    """The last lesson sits at the largest order_index: nothing can be appended."""
+
+    def __init__(self) -> None:
+        super().__init__("the last lesson has the largest order_index; give one explicitly")
+
+
 class ContentTooLarge(ContentError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"a lesson body may have at most {limit} bytes")

@@ -21,8 +21,13 @@ from edvent_content.db import lessons as lessons_db
 from edvent_content.db.tables import Course, Lesson
 from edvent_content.domain import access
 from edvent_content.domain.access import Actor
-from edvent_content.domain.content import Body, object_key
-from edvent_content.domain.errors import LessonNotFound, OrderIndexTaken, StorageUnavailable
+from edvent_content.domain.content import MAX_ORDER_INDEX, Body, object_key
+from edvent_content.domain.errors import (
+    LessonNotFound,
+    NoPlaceAfterLast,
+    OrderIndexTaken,
+    StorageUnavailable,
+)
 from edvent_content.usecases.courses import facts, manageable_course, visible_course
 from edvent_events.catalog.content import LessonPublished
 from edvent_events.outbox import add_event
@@ -102,6 +107,8 @@ async def add_lesson(
     await manageable_course(session=session, actor=actor, course_id=course_id, for_update=True)
     if order_index is None:
         order_index = await lessons_db.next_order_index(session, course_id=course_id)
+        if order_index > MAX_ORDER_INDEX:
+            raise NoPlaceAfterLast
     elif await lessons_db.order_index_taken(session, course_id=course_id, order_index=order_index):
         raise OrderIndexTaken(order_index)
     return await lessons_db.create(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -10,7 +9,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from edvent_identity.domain.users import (
     EMAIL_MAX_LENGTH,
+    EMAIL_PATTERN,
     FULL_NAME_MAX_LENGTH,
+    FULL_NAME_PATTERN,
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
     Role,
@@ -18,9 +19,17 @@ from edvent_identity.domain.users import (
     validate_full_name,
     validate_password,
 )
+from edvent_platform.openapi import problem_responses
 
-# Generous bounds on what is read at all; the rules themselves are in the domain.
-_EMAIL = Annotated[str, Field(max_length=4 * EMAIL_MAX_LENGTH, examples=["ada@example.org"])]
+# The domain's rules, stated in the document too; the domain still checks them.
+_EMAIL = Annotated[
+    str,
+    Field(
+        max_length=EMAIL_MAX_LENGTH,
+        json_schema_extra={"pattern": EMAIL_PATTERN},
+        examples=["ada@example.org"],
+    ),
+]
 _LOGIN_PASSWORD = Annotated[str, Field(min_length=1, max_length=1024)]
 _REFRESH_TOKEN = Annotated[str, Field(min_length=1, max_length=256)]
 
@@ -38,15 +47,30 @@ class UserPublic(BaseModel):
 
 
 class UserCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "ada@example.org",
+                    "password": "a long enough password",
+                    "full_name": "Ada",
+                }
+            ]
+        }
+    )
+
     email: _EMAIL = Field(description="Trimmed and lower-cased; unique regardless of case.")
     password: str = Field(
-        description=f"{PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters "
-        "(counted after Unicode NFKC normalisation).",
-        max_length=4 * PASSWORD_MAX_LENGTH,
+        description=f"{PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters.",
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
     )
     full_name: str = Field(
-        description=f"1 to {FULL_NAME_MAX_LENGTH} characters after trimming.",
-        max_length=4 * FULL_NAME_MAX_LENGTH,
+        description=f"1 to {FULL_NAME_MAX_LENGTH} characters, spaces around it trimmed; no "
+        "control or invisible format characters.",
+        min_length=1,
+        max_length=FULL_NAME_MAX_LENGTH,
+        json_schema_extra={"pattern": FULL_NAME_PATTERN},
     )
 
     @field_validator("email")
@@ -66,21 +90,30 @@ class UserCreate(BaseModel):
 
 
 class LoginRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "ada@example.org", "password": "a long enough password"}]
+        }
+    )
+
     email: _EMAIL
     password: _LOGIN_PASSWORD
 
     @field_validator("email")
     @classmethod
-    def _no_control_characters(cls, value: str) -> str:
-        # Otherwise any string is looked up (and simply not found), but PostgreSQL text
-        # cannot hold NUL at all (a 500), and no registered address has a control
-        # character. Checked after trimming, which the lookup does too.
-        if any(unicodedata.category(ch) == "Cc" for ch in value.strip()):
-            raise ValueError("an email address cannot contain control characters")
-        return value
+    def _email_rules(cls, value: str) -> str:
+        # No account has an address that breaks the rules, so such a login is refused
+        # as invalid (422) rather than looked up.
+        return validate_email(value)
 
 
 class RefreshRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"refresh_token": "d2hhdCBhIHJlZnJlc2ggdG9rZW4gbG9va3MgbGlrZQ"}]
+        }
+    )
+
     refresh_token: _REFRESH_TOKEN
 
 
@@ -94,7 +127,9 @@ class TokenPair(BaseModel):
 
 
 class RoleUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"role": "INSTRUCTOR"}]}
+    )
 
     role: Role
 
@@ -110,33 +145,14 @@ class Jwks(BaseModel):
     keys: list[dict[str, Any]]
 
 
-class ProblemDetails(BaseModel):
-    """RFC 9457 problem details (`application/problem+json`)."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, Any]] | None = None
-
-
-_PROBLEM_SCHEMA = ProblemDetails.model_json_schema()
+_DESCRIPTIONS = {
+    404: "No such user",
+    409: "Conflict with the current state",
+    429: "Too many attempts; see Retry-After",
+    503: "Too busy hashing passwords right now; see Retry-After",
+}
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the error statuses a route can answer."""
-    return {
-        status: {
-            "content": {"application/problem+json": {"schema": _PROBLEM_SCHEMA}},
-            "description": {
-                401: "Missing, invalid or expired credentials",
-                403: "The caller's role may not do this",
-                404: "No such user",
-                409: "Conflict with the current state",
-                422: "The request is not valid",
-                429: "Too many attempts; see Retry-After",
-                503: "Too busy hashing passwords right now; see Retry-After",
-            }.get(status, "Error"),
-        }
-        for status in statuses
-    }
+    return problem_responses(*statuses, descriptions=_DESCRIPTIONS)

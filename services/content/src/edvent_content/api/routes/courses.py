@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 
 from edvent_content.api.cursor import (
+    LESSON_CURSOR_PATTERN,
     decode_lesson_cursor,
     encode_lesson_cursor,
 )
@@ -35,8 +36,31 @@ router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 Cursor = Annotated[
-    str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
+    str | None,
+    Query(
+        max_length=10,
+        pattern=LESSON_CURSOR_PATTERN,
+        description="`next_cursor` of the previous page.",
+    ),
 ]
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+Owner = Annotated[str | None, Query(pattern=f"^(me|{_UUID})$", description="`me`, or a user id.")]
+# Links from a created course or lesson to what takes its id: clients (and the
+# stateful fuzz tests) follow them.
+COURSE_LINKS = {
+    name: {"operationId": op, "parameters": {"course_id": "$response.body#/id"}}
+    for name, op in (
+        ("getCourse", "getCourse"),
+        ("updateCourse", "updateCourse"),
+        ("publishCourse", "publishCourse"),
+        ("addLesson", "addLesson"),
+        ("listLessons", "listLessons"),
+    )
+}
+LESSON_LINKS = {
+    name: {"operationId": name, "parameters": {"lesson_id": "$response.body#/id"}}
+    for name in ("getLesson", "replaceContent", "readContent", "publishLesson")
+}
 
 
 def _bad_query(name: str, message: str) -> RequestValidationError:
@@ -55,7 +79,10 @@ def lesson_page_after(cursor: Cursor = None) -> int | None:
 @router.post(
     "",
     status_code=201,
-    responses=problems(401, 403, 422),
+    responses={
+        201: {"description": "The new course", "links": COURSE_LINKS},
+        **problems(401, 403, 422),
+    },
     summary="Create a course (INSTRUCTOR, ADMIN)",
     description="The caller owns the new course; it is a draft until published. "
     "Publishes CourseCreated.",
@@ -80,7 +107,7 @@ async def list_courses(
     session: SessionDep,
     after: PageAfter,
     limit: Limit = 20,
-    owner: Annotated[str | None, Query(max_length=64, description="`me`, or a user id.")] = None,
+    owner: Owner = None,
 ) -> CourseList:
     owner_id: UUID | None = None
     if owner == "me":
@@ -139,7 +166,10 @@ async def publish_course(course_id: UUID, actor: SignedIn, session: SessionDep) 
 @router.post(
     "/{course_id}/lessons",
     status_code=201,
-    responses=problems(401, 403, 404, 409, 413, 422, 503),
+    responses={
+        201: {"description": "The new lesson", "links": LESSON_LINKS},
+        **problems(401, 403, 404, 409, 413, 422, 503),
+    },
     summary="Add a lesson (owner, ADMIN)",
     description="The body is stored in S3 first (503 with Retry-After when S3 is "
     "unavailable, and then no lesson is created). The lesson starts unpublished.",

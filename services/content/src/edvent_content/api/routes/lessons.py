@@ -13,7 +13,7 @@ from edvent_content import metrics
 from edvent_content.adapters.storage import MEDIA_TYPE
 from edvent_content.api.deps import ContentDep, MaybeSignedIn, SessionDep, SignedIn, end_read
 from edvent_content.api.schemas import LessonPublic, problems
-from edvent_content.domain.content import BodyReader, etag_matches
+from edvent_content.domain.content import NOT_BLANK_PATTERN, BodyReader, etag_matches
 from edvent_content.domain.errors import ContentTooLarge
 from edvent_content.usecases import lessons as lessons_usecase
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/lessons", tags=["lessons"])
 _MARKDOWN_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"text/markdown": {"schema": {"type": "string"}}},
+        "content": {"text/markdown": {"schema": {"type": "string", "pattern": NOT_BLANK_PATTERN}}},
         "description": "The Markdown body, UTF-8, at most 5 MiB.",
     }
 }

@@ -132,14 +132,18 @@ async def logout(body: RefreshRequest, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+class JwkSetResponse(JSONResponse):
+    media_type = "application/jwk-set+json"  # RFC 7517 §8.5
+
+
 @router.get(
     "/jwks",
     response_model=Jwks,
+    response_class=JwkSetResponse,
     summary="Public keys that verify access tokens (RFC 7517 JWK Set)",
 )
-async def jwks(identity: IdentityDep, session: SessionDep) -> JSONResponse:
-    return JSONResponse(
+async def jwks(identity: IdentityDep, session: SessionDep) -> JwkSetResponse:
+    return JwkSetResponse(
         await keys_usecases.published_keys(session=session, retention=identity.keys.retention),
         headers={"Cache-Control": f"public, max-age={identity.settings.jwks_max_age_seconds}"},
-        media_type="application/jwk-set+json",
     )

@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from edvent_identity.api.deps import AdminUser, SessionDep
 from edvent_identity.api.schemas import RoleUpdate, UserList, UserPublic, problems
@@ -17,8 +18,18 @@ from edvent_platform.deps import PageAfter
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
+class NotMe(StringConvertor):
+    """A path segment other than `me`: /users/me is a resource of its own, so PATCH
+    /users/me is 405 (Allow: GET), while other non-ids are still 422."""
+
+    regex = "(?!me$)[^/]+"
+
+
+register_url_convertor("not_me", NotMe())
+
+
 @router.get("/me", responses=problems(401), summary="The signed-in user")
-async def me(user: CurrentUser, session: SessionDep) -> UserPublic:
+async def get_me(user: CurrentUser, session: SessionDep) -> UserPublic:
     account = await users_usecases.current_account(session=session, user_id=user.user_id)
     return UserPublic.model_validate(account)
 
@@ -41,14 +52,14 @@ async def list_users(
     )
 
 
-@router.get("/{user_id}", responses=problems(401, 403, 404, 422), summary="A user (ADMIN)")
+@router.get("/{user_id:not_me}", responses=problems(401, 403, 404, 422), summary="A user (ADMIN)")
 async def get_user(user_id: UUID, _: AdminUser, session: SessionDep) -> UserPublic:
     user = await users_usecases.get_user(session=session, user_id=user_id)
     return UserPublic.model_validate(user)
 
 
 @router.patch(
-    "/{user_id}",
+    "/{user_id:not_me}",
     responses=problems(401, 403, 404, 409, 422),
     summary="Change a user's role (ADMIN)",
     description="Publishes UserRoleChanged when the role really changes. Demoting the "
