@@ -9,7 +9,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install dev down test test-fast fuzz lint format bench docs clean helm
+.PHONY: help install dev down test test-fast fuzz lint format bench docs clean helm web
 
 # Helm for the chart tests, built once from the Go module proxy into .cache/ (like the
 # Kafka jars); Go's own caches live there too so a clean checkout builds it only once.
@@ -25,6 +25,7 @@ help:
 	@echo "make bench   run the benchmarks and write bench/RESULTS.md"
 	@echo "make docs    regenerate the event JSON Schemas and the AsyncAPI document"
 	@echo "make helm    build the pinned helm into .cache/helm (make test does it when missing)"
+	@echo "make web     build the web client into web/dist (make dev and make test do it)"
 
 install: .cache/installed-uv .cache/installed-nginx
 	@$(UV) sync --frozen --quiet
@@ -36,7 +37,7 @@ install: .cache/installed-uv .cache/installed-nginx
 		|| python3 -m pip install --quiet uv
 	@touch $@
 
-# nginx and wrk (the gateway load benchmark) come from the system's packages; without
+# nginx, wrk (the gateway load benchmark) and chromium come from the system's packages; without
 # root we can only say how. /usr/sbin is not on every user's PATH.
 define system_package
 	@mkdir -p .cache
@@ -58,6 +59,28 @@ endef
 .cache/installed-wrk:
 	$(call system_package,wrk)
 
+# Chromium for the browser tests and the web benchmark: Playwright drives it by path
+# and never downloads a browser.
+.cache/installed-chromium:
+	$(call system_package,chromium)
+
+# The web client (web/): `npm ci` when the lockfile changes (npm's cache in .cache/npm),
+# a build into web/dist when any source changes; the gateway serves web/dist at /.
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+
+.cache/web-npm-ci: web/package.json web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js 20.19+ with npm is missing: install it (https://nodejs.org/), then rerun"; exit 1; }
+	@mkdir -p .cache
+	@echo "installing the web client's packages (npm ci)"
+	@cd web && npm ci --cache $(CURDIR)/.cache/npm --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: .cache/web-npm-ci $(WEB_SOURCES)
+	@echo "building the web client"
+	@cd web && npm run --silent build -- --logLevel warn
+
+web: web/dist/index.html
+
 helm: $(HELM)
 
 $(HELM):
@@ -67,13 +90,13 @@ $(HELM):
 	@GOPATH=$(CURDIR)/.cache/go GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS="-modcacherw -buildvcs=false" \
 		GOBIN=$(dir $(HELM)) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
-dev: install
+dev: install web
 	@$(UV) run --frozen edvent-stack up
 
 down:
 	@$(UV) run --frozen edvent-stack down
 
-test: install $(HELM)
+test: install web .cache/installed-chromium $(HELM)
 	@EDVENT_HELM=$(HELM) $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 # The schemathesis tests of `make test`, with more examples (EDVENT_FUZZ_EXAMPLES).
@@ -91,11 +114,11 @@ format: install
 	@$(UV) run --frozen ruff format .
 	@$(UV) run --frozen ruff check --fix .
 
-bench: install .cache/installed-wrk
+bench: install web .cache/installed-wrk .cache/installed-chromium
 	@$(UV) run --frozen python -m bench
 
 docs: install
 	@$(UV) run --frozen python -m edvent_events.docs
 
 clean:
-	rm -rf .cache .venv
+	rm -rf .cache .venv web/node_modules web/dist

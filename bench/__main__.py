@@ -13,6 +13,7 @@
 7. ai-notes: lesson.published → note ready, and search latency (bench/ai_notes.py).
 8. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
 9. the whole platform through its gateway, with wrk (bench/gateway_load.py).
+10. the web client in Chromium: first-screen JavaScript and a cold load (bench/web.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -44,6 +45,7 @@ from bench import (
     gateway_load,
     identity_storm,
     percentile,
+    web,
 )
 from bench.stack import infrastructure
 from edvent_events.admin import ensure_topics
@@ -262,6 +264,7 @@ def main() -> None:
     report += "\n" + asyncio.run(ai_notes.run())
     report += "\n" + asyncio.run(ai_notes_quality.run())
     report += "\n" + gateway_load.run()
+    report += "\n" + web.run()
     RESULTS.write_text(report)
     sys.stdout.write(report)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,9 +54,11 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
             f"{name}_UPSTREAM": f"127.0.0.1:{server.server_address[1]}"
             for name, server in servers.items()
         },
-        login_rate="60r/m",
+        # One request per 10 s: ten sequential requests on a busy machine cannot take
+        # long enough for the bucket to refill (at 60r/m one did, once).
+        login_rate="6r/m",
         login_burst=3,
-        register_rate="60r/m",
+        register_rate="6r/m",
         register_burst=3,
     )
     gw.start()
@@ -191,3 +195,73 @@ def test_a_service_that_is_down_gives_a_problem_503(tmp_path):
         gw.stop()
     assert answer.status_code == 503
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+# --- the web client ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def web_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    # Outside pytest's private (0700) temp dir: under root, nginx's workers run as nobody.
+    root = Path(tempfile.mkdtemp(prefix="edvent-web-"))
+    root.chmod(0o755)
+    (root / "assets").mkdir(mode=0o755)
+    (root / "index.html").write_text("<!doctype html><title>app</title>")
+    (root / "assets" / "app-1a2b3c.js").write_text("console.log('app')")
+    for path in (root / "index.html", root / "assets" / "app-1a2b3c.js"):
+        path.chmod(0o644)
+    server = echo_server("CONTENT")
+    gw = Gateway(
+        run_dir=Path(tmp_path_factory.mktemp("web-gateway")),
+        port=free_port(),
+        upstreams={
+            f"{name}_UPSTREAM": f"127.0.0.1:{server.server_address[1]}" for name in UPSTREAMS
+        },
+        web_root=root,
+    )
+    gw.start()
+    try:
+        yield gw
+    finally:
+        gw.stop()
+        server.shutdown()
+        shutil.rmtree(root)
+
+
+@pytest.mark.parametrize("path", ["/", "/courses/123", "/lessons/abc?x=1", "/index.html"])
+def test_the_web_client_answers_every_app_path_with_index_html(web_gateway, path):
+    answer = httpx.get(web_gateway.url + path)
+    assert answer.status_code == 200
+    assert answer.text == "<!doctype html><title>app</title>"
+    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.headers["cache-control"] == "no-cache"
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["x-request-id"]
+
+
+def test_hashed_assets_are_cached_for_a_year_and_missing_ones_are_404(web_gateway):
+    asset = httpx.get(web_gateway.url + "/assets/app-1a2b3c.js")
+    assert asset.status_code == 200
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # Browsers refuse module scripts served as anything but JavaScript.
+    assert asset.headers["content-type"] == "application/javascript"
+    assert "content-security-policy" in asset.headers
+    missing = httpx.get(web_gateway.url + "/assets/gone-000000.js")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("path", ["/api/v2/users", "/api/v1/note", "/api/"])
+def test_unknown_api_routes_stay_problem_404s_beside_the_web_client(web_gateway, path):
+    answer = httpx.get(web_gateway.url + path)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_the_api_is_still_proxied_beside_the_web_client(web_gateway):
+    answer = httpx.get(web_gateway.url + "/api/v1/courses?limit=1")
+    assert answer.json()["upstream"] == "CONTENT"
+    assert "content-security-policy" not in answer.headers

@@ -45,10 +45,6 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(postgres: PostgresServer
             conn.execute("CREATE SCHEMA IF NOT EXISTS extensions")
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA extensions")
             conn.execute("GRANT USAGE ON SCHEMA extensions TO PUBLIC")
-        owner = service_database(service)
-        # A role of its own, so the session's real role keeps its password.
-        owner = owner.__class__(role=f"{owner.role}_mig", schema=owner.schema,
-                                password=owner.password)  # fmt: skip
         provision_service(admin_dsn, owner, database=database)
         url = postgres.service_url(owner, database=database)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edvent_localstack.gateway import Gateway
+from edvent_localstack.gateway import Gateway, default_web_root
 from edvent_localstack.parts import ServerPart, ServicePart, http_ok, port_open
 from edvent_localstack.postgres import PostgresServer, service_database
 from edvent_localstack.process import (
@@ -164,6 +164,7 @@ class Stack:
             login_burst=_int_env("GATEWAY_LOGIN_BURST", Gateway.login_burst),
             register_rate=os.environ.get("GATEWAY_REGISTER_RATE", Gateway.register_rate),
             register_burst=_int_env("GATEWAY_REGISTER_BURST", Gateway.register_burst),
+            web_root=default_web_root(),
         )
         infra = [
             ServerPart(

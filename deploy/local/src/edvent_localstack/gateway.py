@@ -20,6 +20,70 @@ from edvent_localstack.process import (
 
 TEMPLATE = REPO_ROOT / "deploy" / "gateway" / "edvent.conf.template"
 _VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+# The web client's build (`make dev` and `make test` run it); EDVENT_WEB_ROOT overrides.
+WEB_BUILD = REPO_ROOT / "web" / "dist"
+
+# No inline scripts or styles: only files from this origin run. Lesson images may come
+# from other https sites; API calls stay on this origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def default_web_root() -> Path | None:
+    """The built client, when there is one."""
+    configured = os.environ.get("EDVENT_WEB_ROOT")
+    root = Path(configured) if configured else WEB_BUILD
+    return root if (root / "index.html").is_file() else None
+
+
+def web_config(root: Path) -> str:
+    """A nested `location /` serving the single-page app from `root` (see the template).
+
+    nginx's add_header is not inherited by a location that sets its own, so each level
+    repeats the headers every answer carries.
+    """
+    headers = "\n".join(
+        f"        add_header {name} {value} always;"
+        for name, value in (
+            ("X-Request-ID", "$edvent_request_id"),
+            ("Content-Security-Policy", f'"{CONTENT_SECURITY_POLICY}"'),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+            ("X-Frame-Options", "DENY"),
+        )
+    )
+    return f"""location / {{
+    root {root};
+    # The main config includes no mime.types: name the types a Vite build ships.
+    types {{
+        text/html html;
+        text/css css;
+        application/javascript js mjs;
+        application/json json webmanifest;
+        image/svg+xml svg;
+        image/png png;
+        image/x-icon ico;
+        font/woff2 woff2;
+    }}
+    default_type application/octet-stream;
+    gzip on;
+    gzip_types text/css application/javascript image/svg+xml;
+    # Hashed file names: a changed file gets a new name, so the old one can live forever.
+    location /assets/ {{
+{headers}
+        add_header Cache-Control "public, max-age=31536000, immutable" always;
+        try_files $uri =404;
+    }}
+    # index.html names the current assets: always revalidate it. Unknown paths are the
+    # app's own routes (/courses/..., /lessons/...), so they get index.html too.
+{headers}
+    add_header Cache-Control "no-cache" always;
+    try_files $uri /index.html;
+}}
+"""
 
 
 def find_nginx() -> str:
@@ -55,6 +119,7 @@ class Gateway:
     login_burst: int = 20
     register_rate: str = "10r/m"
     register_burst: int = 10
+    web_root: Path | None = None  # the built web client to serve at /, if any
     _process: ManagedProcess | None = field(default=None, init=False)
 
     @property
@@ -62,8 +127,13 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     def write_config(self) -> Path:
-        for sub in ("conf.d", "temp", "logs"):
+        for sub in ("conf.d", "temp", "logs", "web"):
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
+        site = self.run_dir / "web" / "site.conf"
+        if self.web_root is not None:
+            site.write_text(web_config(self.web_root.resolve()))
+        else:
+            site.unlink(missing_ok=True)
         values = {
             **self.upstreams,
             "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",

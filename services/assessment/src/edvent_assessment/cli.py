@@ -10,7 +10,6 @@ from uuid import UUID
 
 from edvent_assessment.config import Settings
 from edvent_assessment.domain.errors import ExamNotFound
-from edvent_assessment.usecases import calibration as calibration_usecase
 from edvent_platform.cli import service_main
 from edvent_platform.db import create_engine, session_factory, transaction
 
@@ -18,6 +17,10 @@ SERVICE_DIR = Path(__file__).resolve().parents[2]
 
 
 async def _calibrate(settings: Settings, exam_id: UUID) -> str:
+    # Imported here: the IRT stack (mirt, scipy) takes seconds to load, which `migrate`
+    # and `serve`'s parent process should not pay.
+    from edvent_assessment.usecases import calibration as calibration_usecase
+
     engine = create_engine(
         settings.database_url, schema=settings.db_schema, app_name="assessment-cli"
     )

@@ -365,3 +365,47 @@ async def test_closed_attempts_cannot_be_updated_or_deleted_by_the_service_role(
             " WHERE id = %s",
             (open_attempt["id"],),
         )
+
+
+async def test_a_student_lists_their_own_attempts_newest_first_paged_and_by_exam(
+    client, factory, people
+) -> None:
+    course = await factory.course(people.owner)
+    exams = [await factory.exam(people.owner, course, published=True) for _ in range(3)]
+    started = [await factory.start(people.student, exam["id"]) for exam in exams]
+    await factory.start(people.classmate, exams[0]["id"])
+    closed = await client.post(
+        f"/api/v1/attempts/{started[0]['id']}/submit", json=answers_for(started[0], [["a"]]),
+        headers=people.student.auth,
+    )  # fmt: skip
+    assert closed.status_code == 200, closed.text
+
+    auth = people.student.auth
+    first = (await client.get("/api/v1/attempts", params={"limit": 2}, headers=auth)).json()
+    assert [a["id"] for a in first["items"]] == [started[2]["id"], started[1]["id"]]
+    rest = await client.get(
+        "/api/v1/attempts", params={"limit": 2, "cursor": first["next_cursor"]}, headers=auth
+    )
+    assert rest.json()["next_cursor"] is None
+    [oldest] = rest.json()["items"]
+    # As GET /attempts/{id} shows it: the closed attempt with its correct answers.
+    assert oldest == (await client.get(f"/api/v1/attempts/{oldest['id']}", headers=auth)).json()
+    assert oldest["status"] == "completed"
+    assert oldest["answer_sheet"][0]["correct_option_ids"] == ["a"]
+
+    one_exam = await client.get(
+        "/api/v1/attempts", params={"exam_id": exams[1]["id"]}, headers=auth
+    )
+    assert [a["id"] for a in one_exam.json()["items"]] == [started[1]["id"]]
+    # The course's owner manages the attempts but has taken none.
+    owners = await client.get("/api/v1/attempts", headers=people.owner.auth)
+    assert owners.json() == {"items": [], "next_cursor": None}
+
+
+async def test_own_attempts_need_a_token_and_a_valid_page(client, people) -> None:
+    anonymous = await client.get("/api/v1/attempts")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    for bad in ({"limit": 0}, {"limit": 101}, {"cursor": "nope"}, {"exam_id": "x"}):
+        answer = await client.get("/api/v1/attempts", params=bad, headers=people.student.auth)
+        assert answer.status_code == 422, bad

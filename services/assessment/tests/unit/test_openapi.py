@@ -57,6 +57,7 @@ def test_operation_ids_read_well_in_generated_clients(document) -> None:
         "POST /api/v1/attempts/{attempt_id}/submit": "submitAttempt",
         "POST /api/v1/attempts/{attempt_id}/answers": "answerQuestion",
         "GET /api/v1/attempts/{attempt_id}": "getAttempt",
+        "GET /api/v1/attempts": "listOwnAttempts",
     }
 
 
@@ -74,6 +75,7 @@ def test_every_status_a_route_answers_is_documented_as_a_problem(document) -> No
         "POST /api/v1/attempts/{attempt_id}/submit": {"200", "403", "404", "409", *body},
         "POST /api/v1/attempts/{attempt_id}/answers": {"200", "403", "404", "409", *body},
         "GET /api/v1/attempts/{attempt_id}": {"200", "404"},
+        "GET /api/v1/attempts": {"200"},
     }
     for key, operation in operations(document).items():
         # Every route needs a token and validates its input; any may find PostgreSQL gone.

@@ -162,11 +162,36 @@ async def by_id(session: AsyncSession, attempt_id: UUID) -> Attempt | None:
     return await session.get(Attempt, attempt_id)
 
 
+async def page_of_student(
+    session: AsyncSession,
+    *,
+    user_id: UUID,
+    exam_id: UUID | None,
+    limit: int,
+    after: PageKey | None,
+) -> list[tuple[Attempt, UUID]]:
+    """The student's attempts with their course's owner, newest first by `started_at`."""
+    statement = (
+        select(Attempt, Course.owner_id)
+        .join(Exam, Exam.id == Attempt.exam_id)
+        .join(Course, Course.id == Exam.course_id)
+        .where(Attempt.user_id == user_id)
+        .order_by(Attempt.started_at.desc(), Attempt.id.desc())
+        .limit(limit)
+    )
+    if exam_id is not None:
+        statement = statement.where(Attempt.exam_id == exam_id)
+    if after is not None:
+        statement = statement.where(
+            tuple_(Attempt.started_at, Attempt.id) < tuple_(after.created_at, after.id)
+        )
+    return [(attempt, owner_id) for attempt, owner_id in await session.execute(statement)]
+
+
 async def page(
     session: AsyncSession,
     *,
     exam_id: UUID,
-    user_id: UUID | None,
     limit: int,
     after: PageKey | None,
 ) -> list[Attempt]:
@@ -177,8 +202,6 @@ async def page(
         .order_by(Attempt.started_at.desc(), Attempt.id.desc())
         .limit(limit)
     )
-    if user_id is not None:
-        statement = statement.where(Attempt.user_id == user_id)
     if after is not None:
         statement = statement.where(
             tuple_(Attempt.started_at, Attempt.id) < tuple_(after.created_at, after.id)

@@ -174,7 +174,7 @@ class Attempt(Base):
             postgresql_where=text("status = 'in_progress'"),
         ),
         Index("ix_exam_attempts_exam_id_started_at", "exam_id", "started_at", "id"),
-        Index("ix_exam_attempts_user_id", "user_id"),
+        Index("ix_exam_attempts_user_id_started_at", "user_id", "started_at", "id"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())

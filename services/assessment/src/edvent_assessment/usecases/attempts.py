@@ -326,12 +326,32 @@ async def list_attempts(
     """The exam's attempts, newest first (its course's owner and ADMINs)."""
     view = await exams_usecase.visible_exam(session=session, actor=actor, exam_id=exam_id)
     access.check_exam_manageable(actor, view.facts)
-    rows = await attempts_db.page(
-        session, exam_id=exam_id, user_id=None, limit=limit + 1, after=after
-    )
+    rows = await attempts_db.page(session, exam_id=exam_id, limit=limit + 1, after=after)
     items = rows[:limit]
     more = len(rows) > limit
     return (
         [AttemptView(attempt, view.owner_id) for attempt in items],
         PageKey(items[-1].started_at, items[-1].id) if more else None,
+    )
+
+
+async def own_attempts(
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    exam_id: UUID | None,
+    limit: int,
+    after: PageKey | None,
+) -> tuple[list[AttemptView], PageKey | None]:
+    """The caller's own attempts, newest first; `exam_id` narrows them to one exam.
+    Nobody but the student can have any, so nothing more is checked."""
+    rows = await attempts_db.page_of_student(
+        session, user_id=actor.user_id, exam_id=exam_id, limit=limit + 1, after=after
+    )
+    items = rows[:limit]
+    more = len(rows) > limit
+    last = items[-1][0] if more else None
+    return (
+        [AttemptView(attempt, owner_id) for attempt, owner_id in items],
+        PageKey(last.started_at, last.id) if last else None,
     )

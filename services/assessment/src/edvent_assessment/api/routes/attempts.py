@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from edvent_assessment.api.deps import AssessmentDep, SessionDep, SignedIn
+from edvent_assessment.api.deps import AssessmentDep, PageAfter, SessionDep, SignedIn
 from edvent_assessment.api.errors import attempt_expired
 from edvent_assessment.api.schemas import (
     AnswerBody,
     AnswerResult,
+    AttemptList,
     AttemptPublic,
     SubmitBody,
     attempt_public,
@@ -19,10 +21,35 @@ from edvent_assessment.api.schemas import (
 )
 from edvent_assessment.domain.scoring import Answer
 from edvent_assessment.usecases import attempts as attempts_usecase
+from edvent_platform.cursor import encode_page_key
 from edvent_platform.openapi import problem_responses
 from edvent_platform.problems import as_response
 
 router = APIRouter(prefix="/api/v1/attempts", tags=["attempts"])
+
+
+@router.get(
+    "",
+    summary="The caller's own attempts, newest first (signed in)",
+    description="Every attempt the caller started, at any exam, open or closed; "
+    "`exam_id` narrows them to one exam. Only students take exams, so for other roles "
+    "the list is empty. Closed attempts carry the correct answers, as `GET "
+    "/attempts/{id}` does.",
+)
+async def list_own_attempts(
+    actor: SignedIn,
+    session: SessionDep,
+    after: PageAfter,
+    exam_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
+) -> AttemptList:
+    items, next_key = await attempts_usecase.own_attempts(
+        session=session, actor=actor, exam_id=exam_id, limit=limit, after=after
+    )
+    return AttemptList(
+        items=[attempt_public(view, actor) for view in items],
+        next_cursor=encode_page_key(next_key) if next_key else None,
+    )
 
 
 @router.post(
