@@ -30,6 +30,8 @@ class ScriptedProvider:
         self.embed_calls = 0
         self.fail_next: list[Exception] = []
         self.fail_always: Exception | None = None
+        # When set, every embedding raises it (a search's question, a lesson's chunks).
+        self.fail_embed: Exception | None = None
         # When set, generation waits for it: a test can look at the note meanwhile.
         self.gate: asyncio.Event | None = None
 
@@ -45,10 +47,13 @@ class ScriptedProvider:
         self.generate_calls = self.embed_calls = 0
         self.fail_next = []
         self.fail_always = None
+        self.fail_embed = None
         self.gate = None
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         self.embed_calls += 1
+        if self.fail_embed is not None:
+            raise self.fail_embed
         return await self.inner.embed(texts)
 
     async def generate_notes(self, *, lesson: LessonSource) -> GeneratedNote:

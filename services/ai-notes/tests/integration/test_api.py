@@ -191,3 +191,25 @@ def _lesson(lesson_id: uuid.UUID, course_id: uuid.UUID, title: str, index: int) 
         content_sha256="0" * 64,
         published_at=datetime.now(UTC),
     )
+
+
+async def test_a_search_the_provider_cannot_embed_is_503_with_retry_after(client, people, scripted):
+    scripted.fail_embed = ProviderUnavailable("the embeddings endpoint timed out")
+    answer = await client.get(
+        "/api/v1/notes/search", params={"q": "heat"}, headers=people.student.auth
+    )
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert int(answer.headers["retry-after"]) >= 1
+    assert answer.json()["status"] == 503
+
+
+async def test_a_query_with_u0000_is_422_never_500(client, people):
+    # PostgreSQL text cannot hold it; schemathesis found both answering 500.
+    for path, params in (
+        ("/api/v1/notes", {"concept": "heat\u0000"}),
+        ("/api/v1/notes/search", {"q": "heat\u0000"}),
+    ):
+        answer = await client.get(path, params=params, headers=people.student.auth)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json"

@@ -97,6 +97,7 @@ async def test_exam_fields_are_checked(client, factory, people) -> None:
         {"passing_score_percent": 101},
         {"passing_score_percent": -1},
         {"title": "   "},
+        {"title": "Quiz\u0000"},
         {"course_id": "not-a-uuid"},
     ):
         response = await client.post(
@@ -122,6 +123,10 @@ async def test_malformed_questions_are_422_never_500(client, factory, people) ->
         {"difficulty": "NaN"},
         {"prompt": ""},
         {"options": "abc"},
+        # PostgreSQL text and JSONB cannot hold U+0000 (schemathesis found a 500).
+        {"prompt": "Pick\u0000one"},
+        {"options": [{"id": "a", "text": "x\u0000"}, {"id": "b", "text": "y"}]},
+        {"options": [{"id": "a\u0000", "text": "x"}, {"id": "b", "text": "y"}]},
     ):
         response = await client.post(
             f"/api/v1/exams/{exam['id']}/questions", json={**good, **change},

@@ -52,3 +52,30 @@ def test_a_valid_question_passes() -> None:
     check_question(
         kind="multiple_choice", option_ids=["a", "b", "c"], correct_option_ids=["a", "c"]
     )
+
+
+def test_whole_numbers_written_as_floats_are_integers() -> None:
+    # JSON has one number type; JSON Schema's `integer` takes 5.0.
+    config = parse_config({"mode": "adaptive", "min_items": 2.0, "max_items": 4.0})
+    assert (config.min_items, config.max_items) == (2, 4)
+    assert isinstance(config.min_items, int)
+
+
+@pytest.mark.parametrize("value", [2.5, "2", True])
+def test_other_non_integers_are_still_refused(value) -> None:
+    with pytest.raises(ValidationError) as raised:
+        parse_config({"mode": "adaptive", "min_items": value})
+    assert raised.value.errors()[0]["loc"] == ("adaptive", "min_items")
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({"mode": "adaptive", "max_items": 3}, (3, 3)),
+        ({"mode": "adaptive", "min_items": 10, "max_items": 5}, (5, 5)),
+        ({"mode": "adaptive", "min_items": 2, "max_items": 5}, (2, 5)),
+    ],
+)
+def test_max_items_is_the_hard_stop_and_lowers_min_items(document, expected) -> None:
+    config = parse_config(document)
+    assert (config.min_items, config.max_items) == expected

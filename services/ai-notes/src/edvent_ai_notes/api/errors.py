@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from edvent_ai_notes.adapters.providers import ProviderError
 from edvent_ai_notes.domain.errors import AiNotesError, NotAllowed, NoteNotFound
-from edvent_platform.problems import Forbidden, NotFound, Problem, map_domain_errors
+from edvent_platform.problems import (
+    Forbidden,
+    NotFound,
+    Problem,
+    ServiceUnavailable,
+    map_domain_errors,
+)
+
+# What a search tells clients to wait when the provider cannot embed the question.
+PROVIDER_RETRY_AFTER_SECONDS = 5
 
 
 def to_problem(error: AiNotesError) -> Problem:
@@ -17,5 +27,15 @@ def to_problem(error: AiNotesError) -> Problem:
     return Problem("An unexpected error occurred.")
 
 
+def provider_problem(_: ProviderError) -> Problem:
+    # A search embeds its question with the provider; when that fails (the openai
+    # provider after its own retries) the client is not at fault and may retry.
+    return ServiceUnavailable(
+        "The embedding provider did not answer; try again shortly.",
+        retry_after=PROVIDER_RETRY_AFTER_SECONDS,
+    )
+
+
 def install_error_mapping(app: FastAPI) -> None:
     map_domain_errors(app, AiNotesError, to_problem)
+    map_domain_errors(app, ProviderError, provider_problem)

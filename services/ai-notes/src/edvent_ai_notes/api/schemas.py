@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -53,14 +53,3 @@ class SearchResults(BaseModel):
 class RegenerateAccepted(BaseModel):
     lesson_id: UUID
     status: Literal["pending"]
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers a route may give."""
-    return {
-        status: {
-            "description": "RFC 9457 problem details",
-            "content": {"application/problem+json": {"schema": {"type": "object"}}},
-        }
-        for status in statuses
-    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -14,15 +14,31 @@ from edvent_assessment.domain import access, sheets
 from edvent_assessment.domain.access import Actor
 from edvent_assessment.domain.adaptive import FixedConfig
 from edvent_assessment.domain.analytics import Summary
-from edvent_assessment.domain.exams import ExamConfig, QuestionKind, check_question
+from edvent_assessment.domain.exams import ExamConfig, ExamStatus, QuestionKind, check_question
 from edvent_assessment.usecases.attempts import AttemptView
 from edvent_assessment.usecases.exams import ExamView
 
 MAX_DURATION_SECONDS = 7 * 24 * 3600
 
 
+# What trimming removes: whitespace to Python (`str.isspace`) and to ECMAScript regular
+# expressions (`\s`, which JSON Schema's `pattern` uses) alike, so the server and the
+# documented pattern agree on what is blank.
+_BLANK = (
+    " \t\n\v\f\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+# PostgreSQL text (and JSONB) cannot hold U+0000: text with it is refused (422), not
+# left to fail in the database (a 500).
+NO_NUL_PATTERN = r"^[^\x00]*$"
+# No NUL, and a character that is not blank; read the same by ECMAScript and Python.
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x1c-\x1f\x85\ufeff\x00][^\x00]*$"
+
+
 def _not_blank(value: str) -> str:
-    value = value.strip()
+    if "\x00" in value:
+        raise ValueError("must not contain U+0000")
+    value = value.strip(_BLANK)
     if not value:
         raise ValueError("must not be blank")
     return value
@@ -34,12 +50,41 @@ def _finite(value: float) -> float:
     return value
 
 
-Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
-OptionId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_not_blank)]
+# The pattern is documented, not run: `_not_blank` is the check (pydantic's own regex
+# engine reads `\s` differently). `NO_NUL_PATTERN` alone pydantic runs as it reads.
+Title = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK_PATTERN}),
+    AfterValidator(_not_blank),
+]
+OptionId = Annotated[
+    str,
+    Field(min_length=1, max_length=64, json_schema_extra={"pattern": NOT_BLANK_PATTERN}),
+    AfterValidator(_not_blank),
+]
 
 
 class ExamCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "course_id": "0b5c3d9e-6f1a-4c2b-8d7e-2a9f4e6b1c3d",
+                    "title": "Photosynthesis quiz",
+                    "duration_seconds": 1800,
+                    "passing_score_percent": 60,
+                },
+                {
+                    "course_id": "0b5c3d9e-6f1a-4c2b-8d7e-2a9f4e6b1c3d",
+                    "title": "Placement test",
+                    "duration_seconds": 3600,
+                    "passing_score_percent": 50,
+                    "config": {"mode": "adaptive", "model": "rasch", "max_items": 20},
+                },
+            ]
+        },
+    )
 
     course_id: UUID
     title: Title = Field(description="1 to 200 characters, trimmed.")
@@ -61,27 +106,45 @@ class OptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: OptionId
-    text: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=2000, pattern=NO_NUL_PATTERN)
 
 
 class QuestionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            # What JSON Schema can say of the rules; unique option ids and correct ids
+            # among the options it cannot, and the server checks them (422).
+            "if": {"properties": {"kind": {"const": "single_choice"}}},
+            "then": {"properties": {"correct_option_ids": {"maxItems": 1}}},
+            "examples": [
+                {
+                    "prompt": "What absorbs the light?",
+                    "kind": "single_choice",
+                    "options": [{"id": "a", "text": "Water"}, {"id": "b", "text": "Chlorophyll"}],
+                    "correct_option_ids": ["b"],
+                    "points": 2,
+                    "difficulty": 0.5,
+                }
+            ],
+        },
+    )
 
-    prompt: str = Field(min_length=1, max_length=10_000)
+    prompt: str = Field(min_length=1, max_length=10_000, pattern=NO_NUL_PATTERN)
     kind: QuestionKind
     options: list[OptionIn] = Field(min_length=2, max_length=26)
     correct_option_ids: list[OptionId] = Field(
         min_length=1,
+        max_length=26,
+        json_schema_extra={"uniqueItems": True},
         description="Among the options' ids, without repeats; exactly one for single_choice.",
     )
     points: int = Field(default=1, ge=1, le=1000, description="Weight in the score.")
     difficulty: Annotated[float, AfterValidator(_finite)] = Field(
         default=0, ge=-10, le=10, description="Author's estimate on a logit scale (0: average)."
     )
-    discrimination: Annotated[float, AfterValidator(_finite)] | None = Field(
+    discrimination: Annotated[float, Field(gt=0, le=10), AfterValidator(_finite)] | None = Field(
         default=None,
-        gt=0,
-        le=10,
         description="IRT discrimination a > 0, used by 2PL adaptive exams (null: 1).",
     )
 
@@ -105,7 +168,7 @@ class QuestionPublic(BaseModel):
     exam_id: UUID
     position: int
     prompt: str
-    kind: str
+    kind: QuestionKind
     options: list[Option]
     points: int
     difficulty: float
@@ -122,7 +185,7 @@ class ExamPublic(BaseModel):
     duration_seconds: int
     passing_score_percent: int
     config: dict[str, Any]
-    status: str = Field(description="`draft` or `published`.")
+    status: ExamStatus
     question_count: int
     published_at: datetime | None
     created_at: datetime
@@ -141,15 +204,49 @@ class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question_id: UUID
-    option_ids: list[Annotated[str, Field(max_length=64)]] = Field(max_length=26)
+    # Repeats, or no option at all, are refused too (422), so the schema says so.
+    option_ids: list[Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL_PATTERN)]] = (
+        Field(
+            min_length=1,
+            max_length=26,
+            json_schema_extra={"uniqueItems": True},
+            description="The chosen options' ids: one for single_choice.",
+        )
+    )
 
 
 class AnswerBody(AnswerIn):
     """One answer to an adaptive attempt's current question."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"question_id": "5f0e7c2a-3b1d-4e8f-9a6c-1d2e3f4a5b6c", "option_ids": ["b"]}
+            ]
+        }
+    )
+
 
 class SubmitBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "answers": [
+                        {
+                            "question_id": "5f0e7c2a-3b1d-4e8f-9a6c-1d2e3f4a5b6c",
+                            "option_ids": ["b"],
+                        },
+                        {
+                            "question_id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                            "option_ids": ["a", "c"],
+                        },
+                    ]
+                }
+            ]
+        },
+    )
 
     answers: list[AnswerIn] = Field(
         max_length=1000,
@@ -163,7 +260,7 @@ class AttemptQuestion(BaseModel):
     question_id: UUID
     position: int
     prompt: str
-    kind: str
+    kind: QuestionKind
     options: list[Option]
     points: int
 
@@ -191,7 +288,7 @@ class AttemptPublic(BaseModel):
     id: UUID
     exam_id: UUID
     user_id: UUID
-    status: str = Field(description="`in_progress`, `completed` or `expired`.")
+    status: Literal["in_progress", "completed", "expired"]
     score: int | None = Field(
         description="Integer percent of points earned, rounded down; adaptive exams: the "
         "expected percent correct over the whole bank at the final ability."
@@ -337,14 +434,3 @@ def attempt_question(item: sheets.SheetItem) -> AttemptQuestion:
         options=[Option(id=o.id, text=o.text) for o in item.options],
         points=item.points,
     )
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers a route may give."""
-    return {
-        status: {
-            "description": "RFC 9457 problem details",
-            "content": {"application/problem+json": {"schema": {"type": "object"}}},
-        }
-        for status in statuses
-    }

@@ -17,7 +17,7 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 import numpy as np
 from mirt.results.fit_result import FitResult
@@ -25,13 +25,13 @@ from mirt.scoring import EAPScorer, MAPScorer
 from numpy.typing import NDArray
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     Tag,
     TypeAdapter,
-    ValidationInfo,
-    field_validator,
+    model_validator,
 )
 
 IrtModel = Literal["rasch", "2pl"]
@@ -51,6 +51,16 @@ class FixedConfig(BaseModel):
     mode: Literal["fixed"] = "fixed"
 
 
+def _whole_number(value: Any) -> Any:
+    # JSON (and JSON Schema's `integer`) has one number type: 5.0 is the integer 5.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+
 class AdaptiveConfig(BaseModel):
     """An adaptive exam's settings (`exams.config` with `"mode": "adaptive"`)."""
 
@@ -63,10 +73,14 @@ class AdaptiveConfig(BaseModel):
         description="rasch: one parameter (difficulty b), every discrimination is 1; "
         "2pl: difficulty and discrimination a > 0.",
     )
-    min_items: int = Field(
-        default=5, ge=1, le=500, description="No stop on precision before this many answers."
+    min_items: WholeNumber = Field(
+        default=5,
+        ge=1,
+        le=500,
+        description="No stop on precision before this many answers; lowered to max_items "
+        "when above it.",
     )
-    max_items: int = Field(
+    max_items: WholeNumber = Field(
         default=30, ge=1, le=500, description="The attempt stops after this many answers."
     )
     target_standard_error: float = Field(
@@ -93,7 +107,7 @@ class AdaptiveConfig(BaseModel):
     prior_sd: float = Field(
         default=1.0, gt=0, le=10, description="Standard deviation of the normal prior."
     )
-    exposure_top_k: int = Field(
+    exposure_top_k: WholeNumber = Field(
         default=5,
         ge=1,
         le=50,
@@ -101,13 +115,14 @@ class AdaptiveConfig(BaseModel):
         "among the k most informative; 1 is pure maximum information.",
     )
 
-    @field_validator("max_items")
-    @classmethod
-    def _not_below_min_items(cls, value: int, info: ValidationInfo) -> int:
-        minimum = info.data.get("min_items")
-        if minimum is not None and value < minimum:
-            raise ValueError(f"must be at least min_items ({minimum})")
-        return value
+    @model_validator(mode="after")
+    def _min_items_within_max_items(self) -> Self:
+        # max_items is the hard stop, so `{"max_items": 3}` is a 3-item exam although the
+        # default min_items is 5: min_items is lowered to it (and stored so). A rule
+        # across two fields is one an OpenAPI schema cannot state, so it is not a 422.
+        if self.min_items > self.max_items:
+            object.__setattr__(self, "min_items", self.max_items)
+        return self
 
 
 def _mode(value: Any) -> Any:

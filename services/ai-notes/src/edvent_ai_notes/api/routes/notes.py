@@ -15,16 +15,19 @@ from edvent_ai_notes.api.schemas import (
     RegenerateAccepted,
     SearchItem,
     SearchResults,
-    problems,
 )
 from edvent_ai_notes.usecases import notes as notes_usecase
 from edvent_ai_notes.usecases import reading
 from edvent_ai_notes.usecases.search import search_chunks
 from edvent_platform.cursor import encode_page_key
+from edvent_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/v1/notes", tags=["notes"])
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
+# PostgreSQL text (and JSONB) cannot hold U+0000: such a query is refused (422), not
+# left to fail in the database (a 500).
+NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
 def _public(row: Any) -> NotePublic:
@@ -41,14 +44,16 @@ def _public(row: Any) -> NotePublic:
 
 @router.get(
     "/search",
-    responses=problems(401, 422),
     summary="Search lesson passages (signed in)",
     description="Hybrid search: passages ranked by embedding similarity and by full-text "
     "rank, fused by reciprocal rank fusion; one item per lesson (its best passage), best "
     "first. `course_id` keeps to one course.",
 )
-async def search(
-    q: Annotated[str, Query(min_length=1, max_length=1000, description="The question.")],
+async def search_passages(
+    q: Annotated[
+        str,
+        Query(min_length=1, max_length=1000, pattern=NO_NUL_PATTERN, description="The question."),
+    ],
     user: CurrentUser,
     session: SessionDep,
     ai_notes: AiNotesDep,
@@ -73,13 +78,20 @@ async def search(
 
 @router.get(
     "",
-    responses=problems(401, 422),
     summary="Notes naming a key concept (signed in)",
     description="Notes whose key concepts include `concept`, matched by name ignoring "
     "case, newest first.",
 )
-async def notes_by_concept(
-    concept: Annotated[str, Query(min_length=1, max_length=200)],
+async def list_notes_by_concept(
+    concept: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=NO_NUL_PATTERN,
+            description="A key concept's name, any case.",
+        ),
+    ],
     user: CurrentUser,
     session: SessionDep,
     after: PageAfter,
@@ -96,7 +108,7 @@ async def notes_by_concept(
 
 @router.get(
     "/{lesson_id}",
-    responses=problems(401, 404, 422),
+    responses=problem_responses(404),
     summary="A lesson's notes (signed in)",
     description="404 for a lesson never published.",
 )
@@ -107,11 +119,11 @@ async def get_note(lesson_id: UUID, user: CurrentUser, session: SessionDep) -> N
 @router.post(
     "/{lesson_id}/regenerate",
     status_code=202,
-    responses=problems(401, 403, 404, 422),
+    responses=problem_responses(403, 404),
     summary="Make a lesson's notes again (course owner, ADMIN)",
     description="The note turns `pending` at once, then `ready` (or `failed`) when done.",
 )
-async def regenerate(
+async def regenerate_note(
     lesson_id: UUID,
     user: CurrentUser,
     session: SessionDep,

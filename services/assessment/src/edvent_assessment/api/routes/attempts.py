@@ -18,11 +18,11 @@ from edvent_assessment.api.schemas import (
     SubmitBody,
     attempt_public,
     attempt_question,
-    problems,
 )
 from edvent_assessment.domain.scoring import Answer
 from edvent_assessment.usecases import attempts as attempts_usecase
 from edvent_platform.cursor import encode_page_key
+from edvent_platform.openapi import problem_responses
 from edvent_platform.problems import as_response
 
 router = APIRouter(prefix="/api/v1/attempts", tags=["attempts"])
@@ -30,14 +30,13 @@ router = APIRouter(prefix="/api/v1/attempts", tags=["attempts"])
 
 @router.get(
     "",
-    responses=problems(401, 422),
     summary="The caller's own attempts, newest first (signed in)",
     description="Every attempt the caller started, at any exam, open or closed; "
     "`exam_id` narrows them to one exam. Only students take exams, so for other roles "
     "the list is empty. Closed attempts carry the correct answers, as `GET "
     "/attempts/{id}` does.",
 )
-async def own_attempts(
+async def list_own_attempts(
     actor: SignedIn,
     session: SessionDep,
     after: PageAfter,
@@ -56,7 +55,7 @@ async def own_attempts(
 @router.post(
     "/{attempt_id}/submit",
     response_model=AttemptPublic,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problem_responses(403, 404, 409),
     summary="Submit the answers (the attempt's student)",
     description="Graded on the server against the questions as they were when the "
     "attempt started. Unknown question or option ids, a question answered twice, or "
@@ -65,7 +64,7 @@ async def own_attempts(
     "two simultaneous submits, one completes the attempt and the other gets 409). An "
     "adaptive attempt cannot be submitted (409): it completes by its stop rules.",
 )
-async def submit(
+async def submit_attempt(
     attempt_id: UUID,
     body: SubmitBody,
     actor: SignedIn,
@@ -89,7 +88,7 @@ async def submit(
 @router.post(
     "/{attempt_id}/answers",
     response_model=AnswerResult,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problem_responses(403, 404, 409),
     summary="Answer the current question of an adaptive attempt (the attempt's student)",
     description="Records the answer with the ability estimate after it and returns the "
     "next question, or `next_question: null` and the completed attempt once a stop rule "
@@ -98,7 +97,7 @@ async def submit(
     "or a closed one: 409. After `deadline` + 30 s: 409 and the attempt is closed as "
     "expired. Simultaneous answers are taken one after the other.",
 )
-async def answer(
+async def answer_question(
     attempt_id: UUID,
     body: AnswerBody,
     actor: SignedIn,
@@ -126,7 +125,7 @@ async def answer(
 
 @router.get(
     "/{attempt_id}",
-    responses=problems(401, 404, 422),
+    responses=problem_responses(404),
     summary="An attempt (its student, the course's owner, ADMIN)",
     description="The student sees the correct answers once the attempt is closed.",
 )

@@ -21,23 +21,39 @@ from edvent_assessment.api.schemas import (
     attempt_public,
     exam_detail,
     exam_public,
-    problems,
     question_public,
 )
 from edvent_assessment.usecases import analytics as analytics_usecase
 from edvent_assessment.usecases import attempts as attempts_usecase
 from edvent_assessment.usecases import exams as exams_usecase
 from edvent_platform.cursor import encode_page_key
+from edvent_platform.openapi import problem_responses
 
 router = APIRouter(prefix="/api/v1/exams", tags=["exams"])
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 
+CREATE_EXAM_ERRORS = problem_responses(
+    403,
+    409,
+    descriptions={
+        403: "The caller is not the course's owner or an ADMIN",
+        409: "The course is not known here yet; the same request succeeds once it is",
+    },
+)
+CREATE_EXAM_ERRORS[409]["headers"] = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending the request again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
 
 @router.post(
     "",
     status_code=201,
-    responses=problems(401, 403, 409, 422),
+    responses=CREATE_EXAM_ERRORS,
     summary="Create a draft exam for a course (its owner, ADMIN)",
     description="409 with `Retry-After` when the course is not known here yet (content's "
     "CourseCreated has not arrived); the same request succeeds once it has.",
@@ -57,7 +73,6 @@ async def create_exam(body: ExamCreate, actor: SignedIn, session: SessionDep) ->
 
 @router.get(
     "",
-    responses=problems(401, 422),
     summary="List exams, newest first",
     description="Published exams; an instructor also sees the drafts of their own "
     "courses, an ADMIN all. `course_id` narrows to one course.",
@@ -80,7 +95,7 @@ async def list_exams(
 
 @router.get(
     "/{exam_id}",
-    responses=problems(401, 404, 422),
+    responses=problem_responses(404),
     summary="An exam with its questions",
     description="Correct answers only for the course's owner and ADMINs. A draft is 404 "
     "for everyone else.",
@@ -93,7 +108,7 @@ async def get_exam(exam_id: UUID, actor: SignedIn, session: SessionDep) -> ExamD
 @router.post(
     "/{exam_id}/questions",
     status_code=201,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problem_responses(403, 404, 409),
     summary="Add a question to a draft exam (course owner, ADMIN)",
     description="Appended after the last one. 409 once the exam is published (questions "
     "are frozen).",
@@ -119,7 +134,7 @@ async def add_question(
 
 @router.post(
     "/{exam_id}/publish",
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problem_responses(403, 404, 409),
     summary="Publish an exam (course owner, ADMIN)",
     description="Needs at least one question (else 409); freezes the questions and "
     "publishes ExamPublished once. Publishing again changes nothing.",
@@ -132,7 +147,7 @@ async def publish_exam(exam_id: UUID, actor: SignedIn, session: SessionDep) -> E
 @router.post(
     "/{exam_id}/attempts",
     status_code=201,
-    responses=problems(401, 403, 404, 422),
+    responses=problem_responses(403, 404),
     summary="Start an attempt (STUDENT)",
     description="201 with a new attempt, or 201 with the student's open one, unchanged "
     "(CONTRACT.md: a second start returns the open one; one open attempt per student "
@@ -159,10 +174,10 @@ async def start_attempt(
 
 @router.get(
     "/{exam_id}/attempts",
-    responses=problems(401, 403, 404, 422),
+    responses=problem_responses(403, 404),
     summary="An exam's attempts, newest first (course owner, ADMIN)",
 )
-async def list_attempts(
+async def list_exam_attempts(
     exam_id: UUID, actor: SignedIn, session: SessionDep, after: PageAfter, limit: Limit = 20
 ) -> AttemptList:
     items, next_key = await attempts_usecase.list_attempts(
@@ -176,13 +191,15 @@ async def list_attempts(
 
 @router.get(
     "/{exam_id}/analytics",
-    responses=problems(401, 403, 404, 422),
+    responses=problem_responses(403, 404),
     summary="An exam's analytics (course owner, ADMIN)",
     description="Built from attempt.completed events, so it trails submissions by "
     "moments. Counts submitted attempts only: `average_score` (percent), `pass_rate` and "
     "each question's `correct_rate` (0 to 1, null before any submission) leave expired "
     "attempts out; those are counted in `attempts_expired`.",
 )
-async def exam_analytics(exam_id: UUID, actor: SignedIn, session: SessionDep) -> AnalyticsPublic:
+async def get_exam_analytics(
+    exam_id: UUID, actor: SignedIn, session: SessionDep
+) -> AnalyticsPublic:
     summary = await analytics_usecase.exam_analytics(session=session, actor=actor, exam_id=exam_id)
     return AnalyticsPublic.of(exam_id, summary)
