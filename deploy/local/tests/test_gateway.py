@@ -156,6 +156,15 @@ def test_bodies_over_the_limit_are_refused_with_413(gateway):
     assert five_mib.status_code == 200
 
 
+def test_a_long_search_question_reaches_the_service(gateway):
+    # 1,000 four-byte characters, percent-encoded: 12 KiB of request line, past nginx's
+    # default 8 KiB buffer (its own HTML 414), within the service's limits.
+    question = "\U0001f600" * 1000
+    answer = httpx.get(gateway.url + "/api/v1/notes/search", params={"q": question})
+    assert answer.status_code == 200
+    assert answer.json()["upstream"] == "AI_NOTES"
+
+
 def test_login_is_rate_limited_per_client_with_retry_after(gateway):
     answers = [
         httpx.post(gateway.url + "/api/v1/auth/login", json={}).status_code for _ in range(10)
