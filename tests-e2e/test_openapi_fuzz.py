@@ -135,6 +135,16 @@ def _config(service: str, world: World) -> str:
             "checks.negative_data_rejection.enabled = false",
         ]
     if service == "assessment":
+        # Rules JSON Schema cannot state (option ids unique within a question, correct
+        # ids among the options) and answers that must name the attempt's own questions
+        # and options: the server answers 422 to such schema-valid bodies.
+        also_422 = 'checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 403, 404, 409, 422]'
+        lines += [
+            "[[operations]]",
+            'include-path = "/api/v1/exams/{exam_id}/questions"',
+            'include-method = "POST"',
+            also_422,
+        ]
         for path in as_student:
             lines += [
                 "[[operations]]",
@@ -142,6 +152,8 @@ def _config(service: str, world: World) -> str:
                 'include-method = "POST"',
                 f"headers = {{ Authorization = {json.dumps(world.student)} }}",
             ]
+            if path != "/api/v1/exams/{exam_id}/attempts":
+                lines.append(also_422)
     return "\n".join(lines) + "\n"
 
 
