@@ -13,7 +13,7 @@ export interface paths {
          * Notes naming a key concept (signed in)
          * @description Notes whose key concepts include `concept`, matched by name ignoring case, newest first.
          */
-        get: operations["notes_by_concept_api_v1_notes_get"];
+        get: operations["listNotesByConcept"];
         put?: never;
         post?: never;
         delete?: never;
@@ -33,7 +33,7 @@ export interface paths {
          * A lesson's notes (signed in)
          * @description 404 for a lesson never published.
          */
-        get: operations["get_note_api_v1_notes__lesson_id__get"];
+        get: operations["getNote"];
         put?: never;
         post?: never;
         delete?: never;
@@ -55,7 +55,7 @@ export interface paths {
          * Make a lesson's notes again (course owner, ADMIN)
          * @description The note turns `pending` at once, then `ready` (or `failed`) when done.
          */
-        post: operations["regenerate_api_v1_notes__lesson_id__regenerate_post"];
+        post: operations["regenerateNote"];
         delete?: never;
         options?: never;
         head?: never;
@@ -73,7 +73,7 @@ export interface paths {
          * Search lesson passages (signed in)
          * @description Hybrid search: passages ranked by embedding similarity and by full-text rank, fused by reciprocal rank fusion; one item per lesson (its best passage), best first. `course_id` keeps to one course.
          */
-        get: operations["search_api_v1_notes_search_get"];
+        get: operations["searchPassages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -133,6 +133,25 @@ export interface components {
              */
             summary_markdown: string | null;
         };
+        /**
+         * Problem
+         * @description RFC 9457 problem details. `errors` lists what failed validation (422).
+         */
+        Problem: {
+            /** @example There is no course with this id. */
+            detail: string;
+            errors?: {
+                loc: (string | number)[];
+                msg: string;
+                type: string;
+            }[];
+            /** @example 404 */
+            status: number;
+            /** @example Not Found */
+            title: string;
+            /** @example about:blank */
+            type: string;
+        };
         /** RegenerateAccepted */
         RegenerateAccepted: {
             /**
@@ -183,9 +202,10 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    notes_by_concept_api_v1_notes_get: {
+    listNotesByConcept: {
         parameters: {
             query: {
+                /** @description A key concept's name, any case. */
                 concept: string;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string | null;
@@ -207,27 +227,47 @@ export interface operations {
                     "application/json": components["schemas"]["NoteList"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    get_note_api_v1_notes__lesson_id__get: {
+    getNote: {
         parameters: {
             query?: never;
             header?: never;
@@ -247,36 +287,56 @@ export interface operations {
                     "application/json": components["schemas"]["NotePublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    regenerate_api_v1_notes__lesson_id__regenerate_post: {
+    regenerateNote: {
         parameters: {
             query?: never;
             header?: never;
@@ -296,45 +356,65 @@ export interface operations {
                     "application/json": components["schemas"]["RegenerateAccepted"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    search_api_v1_notes_search_get: {
+    searchPassages: {
         parameters: {
             query: {
                 course_id?: string | null;
@@ -358,22 +438,42 @@ export interface operations {
                     "application/json": components["schemas"]["SearchResults"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

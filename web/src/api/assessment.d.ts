@@ -13,7 +13,7 @@ export interface paths {
          * The caller's own attempts, newest first (signed in)
          * @description Every attempt the caller started, at any exam, open or closed; `exam_id` narrows them to one exam. Only students take exams, so for other roles the list is empty. Closed attempts carry the correct answers, as `GET /attempts/{id}` does.
          */
-        get: operations["own_attempts_api_v1_attempts_get"];
+        get: operations["listOwnAttempts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -33,7 +33,7 @@ export interface paths {
          * An attempt (its student, the course's owner, ADMIN)
          * @description The student sees the correct answers once the attempt is closed.
          */
-        get: operations["get_attempt_api_v1_attempts__attempt_id__get"];
+        get: operations["getAttempt"];
         put?: never;
         post?: never;
         delete?: never;
@@ -55,7 +55,7 @@ export interface paths {
          * Answer the current question of an adaptive attempt (the attempt's student)
          * @description Records the answer with the ability estimate after it and returns the next question, or `next_question: null` and the completed attempt once a stop rule holds (standard error at the target after `min_items`, `max_items`, or no question left). A question not served, or answered already: 409. An attempt of a fixed exam, or a closed one: 409. After `deadline` + 30 s: 409 and the attempt is closed as expired. Simultaneous answers are taken one after the other.
          */
-        post: operations["answer_api_v1_attempts__attempt_id__answers_post"];
+        post: operations["answerQuestion"];
         delete?: never;
         options?: never;
         head?: never;
@@ -75,7 +75,7 @@ export interface paths {
          * Submit the answers (the attempt's student)
          * @description Graded on the server against the questions as they were when the attempt started. Unknown question or option ids, a question answered twice, or not exactly one option for single choice: 422. After `deadline` + 30 s: 409 and the attempt is closed as expired (unanswered, score 0). A closed attempt: 409 (of two simultaneous submits, one completes the attempt and the other gets 409). An adaptive attempt cannot be submitted (409): it completes by its stop rules.
          */
-        post: operations["submit_api_v1_attempts__attempt_id__submit_post"];
+        post: operations["submitAttempt"];
         delete?: never;
         options?: never;
         head?: never;
@@ -93,13 +93,13 @@ export interface paths {
          * List exams, newest first
          * @description Published exams; an instructor also sees the drafts of their own courses, an ADMIN all. `course_id` narrows to one course.
          */
-        get: operations["list_exams_api_v1_exams_get"];
+        get: operations["listExams"];
         put?: never;
         /**
          * Create a draft exam for a course (its owner, ADMIN)
          * @description 409 with `Retry-After` when the course is not known here yet (content's CourseCreated has not arrived); the same request succeeds once it has.
          */
-        post: operations["create_exam_api_v1_exams_post"];
+        post: operations["createExam"];
         delete?: never;
         options?: never;
         head?: never;
@@ -117,7 +117,7 @@ export interface paths {
          * An exam with its questions
          * @description Correct answers only for the course's owner and ADMINs. A draft is 404 for everyone else.
          */
-        get: operations["get_exam_api_v1_exams__exam_id__get"];
+        get: operations["getExam"];
         put?: never;
         post?: never;
         delete?: never;
@@ -137,7 +137,7 @@ export interface paths {
          * An exam's analytics (course owner, ADMIN)
          * @description Built from attempt.completed events, so it trails submissions by moments. Counts submitted attempts only: `average_score` (percent), `pass_rate` and each question's `correct_rate` (0 to 1, null before any submission) leave expired attempts out; those are counted in `attempts_expired`.
          */
-        get: operations["exam_analytics_api_v1_exams__exam_id__analytics_get"];
+        get: operations["getExamAnalytics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -154,13 +154,13 @@ export interface paths {
             cookie?: never;
         };
         /** An exam's attempts, newest first (course owner, ADMIN) */
-        get: operations["list_attempts_api_v1_exams__exam_id__attempts_get"];
+        get: operations["listExamAttempts"];
         put?: never;
         /**
          * Start an attempt (STUDENT)
          * @description 201 with a new attempt, or 201 with the student's open one, unchanged (CONTRACT.md: a second start returns the open one; one open attempt per student and exam, also under simultaneous starts). An open attempt past its deadline is closed as expired and a new one starts. Students may take an exam again after an attempt closed. A draft exam is 404 for students; other roles get 403. An adaptive exam's attempt holds one question, the first one served.
          */
-        post: operations["start_attempt_api_v1_exams__exam_id__attempts_post"];
+        post: operations["startAttempt"];
         delete?: never;
         options?: never;
         head?: never;
@@ -180,7 +180,7 @@ export interface paths {
          * Publish an exam (course owner, ADMIN)
          * @description Needs at least one question (else 409); freezes the questions and publishes ExamPublished once. Publishing again changes nothing.
          */
-        post: operations["publish_exam_api_v1_exams__exam_id__publish_post"];
+        post: operations["publishExam"];
         delete?: never;
         options?: never;
         head?: never;
@@ -200,7 +200,7 @@ export interface paths {
          * Add a question to a draft exam (course owner, ADMIN)
          * @description Appended after the last one. 409 once the exam is published (questions are frozen).
          */
-        post: operations["add_question_api_v1_exams__exam_id__questions_post"];
+        post: operations["addQuestion"];
         delete?: never;
         options?: never;
         head?: never;
@@ -237,7 +237,7 @@ export interface components {
             max_items: number;
             /**
              * Min Items
-             * @description No stop on precision before this many answers.
+             * @description No stop on precision before this many answers; lowered to max_items when above it.
              * @default 5
              */
             min_items: number;
@@ -311,9 +311,18 @@ export interface components {
         /**
          * AnswerBody
          * @description One answer to an adaptive attempt's current question.
+         * @example {
+         *       "option_ids": [
+         *         "b"
+         *       ],
+         *       "question_id": "5f0e7c2a-3b1d-4e8f-9a6c-1d2e3f4a5b6c"
+         *     }
          */
         AnswerBody: {
-            /** Option Ids */
+            /**
+             * Option Ids
+             * @description The chosen options' ids: one for single_choice.
+             */
             option_ids: string[];
             /**
              * Question Id
@@ -323,7 +332,10 @@ export interface components {
         };
         /** AnswerIn */
         AnswerIn: {
-            /** Option Ids */
+            /**
+             * Option Ids
+             * @description The chosen options' ids: one for single_choice.
+             */
             option_ids: string[];
             /**
              * Question Id
@@ -395,9 +407,9 @@ export interface components {
             started_at: string;
             /**
              * Status
-             * @description `in_progress`, `completed` or `expired`.
+             * @enum {string}
              */
-            status: string;
+            status: "in_progress" | "completed" | "expired";
             /**
              * User Id
              * Format: uuid
@@ -409,8 +421,7 @@ export interface components {
          * @description A question as the student sees it: no correct answers.
          */
         AttemptQuestion: {
-            /** Kind */
-            kind: string;
+            kind: components["schemas"]["QuestionKind"];
             /** Options */
             options: components["schemas"]["Option"][];
             /** Points */
@@ -425,7 +436,26 @@ export interface components {
              */
             question_id: string;
         };
-        /** ExamCreate */
+        /**
+         * ExamCreate
+         * @example {
+         *       "course_id": "0b5c3d9e-6f1a-4c2b-8d7e-2a9f4e6b1c3d",
+         *       "duration_seconds": 1800,
+         *       "passing_score_percent": 60,
+         *       "title": "Photosynthesis quiz"
+         *     }
+         * @example {
+         *       "config": {
+         *         "max_items": 20,
+         *         "mode": "adaptive",
+         *         "model": "rasch"
+         *       },
+         *       "course_id": "0b5c3d9e-6f1a-4c2b-8d7e-2a9f4e6b1c3d",
+         *       "duration_seconds": 3600,
+         *       "passing_score_percent": 50,
+         *       "title": "Placement test"
+         *     }
+         */
         ExamCreate: {
             /**
              * Config
@@ -484,11 +514,7 @@ export interface components {
              * @description In order (`position`).
              */
             questions: components["schemas"]["QuestionPublic"][];
-            /**
-             * Status
-             * @description `draft` or `published`.
-             */
-            status: string;
+            status: components["schemas"]["ExamStatus"];
             /** Title */
             title: string;
         };
@@ -528,14 +554,15 @@ export interface components {
             published_at: string | null;
             /** Question Count */
             question_count: number;
-            /**
-             * Status
-             * @description `draft` or `published`.
-             */
-            status: string;
+            status: components["schemas"]["ExamStatus"];
             /** Title */
             title: string;
         };
+        /**
+         * ExamStatus
+         * @enum {string}
+         */
+        ExamStatus: "draft" | "published";
         /**
          * FixedConfig
          * @description An ordinary exam: every question at once, scored as the share answered correctly.
@@ -562,7 +589,47 @@ export interface components {
             /** Text */
             text: string;
         };
-        /** QuestionCreate */
+        /**
+         * Problem
+         * @description RFC 9457 problem details. `errors` lists what failed validation (422).
+         */
+        Problem: {
+            /** @example There is no course with this id. */
+            detail: string;
+            errors?: {
+                loc: (string | number)[];
+                msg: string;
+                type: string;
+            }[];
+            /** @example 404 */
+            status: number;
+            /** @example Not Found */
+            title: string;
+            /** @example about:blank */
+            type: string;
+        };
+        /**
+         * QuestionCreate
+         * @example {
+         *       "correct_option_ids": [
+         *         "b"
+         *       ],
+         *       "difficulty": 0.5,
+         *       "kind": "single_choice",
+         *       "options": [
+         *         {
+         *           "id": "a",
+         *           "text": "Water"
+         *         },
+         *         {
+         *           "id": "b",
+         *           "text": "Chlorophyll"
+         *         }
+         *       ],
+         *       "points": 2,
+         *       "prompt": "What absorbs the light?"
+         *     }
+         */
         QuestionCreate: {
             /**
              * Correct Option Ids
@@ -618,8 +685,7 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Kind */
-            kind: string;
+            kind: components["schemas"]["QuestionKind"];
             /** Options */
             options: components["schemas"]["Option"][];
             /** Points */
@@ -689,8 +755,7 @@ export interface components {
              * @description Shown to the student once the attempt is closed; to the course's owner and ADMINs always; else null.
              */
             correct_option_ids: string[] | null;
-            /** Kind */
-            kind: string;
+            kind: components["schemas"]["QuestionKind"];
             /** Options */
             options: components["schemas"]["Option"][];
             /** Points */
@@ -710,7 +775,26 @@ export interface components {
              */
             standard_error?: number | null;
         };
-        /** SubmitBody */
+        /**
+         * SubmitBody
+         * @example {
+         *       "answers": [
+         *         {
+         *           "option_ids": [
+         *             "b"
+         *           ],
+         *           "question_id": "5f0e7c2a-3b1d-4e8f-9a6c-1d2e3f4a5b6c"
+         *         },
+         *         {
+         *           "option_ids": [
+         *             "a",
+         *             "c"
+         *           ],
+         *           "question_id": "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+         *         }
+         *       ]
+         *     }
+         */
         SubmitBody: {
             /**
              * Answers
@@ -727,7 +811,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    own_attempts_api_v1_attempts_get: {
+    listOwnAttempts: {
         parameters: {
             query?: {
                 /** @description `next_cursor` of the previous page. */
@@ -751,27 +835,47 @@ export interface operations {
                     "application/json": components["schemas"]["AttemptList"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    get_attempt_api_v1_attempts__attempt_id__get: {
+    getAttempt: {
         parameters: {
             query?: never;
             header?: never;
@@ -791,36 +895,56 @@ export interface operations {
                     "application/json": components["schemas"]["AttemptPublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    answer_api_v1_attempts__attempt_id__answers_post: {
+    answerQuestion: {
         parameters: {
             query?: never;
             header?: never;
@@ -844,54 +968,83 @@ export interface operations {
                     "application/json": components["schemas"]["AnswerResult"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Conflicts with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    submit_api_v1_attempts__attempt_id__submit_post: {
+    submitAttempt: {
         parameters: {
             query?: never;
             header?: never;
@@ -915,54 +1068,83 @@ export interface operations {
                     "application/json": components["schemas"]["AttemptPublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Conflicts with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    list_exams_api_v1_exams_get: {
+    listExams: {
         parameters: {
             query?: {
                 course_id?: string | null;
@@ -986,27 +1168,47 @@ export interface operations {
                     "application/json": components["schemas"]["ExamList"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    create_exam_api_v1_exams_post: {
+    createExam: {
         parameters: {
             query?: never;
             header?: never;
@@ -1028,45 +1230,69 @@ export interface operations {
                     "application/json": components["schemas"]["ExamDetail"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller is not the course's owner or an ADMIN */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The course is not known here yet; the same request succeeds once it is */
             409: {
+                headers: {
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than this operation accepts */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    get_exam_api_v1_exams__exam_id__get: {
+    getExam: {
         parameters: {
             query?: never;
             header?: never;
@@ -1086,36 +1312,56 @@ export interface operations {
                     "application/json": components["schemas"]["ExamDetail"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    exam_analytics_api_v1_exams__exam_id__analytics_get: {
+    getExamAnalytics: {
         parameters: {
             query?: never;
             header?: never;
@@ -1135,45 +1381,65 @@ export interface operations {
                     "application/json": components["schemas"]["AnalyticsPublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    list_attempts_api_v1_exams__exam_id__attempts_get: {
+    listExamAttempts: {
         parameters: {
             query?: {
                 /** @description `next_cursor` of the previous page. */
@@ -1198,45 +1464,65 @@ export interface operations {
                     "application/json": components["schemas"]["AttemptList"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    start_attempt_api_v1_exams__exam_id__attempts_post: {
+    startAttempt: {
         parameters: {
             query?: never;
             header?: never;
@@ -1256,45 +1542,65 @@ export interface operations {
                     "application/json": components["schemas"]["AttemptPublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    publish_exam_api_v1_exams__exam_id__publish_post: {
+    publishExam: {
         parameters: {
             query?: never;
             header?: never;
@@ -1314,54 +1620,74 @@ export interface operations {
                     "application/json": components["schemas"]["ExamDetail"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Conflicts with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    add_question_api_v1_exams__exam_id__questions_post: {
+    addQuestion: {
         parameters: {
             query?: never;
             header?: never;
@@ -1385,49 +1711,78 @@ export interface operations {
                     "application/json": components["schemas"]["QuestionPublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Conflicts with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -13,13 +13,13 @@ export interface paths {
          * List courses, newest first
          * @description Published courses, plus the caller's own drafts (all drafts for an ADMIN). `owner=me` lists only the caller's courses (needs a token); `owner=<user id>` only that user's courses the caller may see.
          */
-        get: operations["list_courses_api_v1_courses_get"];
+        get: operations["listCourses"];
         put?: never;
         /**
          * Create a course (INSTRUCTOR, ADMIN)
          * @description The caller owns the new course; it is a draft until published. Publishes CourseCreated.
          */
-        post: operations["create_course_api_v1_courses_post"];
+        post: operations["createCourse"];
         delete?: never;
         options?: never;
         head?: never;
@@ -34,14 +34,14 @@ export interface paths {
             cookie?: never;
         };
         /** A course */
-        get: operations["get_course_api_v1_courses__course_id__get"];
+        get: operations["getCourse"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Change a course's title or description (owner, ADMIN) */
-        patch: operations["update_course_api_v1_courses__course_id__patch"];
+        patch: operations["updateCourse"];
         trace?: never;
     };
     "/api/v1/courses/{course_id}/lessons": {
@@ -55,13 +55,13 @@ export interface paths {
          * A course's lessons in order_index order
          * @description Students and anonymous callers see published lessons only.
          */
-        get: operations["list_lessons_api_v1_courses__course_id__lessons_get"];
+        get: operations["listLessons"];
         put?: never;
         /**
          * Add a lesson (owner, ADMIN)
          * @description The body is stored in S3 first (503 with Retry-After when S3 is unavailable, and then no lesson is created). The lesson starts unpublished.
          */
-        post: operations["add_lesson_api_v1_courses__course_id__lessons_post"];
+        post: operations["addLesson"];
         delete?: never;
         options?: never;
         head?: never;
@@ -81,7 +81,7 @@ export interface paths {
          * Publish a course (owner, ADMIN)
          * @description Publishes CoursePublished the first time; publishing again changes nothing.
          */
-        post: operations["publish_course_api_v1_courses__course_id__publish_post"];
+        post: operations["publishCourse"];
         delete?: never;
         options?: never;
         head?: never;
@@ -96,7 +96,7 @@ export interface paths {
             cookie?: never;
         };
         /** A lesson */
-        get: operations["get_lesson_api_v1_lessons__lesson_id__get"];
+        get: operations["getLesson"];
         put?: never;
         post?: never;
         delete?: never;
@@ -116,12 +116,12 @@ export interface paths {
          * A lesson's Markdown body
          * @description Streamed from S3. `ETag` is the body's SHA-256 (`content_sha256`); send it back in `If-None-Match` to get 304 while the body is unchanged.
          */
-        get: operations["read_content_api_v1_lessons__lesson_id__content_get"];
+        get: operations["readContent"];
         /**
          * Replace a lesson's body (owner, ADMIN)
          * @description Raw `text/markdown` body, UTF-8, not blank, at most 5 MiB (413 as soon as more arrives). Stored in S3 under a new key per version. A published lesson's new body is live at once and LessonPublished is published again; the same body again changes nothing.
          */
-        put: operations["replace_content_api_v1_lessons__lesson_id__content_put"];
+        put: operations["replaceContent"];
         post?: never;
         delete?: never;
         options?: never;
@@ -142,7 +142,7 @@ export interface paths {
          * Publish a lesson (owner, ADMIN)
          * @description Sets `published_at` and publishes LessonPublished; publishing a published lesson again changes nothing and publishes nothing.
          */
-        post: operations["publish_lesson_api_v1_lessons__lesson_id__publish_post"];
+        post: operations["publishLesson"];
         delete?: never;
         options?: never;
         head?: never;
@@ -153,17 +153,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** CourseCreate */
+        /**
+         * CourseCreate
+         * @example {
+         *       "description": "Plants and cells",
+         *       "title": "Biology"
+         *     }
+         */
         CourseCreate: {
             /**
              * Description
-             * @description At most 10000 characters.
+             * @description At most 10000 characters; trimmed.
              * @default
              */
             description: string;
             /**
              * Title
-             * @description 1 to 200 characters, trimmed.
+             * @description 1 to 200 characters, not blank; trimmed.
              */
             title: string;
         };
@@ -208,14 +214,26 @@ export interface components {
              */
             updated_at: string;
         };
-        /** CourseUpdate */
+        /**
+         * CourseUpdate
+         * @example {
+         *       "title": "Biology 101"
+         *     }
+         */
         CourseUpdate: {
             /** Description */
             description?: string | null;
             /** Title */
             title?: string | null;
         };
-        /** LessonCreate */
+        /**
+         * LessonCreate
+         * @example {
+         *       "content_markdown": "# Photosynthesis\n\nPlants turn light into sugar.",
+         *       "order_index": 0,
+         *       "title": "Photosynthesis"
+         *     }
+         */
         LessonCreate: {
             /**
              * Content Markdown
@@ -224,12 +242,12 @@ export interface components {
             content_markdown: string;
             /**
              * Order Index
-             * @description Position in the course (unique within it; 409 if taken). Left out: after the last lesson.
+             * @description Position in the course (unique within it; 409 if taken). Left out: after the last lesson (409 if that one is at the largest position).
              */
             order_index?: number | null;
             /**
              * Title
-             * @description 1 to 200 characters, trimmed.
+             * @description 1 to 200 characters, not blank; trimmed.
              */
             title: string;
         };
@@ -281,6 +299,25 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * Problem
+         * @description RFC 9457 problem details. `errors` lists what failed validation (422).
+         */
+        Problem: {
+            /** @example There is no course with this id. */
+            detail: string;
+            errors?: {
+                loc: (string | number)[];
+                msg: string;
+                type: string;
+            }[];
+            /** @example 404 */
+            status: number;
+            /** @example Not Found */
+            title: string;
+            /** @example about:blank */
+            type: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -290,7 +327,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    list_courses_api_v1_courses_get: {
+    listCourses: {
         parameters: {
             query?: {
                 /** @description `next_cursor` of the previous page. */
@@ -315,27 +352,47 @@ export interface operations {
                     "application/json": components["schemas"]["CourseList"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    create_course_api_v1_courses_post: {
+    createCourse: {
         parameters: {
             query?: never;
             header?: never;
@@ -348,7 +405,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description The new course */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -357,36 +414,58 @@ export interface operations {
                     "application/json": components["schemas"]["CoursePublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    get_course_api_v1_courses__course_id__get: {
+    getCourse: {
         parameters: {
             query?: never;
             header?: never;
@@ -406,36 +485,56 @@ export interface operations {
                     "application/json": components["schemas"]["CoursePublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    update_course_api_v1_courses__course_id__patch: {
+    updateCourse: {
         parameters: {
             query?: never;
             header?: never;
@@ -459,45 +558,74 @@ export interface operations {
                     "application/json": components["schemas"]["CoursePublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    list_lessons_api_v1_courses__course_id__lessons_get: {
+    listLessons: {
         parameters: {
             query?: {
                 /** @description `next_cursor` of the previous page. */
@@ -522,36 +650,56 @@ export interface operations {
                     "application/json": components["schemas"]["LessonList"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    add_lesson_api_v1_courses__course_id__lessons_post: {
+    addLesson: {
         parameters: {
             query?: never;
             header?: never;
@@ -566,7 +714,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description The new lesson */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -575,72 +723,83 @@ export interface operations {
                     "application/json": components["schemas"]["LessonPublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Conflicts with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The request body is larger than this operation accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    publish_course_api_v1_courses__course_id__publish_post: {
+    publishCourse: {
         parameters: {
             query?: never;
             header?: never;
@@ -660,45 +819,65 @@ export interface operations {
                     "application/json": components["schemas"]["CoursePublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    get_lesson_api_v1_lessons__lesson_id__get: {
+    getLesson: {
         parameters: {
             query?: never;
             header?: never;
@@ -718,36 +897,56 @@ export interface operations {
                     "application/json": components["schemas"]["LessonPublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    read_content_api_v1_lessons__lesson_id__content_get: {
+    readContent: {
         parameters: {
             query?: never;
             header?: {
@@ -776,45 +975,56 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    replace_content_api_v1_lessons__lesson_id__content_put: {
+    replaceContent: {
         parameters: {
             query?: never;
             header?: never;
@@ -839,63 +1049,74 @@ export interface operations {
                     "application/json": components["schemas"]["LessonPublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The request body is larger than this operation accepts */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    publish_lesson_api_v1_lessons__lesson_id__publish_post: {
+    publishLesson: {
         parameters: {
             query?: never;
             header?: never;
@@ -915,40 +1136,60 @@ export interface operations {
                     "application/json": components["schemas"]["LessonPublic"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description No such resource (or not visible to the caller) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description RFC 9457 problem details */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": Record<string, never>;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -10,7 +10,7 @@ export interface paths {
             cookie?: never;
         };
         /** Public keys that verify access tokens (RFC 7517 JWK Set) */
-        get: operations["jwks_api_v1_auth_jwks_get"];
+        get: operations["jwks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -32,7 +32,7 @@ export interface paths {
          * Exchange email and password for an access and a refresh token
          * @description After too many failures for one email (or from one client address) within the window, answers 429 with Retry-After, even for the right password. When the service is busy hashing passwords, 503 with Retry-After.
          */
-        post: operations["login_api_v1_auth_login_post"];
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -52,7 +52,7 @@ export interface paths {
          * End the sign-in the refresh token belongs to
          * @description Revokes the token and every token rotated from the same login. Answers 204 also for an unknown token. Access tokens stay valid until they expire.
          */
-        post: operations["logout_api_v1_auth_logout_post"];
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -72,7 +72,7 @@ export interface paths {
          * Exchange a refresh token for a new pair (the old one stops working)
          * @description Each refresh token works once. Presenting one that was already used revokes every token of that sign-in, so a client must not refresh twice in parallel. A sign-in ends for good after IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS (30 days by default) however often it was refreshed.
          */
-        post: operations["refresh_api_v1_auth_refresh_post"];
+        post: operations["refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -92,7 +92,7 @@ export interface paths {
          * Create an account (role STUDENT)
          * @description Too many registrations from one client address within the window answer 429 with Retry-After; when the service is busy hashing passwords, 503 with Retry-After.
          */
-        post: operations["register_api_v1_auth_register_post"];
+        post: operations["register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -107,7 +107,7 @@ export interface paths {
             cookie?: never;
         };
         /** List users, newest first (ADMIN) */
-        get: operations["list_users_api_v1_users_get"];
+        get: operations["listUsers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -124,7 +124,7 @@ export interface paths {
             cookie?: never;
         };
         /** A user (ADMIN) */
-        get: operations["get_user_api_v1_users__user_id__get"];
+        get: operations["getUser"];
         put?: never;
         post?: never;
         delete?: never;
@@ -134,7 +134,7 @@ export interface paths {
          * Change a user's role (ADMIN)
          * @description Publishes UserRoleChanged when the role really changes. Demoting the only ADMIN (for example, yourself) answers 409. Access tokens issued before keep the old role until they expire; the next refresh carries the new one.
          */
-        patch: operations["change_role_api_v1_users__user_id__patch"];
+        patch: operations["changeRole"];
         trace?: never;
     };
     "/api/v1/users/me": {
@@ -145,7 +145,7 @@ export interface paths {
             cookie?: never;
         };
         /** The signed-in user */
-        get: operations["me_api_v1_users_me_get"];
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -165,7 +165,13 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
-        /** LoginRequest */
+        /**
+         * LoginRequest
+         * @example {
+         *       "email": "ada@example.org",
+         *       "password": "a long enough password"
+         *     }
+         */
         LoginRequest: {
             /**
              * Email
@@ -175,7 +181,31 @@ export interface components {
             /** Password */
             password: string;
         };
-        /** RefreshRequest */
+        /**
+         * Problem
+         * @description RFC 9457 problem details. `errors` lists what failed validation (422).
+         */
+        Problem: {
+            /** @example There is no course with this id. */
+            detail: string;
+            errors?: {
+                loc: (string | number)[];
+                msg: string;
+                type: string;
+            }[];
+            /** @example 404 */
+            status: number;
+            /** @example Not Found */
+            title: string;
+            /** @example about:blank */
+            type: string;
+        };
+        /**
+         * RefreshRequest
+         * @example {
+         *       "refresh_token": "d2hhdCBhIHJlZnJlc2ggdG9rZW4gbG9va3MgbGlrZQ"
+         *     }
+         */
         RefreshRequest: {
             /** Refresh Token */
             refresh_token: string;
@@ -185,7 +215,12 @@ export interface components {
          * @enum {string}
          */
         Role: "STUDENT" | "INSTRUCTOR" | "ADMIN";
-        /** RoleUpdate */
+        /**
+         * RoleUpdate
+         * @example {
+         *       "role": "INSTRUCTOR"
+         *     }
+         */
         RoleUpdate: {
             role: components["schemas"]["Role"];
         };
@@ -213,7 +248,14 @@ export interface components {
              */
             token_type: "bearer";
         };
-        /** UserCreate */
+        /**
+         * UserCreate
+         * @example {
+         *       "email": "ada@example.org",
+         *       "full_name": "Ada",
+         *       "password": "a long enough password"
+         *     }
+         */
         UserCreate: {
             /**
              * Email
@@ -223,12 +265,12 @@ export interface components {
             email: string;
             /**
              * Full Name
-             * @description 1 to 200 characters after trimming.
+             * @description 1 to 200 characters, spaces around it trimmed; no control or invisible format characters.
              */
             full_name: string;
             /**
              * Password
-             * @description 12 to 128 characters (counted after Unicode NFKC normalisation).
+             * @description 12 to 128 characters.
              */
             password: string;
         };
@@ -272,7 +314,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    jwks_api_v1_auth_jwks_get: {
+    jwks: {
         parameters: {
             query?: never;
             header?: never;
@@ -287,12 +329,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Jwks"];
+                    "application/jwk-set+json": components["schemas"]["Jwks"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    login_api_v1_auth_login_post: {
+    login: {
         parameters: {
             query?: never;
             header?: never;
@@ -314,109 +367,60 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description Missing, invalid or expired access token */
             401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than this operation accepts */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is not valid */
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many attempts; see Retry-After */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too busy hashing passwords right now; see Retry-After */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    logout_api_v1_auth_logout_post: {
+    logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -436,34 +440,38 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description The request is not valid */
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    refresh_api_v1_auth_refresh_post: {
+    refresh: {
         parameters: {
             query?: never;
             header?: never;
@@ -485,59 +493,49 @@ export interface operations {
                     "application/json": components["schemas"]["TokenPair"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description Missing, invalid or expired access token */
             401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than this operation accepts */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is not valid */
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    register_api_v1_auth_register_post: {
+    register: {
         parameters: {
             query?: never;
             header?: never;
@@ -565,103 +563,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is not valid */
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too many attempts; see Retry-After */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Too busy hashing passwords right now; see Retry-After */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    list_users_api_v1_users_get: {
+    listUsers: {
         parameters: {
             query?: {
                 /** @description `next_cursor` of the previous page. */
@@ -683,84 +630,56 @@ export interface operations {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's role may not do this */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is not valid */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    get_user_api_v1_users__user_id__get: {
+    getUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -780,54 +699,24 @@ export interface operations {
                     "application/json": components["schemas"]["UserPublic"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's role may not do this */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such user */
@@ -836,53 +725,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is not valid */
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    change_role_api_v1_users__user_id__patch: {
+    changeRole: {
         parameters: {
             query?: never;
             header?: never;
@@ -906,54 +781,24 @@ export interface operations {
                     "application/json": components["schemas"]["UserPublic"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's role may not do this */
+            /** @description The caller may not do this */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No such user */
@@ -962,23 +807,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Conflict with the current state */
@@ -987,53 +816,48 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is not valid */
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    me_api_v1_users_me_get: {
+    getMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -1051,29 +875,26 @@ export interface operations {
                     "application/json": components["schemas"]["UserPublic"];
                 };
             };
-            /** @description Missing, invalid or expired credentials */
+            /** @description Missing, invalid or expired access token */
             401: {
                 headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": {
-                        /** Detail */
-                        detail: string;
-                        /** Errors */
-                        errors?: {
-                            [key: string]: unknown;
-                        }[] | null;
-                        /** Status */
-                        status: number;
-                        /** Title */
-                        title: string;
-                        /**
-                         * Type
-                         * @default about:blank
-                         */
-                        type: string;
-                    };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
