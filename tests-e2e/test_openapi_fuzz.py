@@ -139,8 +139,7 @@ def _config(service: str, world: World) -> str:
         # ids among the options) and answers that must name the attempt's own questions
         # and options: the server answers 422 to such schema-valid bodies.
         also_422 = (
-            "checks.positive_data_acceptance.expected-statuses"
-            ' = ["2xx", 401, 403, 404, 409, 422]'
+            'checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 403, 404, 409, 422]'
         )
         lines += [
             "[[operations]]",
