@@ -7,7 +7,7 @@ platform itself answers on any route is added here to every operation:
 - 401 on operations that take a bearer token (optional tokens are declared optional);
 - 422 wherever parameters or a body are validated, 413 wherever a body is read, both
   `application/problem+json` (FastAPI's own 422 entry says `application/json`);
-- 414 wherever parameters are taken: nginx refuses a request line over 8 KiB with its
+- 414 wherever parameters are taken: nginx refuses a request line over 16 KiB with its
   own page, before any location applies (so no problem+json, and no content listed);
 - 503 with Retry-After: any route may find its database or a dependency unavailable.
 """

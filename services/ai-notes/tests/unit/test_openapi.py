@@ -38,9 +38,11 @@ def test_every_status_a_route_answers_is_documented_as_a_problem(operations) -> 
         "POST /api/v1/notes/{lesson_id}/regenerate": {"202", "403", "404"},
     }
     for key, operation in operations.items():
-        assert set(operation["responses"]) == expected[key] | {"401", "422", "503"}, key
+        # 414 where parameters are taken: the gateway's own page for an overlong URL.
+        too_long = {"414"} if operation.get("parameters") else set()
+        assert set(operation["responses"]) == expected[key] | {"401", "422", "503"} | too_long, key
         for status, response in operation["responses"].items():
-            if int(status) >= 400:
+            if int(status) >= 400 and status != "414":
                 assert "application/problem+json" in response["content"], (key, status)
     unavailable = operations["GET /api/v1/notes/search"]["responses"]["503"]
     assert unavailable["headers"]["Retry-After"]["required"] is True

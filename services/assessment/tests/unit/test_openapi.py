@@ -79,9 +79,11 @@ def test_every_status_a_route_answers_is_documented_as_a_problem(document) -> No
     }
     for key, operation in operations(document).items():
         # Every route needs a token and validates its input; any may find PostgreSQL gone.
-        assert set(operation["responses"]) == expected[key] | {"401", "422", "503"}, key
+        # 414 where parameters are taken: the gateway's own page for an overlong URL.
+        too_long = {"414"} if operation.get("parameters") else set()
+        assert set(operation["responses"]) == expected[key] | {"401", "422", "503"} | too_long, key
         for status, response in operation["responses"].items():
-            if int(status) >= 400:
+            if int(status) >= 400 and status != "414":
                 assert "application/problem+json" in response["content"], (key, status)
     conflict = operations(document)["POST /api/v1/exams"]["responses"]["409"]
     assert conflict["headers"]["Retry-After"]["required"] is True
