@@ -3,6 +3,7 @@ import { useLocation, useRoute } from "preact-iso";
 import { useState } from "preact/hooks";
 import { assessment, content, need, notes, type Course, type SearchItem } from "../api/client";
 import { currentUser } from "../auth";
+import { LessonList, useLessons } from "../lessons";
 import { useStore } from "../store";
 import { Empty, Failure, Loading, Page, Show, formValues, useAction, useLoad } from "../ui";
 
@@ -59,10 +60,7 @@ export function CourseView() {
   const id = params.id;
   const user = useStore(currentUser);
   const course = useLoad(() => need(content.GET("/api/v1/courses/{course_id}", { params: { path: { course_id: id } } })), [id]);
-  const lessons = useLoad(
-    () => need(content.GET("/api/v1/courses/{course_id}/lessons", { params: { path: { course_id: id }, query: { limit: 100 } } })),
-    [id],
-  );
+  const lessons = useLessons(id);
   const exams = useLoad(
     async () =>
       user ? need(assessment.GET("/api/v1/exams", { params: { query: { course_id: id, limit: 100 } } })) : null,
@@ -87,22 +85,11 @@ export function CourseView() {
         )}
       </Show>
       <h2>Lessons</h2>
-      <Show load={lessons}>
-        {(l) =>
-          l.items.length === 0 ? (
-            <Empty>No lessons yet.</Empty>
-          ) : (
-            <ol class="lessons">
-              {l.items.map((lesson) => (
-                <li key={lesson.id}>
-                  <a href={`/lessons/${lesson.id}`}>{lesson.title}</a>
-                  {!lesson.published_at && <span class="badge">Draft</span>}
-                </li>
-              ))}
-            </ol>
-          )
-        }
-      </Show>
+      <LessonList
+        load={lessons}
+        href={(lesson) => `/lessons/${lesson.id}`}
+        after={(lesson) => !lesson.published_at && <span class="badge">Draft</span>}
+      />
       <h2>Exams</h2>
       {!user ? (
         <p>

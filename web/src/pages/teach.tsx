@@ -2,8 +2,9 @@
 // lesson editor with a live preview.
 import { useLocation, useRoute } from "preact-iso";
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, assessment, content, need, type Course, type Exam, type Lesson } from "../api/client";
+import { ApiError, assessment, content, need, type Course, type Exam } from "../api/client";
 import { currentUser } from "../auth";
+import { LessonList, useLessons } from "../lessons";
 import { Markdown } from "../markdown";
 import { useStore } from "../store";
 import { Empty, Failure, Page, Show, SignInFirst, formValues, useAction, useLoad, when } from "../ui";
@@ -71,10 +72,7 @@ export function CourseEditor() {
   const id = params.id;
   const { route } = useLocation();
   const course = useLoad(() => need(content.GET("/api/v1/courses/{course_id}", { params: { path: { course_id: id } } })), [id]);
-  const lessons = useLoad(
-    () => need(content.GET("/api/v1/courses/{course_id}/lessons", { params: { path: { course_id: id }, query: { limit: 100 } } })),
-    [id],
-  );
+  const lessons = useLessons(id);
   const exams = useLoad(() => need(assessment.GET("/api/v1/exams", { params: { query: { course_id: id, limit: 100 } } })), [id]);
 
   const save = useAction(async (v: Record<string, string>) => {
@@ -136,24 +134,18 @@ export function CourseEditor() {
       </Show>
 
       <h2>Lessons</h2>
-      <Show load={lessons}>
-        {(l) =>
-          l.items.length === 0 ? (
-            <Empty>No lessons yet.</Empty>
-          ) : (
-            <ol class="lessons">
-              {l.items.map((lesson: Lesson) => (
-                <li key={lesson.id}>
-                  <a href={`/teach/lessons/${lesson.id}`}>{lesson.title}</a>{" "}
-                  <span class={lesson.published_at ? "badge ok" : "badge"}>
-                    {lesson.published_at ? `Published ${when(lesson.published_at)}` : "Draft"}
-                  </span>
-                </li>
-              ))}
-            </ol>
-          )
-        }
-      </Show>
+      <LessonList
+        load={lessons}
+        href={(lesson) => `/teach/lessons/${lesson.id}`}
+        after={(lesson) => (
+          <>
+            {" "}
+            <span class={lesson.published_at ? "badge ok" : "badge"}>
+              {lesson.published_at ? `Published ${when(lesson.published_at)}` : "Draft"}
+            </span>
+          </>
+        )}
+      />
       <form class="inline" onSubmit={(e) => addLesson.run(formValues(e))}>
         <label class="grow">
           New lesson title
