@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,8 +20,14 @@ from edvent_localstack.process import free_port
 PASSWORD = "correct horse battery staple"
 
 
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    url: str
+
+
 @pytest.fixture
-def served(identity_url: str, kafka, tmp_path: Path) -> Iterator[str]:
+def served_process(identity_url: str, kafka, tmp_path: Path) -> Iterator[Served]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")} | {
         "IDENTITY_DATABASE_URL": identity_url,
@@ -47,11 +55,16 @@ def served(identity_url: str, kafka, tmp_path: Path) -> Iterator[str]:
                 pass
             assert time.monotonic() < deadline, "identity did not become ready"
             time.sleep(0.1)
-        yield url
+        yield Served(process, url)
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture
+def served(served_process: Served) -> str:
+    return served_process.url
 
 
 async def test_the_served_app_registers_logs_in_and_answers_me(served: str, unique) -> None:
@@ -92,3 +105,50 @@ async def test_oversized_bodies_are_413_problems_declared_or_chunked(served: str
         assert answer.status_code == 413, answer.text
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["status"] == 413
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, from Linux's /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # pid (comm) state ppid ...: comm may hold spaces and parentheses.
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an ended orphan waits for its new parent to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_hashing_workers_end_when_the_service_is_killed(served_process: Served, unique) -> None:
+    registered = httpx.post(
+        f"{served_process.url}/api/v1/auth/register",
+        json={"email": f"{unique('killed')}@example.org", "password": PASSWORD, "full_name": "K"},
+        timeout=30,
+    )
+    assert registered.status_code == 201, registered.text
+    started = children(served_process.process.pid)
+    workers = [pid for pid in started if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    assert workers, "no hashing worker process"
+
+    served_process.process.send_signal(signal.SIGKILL)
+    served_process.process.wait(timeout=10)
+    try:
+        deadline = time.monotonic() + 15
+        while left := [pid for pid in started if running(pid)]:
+            assert time.monotonic() < deadline, f"still running after the service died: {left}"
+            time.sleep(0.1)
+    finally:
+        for pid in started:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -5,15 +5,18 @@ login storm takes the CPU the event loop needs for every other request. So hashe
 run in worker processes whose priority is lowered (`os.nice`): they get what the
 event loop leaves. At most `workers + queue` hashing requests are admitted at once;
 the next one is refused at once (`PasswordHashingBusy`, answered 503 with
-Retry-After) instead of waiting seconds in a queue.
+Retry-After) instead of waiting seconds in a queue. Workers end with the service,
+even when it is killed (`_end_with_parent`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.connection
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -48,9 +51,34 @@ def _new_hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHa
 
 def _start_worker(nice: int, time_cost: int, memory_kib: int, parallelism: int) -> None:
     global _hasher
+    _end_with_parent()
     if nice:
         os.nice(nice)
     _hasher = _new_hasher(time_cost, memory_kib, parallelism)
+
+
+def _end_with_parent() -> None:
+    """Exit the worker as soon as the service process is gone, however it ended.
+
+    A worker waits on the pool's call queue, whose pipe it holds both ends of, so a
+    SIGKILLed service would leave it waiting forever, an orphan. `spawn` gives
+    every child a sentinel: the read end of a pipe whose write end only the parent
+    holds, so it reads as closed once the parent is gone. A daemon thread waits on
+    it. Unlike Linux's
+    PR_SET_PDEATHSIG this is not tied to the parent thread that started the worker
+    (the pool starts workers from whichever thread submits first), has no race with a
+    parent dying before the worker is set up, and needs no polling.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def _hash(password: str) -> str:
