@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -27,6 +27,7 @@ from edvent_localstack.services import SERVICES
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
+    from sqlalchemy.types import TypeEngine
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 (the test accounts' password)
 # The OWASP minimum: fast enough for tests, and still what production accepts.
@@ -55,16 +56,38 @@ async def empty_schema(admin_dsn: str, schema: str, *, keep: tuple[str, ...] = (
     raise AssertionError(f"could not empty the {schema} schema")
 
 
-def assert_migrations_match(admin_dsn: str, *, schema: str, metadata: MetaData) -> None:
+def assert_migrations_match(
+    admin_dsn: str,
+    *,
+    schema: str,
+    metadata: MetaData,
+    types: Mapping[str, type[TypeEngine[Any]]] | None = None,
+) -> None:
     """The migrated `schema` and the table definitions `metadata` describe the same
-    tables (the events library's own tables left out)."""
+    tables (the events library's own tables left out).
+
+    `types` are the types of extensions (pgvector's `vector`) the service declares
+    itself, by their name in PostgreSQL: reflection builds them from the column's
+    arguments, so those are compared too. SQLAlchemy leaves a type it does not know
+    out of the comparison (and warns).
+    """
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
+    from sqlalchemy.dialects.postgresql.base import PGDialect
 
     # As the superuser, whose default schema is not the service's, so names compare
-    # as schema-qualified on both sides.
-    engine = create_engine(admin_dsn.replace("postgresql://", "postgresql+psycopg://", 1))
+    # as schema-qualified on both sides. The extensions schema is on the path, as it
+    # is for the services, so its types read as `vector(384)`, not `extensions.vector`.
+    engine = create_engine(
+        admin_dsn.replace("postgresql://", "postgresql+psycopg://", 1),
+        connect_args={"options": '-c search_path="$user",public,extensions'},
+    )
+    if types:
+        dialect = engine.dialect
+        assert isinstance(dialect, PGDialect)
+        # On this engine's dialect only, not on every PostgreSQL dialect.
+        dialect.ischema_names = {**dialect.ischema_names, **types}
     try:
         with engine.connect() as conn:
             context = MigrationContext.configure(
@@ -78,7 +101,8 @@ def assert_migrations_match(admin_dsn: str, *, schema: str, metadata: MetaData) 
                     "compare_type": True,
                 },
             )
-            assert compare_metadata(context, metadata) == []
+            differences = compare_metadata(context, metadata)
+            assert not differences, differences
     finally:
         engine.dispose()
 
