@@ -61,7 +61,7 @@ async def through_the_service() -> str:
             config = AdaptiveConfig(mode="adaptive", model="rasch")
             items = make_bank(size=BANK_SIZE, model="rasch", seed=SEED)
             exam_id = await simulation_service.create_exam(sessions, items=items, config=config)
-            abilities = np.random.default_rng(SEED + 1).normal(0.0, 1.0, students)
+            abilities = np.random.default_rng(SEED + 1).normal(0.0, 1.0, students).tolist()
             run = await simulation_service.run_students(
                 sessions, exam_id=exam_id, items=items, config=config,
                 abilities=abilities, seed=SEED,
