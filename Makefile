@@ -120,7 +120,8 @@ lint: install
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy libs/events/src libs/platform/src deploy/local/src \
-		services/identity/src services/content/src services/assessment/src services/ai-notes/src
+		services/identity/src services/content/src services/assessment/src services/ai-notes/src \
+		bench
 
 format: install
 	@$(UV) run --frozen ruff format .
