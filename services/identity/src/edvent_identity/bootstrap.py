@@ -32,6 +32,8 @@ def passwords_from(settings: Settings) -> Passwords:
         workers=settings.password_hashing_workers,
         queue=settings.password_hashing_queue,
         nice=settings.password_hashing_nice,
+        waiting=settings.password_hashing_waiting,
+        wait_seconds=settings.password_hashing_wait_seconds,
         retry_after=settings.password_hashing_retry_after_seconds,
     )
 
