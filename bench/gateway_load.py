@@ -92,8 +92,10 @@ def seed(gateway: str) -> str:
     return json.dumps({"email": email, "password": PASSWORD})
 
 
-def wrk_args(url: str, *, seconds: int, connections: int, script: Path | None) -> list[str]:
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+def wrk_args(
+    url: str, *, seconds: int, connections: int, script: Path | None, timeout: int = 2
+) -> list[str]:
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s", "--latency"]
     return [*args, *(["-s", str(script)] if script else []), url]
 
 
@@ -205,6 +207,8 @@ def run() -> str:
                 seconds=STORM_SECONDS + 2,
                 connections=STORM_LOGINS,
                 script=login_script,
+                # A login may wait up to identity's PASSWORD_HASHING_WAIT_SECONDS (10).
+                timeout=15,
             ),
             stdout=subprocess.PIPE,
             text=True,
