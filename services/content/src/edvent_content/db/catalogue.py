@@ -15,7 +15,7 @@ QUERY = "SELECT version FROM catalogue_version"
 
 
 class CatalogueVersion:
-    def __init__(self, *, database_url: str, schema: str, app_name: str, size: int = 2) -> None:
+    def __init__(self, *, database_url: str, schema: str, app_name: str, size: int = 4) -> None:
         self.pool = AsyncConnectionPool(
             libpq_url(database_url),
             min_size=1,
@@ -39,7 +39,9 @@ class CatalogueVersion:
 
     async def read(self) -> int:
         """The version now; fails (any exception) when it cannot be read quickly."""
-        async with self.pool.connection(timeout=2.0) as conn:
+        # Short: while the database is away each anonymous list waits this long
+        # before it is answered (or refused) the way it would be without the cache.
+        async with self.pool.connection(timeout=1.0) as conn:
             cursor = await conn.execute(QUERY)
             row = await cursor.fetchone()
         if row is None:
