@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 
 import pytest
@@ -26,6 +26,13 @@ def make(**overrides: float) -> Passwords:
         **overrides,
     }
     return Passwords(**values)  # type: ignore[arg-type]
+
+
+async def until(condition: Callable[[], bool], *, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the deadline"
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -81,9 +88,7 @@ async def test_unknown_emails_cost_a_real_verification(passwords: Passwords) -> 
     assert dummy_seconds > real_seconds / 4
 
 
-async def test_past_workers_plus_queue_without_a_waiting_room_a_slot_is_refused_at_once() -> (
-    None
-):
+async def test_past_workers_plus_queue_without_a_waiting_room_a_slot_is_refused_at_once() -> None:
     passwords = make(workers=1, queue=2, retry_after=3)
     async with AsyncExitStack() as held:
         for _ in range(3):
@@ -109,8 +114,7 @@ async def test_past_workers_plus_queue_requests_wait_their_turn() -> None:
 
     releases = [asyncio.Event() for _ in range(3)]
     tasks = [asyncio.create_task(hold(n, releases[n])) for n in range(3)]
-    while passwords.waiting < 2:
-        await asyncio.sleep(0.01)
+    await until(lambda: passwords.waiting == 2)
     assert (order, passwords.admitted) == ([0], 1)
     for n in range(3):
         releases[n].set()
@@ -137,8 +141,7 @@ async def test_past_the_waiting_room_a_slot_is_refused_at_once() -> None:
     passwords = make(workers=1, queue=0, waiting=1, wait_seconds=30)
     async with passwords.slot():
         waiter = asyncio.create_task(passwords.slot().__aenter__())
-        while passwords.waiting < 1:
-            await asyncio.sleep(0.01)
+        await until(lambda: passwords.waiting == 1)
         with pytest.raises(PasswordHashingBusy):
             async with passwords.slot():
                 pass

@@ -7,9 +7,9 @@ version they were read at (`catalogue_version`, bumped by a trigger on every wri
 `courses`). Every request still reads that version first (one cheap statement,
 `edvent_content.db.catalogue`) and is answered from memory only when it is unchanged,
 so no answer is ever staler than the database: a course published a moment ago is
-listed by the next request on any process. The data is read after the version, so an answer stored under a version is
-never older than it. Anything else (a token, another path, an error answer, the
-database unreachable) goes to the route as before.
+listed by the next request on any process. The data is read after the version, so
+an answer stored under a version is never older than it. Anything else (a token,
+another path, an error answer, the database unreachable) goes to the route as before.
 
 It sits inside the platform's request middleware, so request ids, access logs and
 metrics are the same for answers from memory.
