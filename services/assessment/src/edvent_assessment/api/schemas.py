@@ -98,7 +98,8 @@ class ExamCreate(BaseModel):
         '`{"mode": "adaptive", "model", "min_items", "max_items", "target_standard_error", '
         '"start_ability", "estimator", "prior_mean", "prior_sd", "exposure_top_k"}`: one '
         "question at a time, chosen by item response theory (see the service README). An "
-        "unknown mode or key, or a value out of range, is 422 with the field's path.",
+        "unknown mode or key, or a value out of range, is 422 with the field's path; so is "
+        "`max_items` below `min_items` (5 when not given), at `max_items`.",
     )
 
 

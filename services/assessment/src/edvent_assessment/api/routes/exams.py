@@ -36,9 +36,13 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 CREATE_EXAM_ERRORS = problem_responses(
     403,
     409,
+    422,
     descriptions={
         403: "The caller is not the course's owner or an ADMIN",
         409: "The course is not known here yet; the same request succeeds once it is",
+        422: "The request is not valid (malformed or not UTF-8 JSON, a field breaks its "
+        "rules, or an adaptive config's `max_items` is below its `min_items`); `errors` "
+        "says where",
     },
 )
 CREATE_EXAM_ERRORS[409]["headers"] = {
@@ -56,7 +60,10 @@ CREATE_EXAM_ERRORS[409]["headers"] = {
     responses=CREATE_EXAM_ERRORS,
     summary="Create a draft exam for a course (its owner, ADMIN)",
     description="409 with `Retry-After` when the course is not known here yet (content's "
-    "CourseCreated has not arrived); the same request succeeds once it has.",
+    "CourseCreated has not arrived); the same request succeeds once it has. An adaptive "
+    "`config` whose `max_items` is below its `min_items` (5 when not given) is 422 at "
+    '`["body", "config", "adaptive", "max_items"]`: a rule across two fields that the '
+    "schema cannot state, so a body valid by the schema can still be refused.",
 )
 async def create_exam(body: ExamCreate, actor: SignedIn, session: SessionDep) -> ExamDetail:
     view = await exams_usecase.create_exam(
