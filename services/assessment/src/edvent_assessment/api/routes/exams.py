@@ -18,6 +18,7 @@ from edvent_assessment.api.schemas import (
     ExamList,
     QuestionCreate,
     QuestionPublic,
+    attempt_list,
     attempt_public,
     exam_detail,
     exam_public,
@@ -187,13 +188,10 @@ async def start_attempt(
 async def list_exam_attempts(
     exam_id: UUID, actor: SignedIn, session: SessionDep, after: PageAfter, limit: Limit = 20
 ) -> AttemptList:
-    items, next_key = await attempts_usecase.list_attempts(
+    page = await attempts_usecase.list_attempts(
         session=session, actor=actor, exam_id=exam_id, limit=limit, after=after
     )
-    return AttemptList(
-        items=[attempt_public(view, actor) for view in items],
-        next_cursor=encode_page_key(next_key) if next_key else None,
-    )
+    return attempt_list(page, actor)
 
 
 @router.get(
