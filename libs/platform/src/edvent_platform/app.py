@@ -16,6 +16,7 @@ from functools import partial
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp
 
 from edvent_events.consumer import Handlers
 from edvent_events.runtime import EventsRuntime
@@ -53,6 +54,7 @@ def create_service_app(
     readiness: Mapping[str, ReadinessCheck] | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
+    middleware: Sequence[Callable[[ASGIApp], ASGIApp]] = (),
     description: str = "",
     version: str = "1.0.0",
 ) -> FastAPI:
@@ -121,6 +123,10 @@ def create_service_app(
         redoc_url=None,
     )
     app.state.runtime = runtime
+    # The service's own ASGI middleware (outermost first), added before the platform's
+    # so it runs inside it: request ids, access logs and metrics cover its answers.
+    for cls in reversed(middleware):
+        app.add_middleware(cls)
     install_platform(
         app,
         # The service's own dependencies (S3, say) beside the database and Kafka.

@@ -39,6 +39,12 @@ def psycopg_url(url: str) -> str:
     return _POSTGRES_URL.sub("postgresql+psycopg://", url, count=1)
 
 
+def libpq_url(url: str) -> str:
+    """The same URL as libpq and psycopg itself take it (`postgresql://`), for the rare
+    connection made without SQLAlchemy."""
+    return _POSTGRES_URL.sub("postgresql://", url, count=1)
+
+
 def create_engine(
     url: str, *, schema: str, pool_size: int = 10, app_name: str, read_only: bool = False
 ) -> AsyncEngine:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from edvent_content.adapters.storage import LessonStore
 from edvent_content.config import Settings
+from edvent_content.db.catalogue import CatalogueVersion
 from edvent_platform.auth import TokenVerifier, jwks_token_verifier
 
 
@@ -15,6 +16,8 @@ class Content:
     store: LessonStore
     # Verifies access tokens with identity's JWKS, fetched over HTTP and cached.
     verifier: TokenVerifier
+    # What the anonymous catalogue's cache checks on every request.
+    catalogue_version: CatalogueVersion
 
     @classmethod
     def build(cls, settings: Settings) -> Content:
@@ -22,8 +25,15 @@ class Content:
             settings=settings,
             store=LessonStore.from_settings(settings),
             verifier=jwks_token_verifier(settings),
+            catalogue_version=CatalogueVersion(
+                database_url=settings.database_url, schema=settings.db_schema, app_name="content"
+            ),
         )
 
+    async def open(self) -> None:
+        await self.catalogue_version.open()
+
     async def close(self) -> None:
+        await self.catalogue_version.close()
         await self.verifier.aclose()
         self.store.close()

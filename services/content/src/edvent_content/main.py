@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from edvent_content.api.catalogue_cache import CatalogueCache
 from edvent_content.api.errors import install_error_mapping
 from edvent_content.api.routes import routers
 from edvent_content.bootstrap import Content
@@ -14,6 +15,11 @@ from edvent_platform.auth import install_token_verifier
 
 SERVICE = "content"
 API_PREFIXES = ("/api/v1/courses", "/api/v1/lessons")
+
+
+async def _start(app: FastAPI) -> None:
+    content: Content = app.state.content
+    await content.open()
 
 
 async def _stop(app: FastAPI) -> None:
@@ -33,7 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         handlers=handlers,
         # Lesson bodies are useless without the object store.
         readiness={"s3": content.store.check},
+        on_startup=[_start],
         on_shutdown=[_stop],
+        middleware=[CatalogueCache],
         description="Courses and lessons; lesson bodies in S3.",
     )
     app.state.content = content

@@ -32,6 +32,8 @@ def passwords_from(settings: Settings) -> Passwords:
         workers=settings.password_hashing_workers,
         queue=settings.password_hashing_queue,
         nice=settings.password_hashing_nice,
+        waiting=settings.password_hashing_waiting,
+        wait_seconds=settings.password_hashing_wait_seconds,
         retry_after=settings.password_hashing_retry_after_seconds,
     )
 
@@ -73,6 +75,7 @@ class Identity:
     throttles: Throttles
     verifier: TokenVerifier
     _maintenance: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _warm_up: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Identity:
@@ -118,14 +121,24 @@ class Identity:
 
     async def start(self) -> None:
         await self.keys.start()
-        await self.passwords.start()
+        # The hashing worker starts (and makes the dummy hash) beside serving, not
+        # before it: niced, it can take seconds on a busy machine, and every service
+        # needs this one's JWKS meanwhile. A login that comes first waits for it.
+        self._warm_up = asyncio.create_task(self._warm_up_hashing(), name="identity-warm-up")
         self._maintenance = asyncio.create_task(self._maintain(), name="identity-maintenance")
 
+    async def _warm_up_hashing(self) -> None:
+        try:
+            await self.passwords.start()
+        except Exception:
+            logger.exception("password hashing did not warm up; the first login will")
+
     async def stop(self) -> None:
-        if self._maintenance is not None:
-            self._maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._maintenance
+        for task in (self._warm_up, self._maintenance):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self.passwords.close()
 
     async def prune(self) -> None:

@@ -29,7 +29,7 @@ async def _create_admin(
     try:
         password_hash = None
         if password:
-            with passwords.slot() as hashing:
+            async with passwords.slot() as hashing:
                 password_hash = await auth_usecases.hash_new_password(
                     hashing=hashing, password=password
                 )

@@ -43,9 +43,12 @@ class Settings(ServiceSettings, JwtSettings):
     argon2_parallelism: int = Field(default=4, ge=1)
     # Hashing runs in worker processes with lowered priority, so it gets the CPU the
     # event loop leaves. At most workers + queue logins/registrations hash at once;
-    # the next answers 503 with Retry-After at once.
+    # up to `waiting` more wait for a slot, each at most `wait_seconds`; past that,
+    # 503 with Retry-After.
     password_hashing_workers: int = Field(default=1, ge=1)
     password_hashing_queue: int = Field(default=4, ge=0)
+    password_hashing_waiting: int = Field(default=256, ge=0)
+    password_hashing_wait_seconds: float = Field(default=10, ge=0)
     password_hashing_nice: int = Field(default=19, ge=0, le=19)
     password_hashing_retry_after_seconds: int = Field(default=1, ge=1)
 

@@ -141,7 +141,7 @@ class Accounts:
 
     async def admin(self) -> Account:
         email = self.email()
-        with self.identity.passwords.slot() as hashing:
+        async with self.identity.passwords.slot() as hashing:
             password_hash = await auth_usecases.hash_new_password(
                 hashing=hashing, password=PASSWORD
             )

@@ -1,10 +1,10 @@
-"""A login storm is shed at the hashing queue: 503 with Retry-After, at once."""
+"""A login storm waits at the hashing queue, and past a bound is shed: 503 with Retry-After."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import ExitStack
+from contextlib import AsyncExitStack
 
 from edvent_identity.main import create_app
 from edvent_localstack.pytest_plugin import app_client
@@ -12,42 +12,89 @@ from edvent_localstack.pytest_plugin import app_client
 PASSWORD = "correct horse battery staple"
 
 
-async def test_a_full_hashing_queue_answers_login_and_register_503_at_once(
-    client, identity, accounts, sql, unique
+async def test_a_login_past_the_hashing_bound_waits_for_a_slot(client, identity, accounts) -> None:
+    account = await accounts.register()
+    passwords = identity.passwords
+    async with AsyncExitStack() as held:
+        for _ in range(passwords.capacity):
+            await held.enter_async_context(passwords.slot())
+        login = asyncio.create_task(
+            client.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD})
+        )
+        deadline = time.monotonic() + 10
+        while passwords.waiting < 1:
+            assert time.monotonic() < deadline and not login.done(), "the login did not wait"
+            await asyncio.sleep(0.01)
+    # The slots given back, the waiting login takes one and goes through.
+    assert (await login).status_code == 200
+    assert (passwords.admitted, passwords.waiting) == (0, 0)
+
+
+async def test_a_full_waiting_room_answers_login_and_register_503_at_once(
+    make_settings, accounts, sql, unique
 ) -> None:
     account = await accounts.register()
     failures_before = sql("SELECT count(*) FROM identity.login_failures")
-    with ExitStack() as held:
-        for _ in range(identity.passwords.capacity):
-            held.enter_context(identity.passwords.slot())
-        started = time.perf_counter()
-        login = await client.post(
+    app = create_app(make_settings(password_hashing_waiting=0))
+    passwords = app.state.identity.passwords
+    async with app_client(app, base_url="http://identity") as client:
+        async with AsyncExitStack() as held:
+            for _ in range(passwords.capacity):
+                await held.enter_async_context(passwords.slot())
+            started = time.perf_counter()
+            login = await client.post(
+                "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
+            )
+            register = await client.post(
+                "/api/v1/auth/register",
+                json={
+                    "email": f"{unique('shed')}@example.org",
+                    "password": PASSWORD,
+                    "full_name": "S",
+                },
+            )
+            elapsed = time.perf_counter() - started
+        for response in (login, register):
+            assert response.status_code == 503, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["retry-after"] == "1"
+            assert response.json()["status"] == 503
+        # Refused before any work: no hashing, nothing counted, nothing created.
+        assert elapsed < 1.0
+        assert sql("SELECT count(*) FROM identity.login_failures") == failures_before
+        assert sql("SELECT count(*) FROM identity.users") == [(1,)]
+        # Once the queue has room again, the same login goes through.
+        again = await client.post(
             "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
         )
-        register = await client.post(
-            "/api/v1/auth/register",
-            json={"email": f"{unique('shed')}@example.org", "password": PASSWORD, "full_name": "S"},
-        )
-        elapsed = time.perf_counter() - started
-    for response in (login, register):
-        assert response.status_code == 503, response.text
-        assert response.headers["content-type"] == "application/problem+json"
-        assert response.headers["retry-after"] == "1"
-        assert response.json()["status"] == 503
-    # Refused before any work: no hashing, nothing counted, nothing created.
-    assert elapsed < 1.0
-    assert sql("SELECT count(*) FROM identity.login_failures") == failures_before
-    assert sql("SELECT count(*) FROM identity.users") == [(1,)]
-    # Once the queue has room again, the same login goes through.
-    again = await client.post(
-        "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
-    )
-    assert again.status_code == 200
+        assert again.status_code == 200
 
 
-async def test_logins_beyond_the_hashing_bound_are_shed_not_queued(make_settings, accounts) -> None:
+async def test_a_wait_past_its_limit_is_503(make_settings, accounts) -> None:
     account = await accounts.register()
-    small = create_app(make_settings(password_hashing_workers=1, password_hashing_queue=0))
+    app = create_app(make_settings(password_hashing_wait_seconds=0.2))
+    passwords = app.state.identity.passwords
+    async with app_client(app, base_url="http://identity") as client:
+        async with AsyncExitStack() as held:
+            for _ in range(passwords.capacity):
+                await held.enter_async_context(passwords.slot())
+            login = await client.post(
+                "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
+            )
+        assert login.status_code == 503, login.text
+        assert login.headers["retry-after"] == "1"
+        assert (passwords.admitted, passwords.waiting) == (0, 0)
+
+
+async def test_logins_beyond_the_hashing_bound_are_shed_without_a_waiting_room(
+    make_settings, accounts
+) -> None:
+    account = await accounts.register()
+    small = create_app(
+        make_settings(
+            password_hashing_workers=1, password_hashing_queue=0, password_hashing_waiting=0
+        )
+    )
     async with app_client(small, base_url="http://identity") as client:
         responses = await asyncio.gather(
             *(

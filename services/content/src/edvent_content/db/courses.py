@@ -39,9 +39,18 @@ async def page(
     owner_id: UUID | None,
     limit: int,
     after: PageKey | None,
-) -> list[Course]:
-    """Newest first; `limit` rows after `after`, among those `visible` allows."""
-    statement = select(Course).order_by(Course.created_at.desc(), Course.id.desc()).limit(limit)
+) -> list[dict[str, Any]]:
+    """Newest first; `limit` rows after `after`, among those `visible` allows, as
+    {column: value}.
+
+    Plain rows, not ORM objects: the catalogue is the busiest read, and loading ORM
+    instances (and validating the answer from their attributes) was a quarter of its
+    CPU."""
+    statement = (
+        select(*Course.__table__.columns)
+        .order_by(Course.created_at.desc(), Course.id.desc())
+        .limit(limit)
+    )
     if not visible.everything:
         if visible.also_owner is not None:
             statement = statement.where(
@@ -55,7 +64,7 @@ async def page(
         statement = statement.where(
             tuple_(Course.created_at, Course.id) < tuple_(after.created_at, after.id)
         )
-    return list(await session.scalars(statement))
+    return [row._asdict() for row in await session.execute(statement)]
 
 
 async def change(session: AsyncSession, *, course_id: UUID, **values: Any) -> Course:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,8 +70,9 @@ async def list_courses(
     owner_id: UUID | None,
     limit: int,
     after: PageKey | None,
-) -> tuple[list[Course], PageKey | None]:
-    """A page of the courses `actor` may see, newest first, and where the next starts."""
+) -> tuple[list[dict[str, Any]], PageKey | None]:
+    """A page of the courses `actor` may see (their columns by name), newest first,
+    and where the next starts."""
     rows = await courses_db.page(
         session,
         visible=access.course_filter(actor),
@@ -80,7 +82,7 @@ async def list_courses(
     )
     items = rows[:limit]
     more = len(rows) > limit
-    return items, (PageKey(items[-1].created_at, items[-1].id) if more else None)
+    return items, (PageKey(items[-1]["created_at"], items[-1]["id"]) if more else None)
 
 
 async def update_course(

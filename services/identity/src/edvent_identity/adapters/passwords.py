@@ -3,9 +3,15 @@
 Argon2 is deliberately slow and memory-hard. Run on the service's own threads, a
 login storm takes the CPU the event loop needs for every other request. So hashes
 run in worker processes whose priority is lowered (`os.nice`): they get what the
-event loop leaves. At most `workers + queue` hashing requests are admitted at once;
-the next one is refused at once (`PasswordHashingBusy`, answered 503 with
-Retry-After) instead of waiting seconds in a queue.
+event loop leaves. At most `workers + queue` hashing requests are admitted at once.
+The next ones wait for a slot, up to `waiting` of them for at most `wait_seconds`;
+past that they are refused (`PasswordHashingBusy`, answered 503 with Retry-After).
+
+Waiting, not refusing at once: a refusal costs the event loop about as much as a
+cheap request, and clients that log in again as soon as they are answered (a
+benchmark's 50 connections, a retrying script) turned each refusal into the next
+request, hundreds a second, taking the CPU the other requests needed. A waiting
+login costs nothing until its slot comes.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ import asyncio
 import multiprocessing
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from argon2 import PasswordHasher, Type
@@ -76,6 +83,8 @@ class Passwords:
         workers: int,
         queue: int,
         nice: int,
+        waiting: int = 0,
+        wait_seconds: float = 0.0,
         retry_after: int = 1,
     ) -> None:
         if memory_kib < MIN_MEMORY_KIB or time_cost < MIN_TIME_COST:
@@ -84,8 +93,13 @@ class Passwords:
         self._workers = workers
         self._nice = nice
         self.capacity = workers + queue
+        self.waiting_room = waiting
+        self.wait_seconds = wait_seconds
         self.retry_after = retry_after
         self._admitted = 0
+        # Requests waiting for a slot, first come first served; a slot given back is
+        # handed to the first of them (its future resolved) rather than freed.
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self._executor: ProcessPoolExecutor | None = None
         self._dummy_hash: str | None = None
         # Only for `needs_rehash`, which reads parameters and hashes nothing.
@@ -97,20 +111,53 @@ class Passwords:
 
     @property
     def admitted(self) -> int:
-        """Hashing requests running or waiting now."""
+        """Hashing requests holding a slot now (hashing or queued for a worker)."""
         return self._admitted
 
-    @contextmanager
-    def slot(self) -> Iterator[Hashing]:
-        """Admission for the hashing one request needs; `PasswordHashingBusy` at once
-        when `workers + queue` requests hold one already."""
-        if self._admitted >= self.capacity:
-            raise PasswordHashingBusy(retry_after=self.retry_after)
-        self._admitted += 1
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot now."""
+        return len(self._waiters)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[Hashing]:
+        """Admission for the hashing one request needs. When `workers + queue`
+        requests hold a slot, wait for one (at most `wait_seconds`, and only while
+        fewer than `waiting` others wait); otherwise `PasswordHashingBusy`."""
+        await self._admit()
         try:
             yield Hashing(self)
         finally:
-            self._admitted -= 1
+            self._release()
+
+    async def _admit(self) -> None:
+        if self._admitted < self.capacity and not self._waiters:
+            self._admitted += 1
+            return
+        if len(self._waiters) >= self.waiting_room or self.wait_seconds <= 0:
+            raise PasswordHashingBusy(retry_after=self.retry_after)
+        handed = asyncio.get_running_loop().create_future()
+        self._waiters.append(handed)
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await asyncio.shield(handed)
+        except BaseException as exc:
+            if handed.done():  # handed a slot as the wait ended: pass it on
+                self._release()
+            else:
+                handed.cancel()
+                self._waiters.remove(handed)
+            if isinstance(exc, TimeoutError):
+                raise PasswordHashingBusy(retry_after=self.retry_after) from None
+            raise
+
+    def _release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot goes to the waiter as it is
+                return
+        self._admitted -= 1
 
     def needs_rehash(self, password_hash: str) -> bool:
         """True when the hash was made with other parameters than the current ones."""

@@ -30,8 +30,9 @@ IdentityDep = Annotated[Identity, Depends(get_identity)]
 
 async def hashing_slot(identity: IdentityDep) -> AsyncIterator[Hashing]:
     """Admission to password hashing, taken before any other work of the request:
-    when the hashing queue is full the answer is 503 at once."""
-    with identity.passwords.slot() as hashing:
+    it waits for a slot while the hashing queue is full, and is 503 when the wait
+    would be too long (`Passwords.slot`)."""
+    async with identity.passwords.slot() as hashing:
         yield hashing
 
 

@@ -129,9 +129,8 @@ async def list_courses(
     items, next_key = await courses_usecase.list_courses(
         session=session, actor=actor, owner_id=owner_id, limit=limit, after=after
     )
-    return CourseList(
-        items=[CoursePublic.model_validate(course) for course in items],
-        next_cursor=encode_page_key(next_key) if next_key else None,
+    return CourseList.model_validate(
+        {"items": items, "next_cursor": encode_page_key(next_key) if next_key else None}
     )
 
 
