@@ -136,17 +136,15 @@ def _config(service: str, world: World) -> str:
         ]
     if service == "assessment":
         # Rules JSON Schema cannot state (option ids unique within a question, correct
-        # ids among the options) and answers that must name the attempt's own questions
+        # ids among the options; an adaptive config's max_items at least its min_items,
+        # whose default is 5) and answers that must name the attempt's own questions
         # and options: the server answers 422 to such schema-valid bodies.
         also_422 = (
             'checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 403, 404, 409, 422]'
         )
-        lines += [
-            "[[operations]]",
-            'include-path = "/api/v1/exams/{exam_id}/questions"',
-            'include-method = "POST"',
-            also_422,
-        ]
+        for path in ("/api/v1/exams", "/api/v1/exams/{exam_id}/questions"):
+            lines += ["[[operations]]", f'include-path = "{path}"', 'include-method = "POST"']
+            lines.append(also_422)
         for path in as_student:
             lines += [
                 "[[operations]]",

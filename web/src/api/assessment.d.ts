@@ -97,7 +97,7 @@ export interface paths {
         put?: never;
         /**
          * Create a draft exam for a course (its owner, ADMIN)
-         * @description 409 with `Retry-After` when the course is not known here yet (content's CourseCreated has not arrived); the same request succeeds once it has.
+         * @description 409 with `Retry-After` when the course is not known here yet (content's CourseCreated has not arrived); the same request succeeds once it has. An adaptive `config` whose `max_items` is below its `min_items` (5 when not given) is 422 at `["body", "config", "adaptive", "max_items"]`: a rule across two fields that the schema cannot state, so a body valid by the schema can still be refused.
          */
         post: operations["createExam"];
         delete?: never;
@@ -231,13 +231,13 @@ export interface components {
             exposure_top_k: number;
             /**
              * Max Items
-             * @description The attempt stops after this many answers.
+             * @description The attempt stops after this many answers. At least min_items (its default 5 included): else 422 at this field.
              * @default 30
              */
             max_items: number;
             /**
              * Min Items
-             * @description No stop on precision before this many answers; lowered to max_items when above it.
+             * @description No stop on precision before this many answers. At most max_items (else 422 at max_items).
              * @default 5
              */
             min_items: number;
@@ -459,7 +459,7 @@ export interface components {
         ExamCreate: {
             /**
              * Config
-             * @description `{}` or `{"mode": "fixed"}`: every question, submitted at once. `{"mode": "adaptive", "model", "min_items", "max_items", "target_standard_error", "start_ability", "estimator", "prior_mean", "prior_sd", "exposure_top_k"}`: one question at a time, chosen by item response theory (see the service README). An unknown mode or key, or a value out of range, is 422 with the field's path.
+             * @description `{}` or `{"mode": "fixed"}`: every question, submitted at once. `{"mode": "adaptive", "model", "min_items", "max_items", "target_standard_error", "start_ability", "estimator", "prior_mean", "prior_sd", "exposure_top_k"}`: one question at a time, chosen by item response theory (see the service README). An unknown mode or key, or a value out of range, is 422 with the field's path; so is `max_items` below `min_items` (5 when not given), at `max_items`.
              */
             config?: components["schemas"]["FixedConfig"] | components["schemas"]["AdaptiveConfig"];
             /**
@@ -1270,7 +1270,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            /** @description The request is not valid (malformed or not UTF-8 JSON, a field breaks its rules, or an adaptive config's `max_items` is below its `min_items`); `errors` says where */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -43,16 +43,38 @@ async def test_bad_adaptive_settings_are_422_at_their_field(
     assert sql("SELECT count(*) FROM assessment.exams") == [(0,)]
 
 
-async def test_max_items_below_min_items_makes_min_items_lower_not_a_422(
-    client, factory, people
+@pytest.mark.parametrize(
+    ("config", "minimum"),
+    [
+        # min_items left at its default (5): what schemathesis sent, valid by the schema.
+        ({"mode": "adaptive", "max_items": 2}, 5),
+        ({"mode": "adaptive", "min_items": 10, "max_items": 5}, 10),
+        ({"mode": "adaptive", "min_items": 10.0, "max_items": 5.0}, 10),
+    ],
+)
+async def test_max_items_below_min_items_is_a_422_at_max_items_and_nothing_is_stored(
+    client, factory, people, sql, config, minimum
 ) -> None:
-    # A rule across two fields is one the OpenAPI schema cannot state (schemathesis sent
-    # `{"max_items": 2}`, valid by the schema, and got 422 for the default min_items 5).
+    # Refused, not adjusted: lowering min_items would change what the instructor asked.
     course = await factory.course(people.owner)
-    response = await create(client, people.owner, course, {"mode": "adaptive", "max_items": 2})
+    response = await create(client, people.owner, course, config)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["body", "config", "adaptive", "max_items"]
+    assert error["type"] == "max_items_below_min_items"
+    assert f"at least min_items ({minimum}" in error["msg"]
+    assert sql("SELECT count(*) FROM assessment.exams") == [(0,)]
+
+
+async def test_max_items_equal_to_min_items_is_stored_as_given(client, factory, people) -> None:
+    course = await factory.course(people.owner)
+    response = await create(
+        client, people.owner, course, {"mode": "adaptive", "min_items": 3, "max_items": 3}
+    )
     assert response.status_code == 201, response.text
     config = response.json()["config"]
-    assert (config["min_items"], config["max_items"]) == (2, 2)
+    assert (config["min_items"], config["max_items"]) == (3, 3)
 
 
 async def test_an_adaptive_config_is_stored_with_its_defaults(client, factory, people) -> None:

@@ -402,6 +402,28 @@ async def test_a_student_lists_their_own_attempts_newest_first_paged_and_by_exam
     assert owners.json() == {"items": [], "next_cursor": None}
 
 
+async def test_the_owner_pages_through_an_exams_attempts_newest_first(
+    client, factory, people
+) -> None:
+    # The same page shape as GET /attempts: items and a cursor to the next page.
+    course = await factory.course(people.owner)
+    exam = await factory.exam(people.owner, course, published=True)
+    first_start = await factory.start(people.student, exam["id"])
+    second_start = await factory.start(people.classmate, exam["id"])
+    path, auth = f"/api/v1/exams/{exam['id']}/attempts", people.owner.auth
+    first = (await client.get(path, params={"limit": 1}, headers=auth)).json()
+    assert [a["id"] for a in first["items"]] == [second_start["id"]]
+    # The owner sees an open attempt's correct answers, as GET /attempts/{id} shows them.
+    shown = await client.get(f"/api/v1/attempts/{second_start['id']}", headers=auth)
+    assert first["items"][0] == shown.json()
+    rest = await client.get(path, params={"limit": 1, "cursor": first["next_cursor"]}, headers=auth)
+    assert [a["id"] for a in rest.json()["items"]] == [first_start["id"]]
+    assert rest.json()["next_cursor"] is None
+    whole = (await client.get(path, params={"limit": 2}, headers=auth)).json()
+    assert [a["id"] for a in whole["items"]] == [second_start["id"], first_start["id"]]
+    assert whole["next_cursor"] is None
+
+
 async def test_own_attempts_need_a_token_and_a_valid_page(client, people) -> None:
     anonymous = await client.get("/api/v1/attempts")
     assert anonymous.status_code == 401

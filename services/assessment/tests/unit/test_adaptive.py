@@ -74,6 +74,10 @@ def test_adaptive_config_has_documented_defaults() -> None:
 @pytest.mark.parametrize(
     ("raw", "location"),
     [
+        ({"mode": "adaptive", "min_items": 10, "max_items": 5}, ("adaptive", "max_items")),
+        ({"mode": "adaptive", "max_items": 4}, ("adaptive", "max_items")),
+        # min_items itself invalid: one error, at min_items only.
+        ({"mode": "adaptive", "min_items": 0, "max_items": 5}, ("adaptive", "min_items")),
         ({"mode": "adaptive", "target_standard_error": 0}, ("adaptive", "target_standard_error")),
         ({"mode": "adaptive", "model": "3pl"}, ("adaptive", "model")),
         ({"mode": "adaptive", "min_items": 0}, ("adaptive", "min_items")),

@@ -69,13 +69,33 @@ def test_other_non_integers_are_still_refused(value) -> None:
 
 
 @pytest.mark.parametrize(
-    ("document", "expected"),
+    ("document", "minimum"),
     [
-        ({"mode": "adaptive", "max_items": 3}, (3, 3)),
-        ({"mode": "adaptive", "min_items": 10, "max_items": 5}, (5, 5)),
-        ({"mode": "adaptive", "min_items": 2, "max_items": 5}, (2, 5)),
+        ({"mode": "adaptive", "max_items": 3}, 5),
+        ({"mode": "adaptive", "min_items": 10, "max_items": 5}, 10),
+        ({"mode": "adaptive", "min_items": 10.0, "max_items": 9.0}, 10),
     ],
 )
-def test_max_items_is_the_hard_stop_and_lowers_min_items(document, expected) -> None:
+def test_max_items_below_min_items_is_refused_at_max_items(document, minimum) -> None:
+    # Not adjusted: lowering min_items quietly would change what the instructor asked.
+    with pytest.raises(ValidationError) as raised:
+        parse_config(document)
+    [error] = raised.value.errors()
+    assert error["loc"] == ("adaptive", "max_items")
+    assert error["type"] == "max_items_below_min_items"
+    assert f"at least min_items ({minimum};" in error["msg"]
+    assert "could never reach min_items" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({"mode": "adaptive", "max_items": 5}, (5, 5)),
+        ({"mode": "adaptive", "min_items": 5, "max_items": 5}, (5, 5)),
+        ({"mode": "adaptive", "min_items": 2, "max_items": 5}, (2, 5)),
+        ({"mode": "adaptive", "min_items": 1, "max_items": 1}, (1, 1)),
+    ],
+)
+def test_max_items_at_or_above_min_items_is_kept_as_given(document, expected) -> None:
     config = parse_config(document)
     assert (config.min_items, config.max_items) == expected

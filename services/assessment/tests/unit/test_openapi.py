@@ -197,3 +197,16 @@ def test_states_and_kinds_are_enums_in_answers(document) -> None:
         "single_choice",
         "multiple_choice",
     ]
+
+
+def test_the_rule_across_min_items_and_max_items_is_documented(document) -> None:
+    # JSON Schema cannot compare two fields, so the 422 for max_items below min_items is
+    # stated in words where a client author reads: the field, the config, the operation.
+    create = operations(document)["POST /api/v1/exams"]
+    assert "`max_items` is below its `min_items`" in create["responses"]["422"]["description"]
+    assert '`["body", "config", "adaptive", "max_items"]`' in create["description"]
+    adaptive = document["components"]["schemas"]["AdaptiveConfig"]["properties"]
+    assert "At least min_items" in adaptive["max_items"]["description"]
+    assert "At most max_items" in adaptive["min_items"]["description"]
+    config = document["components"]["schemas"]["ExamCreate"]["properties"]["config"]
+    assert "`max_items` below `min_items`" in config["description"]

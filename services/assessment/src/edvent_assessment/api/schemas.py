@@ -15,8 +15,9 @@ from edvent_assessment.domain.access import Actor
 from edvent_assessment.domain.adaptive import FixedConfig
 from edvent_assessment.domain.analytics import Summary
 from edvent_assessment.domain.exams import ExamConfig, ExamStatus, QuestionKind, check_question
-from edvent_assessment.usecases.attempts import AttemptView
+from edvent_assessment.usecases.attempts import AttemptPage, AttemptView
 from edvent_assessment.usecases.exams import ExamView
+from edvent_platform.cursor import encode_page_key
 
 MAX_DURATION_SECONDS = 7 * 24 * 3600
 
@@ -98,7 +99,8 @@ class ExamCreate(BaseModel):
         '`{"mode": "adaptive", "model", "min_items", "max_items", "target_standard_error", '
         '"start_ability", "estimator", "prior_mean", "prior_sd", "exposure_top_k"}`: one '
         "question at a time, chosen by item response theory (see the service README). An "
-        "unknown mode or key, or a value out of range, is 422 with the field's path.",
+        "unknown mode or key, or a value out of range, is 422 with the field's path; so is "
+        "`max_items` below `min_items` (5 when not given), at `max_items`.",
     )
 
 
@@ -422,6 +424,14 @@ def attempt_public(view: AttemptView, actor: Actor) -> AttemptPublic:
             )
             for question, item in zip(questions, items, strict=True)
         ],
+    )
+
+
+def attempt_list(page: AttemptPage, actor: Actor) -> AttemptList:
+    views, next_key = page
+    return AttemptList(
+        items=[attempt_public(view, actor) for view in views],
+        next_cursor=encode_page_key(next_key) if next_key else None,
     )
 
 

@@ -17,7 +17,7 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from mirt.results.fit_result import FitResult
@@ -31,8 +31,10 @@ from pydantic import (
     Field,
     Tag,
     TypeAdapter,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 IrtModel = Literal["rasch", "2pl"]
 
@@ -77,11 +79,15 @@ class AdaptiveConfig(BaseModel):
         default=5,
         ge=1,
         le=500,
-        description="No stop on precision before this many answers; lowered to max_items "
-        "when above it.",
+        description="No stop on precision before this many answers. At most max_items (else "
+        "422 at max_items).",
     )
     max_items: WholeNumber = Field(
-        default=30, ge=1, le=500, description="The attempt stops after this many answers."
+        default=30,
+        ge=1,
+        le=500,
+        description="The attempt stops after this many answers. At least min_items (its "
+        "default 5 included): else 422 at this field.",
     )
     target_standard_error: float = Field(
         default=0.4,
@@ -115,14 +121,21 @@ class AdaptiveConfig(BaseModel):
         "among the k most informative; 1 is pure maximum information.",
     )
 
-    @model_validator(mode="after")
-    def _min_items_within_max_items(self) -> Self:
-        # max_items is the hard stop, so `{"max_items": 3}` is a 3-item exam although the
-        # default min_items is 5: min_items is lowered to it (and stored so). A rule
-        # across two fields is one an OpenAPI schema cannot state, so it is not a 422.
-        if self.min_items > self.max_items:
-            object.__setattr__(self, "min_items", self.max_items)
-        return self
+    @field_validator("max_items")
+    @classmethod
+    def _not_below_min_items(cls, value: int, info: ValidationInfo) -> int:
+        # Refused, not adjusted: quietly lowering min_items would change the exam the
+        # instructor asked for. (Absent from info.data when min_items itself is invalid.)
+        minimum = info.data.get("min_items")
+        if minimum is not None and value < minimum:
+            raise PydanticCustomError(
+                "max_items_below_min_items",
+                "must be at least min_items ({min_items}; 5 when not given): an attempt "
+                "stops after max_items answers, so it could never reach min_items; raise "
+                "max_items or lower min_items",
+                {"min_items": minimum, "max_items": value},
+            )
+        return value
 
 
 def _mode(value: Any) -> Any:

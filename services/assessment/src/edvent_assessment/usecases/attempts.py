@@ -50,6 +50,10 @@ class AttemptView:
     owner_id: UUID  # the course's owner, for who sees the correct answers
 
 
+# A page of attempts, newest first, and the key to continue after it (None: the last page).
+AttemptPage = tuple[list[AttemptView], PageKey | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Submitted:
     """The closed attempt; `expired` when the submission came too late (and was not graded)."""
@@ -322,17 +326,12 @@ async def list_attempts(
     exam_id: UUID,
     limit: int,
     after: PageKey | None,
-) -> tuple[list[AttemptView], PageKey | None]:
+) -> AttemptPage:
     """The exam's attempts, newest first (its course's owner and ADMINs)."""
     view = await exams_usecase.visible_exam(session=session, actor=actor, exam_id=exam_id)
     access.check_exam_manageable(actor, view.facts)
     rows = await attempts_db.page(session, exam_id=exam_id, limit=limit + 1, after=after)
-    items = rows[:limit]
-    more = len(rows) > limit
-    return (
-        [AttemptView(attempt, view.owner_id) for attempt in items],
-        PageKey(items[-1].started_at, items[-1].id) if more else None,
-    )
+    return _page([AttemptView(attempt, view.owner_id) for attempt in rows], limit=limit)
 
 
 async def own_attempts(
@@ -342,16 +341,20 @@ async def own_attempts(
     exam_id: UUID | None,
     limit: int,
     after: PageKey | None,
-) -> tuple[list[AttemptView], PageKey | None]:
+) -> AttemptPage:
     """The caller's own attempts, newest first; `exam_id` narrows them to one exam.
     Nobody but the student can have any, so nothing more is checked."""
     rows = await attempts_db.page_of_student(
         session, user_id=actor.user_id, exam_id=exam_id, limit=limit + 1, after=after
     )
-    items = rows[:limit]
-    more = len(rows) > limit
-    last = items[-1][0] if more else None
-    return (
-        [AttemptView(attempt, owner_id) for attempt, owner_id in items],
-        PageKey(last.started_at, last.id) if last else None,
-    )
+    return _page([AttemptView(attempt, owner_id) for attempt, owner_id in rows], limit=limit)
+
+
+def _page(views: list[AttemptView], *, limit: int) -> AttemptPage:
+    """A page from the `limit + 1` newest rows fetched: the extra row only says that
+    there are more, and the key to continue after is that of the page's last attempt."""
+    items = views[:limit]
+    if len(views) <= limit:
+        return items, None
+    last = items[-1].attempt
+    return items, PageKey(last.started_at, last.id)

@@ -16,12 +16,12 @@ from edvent_assessment.api.schemas import (
     AttemptList,
     AttemptPublic,
     SubmitBody,
+    attempt_list,
     attempt_public,
     attempt_question,
 )
 from edvent_assessment.domain.scoring import Answer
 from edvent_assessment.usecases import attempts as attempts_usecase
-from edvent_platform.cursor import encode_page_key
 from edvent_platform.openapi import problem_responses
 from edvent_platform.problems import as_response
 
@@ -43,13 +43,10 @@ async def list_own_attempts(
     exam_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = 20,
 ) -> AttemptList:
-    items, next_key = await attempts_usecase.own_attempts(
+    page = await attempts_usecase.own_attempts(
         session=session, actor=actor, exam_id=exam_id, limit=limit, after=after
     )
-    return AttemptList(
-        items=[attempt_public(view, actor) for view in items],
-        next_cursor=encode_page_key(next_key) if next_key else None,
-    )
+    return attempt_list(page, actor)
 
 
 @router.post(

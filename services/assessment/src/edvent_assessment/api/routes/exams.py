@@ -18,6 +18,7 @@ from edvent_assessment.api.schemas import (
     ExamList,
     QuestionCreate,
     QuestionPublic,
+    attempt_list,
     attempt_public,
     exam_detail,
     exam_public,
@@ -36,9 +37,13 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 CREATE_EXAM_ERRORS = problem_responses(
     403,
     409,
+    422,
     descriptions={
         403: "The caller is not the course's owner or an ADMIN",
         409: "The course is not known here yet; the same request succeeds once it is",
+        422: "The request is not valid (malformed or not UTF-8 JSON, a field breaks its "
+        "rules, or an adaptive config's `max_items` is below its `min_items`); `errors` "
+        "says where",
     },
 )
 CREATE_EXAM_ERRORS[409]["headers"] = {
@@ -56,7 +61,10 @@ CREATE_EXAM_ERRORS[409]["headers"] = {
     responses=CREATE_EXAM_ERRORS,
     summary="Create a draft exam for a course (its owner, ADMIN)",
     description="409 with `Retry-After` when the course is not known here yet (content's "
-    "CourseCreated has not arrived); the same request succeeds once it has.",
+    "CourseCreated has not arrived); the same request succeeds once it has. An adaptive "
+    "`config` whose `max_items` is below its `min_items` (5 when not given) is 422 at "
+    '`["body", "config", "adaptive", "max_items"]`: a rule across two fields that the '
+    "schema cannot state, so a body valid by the schema can still be refused.",
 )
 async def create_exam(body: ExamCreate, actor: SignedIn, session: SessionDep) -> ExamDetail:
     view = await exams_usecase.create_exam(
@@ -180,13 +188,10 @@ async def start_attempt(
 async def list_exam_attempts(
     exam_id: UUID, actor: SignedIn, session: SessionDep, after: PageAfter, limit: Limit = 20
 ) -> AttemptList:
-    items, next_key = await attempts_usecase.list_attempts(
+    page = await attempts_usecase.list_attempts(
         session=session, actor=actor, exam_id=exam_id, limit=limit, after=after
     )
-    return AttemptList(
-        items=[attempt_public(view, actor) for view in items],
-        next_cursor=encode_page_key(next_key) if next_key else None,
-    )
+    return attempt_list(page, actor)
 
 
 @router.get(
