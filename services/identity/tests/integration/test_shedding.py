@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
+from edvent_identity.adapters.passwords import Passwords
 from edvent_identity.main import create_app
 from edvent_localstack.pytest_plugin import app_client
 
 PASSWORD = "correct horse battery staple"
 
 
-async def test_a_login_past_the_hashing_bound_waits_for_a_slot(client, identity, accounts) -> None:
-    account = await accounts.register()
-    passwords = identity.passwords
+@asynccontextmanager
+async def all_slots_taken(passwords: Passwords) -> AsyncIterator[None]:
+    """Every hashing slot held, as by logins being hashed, until the block ends."""
     async with AsyncExitStack() as held:
         for _ in range(passwords.capacity):
             await held.enter_async_context(passwords.slot())
+        yield
+
+
+async def test_a_login_past_the_hashing_bound_waits_for_a_slot(client, identity, accounts) -> None:
+    account = await accounts.register()
+    passwords = identity.passwords
+    async with all_slots_taken(passwords):
         login = asyncio.create_task(
             client.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD})
         )
@@ -38,9 +47,7 @@ async def test_a_full_waiting_room_answers_login_and_register_503_at_once(
     app = create_app(make_settings(password_hashing_waiting=0))
     passwords = app.state.identity.passwords
     async with app_client(app, base_url="http://identity") as client:
-        async with AsyncExitStack() as held:
-            for _ in range(passwords.capacity):
-                await held.enter_async_context(passwords.slot())
+        async with all_slots_taken(passwords):
             started = time.perf_counter()
             login = await client.post(
                 "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
@@ -75,9 +82,7 @@ async def test_a_wait_past_its_limit_is_503(make_settings, accounts) -> None:
     app = create_app(make_settings(password_hashing_wait_seconds=0.2))
     passwords = app.state.identity.passwords
     async with app_client(app, base_url="http://identity") as client:
-        async with AsyncExitStack() as held:
-            for _ in range(passwords.capacity):
-                await held.enter_async_context(passwords.slot())
+        async with all_slots_taken(passwords):
             login = await client.post(
                 "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
             )
