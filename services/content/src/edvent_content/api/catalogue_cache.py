@@ -27,8 +27,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 logger = logging.getLogger("edvent.content.catalogue_cache")
 
 PATH = "/api/v1/courses"
+# Bounds per process, so that a client walking through made-up query strings (every
+# cursor is a new key) costs memory only up to here: the least recently used go.
 MAX_ENTRIES = 256
 MAX_BODY_BYTES = 256 * 1024
+MAX_TOTAL_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class CatalogueCache:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.answers: OrderedDict[bytes, Answer] = OrderedDict()
+        self.total_bytes = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _anonymous_catalogue(scope):
@@ -59,7 +63,8 @@ class CatalogueCache:
         if answer is not None and answer.version == version:
             self.answers.move_to_end(key)
             scope["route"] = answer.route
-            await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
+            headers = list(answer.headers)  # the layers outside add their own to it
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": answer.body})
             return
         await self._answer_and_keep(scope, receive, send, key=key, version=version)
@@ -85,10 +90,16 @@ class CatalogueCache:
 
         await self.app(scope, receive, keep)
         if status == 200 and size <= MAX_BODY_BYTES:
-            self.answers[key] = Answer(version, scope.get("route"), headers, b"".join(chunks))
-            self.answers.move_to_end(key)
-            while len(self.answers) > MAX_ENTRIES:
-                self.answers.popitem(last=False)
+            self._keep(key, Answer(version, scope.get("route"), headers, b"".join(chunks)))
+
+    def _keep(self, key: bytes, answer: Answer) -> None:
+        if (replaced := self.answers.pop(key, None)) is not None:
+            self.total_bytes -= len(replaced.body)
+        self.answers[key] = answer
+        self.total_bytes += len(answer.body)
+        while len(self.answers) > MAX_ENTRIES or self.total_bytes > MAX_TOTAL_BYTES:
+            _, evicted = self.answers.popitem(last=False)
+            self.total_bytes -= len(evicted.body)
 
 
 def _anonymous_catalogue(scope: Scope) -> bool:
