@@ -14,6 +14,7 @@ from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import Principal, require_role
 
 # The request's unit of work, re-exported so routes find every alias here.
+from edvent_platform.deps import ReadSessionDep as ReadSessionDep
 from edvent_platform.deps import SessionDep as SessionDep
 from edvent_platform.problems import Forbidden
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
-from edvent_identity.api.deps import ClientAddress, HashingDep, IdentityDep, SessionDep
+from edvent_identity.api.deps import (
+    ClientAddress,
+    HashingDep,
+    IdentityDep,
+    ReadSessionDep,
+    SessionDep,
+)
 from edvent_identity.api.schemas import (
     Jwks,
     LoginRequest,
@@ -142,7 +148,7 @@ class JwkSetResponse(JSONResponse):
     response_class=JwkSetResponse,
     summary="Public keys that verify access tokens (RFC 7517 JWK Set)",
 )
-async def jwks(identity: IdentityDep, session: SessionDep) -> JwkSetResponse:
+async def jwks(identity: IdentityDep, session: ReadSessionDep) -> JwkSetResponse:
     return JwkSetResponse(
         await keys_usecases.published_keys(session=session, retention=identity.keys.retention),
         headers={"Cache-Control": f"public, max-age={identity.settings.jwks_max_age_seconds}"},

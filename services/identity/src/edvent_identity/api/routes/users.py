@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from starlette.convertors import StringConvertor, register_url_convertor
 
-from edvent_identity.api.deps import AdminUser, SessionDep
+from edvent_identity.api.deps import AdminUser, ReadSessionDep, SessionDep
 from edvent_identity.api.schemas import RoleUpdate, UserList, UserPublic, problems
 from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import CurrentUser
@@ -29,7 +29,7 @@ register_url_convertor("not_me", NotMe())
 
 
 @router.get("/me", responses=problems(401), summary="The signed-in user")
-async def get_me(user: CurrentUser, session: SessionDep) -> UserPublic:
+async def get_me(user: CurrentUser, session: ReadSessionDep) -> UserPublic:
     account = await users_usecases.current_account(session=session, user_id=user.user_id)
     return UserPublic.model_validate(account)
 
