@@ -6,6 +6,7 @@ how those are wired is the same for all four services and lives here.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -100,6 +101,13 @@ def create_service_app(
         for hook in on_startup:
             await hook(app)
         await events.start()
+        # What exists now (modules, the app, its routes and schemas) lives as long as the
+        # process. Out of the collector's sight, a full collection takes ~0 ms instead of
+        # ~115 ms (content's app), which stopped every request in flight: the p99 of
+        # bench/identity_storm fell from ~100 ms to ~30 ms. Garbage is collected first, so
+        # none is kept for good.
+        gc.collect()
+        gc.freeze()
         logger.info("%s started", service)
         try:
             yield
