@@ -55,15 +55,18 @@ def create_engine(
     sees a fresh snapshot either way), and PostgreSQL refuses any write on them.
 
     A fixed pool: past `pool_size` a request waits for a connection instead of opening
-    one that is closed again on return (connecting costs far more than waiting). No
-    ping before each checkout: a connection PostgreSQL dropped fails its statement,
-    SQLAlchemy then discards every connection older than the failure, and the pool
-    reconnects; `pool_recycle` retires connections before idle timeouts elsewhere do.
+    one that is closed again on return (connecting costs far more than waiting). A ping
+    before each checkout (one round trip): without it, the first request to use a pool
+    after PostgreSQL restarted failed with 503, however long after the outage, once per
+    pool (a service has two, and one may sit idle for hours). The hottest read, the
+    anonymous catalogue, does not go through these pools. `pool_recycle` retires
+    connections before idle timeouts elsewhere do.
     """
     return create_async_engine(
         psycopg_url(url),
         pool_size=pool_size,
         max_overflow=0,
+        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={
             "options": f"-c search_path={schema},extensions"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -89,3 +90,29 @@ async def test_a_read_only_engine_runs_each_statement_alone_and_refuses_writes(
     assert second != first
     assert count == 1
     assert rows == [1]
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+async def test_a_pool_whose_connections_the_server_dropped_serves_the_next_request(
+    postgres, scratch_schema, admin_dsn, read_only
+):
+    """As after a PostgreSQL restart: the pool's idle connections are dead, and the next
+    checkout must not hand one to a request (it would fail with 503)."""
+    engine = create_engine(
+        postgres.service_url(scratch_schema),
+        schema=scratch_schema.schema,
+        app_name="platform-drop-test",
+        read_only=read_only,
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        async with await psycopg.AsyncConnection.connect(admin_dsn, autocommit=True) as admin:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'platform-drop-test'"
+            )
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
