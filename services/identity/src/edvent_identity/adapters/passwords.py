@@ -68,13 +68,12 @@ def _end_with_parent() -> None:
     """Exit the worker as soon as the service process is gone, however it ended.
 
     A worker waits on the pool's call queue, whose pipe it holds both ends of, so a
-    SIGKILLed service would leave it waiting forever, an orphan. `spawn` gives
-    every child a sentinel: the read end of a pipe whose write end only the parent
-    holds, so it reads as closed once the parent is gone. A daemon thread waits on
-    it. Unlike Linux's
-    PR_SET_PDEATHSIG this is not tied to the parent thread that started the worker
-    (the pool starts workers from whichever thread submits first), has no race with a
-    parent dying before the worker is set up, and needs no polling.
+    SIGKILLed service would leave it waiting forever, an orphan. `spawn` gives every
+    child a sentinel: the read end of a pipe whose write end only the parent holds, so
+    it reads as closed once the parent is gone. A daemon thread waits on it. Unlike
+    Linux's PR_SET_PDEATHSIG this is not tied to the parent thread that started the
+    worker (the pool starts workers from whichever thread submits first), has no race
+    with a parent dying before the worker is set up, and needs no polling.
     """
     parent = multiprocessing.parent_process()
     if parent is None:
@@ -180,11 +179,10 @@ class Passwords:
             raise
 
     def _release(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # the slot goes to the waiter as it is
-                return
+        # A waiter leaves the queue the moment its wait ends, so every one here waits.
+        if self._waiters:
+            self._waiters.popleft().set_result(None)  # the slot goes to it as it is
+            return
         self._admitted -= 1
 
     def needs_rehash(self, password_hash: str) -> bool:
