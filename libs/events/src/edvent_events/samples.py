@@ -15,13 +15,21 @@ from uuid import UUID
 from edvent_events.catalog import (
     CATALOG,
     AttemptCompleted,
+    CourseArchived,
     CourseCreated,
+    CourseOwnerChanged,
     CoursePublished,
+    CourseUnpublished,
     ExamPublished,
+    LessonDeleted,
     LessonPublished,
+    LessonUnpublished,
     NotesGenerated,
+    UserDeleted,
+    UserDisabled,
     UserRegistered,
     UserRoleChanged,
+    UserSessionsRevoked,
 )
 from edvent_events.contract import Event
 
@@ -29,6 +37,7 @@ E = TypeVar("E", bound=Event)
 
 STUDENT_ID = UUID("0b8e2a4c-5d21-4f6e-9a10-3c7d2e8f1a01")
 INSTRUCTOR_ID = UUID("0b8e2a4c-5d21-4f6e-9a10-3c7d2e8f1a02")
+OTHER_INSTRUCTOR_ID = UUID("0b8e2a4c-5d21-4f6e-9a10-3c7d2e8f1a03")
 COURSE_ID = UUID("1c9f3b5d-6e32-4a7f-8b21-4d8e3f9a2b01")
 LESSON_ID = UUID("2d0a4c6e-7f43-4b8a-9c32-5e9f4a0b3c01")
 EXAM_ID = UUID("3e1b5d7f-8a54-4c9b-8d43-6f0a5b1c4d01")
@@ -94,7 +103,8 @@ def lesson_published(**overrides: Any) -> LessonPublished:
         "course_id": COURSE_ID,
         "title": "Binary search",
         "order_index": 0,
-        "content_key": f"lessons/{LESSON_ID}/content.md",
+        "content_key": f"courses/{COURSE_ID}/lessons/{LESSON_ID}/"
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855.md",
         # sha256 of the empty string: any 64 lower-case hex digits would do.
         "content_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         "published_at": _at(11),
@@ -148,12 +158,62 @@ def notes_generated(**overrides: Any) -> NotesGenerated:
     return _make(NotesGenerated, defaults, overrides)
 
 
+def user_deleted(**overrides: Any) -> UserDeleted:
+    return _make(UserDeleted, {"user_id": STUDENT_ID, "deleted_at": _at(58)}, overrides)
+
+
+def user_sessions_revoked(**overrides: Any) -> UserSessionsRevoked:
+    defaults = {"user_id": STUDENT_ID, "not_before": _at(55), "reason": "password_changed"}
+    return _make(UserSessionsRevoked, defaults, overrides)
+
+
+def user_disabled(**overrides: Any) -> UserDisabled:
+    defaults = {"user_id": STUDENT_ID, "disabled": True, "changed_at": _at(56)}
+    return _make(UserDisabled, defaults, overrides)
+
+
+def course_unpublished(**overrides: Any) -> CourseUnpublished:
+    return _make(CourseUnpublished, {"course_id": COURSE_ID, "unpublished_at": _at(40)}, overrides)
+
+
+def course_archived(**overrides: Any) -> CourseArchived:
+    return _make(CourseArchived, {"course_id": COURSE_ID, "archived_at": _at(45)}, overrides)
+
+
+def course_owner_changed(**overrides: Any) -> CourseOwnerChanged:
+    defaults = {
+        "course_id": COURSE_ID,
+        "old_owner_id": INSTRUCTOR_ID,
+        "new_owner_id": OTHER_INSTRUCTOR_ID,
+        "changed_at": _at(42),
+    }
+    return _make(CourseOwnerChanged, defaults, overrides)
+
+
+def lesson_unpublished(**overrides: Any) -> LessonUnpublished:
+    defaults = {"lesson_id": LESSON_ID, "course_id": COURSE_ID, "unpublished_at": _at(41)}
+    return _make(LessonUnpublished, defaults, overrides)
+
+
+def lesson_deleted(**overrides: Any) -> LessonDeleted:
+    defaults = {"lesson_id": LESSON_ID, "course_id": COURSE_ID, "deleted_at": _at(43)}
+    return _make(LessonDeleted, defaults, overrides)
+
+
 FACTORIES: dict[type[Event], Callable[..., Event]] = {
     UserRegistered: user_registered,
     UserRoleChanged: user_role_changed,
+    UserDeleted: user_deleted,
+    UserSessionsRevoked: user_sessions_revoked,
+    UserDisabled: user_disabled,
     CourseCreated: course_created,
     CoursePublished: course_published,
+    CourseUnpublished: course_unpublished,
+    CourseArchived: course_archived,
+    CourseOwnerChanged: course_owner_changed,
     LessonPublished: lesson_published,
+    LessonUnpublished: lesson_unpublished,
+    LessonDeleted: lesson_deleted,
     ExamPublished: exam_published,
     AttemptCompleted: attempt_completed,
     NotesGenerated: notes_generated,

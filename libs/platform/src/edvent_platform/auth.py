@@ -98,6 +98,20 @@ def current_role(
     return known_role
 
 
+def session_ended(principal: Principal, *, not_before: datetime | None, deleted: bool) -> None:
+    """Refuse a valid token whose session identity has ended since it was issued.
+
+    identity publishes `user.sessions_revoked` (password change or reset, sign out
+    everywhere, disable) with a `not_before`, and `user.deleted` on erasure; every
+    service keeps both in its users reference table. identity issues `iat` with
+    sub-second precision, so a token signed just after the cut-off still works.
+    """
+    if deleted:
+        raise _invalid_token("This account no longer exists.")
+    if not_before is not None and principal.issued_at < not_before:
+        raise _invalid_token("This session has ended; sign in again.")
+
+
 class KeysUnavailable(Problem):
     """No key set could be fetched yet: the caller is not at fault, so not a 401."""
 

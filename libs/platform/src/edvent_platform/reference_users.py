@@ -2,8 +2,8 @@
 
 The service owns the table (in its own schema) and passes its mapped class in; it
 needs the columns `id` (primary key), `role`, `email`, `full_name`,
-`role_changed_at` and `updated_at`. Rows come from two places: identity's
-`identity.users` events, and valid tokens (a token proves its user exists, so a
+`role_changed_at`, `not_before`, `deleted_at` and `updated_at`. Rows come from two
+places: identity's `identity.users` events, and valid tokens (a token proves its user exists, so a
 foreign key may point at the user before the registration event arrives). Callers
 own the transaction. Which roles a service accepts is its own rule, not this one's.
 """
@@ -17,8 +17,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
-from edvent_platform.auth import Principal, current_role
+from edvent_events.catalog.identity import (
+    UserDeleted,
+    UserRegistered,
+    UserRoleChanged,
+    UserSessionsRevoked,
+)
+from edvent_platform.auth import Principal, current_role, session_ended
 
 
 async def insert_if_missing(
@@ -36,6 +41,7 @@ async def record_registered(
     statement = insert(users).values(
         id=event.user_id, role=event.role, email=event.email, full_name=event.full_name
     )
+    columns = users.__table__.c
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=["id"],
@@ -46,6 +52,8 @@ async def record_registered(
                 "full_name": statement.excluded.full_name,
                 "updated_at": func.now(),
             },
+            # A registration redelivered after the erasure must not bring the name back.
+            where=columns.deleted_at.is_(None),
         )
     )
 
@@ -68,17 +76,60 @@ async def record_role_change(
     )
 
 
+async def record_sessions_revoked(
+    session: AsyncSession, *, users: type[DeclarativeBase], event: UserSessionsRevoked
+) -> None:
+    """Tokens issued before `not_before` stop counting; the latest cut-off wins."""
+    columns = users.__table__.c
+    statement = insert(users).values(id=event.user_id, role="STUDENT", not_before=event.not_before)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                "not_before": func.greatest(columns.not_before, event.not_before),
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def record_deleted(
+    session: AsyncSession, *, users: type[DeclarativeBase], event: UserDeleted
+) -> None:
+    """The person is erased: the row stays (foreign keys point at it) as a pseudonym with
+    nothing personal, and every token of the user stops counting."""
+    statement = insert(users).values(
+        id=event.user_id, role="STUDENT", deleted_at=event.deleted_at, not_before=event.deleted_at
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                "email": None,
+                "full_name": None,
+                "deleted_at": event.deleted_at,
+                "not_before": event.deleted_at,
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
 async def role_that_counts(
     session: AsyncSession, *, users: type[DeclarativeBase], principal: Principal
 ) -> str:
     """The caller's role now: the token's, or one identity's events gave the user since
-    the token was issued (see `current_role`)."""
+    the token was issued (see `current_role`). `Unauthorized` when the token's session
+    has ended since (sessions revoked, account erased; see `session_ended`)."""
     columns = users.__table__.c
     row = (
         await session.execute(
-            select(columns.role, columns.role_changed_at).where(columns.id == principal.user_id)
+            select(
+                columns.role, columns.role_changed_at, columns.not_before, columns.deleted_at
+            ).where(columns.id == principal.user_id)
         )
     ).first()
     if row is None:
         return principal.role
+    session_ended(principal, not_before=row.not_before, deleted=row.deleted_at is not None)
     return current_role(principal, known_role=row.role, changed_at=row.role_changed_at)

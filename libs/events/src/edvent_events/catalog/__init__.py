@@ -10,16 +10,39 @@ from __future__ import annotations
 from edvent_events.catalog import ai_notes, assessment, content, identity
 from edvent_events.catalog.ai_notes import KeyConcept, NotesGenerated
 from edvent_events.catalog.assessment import AttemptCompleted, ExamPublished
-from edvent_events.catalog.content import CourseCreated, CoursePublished, LessonPublished
-from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
+from edvent_events.catalog.content import (
+    CourseArchived,
+    CourseCreated,
+    CourseOwnerChanged,
+    CoursePublished,
+    CourseUnpublished,
+    LessonDeleted,
+    LessonPublished,
+    LessonUnpublished,
+)
+from edvent_events.catalog.identity import (
+    UserDeleted,
+    UserDisabled,
+    UserRegistered,
+    UserRoleChanged,
+    UserSessionsRevoked,
+)
 from edvent_events.contract import Event
 
 CATALOG: tuple[type[Event], ...] = (
     UserRegistered,
     UserRoleChanged,
+    UserDeleted,
+    UserSessionsRevoked,
+    UserDisabled,
     CourseCreated,
     CoursePublished,
+    CourseUnpublished,
+    CourseArchived,
+    CourseOwnerChanged,
     LessonPublished,
+    LessonUnpublished,
+    LessonDeleted,
     ExamPublished,
     AttemptCompleted,
     NotesGenerated,
@@ -28,14 +51,22 @@ CATALOG: tuple[type[Event], ...] = (
 __all__ = [
     "CATALOG",
     "AttemptCompleted",
+    "CourseArchived",
     "CourseCreated",
+    "CourseOwnerChanged",
     "CoursePublished",
+    "CourseUnpublished",
     "ExamPublished",
     "KeyConcept",
+    "LessonDeleted",
     "LessonPublished",
+    "LessonUnpublished",
     "NotesGenerated",
+    "UserDeleted",
+    "UserDisabled",
     "UserRegistered",
     "UserRoleChanged",
+    "UserSessionsRevoked",
     "ai_notes",
     "assessment",
     "content",

@@ -89,3 +89,78 @@ class LessonPublished(Event):
     published_at: AwareDatetime = Field(
         description="The lesson's `published_at` when the event was emitted (RFC 3339)."
     )
+
+
+@register
+class CourseUnpublished(Event):
+    """A published course was taken back to a draft: hidden from everyone but its owner
+    and admins, with its lessons, notes and exams, until it is published again."""
+
+    topic = CONTENT_COURSES
+    ce_type = "edvent.content.course.unpublished.v1"
+    source = SOURCE
+    key_field = "course_id"
+
+    course_id: UUID = Field(description="Id of the course; also the Kafka key and ce_subject.")
+    unpublished_at: AwareDatetime = Field(description="When the course was unpublished (RFC 3339).")
+
+
+@register
+class CourseArchived(Event):
+    """A course was archived: hidden from everyone but its owner and admins, and its
+    exams take no new attempts. Nothing is deleted; attempts and grades stay readable
+    to those who could read them."""
+
+    topic = CONTENT_COURSES
+    ce_type = "edvent.content.course.archived.v1"
+    source = SOURCE
+    key_field = "course_id"
+
+    course_id: UUID = Field(description="Id of the course; also the Kafka key and ce_subject.")
+    archived_at: AwareDatetime = Field(description="When the course was archived (RFC 3339).")
+
+
+@register
+class CourseOwnerChanged(Event):
+    """An admin moved a course to another owner (an INSTRUCTOR or ADMIN). Owner rights
+    over the course, its lessons and its exams pass to `new_owner_id`."""
+
+    topic = CONTENT_COURSES
+    ce_type = "edvent.content.course.owner_changed.v1"
+    source = SOURCE
+    key_field = "course_id"
+
+    course_id: UUID = Field(description="Id of the course; also the Kafka key and ce_subject.")
+    old_owner_id: UUID = Field(description="Id of the identity user who owned the course.")
+    new_owner_id: UUID = Field(description="Id of the identity user who owns it from now on.")
+    changed_at: AwareDatetime = Field(description="When the owner changed (RFC 3339).")
+
+
+@register
+class LessonUnpublished(Event):
+    """A published lesson was taken back to a draft: its note and search chunks are no
+    longer served to students. A later `LessonPublished` makes it visible again."""
+
+    topic = CONTENT_LESSONS
+    ce_type = "edvent.content.lesson.unpublished.v1"
+    source = SOURCE
+    key_field = "lesson_id"
+
+    lesson_id: UUID = Field(description="Id of the lesson; also the Kafka key and ce_subject.")
+    course_id: UUID = Field(description="Id of the course the lesson belongs to.")
+    unpublished_at: AwareDatetime = Field(description="When the lesson was unpublished (RFC 3339).")
+
+
+@register
+class LessonDeleted(Event):
+    """A lesson was deleted for good: subscribers delete what they hold of it (its note,
+    its chunks) and keep a tombstone, so that a late `LessonPublished` does nothing."""
+
+    topic = CONTENT_LESSONS
+    ce_type = "edvent.content.lesson.deleted.v1"
+    source = SOURCE
+    key_field = "lesson_id"
+
+    lesson_id: UUID = Field(description="Id of the lesson; also the Kafka key and ce_subject.")
+    course_id: UUID = Field(description="Id of the course the lesson belonged to.")
+    deleted_at: AwareDatetime = Field(description="When the lesson was deleted (RFC 3339).")

@@ -56,3 +56,61 @@ class UserRoleChanged(Event):
     old_role: Role = Field(description="The role before the change.")
     new_role: Role = Field(description="The role after the change.")
     changed_at: AwareDatetime = Field(description="When the role changed (RFC 3339).")
+
+
+@register
+class UserDeleted(Event):
+    """An account was erased (by its owner or an admin).
+
+    Identity has removed the email, the name and the password hash. Every subscriber
+    removes or pseudonymises what it holds about the person and refuses the user's
+    access tokens from now on, whatever they say. The id is never reused.
+    """
+
+    topic = IDENTITY_USERS
+    ce_type = "edvent.identity.user.deleted.v1"
+    source = SOURCE
+    key_field = "user_id"
+
+    user_id: UUID = Field(description="Id of the erased user; also the Kafka key and ce_subject.")
+    deleted_at: AwareDatetime = Field(description="When the account was erased (RFC 3339).")
+
+
+SESSION_REVOCATION_REASONS: Final = ("password_changed", "password_reset", "logout_all", "disabled")
+
+
+@register
+class UserSessionsRevoked(Event):
+    """Every session of a user ended: refresh tokens are revoked, and access tokens
+    issued before `not_before` must be refused by every service from now on."""
+
+    topic = IDENTITY_USERS
+    ce_type = "edvent.identity.user.sessions_revoked.v1"
+    source = SOURCE
+    key_field = "user_id"
+
+    user_id: UUID = Field(description="Id of the user; also the Kafka key and ce_subject.")
+    not_before: AwareDatetime = Field(
+        description="Access tokens whose `iat` is before this moment are no longer valid."
+    )
+    reason: Annotated[str, KnownValues(*SESSION_REVOCATION_REASONS)] = Field(
+        description="Why the sessions ended."
+    )
+
+
+@register
+class UserDisabled(Event):
+    """An admin disabled an account (`disabled: true`) or enabled it again (`false`).
+
+    A disabled user cannot sign in; a `UserSessionsRevoked` (reason `disabled`) ends the
+    sessions it had. The newest `changed_at` per user wins.
+    """
+
+    topic = IDENTITY_USERS
+    ce_type = "edvent.identity.user.disabled.v1"
+    source = SOURCE
+    key_field = "user_id"
+
+    user_id: UUID = Field(description="Id of the user; also the Kafka key and ce_subject.")
+    disabled: bool = Field(description="True when the account was disabled, false when enabled.")
+    changed_at: AwareDatetime = Field(description="When the change was made (RFC 3339).")

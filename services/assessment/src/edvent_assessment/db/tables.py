@@ -43,6 +43,10 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(Text)
     full_name: Mapped[str | None] = mapped_column(Text)
     role_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Tokens issued before this no longer count (identity's `user.sessions_revoked`).
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by `user.deleted`: the row stays as a pseudonym, with no email or name.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

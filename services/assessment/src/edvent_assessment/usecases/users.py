@@ -10,7 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_assessment.db.tables import User
 from edvent_assessment.domain.access import Actor, Role
-from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
+from edvent_events.catalog.identity import (
+    UserDeleted,
+    UserRegistered,
+    UserRoleChanged,
+    UserSessionsRevoked,
+)
 from edvent_platform import reference_users
 from edvent_platform.auth import Principal
 
@@ -34,3 +39,11 @@ async def record_registered(*, session: AsyncSession, event: UserRegistered) -> 
 
 async def record_role_change(*, session: AsyncSession, event: UserRoleChanged) -> None:
     await reference_users.record_role_change(session, users=User, event=event)
+
+
+async def record_sessions_revoked(*, session: AsyncSession, event: UserSessionsRevoked) -> None:
+    await reference_users.record_sessions_revoked(session, users=User, event=event)
+
+
+async def record_deleted(*, session: AsyncSession, event: UserDeleted) -> None:
+    await reference_users.record_deleted(session, users=User, event=event)

@@ -6,7 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_content.consumers import handlers
 from edvent_content.usecases import users as users_usecase
-from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
+from edvent_events.catalog.identity import (
+    UserDeleted,
+    UserRegistered,
+    UserRoleChanged,
+    UserSessionsRevoked,
+)
 from edvent_events.envelope import Envelope
 
 
@@ -18,3 +23,15 @@ async def on_user_registered(session: AsyncSession, envelope: Envelope[UserRegis
 @handlers.on(UserRoleChanged)
 async def on_user_role_changed(session: AsyncSession, envelope: Envelope[UserRoleChanged]) -> None:
     await users_usecase.record_role_change(session=session, event=envelope.data)
+
+
+@handlers.on(UserSessionsRevoked)
+async def on_user_sessions_revoked(
+    session: AsyncSession, envelope: Envelope[UserSessionsRevoked]
+) -> None:
+    await users_usecase.record_sessions_revoked(session=session, event=envelope.data)
+
+
+@handlers.on(UserDeleted)
+async def on_user_deleted(session: AsyncSession, envelope: Envelope[UserDeleted]) -> None:
+    await users_usecase.record_deleted(session=session, event=envelope.data)
