@@ -18,6 +18,12 @@ Failures are classified by what failed, not by exception type:
 
 Unknown event types are skipped and counted (a newer producer may add types to a
 topic); messages that cannot be decoded go to the dead-letter topic at once.
+
+Events are facts from their owner, never requests from anyone: an event whose
+`ce_source` is not its type's owning service, or that a handler refuses (`RefusedEventError`:
+its data names something its producer could not own), is never applied. It goes to
+the dead-letter topic at once with its reason, and is counted in
+`events_refused_total`.
 """
 
 from __future__ import annotations
@@ -196,6 +202,19 @@ class OwnDatabaseError(Exception):
 
 
 # Whether the inbox already holds the event: a two-step handler asks before its slow half.
+REFUSED = Counter(
+    "events_refused_total",
+    "Events a consumer refused to apply, by reason: wrong_source, or refused_by_handler",
+    ["service", "type", "reason"],
+)
+
+
+class RefusedEventError(Exception):
+    """Raised by a handler for an event it must never apply (not a failure to retry):
+    for example a `content_key` outside the lesson's own prefix. Nothing the handler
+    wrote is kept; the message is dead-lettered at once with this reason."""
+
+
 HANDLED_BEFORE = select(inbox.c.event_id).where(inbox.c.event_id == bindparam("event_id"))
 
 
@@ -447,6 +466,13 @@ class ConsumerRunner:
             return True
         except Exception as exc:  # noqa: BLE001 - whatever the cause, the message is at fault
             return await self._dead_letter(record, exc, attempts=1, label="undecodable")
+        owner = type(envelope.data).source
+        if envelope.source != owner:
+            REFUSED.labels(self.service, envelope.type, "wrong_source").inc()
+            refused = RefusedEventError(
+                f"ce_source {envelope.source!r} is not this type's owner {owner!r}"
+            )
+            return await self._dead_letter(record, refused, attempts=1, label="refused")
         handler = self.handlers.get(type(envelope.data))
         if handler is None:
             # A known event type this service has no interest in (topics carry several).
@@ -458,6 +484,12 @@ class ConsumerRunner:
         while True:
             try:
                 outcome = await self._attempt(record, envelope, event_id, handler)
+            except RefusedEventError as exc:
+                REFUSED.labels(self.service, envelope.type, "refused_by_handler").inc()
+                logger.warning("consumer %s refused %s: %s", self.service, envelope.id, exc)
+                return await self._dead_letter(
+                    record, exc, attempts=1, label="refused", event_id=event_id
+                )
             except Exception as exc:
                 failures += 1
                 if failures == 1:
