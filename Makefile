@@ -20,6 +20,7 @@ help:
 	@echo "make dev     start the whole platform (Ctrl-C stops it); prints the gateway URL"
 	@echo "make down    stop a platform started by make dev in another shell"
 	@echo "make test    run every test against real PostgreSQL, Kafka, S3 and nginx"
+	@echo "make test-fast  the unit tests only (no PostgreSQL, Kafka, S3 or browser; seconds)"
 	@echo "make fuzz    fuzz every service's OpenAPI longer than make test does (schemathesis)"
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   run the benchmarks and write bench/RESULTS.md"
@@ -110,6 +111,11 @@ down:
 
 test: install web .cache/installed-chromium $(HELM)
 	@EDVENT_HELM=$(HELM) $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# Unit tests only: pure logic, no infrastructure started.
+test-fast: .cache/installed-uv
+	@$(UV) sync --frozen --quiet
+	@$(UV) run --frozen pytest -q libs/*/tests/unit services/*/tests/unit $(PYTEST_ARGS)
 
 # The schemathesis tests of `make test`, with more examples (EDVENT_FUZZ_EXAMPLES).
 fuzz: install web
