@@ -122,12 +122,24 @@ fuzz: install web
 	@EDVENT_FUZZ_EXAMPLES=$${EDVENT_FUZZ_EXAMPLES:-100} $(UV) run --frozen pytest -s \
 		tests-e2e/test_openapi_fuzz.py $(PYTEST_ARGS)
 
-lint: install
+# Redocly's CLI for the OpenAPI lint, pinned by tools/openapi-lint/package-lock.json.
+.cache/openapi-lint-npm-ci: tools/openapi-lint/package.json tools/openapi-lint/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js with npm is missing: install it (https://nodejs.org/), then rerun"; exit 1; }
+	@mkdir -p .cache
+	@cd tools/openapi-lint && npm ci --cache $(CURDIR)/.cache/npm --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint: install .cache/openapi-lint-npm-ci
 	@$(UV) run --frozen ruff check .
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy libs/events/src libs/platform/src deploy/local/src \
 		services/identity/src services/content/src services/assessment/src services/ai-notes/src \
 		bench
+	@$(UV) run --frozen python tools/openapi-lint/dump_openapi.py
+	@cd tools/openapi-lint && set -o pipefail && for service in identity content assessment ai-notes; do \
+		npx --no-install redocly lint --config redocly.yaml --format=summary out/$$service.json 2>&1 \
+			| grep -v -e '^ *[║╔╚]' -e '^$$' || exit 1; \
+	done
 
 format: install
 	@$(UV) run --frozen ruff format .

@@ -10,6 +10,10 @@ platform itself answers on any route is added here to every operation:
 - 414 wherever parameters are taken: nginx refuses a request line over 16 KiB with its
   own page, before any location applies (so no problem+json, and no content listed);
 - 503 with Retry-After: any route may find its database or a dependency unavailable.
+
+It also says what API linters (Redocly's recommended rules, `make lint`) ask for: the
+server (the gateway, relative to where the document is served) and `security: []` on
+operations that take no token, so "public" is stated rather than forgotten.
 """
 
 from __future__ import annotations
@@ -129,7 +133,8 @@ def install_openapi(app: FastAPI) -> None:
                 openapi_version=app.openapi_version,
                 description=app.description,
                 routes=app.routes,
-                servers=app.servers,
+                # Served through the gateway, so its root is the API's base URL.
+                servers=app.servers or [{"url": "/", "description": "The gateway"}],
                 tags=app.openapi_tags,
             )
             complete_document(document, app)
@@ -160,7 +165,9 @@ def complete_document(document: dict[str, Any], app: FastAPI) -> None:
         if operation.get("requestBody"):
             wanted.add(413)
         auth = auth_of.get((path, method))
-        if auth is not None:
+        if auth is None:
+            operation["security"] = []
+        else:
             wanted.add(401)
             if auth == "optional":
                 # No token is fine; a token sent must be valid.
