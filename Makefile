@@ -9,7 +9,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install dev down test test-fast fuzz lint format bench docs clean helm web
+.PHONY: help install dev down test test-fast fuzz lint format bench docs er-diagram clean helm web
 
 # Helm for the chart tests, built once from the Go module proxy into .cache/ (like the
 # Kafka jars); Go's own caches live there too so a clean checkout builds it only once.
@@ -24,6 +24,7 @@ help:
 	@echo "make fuzz    fuzz every service's OpenAPI longer than make test does (schemathesis)"
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   run the benchmarks and write bench/RESULTS.md"
+	@echo "make er-diagram  regenerate docs/er-diagram.md from the migrated schemas"
 	@echo "make docs    regenerate the event JSON Schemas and the AsyncAPI document"
 	@echo "make helm    build the pinned helm into .cache/helm (make test does it when missing)"
 	@echo "make web     build the web client into web/dist (make dev and make test do it)"
@@ -134,12 +135,14 @@ lint: install .cache/openapi-lint-npm-ci
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy libs/events/src libs/platform/src deploy/local/src \
 		services/identity/src services/content/src services/assessment/src services/ai-notes/src \
-		bench
+		bench tools/er_diagram.py tools/openapi-lint/dump_openapi.py
 	@$(UV) run --frozen python tools/openapi-lint/dump_openapi.py
 	@cd tools/openapi-lint && set -o pipefail && for service in identity content assessment ai-notes; do \
 		npx --no-install redocly lint --config redocly.yaml --format=summary out/$$service.json 2>&1 \
 			| grep -v -e '^ *[║╔╚]' -e '^$$' || exit 1; \
 	done
+	@# docs/er-diagram.md against the schemas the migrations make (starts a PostgreSQL).
+	@$(UV) run --frozen pytest -q -p no:cacheprovider tools/tests/test_er_diagram.py
 
 format: install
 	@$(UV) run --frozen ruff format .
@@ -147,6 +150,9 @@ format: install
 
 bench: install web .cache/installed-wrk .cache/installed-chromium $(VEGETA)
 	@$(UV) run --frozen python -m bench
+
+er-diagram: install
+	@EDVENT_WRITE_ER_DIAGRAM=1 $(UV) run --frozen pytest -q tools/tests/test_er_diagram.py
 
 docs: install
 	@$(UV) run --frozen python -m edvent_events.docs
