@@ -36,8 +36,8 @@ FAST_ARGON2: dict[str, Any] = {
     "argon2_memory_kib": 19_456,
     "argon2_parallelism": 1,
 }
-# The events library's tables, made by its migrations 0001/0002 and checked there.
-EVENTS_TABLES = frozenset({"outbox", "inbox", "dead_letters", "alembic_version"})
+# Alembic's own bookkeeping, not a table the code declares.
+NOT_DECLARED = frozenset({"alembic_version"})
 
 
 async def empty_schema(admin_dsn: str, schema: str, *, keep: tuple[str, ...] = ()) -> None:
@@ -64,7 +64,8 @@ def assert_migrations_match(
     types: Mapping[str, type[TypeEngine[Any]]] | None = None,
 ) -> None:
     """The migrated `schema` and the table definitions `metadata` describe the same
-    tables (the events library's own tables left out).
+    tables, the events library's outbox, inbox and dead letters included, CHECK
+    constraints too (which Alembic's comparison does not look at).
 
     `types` are the types of extensions (pgvector's `vector`) the service declares
     itself, by their name in PostgreSQL: reflection builds them from the column's
@@ -73,8 +74,17 @@ def assert_migrations_match(
     """
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-    from sqlalchemy import create_engine
+    from sqlalchemy import CheckConstraint, MetaData, create_engine
     from sqlalchemy.dialects.postgresql.base import PGDialect
+    from sqlalchemy.sql.elements import conv
+
+    from edvent_events.outbox import events_tables
+
+    declared = MetaData(schema=metadata.schema, naming_convention=metadata.naming_convention)
+    for table in metadata.tables.values():
+        table.to_metadata(declared)
+    for table in events_tables():
+        table.to_metadata(declared, schema=schema)
 
     # As the superuser, whose default schema is not the service's, so names compare
     # as schema-qualified on both sides. The extensions schema is on the path, as it
@@ -96,13 +106,39 @@ def assert_migrations_match(
                     "include_schemas": True,
                     "include_name": lambda name, kind, _parent: kind != "schema" or name == schema,
                     "include_object": lambda _obj, name, kind, *_: (
-                        not (kind == "table" and name in EVENTS_TABLES)
+                        not (kind == "table" and name in NOT_DECLARED)
                     ),
                     "compare_type": True,
                 },
             )
-            differences = compare_metadata(context, metadata)
+            differences = compare_metadata(context, declared)
             assert not differences, differences
+            in_database = {
+                (table, name)
+                for table, name in conn.exec_driver_sql(
+                    "SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c"
+                    " JOIN pg_namespace n ON n.oid = c.connamespace"
+                    " WHERE c.contype = 'c' AND n.nspname = %(schema)s",
+                    {"schema": schema},
+                )
+            }
+        convention = str(metadata.naming_convention.get("ck", "%(constraint_name)s"))
+        in_code = {
+            (
+                f"{schema}.{table.name}",
+                # A name the convention has already applied to (`conv`) stays as it is.
+                str(constraint.name)
+                if isinstance(constraint.name, conv)
+                else convention % {"table_name": table.name, "constraint_name": constraint.name},
+            )
+            for table in declared.tables.values()
+            for constraint in table.constraints
+            if isinstance(constraint, CheckConstraint)
+        }
+        assert in_database == in_code, (
+            f"CHECK constraints only in the database: {sorted(in_database - in_code)};"
+            f" only in the code: {sorted(in_code - in_database)}"
+        )
     finally:
         engine.dispose()
 

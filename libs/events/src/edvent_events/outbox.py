@@ -18,13 +18,16 @@ from sqlalchemy import (
     Column,
     DateTime,
     Identity,
+    Index,
     Integer,
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
     insert,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,13 +49,15 @@ class EventTooLargeError(ValueError):
     """The event would not fit in one Kafka message; put large content elsewhere (S3)."""
 
 
+# The tables as `ddl.py`'s steps leave them; each service's schema test compares them
+# with its migrated schema.
 _runtime = MetaData()
 
 outbox = Table(
     "outbox",
     _runtime,
     Column("id", BigInteger, Identity(always=True), primary_key=True),
-    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("event_id", Uuid, nullable=False),
     Column("topic", Text, nullable=False),
     Column("key", Text, nullable=False),
     Column("ce_type", Text, nullable=False),
@@ -67,6 +72,9 @@ outbox = Table(
     # Set by an operator (`edvent-events outbox park`): kept, shown, no longer published.
     Column("parked_at", DateTime(timezone=True)),
     Column("parked_reason", Text),
+    UniqueConstraint("event_id", name="outbox_event_id_key"),
+    Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL AND parked_at IS NULL")),
+    Index("ix_outbox_sent_at", "sent_at", postgresql_where=text("sent_at IS NOT NULL")),
 )
 
 inbox = Table(
@@ -78,6 +86,7 @@ inbox = Table(
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
     Column("handled_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_inbox_handled_at", "handled_at"),
 )
 
 # Messages this service's consumer dead-lettered, by their place in the log: fetched
@@ -93,7 +102,13 @@ dead_letters = Table(
     Column("error", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("dead_lettered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_dead_letters_at", "dead_lettered_at"),
 )
+
+
+def events_tables() -> tuple[Table, ...]:
+    """The events tables every service's schema holds."""
+    return (outbox, inbox, dead_letters)
 
 
 async def add_event(
@@ -169,75 +184,8 @@ def notify_channel(schema: str) -> str:
 
 
 def create_outbox_and_inbox_sql(schema: str) -> list[str]:
-    """DDL of the events tables as they are now: outbox, inbox and dead letters.
+    """DDL of the events tables as they are now (every step of `ddl.py`), for test
+    schemas and benchmarks."""
+    from edvent_events import ddl  # ddl imports this module
 
-    For test schemas, benchmarks and the first migration of a new service, which
-    copies the text: a service's migrations are a frozen record of what was created
-    and never call into this (changing library) function.
-    """
-    channel = notify_channel(schema)
-    return [
-        f"""
-        CREATE TABLE {schema}.outbox (
-            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            event_id uuid NOT NULL UNIQUE,
-            topic text NOT NULL,
-            key text NOT NULL,
-            ce_type text NOT NULL,
-            source text NOT NULL,
-            occurred_at timestamptz NOT NULL,
-            data jsonb NOT NULL,
-            traceparent text,
-            created_at timestamptz NOT NULL DEFAULT now(),
-            sent_at timestamptz,
-            attempts integer NOT NULL DEFAULT 0,
-            last_error text,
-            parked_at timestamptz,
-            parked_reason text
-        )
-        """,
-        # The relay scans only rows still to publish, in commit-ish order.
-        f"""
-        CREATE INDEX ix_outbox_unsent ON {schema}.outbox (id)
-            WHERE sent_at IS NULL AND parked_at IS NULL
-        """,
-        f"CREATE INDEX ix_outbox_sent_at ON {schema}.outbox (sent_at) WHERE sent_at IS NOT NULL",
-        f"""
-        CREATE FUNCTION {schema}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM pg_notify('{channel}', '');
-            RETURN NULL;
-        END
-        $$
-        """,
-        # Once per statement, not per row: the relay only needs to know there is work.
-        f"""
-        CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
-        FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_notify()
-        """,
-        f"""
-        CREATE TABLE {schema}.inbox (
-            event_id uuid PRIMARY KEY,
-            ce_type text NOT NULL,
-            topic text NOT NULL,
-            partition integer NOT NULL,
-            "offset" bigint NOT NULL,
-            handled_at timestamptz NOT NULL DEFAULT now()
-        )
-        """,
-        f"CREATE INDEX ix_inbox_handled_at ON {schema}.inbox (handled_at)",
-        f"""
-        CREATE TABLE {schema}.dead_letters (
-            topic text NOT NULL,
-            partition integer NOT NULL,
-            "offset" bigint NOT NULL,
-            event_id uuid,
-            ce_type text,
-            error text NOT NULL,
-            attempts integer NOT NULL,
-            dead_lettered_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (topic, partition, "offset")
-        )
-        """,
-        f"CREATE INDEX ix_dead_letters_at ON {schema}.dead_letters (dead_lettered_at)",
-    ]
+    return ddl.all_statements(schema)

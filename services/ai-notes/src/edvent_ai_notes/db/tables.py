@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -103,6 +104,12 @@ ai_notes = Table(
     Column("completion_tokens", Integer, nullable=False, server_default="0"),
     Column("generated_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("status IN ('pending', 'ready', 'failed')", name="status"),
+    CheckConstraint(
+        "status <> 'ready' OR (summary_markdown IS NOT NULL AND generated_at IS NOT NULL)",
+        name="ready_has_summary",
+    ),
+    CheckConstraint("jsonb_typeof(key_concepts) = 'array'", name="key_concepts_array"),
 )
 
 lesson_chunks = Table(
