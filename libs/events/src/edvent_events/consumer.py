@@ -1,5 +1,8 @@
 """The consumer runner: at-least-once delivery, exactly-once effect.
 
+Its parts: the handlers a service registers (`handlers.py`), this runner, and the
+dead letters it writes (`dead_letters.py`).
+
 Each message is handled in one database transaction that also records its event id
 in the service's `inbox`; a redelivered event finds its id there and is skipped. Kafka
 offsets are committed after those transactions, in small batches (see `commit_batch`,
@@ -33,14 +36,12 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from prometheus_client import Counter
 from sqlalchemy import BigInteger, Integer, Text, Uuid, bindparam, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -48,7 +49,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_events.admin import ensure_topics
 from edvent_events.contract import Event
-from edvent_events.envelope import Envelope, UnknownEventTypeError, decode, header_map, rfc3339
+from edvent_events.dead_letters import (
+    DLQ_HEADERS,
+    DLQ_MAX_MESSAGE_BYTES,
+    DLQ_MAX_REQUEST_SIZE,
+    HANDLED,
+    DeadLetters,
+)
+from edvent_events.envelope import Envelope, UnknownEventTypeError, decode
+from edvent_events.handlers import REFUSED, Apply, Handler, Handlers, Prepare, RefusedEventError
 from edvent_events.outbox import dead_letters, inbox
 from edvent_events.relay import producer_settings
 from edvent_events.topics import dlq_topic, retry_topic
@@ -56,115 +65,17 @@ from edvent_events.tracing import current_traceparent, valid_traceparent
 
 logger = logging.getLogger("edvent.events.consumer")
 
-E = TypeVar("E", bound=Event)
-
-# A handler gets the consumer's inbox transaction and the typed envelope; it neither
-# opens nor commits a transaction (the runner commits once it returns).
-Handler = Callable[[AsyncSession, Envelope[E]], Awaitable[None]]
-# A two-step handler's slow half (S3, an LLM): runs outside any transaction and returns
-# the fast half, which writes its result in the inbox transaction.
-Apply = Callable[[AsyncSession], Awaitable[None]]
-Prepare = Callable[[Envelope[E]], Awaitable[Apply]]
-
-HANDLED = Counter(
-    "events_handled_total",
-    "Events a consumer settled, by outcome: handled, duplicate, already_dead_lettered, "
-    "ignored (no handler here), unknown_type (skipped), dead_lettered",
-    ["service", "type", "outcome"],
-)
-
-# A dead letter is the original message plus our headers, so it may be larger than
-# anything a producer could send to the original topic (1 MiB requests, Kafka's
-# default); without the headroom the largest poison messages could never be parked
-# and their partition would stop for good.
-DLQ_HEADROOM = 64 * 1024
-DLQ_MAX_REQUEST_SIZE = 1024 * 1024 + DLQ_HEADROOM
-DLQ_MAX_MESSAGE_BYTES = 1048588 + DLQ_HEADROOM  # the broker's default message.max.bytes
-
-DLQ_HEADERS = frozenset(
-    (
-        "x-error",
-        "x-failed-at",
-        "x-attempts",
-        "x-original-topic",
-        "x-original-partition",
-        "x-original-offset",
-    )
-)
-
-
-class Handlers:
-    """A service's event handlers, each registered for the event type it takes.
-
-    ```python
-    handlers = Handlers()
-
-    @handlers.on(LessonPublished)
-    async def on_lesson_published(
-        session: AsyncSession, envelope: Envelope[LessonPublished]
-    ) -> None: ...
-    ```
-    """
-
-    def __init__(self) -> None:
-        self._by_type: dict[type[Event], Handler[Any]] = {}
-        self._prepared: dict[type[Event], Prepare[Any]] = {}
-
-    def on(self, event_type: type[E]) -> Callable[[Handler[E]], Handler[E]]:
-        def register(handler: Handler[E]) -> Handler[E]:
-            self._check_free(event_type)
-            self._by_type[event_type] = handler
-            return handler
-
-        return register
-
-    def prepared(self, event_type: type[E]) -> Callable[[Prepare[E]], Prepare[E]]:
-        """Register a two-step handler: slow work first, then its writes in the inbox
-        transaction. The slow half is skipped for an event handled before, and runs
-        again on each attempt; a failure in either half is a failed attempt.
-
-        ```python
-        @handlers.prepared(LessonPublished)
-        async def on_lesson_published(envelope: Envelope[LessonPublished]) -> Apply:
-            notes = await generate(envelope.data)  # no transaction is open here
-
-            async def apply(session: AsyncSession) -> None:
-                await store(session=session, notes=notes)
-
-            return apply
-        ```
-        """
-
-        def register(prepare: Prepare[E]) -> Prepare[E]:
-            self._check_free(event_type)
-            self._prepared[event_type] = prepare
-
-            async def handler(session: AsyncSession, envelope: Envelope[E]) -> None:
-                await (await prepare(envelope))(session)
-
-            self._by_type[event_type] = handler
-            return prepare
-
-        return register
-
-    def _check_free(self, event_type: type[Event]) -> None:
-        if event_type in self._by_type:
-            raise ValueError(f"{event_type.__name__} already has a handler")
-
-    def get(self, event_type: type[Event]) -> Handler[Any] | None:
-        return self._by_type.get(event_type)
-
-    def preparation(self, event_type: type[Event]) -> Prepare[Any] | None:
-        """The slow half of a two-step handler, if `event_type` has one."""
-        return self._prepared.get(event_type)
-
-    @property
-    def event_types(self) -> tuple[type[Event], ...]:
-        return tuple(self._by_type)
-
-    def __len__(self) -> int:
-        return len(self._by_type)
-
+__all__ = [
+    "DLQ_HEADERS",
+    "DLQ_MAX_MESSAGE_BYTES",
+    "DLQ_MAX_REQUEST_SIZE",
+    "Apply",
+    "ConsumerRunner",
+    "Handler",
+    "Handlers",
+    "Prepare",
+    "RefusedEventError",
+]
 
 # Whether this record was dead-lettered here; also why a claim found nothing to do, which
 # a redelivery storm after a crash asks per message.
@@ -202,19 +113,6 @@ class OwnDatabaseError(Exception):
 
 
 # Whether the inbox already holds the event: a two-step handler asks before its slow half.
-REFUSED = Counter(
-    "events_refused_total",
-    "Events a consumer refused to apply, by reason: wrong_source, or refused_by_handler",
-    ["service", "type", "reason"],
-)
-
-
-class RefusedEventError(Exception):
-    """Raised by a handler for an event it must never apply (not a failure to retry):
-    for example a `content_key` outside the lesson's own prefix. Nothing the handler
-    wrote is kept; the message is dead-lettered at once with this reason."""
-
-
 HANDLED_BEFORE = select(inbox.c.event_id).where(inbox.c.event_id == bindparam("event_id"))
 
 
@@ -302,6 +200,14 @@ class ConsumerRunner:
         self._last_commit = time.monotonic()
         self._epoch = 0
         self._unknown_types_logged: set[str] = set()
+        self._dead_letters = DeadLetters(
+            service=service,
+            sessions=sessions,
+            source_topics=self._source_topics,
+            sleep=self._backoff,
+            initial_backoff=initial_backoff,
+            max_backoff=max_backoff,
+        )
 
     @property
     def max_poll_interval_ms(self) -> int:
@@ -666,8 +572,6 @@ class ConsumerRunner:
             logger.warning("consumer %s: its database answers again", self.service)
         return True
 
-    # -- dead letters ----------------------------------------------------------------------
-
     async def _dead_letter(
         self,
         record: ConsumerRecord[Any, Any],
@@ -678,70 +582,9 @@ class ConsumerRunner:
         event_id: uuid.UUID | None = None,
     ) -> bool:
         assert self._producer is not None
-        # Only our own headers are replaced (a redriven message failing again); other
-        # `x-` headers belong to the original message, which travels unchanged.
-        headers = [(k, v) for k, v in (record.headers or ()) if k not in DLQ_HEADERS]
-        reason = f"{type(error).__name__}: {error}"[:2000]
-        headers += [
-            ("x-error", reason.encode()),
-            ("x-failed-at", rfc3339(datetime.now(UTC)).encode()),
-            ("x-attempts", str(attempts).encode()),
-            ("x-original-topic", record.topic.encode()),
-            ("x-original-partition", str(record.partition).encode()),
-            ("x-original-offset", str(record.offset).encode()),
-        ]
-        ce_type = header_map(record.headers).get("ce_type")
-        source = self._source_topics.get(record.topic, record.topic)
-        backoff = self.initial_backoff
-        while True:
-            try:
-                # The record and the send in one transaction: a second fetch of this
-                # message (after a crash or a rebalance) finds the record and stops
-                # here; a concurrent one waits for our commit, then finds it.
-                async with self.sessions() as session, session.begin():
-                    recorded = await session.execute(
-                        pg_insert(dead_letters)
-                        .values(
-                            topic=record.topic,
-                            partition=record.partition,
-                            offset=record.offset,
-                            event_id=event_id,
-                            ce_type=ce_type.decode(errors="replace") if ce_type else None,
-                            error=reason,
-                            attempts=attempts,
-                        )
-                        .on_conflict_do_nothing()
-                        .returning(dead_letters.c.offset)
-                    )
-                    if recorded.first() is None:
-                        logger.info(
-                            "%s:%s@%s was dead-lettered before; skipping it",
-                            record.topic,
-                            record.partition,
-                            record.offset,
-                        )
-                        HANDLED.labels(self.service, label, "already_dead_lettered").inc()
-                        return True
-                    await self._producer.send_and_wait(
-                        dlq_topic(source, self.service),
-                        value=record.value,
-                        key=record.key,
-                        headers=headers,
-                    )
-                HANDLED.labels(self.service, label, "dead_lettered").inc()
-                logger.error(
-                    "dead-lettered %s:%s@%s: %s",
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                    reason,
-                )
-                return True
-            except Exception as exc:  # noqa: BLE001 - database or Kafka trouble: retry
-                logger.warning("cannot write dead letter yet: %s", _describe(exc))
-            if not await self._backoff(backoff):
-                return False
-            backoff = min(backoff * 2, self.max_backoff)
+        return await self._dead_letters.write(
+            self._producer, record, error, attempts=attempts, label=label, event_id=event_id
+        )
 
     async def _backoff(self, seconds: float) -> bool:
         """Sleep unless asked to stop; False when stopping."""
