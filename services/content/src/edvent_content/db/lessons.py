@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_content.db.tables import Course, Lesson
@@ -73,6 +74,13 @@ async def change(session: AsyncSession, *, lesson_id: UUID, **values: Any) -> Le
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(statement)).one()
+
+
+async def remove(session: AsyncSession, *, lesson_id: UUID) -> datetime:
+    """Delete the row; the time of the deleting transaction."""
+    statement = delete(Lesson).where(Lesson.id == lesson_id).returning(func.now())
+    deleted_at: datetime = (await session.scalars(statement)).one()
+    return deleted_at
 
 
 async def referenced_keys(session: AsyncSession) -> set[str]:
