@@ -47,7 +47,8 @@ async def collect_garbage(
     live_lessons = {_lesson_folder(key) for key in referenced}
     moment = now or datetime.now(UTC)
     cutoff = moment - min_age
-    orphan_cutoff = moment - min(min_age, orphan_min_age or min_age)
+    orphan_grace = min_age if orphan_min_age is None else min(min_age, orphan_min_age)
+    orphan_cutoff = moment - orphan_grace
     garbage = sorted(
         item.key
         for item in objects
