@@ -114,7 +114,11 @@ async def test_an_unpublished_course_is_hidden_in_every_service_until_published_
     course, lesson = world["course"], world["lesson"]
     exam = await create_exam(gateway, owner, course)
     await note_ready(gateway, student, lesson)
-    await ok(await gateway.get(f"/api/v1/exams/{exam}", headers=student))
+    seen = await until(  # once assessment heard course.published
+        lambda: gateway.get(f"/api/v1/exams/{exam}", headers=student),
+        lambda r: r.status_code == 200,
+    )
+    assert seen.status_code == 200, seen.text
 
     unpublished = await ok(await gateway.post(f"/api/v1/courses/{course}/unpublish", headers=owner))
     assert unpublished["is_published"] is False
@@ -299,3 +303,8 @@ async def test_a_course_moved_by_admin_is_managed_by_the_new_owner_only(gateway)
         lambda r: r.status_code == 403,
     )
     assert regenerate.status_code == 403, regenerate.text
+    regenerate = await until(
+        lambda: gateway.post(f"/api/v1/notes/{lesson}/regenerate", headers=new.auth),
+        lambda r: r.status_code == 202,
+    )
+    assert regenerate.status_code == 202, regenerate.text
