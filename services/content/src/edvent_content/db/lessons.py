@@ -21,12 +21,21 @@ async def create(session: AsyncSession, **values: Any) -> Lesson:
 async def with_course(
     session: AsyncSession, lesson_id: UUID, *, for_update: bool = False
 ) -> tuple[Lesson, Course] | None:
-    """The lesson and its course in one round trip; `for_update` locks the lesson only."""
+    """The lesson and its course in one round trip. `for_update` locks the lesson for
+    update and its course for share, so the course's state (archived, its owner) holds
+    until commit: archiving or moving the course waits for this write, and it for them."""
     statement = select(Lesson, Course).join(Course).where(Lesson.id == lesson_id)
     if for_update:
         statement = statement.with_for_update(of=Lesson)
     row = (await session.execute(statement)).one_or_none()
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    lesson, course = row[0], row[1]
+    if for_update:
+        # Read again under the share lock: a change committed while we waited counts.
+        locked = select(Course).where(Course.id == course.id).with_for_update(read=True)
+        course = (await session.scalars(locked.execution_options(populate_existing=True))).one()
+    return lesson, course
 
 
 async def next_order_index(session: AsyncSession, *, course_id: UUID) -> int:

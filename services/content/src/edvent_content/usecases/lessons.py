@@ -60,6 +60,17 @@ async def manageable_lesson(
     return lesson
 
 
+async def replaceable_lesson(*, session: AsyncSession, actor: Actor, lesson_id: UUID) -> Lesson:
+    """`manageable_lesson`, and refused (409) before any upload when a new body would
+    publish into an archived course; `replace_content` checks again under the locks."""
+    lesson, course = await _manageable_with_course(
+        session=session, actor=actor, lesson_id=lesson_id
+    )
+    if lesson.published_at is not None:
+        access.check_not_archived(facts(course), doing="publishing a new body")
+    return lesson
+
+
 async def _manageable_with_course(
     *, session: AsyncSession, actor: Actor, lesson_id: UUID, for_update: bool = False
 ) -> tuple[Lesson, Course]:

@@ -63,7 +63,7 @@ async def replace_content(
 ) -> LessonPublic:
     limit = content.settings.max_lesson_bytes
     declared = request.headers.get("content-length", "")
-    lesson = await lessons_usecase.manageable_lesson(
+    lesson = await lessons_usecase.replaceable_lesson(
         session=session, actor=actor, lesson_id=lesson_id
     )
     course_id = lesson.course_id
