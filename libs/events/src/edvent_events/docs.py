@@ -9,13 +9,25 @@ files can be compared byte for byte. Writing refuses a schema change that breaks
 the committed schema of the same major version (see `edvent_events.compat`): the
 committed files are the baseline, and silently regenerating them would hide the break.
 Schema files of retired versions (no model any more) are never deleted.
+
+Released snapshots: every schema an event type has ever had is kept, immutable, as
+`schemas/released/<ce_type>/<n>.json` (n = 1, 2, ... in order), each pinned by its
+SHA-256 in `schemas/released/SHA256SUMS` (the `sha256sum` format, so `cd
+schemas/released && sha256sum -c SHA256SUMS` checks it too). Writing adds the next
+snapshot when a model's schema changed compatibly, and its line. The generated
+`schemas/<ce_type>.json` can be regenerated along with a break and committed; the
+snapshots cannot, without a visible edit of a pinned line (`released_problems`, which
+the tests run). Each model is checked against every snapshot of its major version,
+not only the latest, so a break cannot be walked in through several small steps.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import inspect
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -25,13 +37,15 @@ from pydantic.json_schema import DEFAULT_REF_TEMPLATE, GenerateJsonSchema
 from pydantic_core import CoreSchema
 
 from edvent_events.catalog import CATALOG
-from edvent_events.compat import incompatibilities
+from edvent_events.compat import catalog_incompatibilities, incompatibilities
 from edvent_events.contract import Event
 from edvent_events.envelope import CONTENT_TYPE, SPEC_VERSION, encode
 from edvent_events.samples import EVENT_ID, FACTORIES, TRACEPARENT, occurred_at
 
 ROOT = Path(__file__).resolve().parents[2]  # libs/events
 SCHEMA_DIR = "schemas"
+RELEASED_DIR = f"{SCHEMA_DIR}/released"
+MANIFEST_FILE = f"{RELEASED_DIR}/SHA256SUMS"
 ASYNCAPI_FILE = "asyncapi.yaml"
 SCHEMA_BASE_URL = "https://edvent.dev/schemas/"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -377,16 +391,160 @@ def committed_schemas(root: Path) -> dict[str, dict[str, Any]]:
 
 
 def breaking_changes(root: Path, events: Iterable[type[Event]] = CATALOG) -> list[str]:
-    """Changes of the models that break their committed schema of the same ce_type."""
+    """Changes of the models that break their committed schema of the same ce_type, or
+    any released snapshot of it."""
     baseline = committed_schemas(root)
+    released = released_schemas(root)
     problems: list[str] = []
     for cls in events:
+        current = schema_document(cls)
         if cls.ce_type in baseline:
             problems += [
                 f"{cls.ce_type}: {problem}"
-                for problem in incompatibilities(baseline[cls.ce_type], schema_document(cls))
+                for problem in incompatibilities(baseline[cls.ce_type], current)
+            ]
+        for number, snapshot in released.get(cls.ce_type, []):
+            problems += [
+                f"{cls.ce_type} (released snapshot {number}): {problem}"
+                for problem in incompatibilities(snapshot, current)
             ]
     return problems
+
+
+# --- released snapshots ------------------------------------------------------------------
+
+
+def snapshot_file(ce_type: str, number: int) -> str:
+    return f"{RELEASED_DIR}/{ce_type}/{number}.json"
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_manifest(root: Path) -> dict[str, str]:
+    """The pinned hashes: {path relative to `schemas/released`: sha256}."""
+    path = root / MANIFEST_FILE
+    if not path.is_file():
+        return {}
+    pinned: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64:
+            raise ValueError(f"{MANIFEST_FILE}:{number}: not '<sha256>  <path>': {line!r}")
+        pinned[name] = digest
+    return pinned
+
+
+def manifest_text(pinned: dict[str, str]) -> str:
+    lines = sorted(pinned.items(), key=_by_release)
+    return "".join(f"{digest}  {name}\n" for name, digest in lines)
+
+
+def _by_release(item: tuple[str, str]) -> tuple[str, int]:
+    ce_type, _, number = item[0].removesuffix(".json").rpartition("/")
+    return ce_type, int(number) if number.isdigit() else 0
+
+
+def _snapshot_paths(root: Path) -> dict[str, Path]:
+    """Every file under `schemas/released` but the manifest, by its manifest name."""
+    folder = root / RELEASED_DIR
+    if not folder.is_dir():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): path
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path != root / MANIFEST_FILE
+    }
+
+
+def released_schemas(root: Path) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    """The released snapshots by ce_type, oldest first: [(n, schema), ...]."""
+    result: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for name, path in _snapshot_paths(root).items():
+        ce_type, _, number = name.removesuffix(".json").rpartition("/")
+        if not number.isdigit():
+            continue  # reported by released_problems
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        result.setdefault(ce_type, []).append((int(number), schema))
+    return {ce_type: sorted(items, key=lambda item: item[0]) for ce_type, items in result.items()}
+
+
+PINNED_CHANGE_HINT = (
+    "Released snapshots are immutable: data teams' readers were written against them. "
+    "Restore the file. To rewrite a released schema on purpose, change its line in "
+    f"{MANIFEST_FILE} in the same commit, where reviewers see it."
+)
+
+
+def snapshot_integrity_problems(root: Path) -> list[str]:
+    """The released snapshots are as pinned: no pinned file changed or missing, none
+    unpinned, each named `<ce_type>/<n>.json` and numbered 1, 2, ... per type."""
+    problems: list[str] = []
+    pinned = read_manifest(root)
+    files = _snapshot_paths(root)
+    for name, digest in pinned.items():
+        path = files.get(name)
+        if path is None:
+            problems.append(f"{name}: pinned in {MANIFEST_FILE} but missing. {PINNED_CHANGE_HINT}")
+        elif (actual := sha256_text(path.read_text(encoding="utf-8"))) != digest:
+            problems.append(
+                f"{name}: changed since it was released (sha256 {actual}, pinned {digest}). "
+                + PINNED_CHANGE_HINT
+            )
+    for name in files:
+        if not re.fullmatch(r"[^/]+\.v\d+/[1-9]\d*\.json", name):
+            problems.append(f"{name}: not named <ce_type>/<n>.json; remove it")
+        elif name not in pinned:
+            problems.append(
+                f"{name}: not pinned in {MANIFEST_FILE}; `make docs` writes and pins "
+                "snapshots, remove this one"
+            )
+    for ce_type, items in released_schemas(root).items():
+        numbers = [number for number, _ in items]
+        if numbers != list(range(1, len(numbers) + 1)):
+            problems.append(f"{ce_type}: released snapshots are {numbers}, not 1..{len(numbers)}")
+    return problems
+
+
+def released_problems(root: Path, events: Sequence[type[Event]] = CATALOG) -> list[str]:
+    """Everything the gate refuses: the snapshots not as pinned, a model incompatible
+    with any snapshot of its major version, a model whose schema is not released yet,
+    a released type dropped without a higher major version."""
+    problems = snapshot_integrity_problems(root)
+    released = released_schemas(root)
+    current = {cls.ce_type: schema_document(cls) for cls in events}
+    for ce_type, items in sorted(released.items()):
+        for number, snapshot in items:
+            problems += [
+                f"{problem} (against released snapshot {number})"
+                for problem in catalog_incompatibilities({ce_type: snapshot}, current)
+            ]
+    for cls in events:
+        items = released.get(cls.ce_type, [])
+        if not items or items[-1][1] != current[cls.ce_type]:
+            problems.append(f"{cls.ce_type}: its current schema is not released; run `make docs`")
+    return problems
+
+
+def pending_snapshots(root: Path, events: Sequence[type[Event]] = CATALOG) -> dict[str, str]:
+    """The snapshots writing would add (a model whose schema differs from its latest
+    snapshot, or has none), and the manifest with their lines, by path and text."""
+    released = released_schemas(root)
+    pinned = read_manifest(root)
+    files: dict[str, str] = {}
+    for cls in events:
+        document = schema_document(cls)
+        items = released.get(cls.ce_type, [])
+        if items and items[-1][1] == document:
+            continue
+        name = snapshot_file(cls.ce_type, (items[-1][0] if items else 0) + 1)
+        text = _json_text(document)
+        files[name] = text
+        pinned[name.removeprefix(f"{RELEASED_DIR}/")] = sha256_text(text)
+    if files:
+        files[MANIFEST_FILE] = manifest_text(pinned)
+    return files
 
 
 def write(root: Path, files: dict[str, str]) -> list[str]:
@@ -403,12 +561,18 @@ def run(root: Path, events: Sequence[type[Event]] = CATALOG, *, check: bool = Fa
     """Write (or with `check`, compare) the generated files under `root`; the exit code."""
     files = render(events)
     if check:
-        stale = differing(root, files)
+        stale = differing(root, files) + sorted(pending_snapshots(root, events))
         for name in stale:
             print(f"out of date: {root / name}", file=sys.stderr)
         if stale:
             print("run: uv run python -m edvent_events.docs", file=sys.stderr)
         return 1 if stale else 0
+    tampered = snapshot_integrity_problems(root)
+    if tampered:
+        print("refusing to write: the released snapshots are not as pinned:", file=sys.stderr)
+        for problem in tampered:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
     problems = breaking_changes(root, events)
     if problems:
         print("refusing to overwrite committed schemas with breaking changes:", file=sys.stderr)
@@ -420,7 +584,10 @@ def run(root: Path, events: Sequence[type[Event]] = CATALOG, *, check: bool = Fa
             file=sys.stderr,
         )
         return 2
-    for name in write(root, files):
+    # The snapshots after the files: an interrupted run leaves a new schema unreleased
+    # (the tests say so), never a released one that was not written.
+    snapshots = pending_snapshots(root, events)
+    for name in write(root, files) + write(root, snapshots):
         print(f"wrote {root / name}")
     return 0
 

@@ -17,7 +17,7 @@ SERVICE_DIR = Path(__file__).resolve().parents[2]
 
 
 async def gc_objects(
-    settings: Settings, *, min_age: timedelta, dry_run: bool
+    settings: Settings, *, min_age: timedelta, orphan_min_age: timedelta, dry_run: bool
 ) -> objects_usecase.Collected:
     engine = create_engine(settings.database_url, schema=settings.db_schema, app_name="content-cli")
     store = LessonStore.from_settings(settings)
@@ -25,7 +25,11 @@ async def gc_objects(
         # Read-only in the database: the session's transaction is simply not committed.
         async with session_factory(engine)() as session:
             return await objects_usecase.collect_garbage(
-                session=session, store=store, min_age=min_age, dry_run=dry_run
+                session=session,
+                store=store,
+                min_age=min_age,
+                orphan_min_age=orphan_min_age,
+                dry_run=dry_run,
             )
     finally:
         store.close()
@@ -34,7 +38,12 @@ async def gc_objects(
 
 def _gc_objects(args: argparse.Namespace) -> None:
     collected = asyncio.run(
-        gc_objects(Settings(), min_age=timedelta(hours=args.min_age_hours), dry_run=args.dry_run)
+        gc_objects(
+            Settings(),
+            min_age=timedelta(hours=args.min_age_hours),
+            orphan_min_age=timedelta(minutes=args.orphan_min_age_minutes),
+            dry_run=args.dry_run,
+        )
     )
     verb = "would delete" if args.dry_run else "deleted"
     for key in collected.garbage:
@@ -46,15 +55,22 @@ def _commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gc = sub.add_parser(
         "gc-objects",
         help="delete lesson bodies in S3 that no lesson points at (replaced versions, "
-        "uploads whose database write failed)",
+        "bodies of deleted lessons, uploads whose database write failed)",
     )
     gc.add_argument(
         "--min-age-hours",
         type=float,
         default=24.0,
-        help="keep younger objects: an upload may still be on its way to the database, "
-        "and readers of an older LessonPublished may still fetch the version it names "
-        "(default: 24)",
+        help="keep replaced bodies of existing lessons younger than this: readers of an "
+        "older LessonPublished may still fetch the version it names (default: 24)",
+    )
+    gc.add_argument(
+        "--orphan-min-age-minutes",
+        type=float,
+        default=15.0,
+        help="keep objects of lessons that no longer exist (deleted lessons, uploads whose "
+        "database write failed) younger than this: an upload may still be on its way to "
+        "the database (default: 15)",
     )
     gc.add_argument("--dry-run", action="store_true", help="only list what would go")
     gc.set_defaults(func=_gc_objects)

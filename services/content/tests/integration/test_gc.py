@@ -79,3 +79,31 @@ async def test_gc_objects_removes_replaced_bodies_and_orphans_of_failed_writes(
     assert exists(s3, bucket, current)
     read = await client.get(f"/api/v1/lessons/{lesson['id']}/content", headers=people.owner.auth)
     assert read.content == b"current"
+
+
+async def test_a_deleted_lessons_bodies_go_after_the_short_grace_and_no_sooner(
+    client, catalogue, people, make_settings, s3, bucket
+) -> None:
+    course = await catalogue.course(people.owner)
+    kept = await catalogue.lesson(people.owner, course["id"], body="kept", order_index=0)
+    doomed = await catalogue.lesson(people.owner, course["id"], body="doomed", order_index=1)
+    replaced = await client.put(
+        f"/api/v1/lessons/{kept['id']}/content",
+        content=b"kept, new",
+        headers={**people.owner.auth, "Content-Type": "text/markdown"},
+    )
+    assert replaced.status_code == 200
+    deleted = await client.delete(f"/api/v1/lessons/{doomed['id']}", headers=people.owner.auth)
+    assert deleted.status_code == 204
+
+    settings = make_settings()
+    # Within the grace, nothing goes.
+    assert "deleted 0" in gc(settings, s3)
+    assert exists(s3, bucket, doomed["content_url"])
+
+    output = gc(settings, s3, "--orphan-min-age-minutes", "0")
+    # The deleted lesson's body goes; the replaced body of a live lesson waits its 24 h.
+    assert f"deleted {doomed['content_url']}" in output
+    assert not exists(s3, bucket, doomed["content_url"])
+    assert exists(s3, bucket, kept["content_url"])
+    assert exists(s3, bucket, replaced.json()["content_url"])

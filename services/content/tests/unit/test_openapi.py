@@ -17,8 +17,9 @@ def document() -> dict[str, Any]:
 def test_operation_ids_read_as_client_method_names(document) -> None:
     ids = sorted(op["operationId"] for item in document["paths"].values() for op in item.values())
     assert ids == [
-        "addLesson", "createCourse", "getCourse", "getLesson", "listCourses", "listLessons",
-        "publishCourse", "publishLesson", "readContent", "replaceContent", "updateCourse",
+        "addLesson", "archiveCourse", "createCourse", "deleteLesson", "getCourse", "getLesson",
+        "listCourses", "listLessons", "publishCourse", "publishLesson", "readContent",
+        "replaceContent", "unpublishCourse", "unpublishLesson", "updateCourse",
     ]  # fmt: skip
 
 

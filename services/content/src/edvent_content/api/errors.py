@@ -10,12 +10,14 @@ from edvent_content.domain.errors import (
     ContentError,
     ContentMissing,
     ContentTooLarge,
+    CourseArchived,
     CourseNotFound,
     InvalidInput,
     LessonNotFound,
     NoPlaceAfterLast,
     NotAllowed,
     OrderIndexTaken,
+    OwnerNotEligible,
     StorageUnavailable,
 )
 from edvent_platform.problems import (
@@ -40,6 +42,17 @@ def to_problem(error: ContentError, *, retry_after: int) -> Problem:
             return Forbidden(str(error))
         case OrderIndexTaken():
             return Conflict(f"{error}; choose another or leave it out to append the lesson.")
+        case CourseArchived():
+            return Conflict(str(error))
+        case OwnerNotEligible():
+            return UnprocessableContent(
+                str(error)[:1].upper() + str(error)[1:] + ".",
+                extra={
+                    "errors": [
+                        {"loc": ["body", "owner_id"], "msg": str(error), "type": "value_error"}
+                    ]
+                },
+            )
         case NoPlaceAfterLast():
             return Conflict(f"{error}.")
         case ContentTooLarge(limit=limit):

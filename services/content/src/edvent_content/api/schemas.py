@@ -51,6 +51,12 @@ class CourseUpdate(BaseModel):
 
     title: Title | None = None
     description: Description | None = None
+    owner_id: UUID | None = Field(
+        default=None,
+        description="ADMIN alone (else 403): move the course to this user, who must be "
+        "known to content with the current role INSTRUCTOR or ADMIN and not erased "
+        "(else 422). Publishes CourseOwnerChanged; the old owner keeps no rights.",
+    )
 
 
 class CoursePublic(BaseModel):
@@ -63,6 +69,11 @@ class CoursePublic(BaseModel):
     owner_id: UUID
     created_at: datetime
     published_at: datetime | None = Field(description="When it was published; null for a draft.")
+    archived_at: datetime | None = Field(
+        default=None,
+        description="When it was archived (for good); null unless archived. An archived "
+        "course is hidden from all but its owner and ADMIN, whatever `is_published` says.",
+    )
     updated_at: datetime
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_content.db.tables import Course
@@ -53,11 +53,9 @@ async def page(
     )
     if not visible.everything:
         if visible.also_owner is not None:
-            statement = statement.where(
-                or_(Course.is_published, Course.owner_id == visible.also_owner)
-            )
+            statement = statement.where(or_(_listed(), Course.owner_id == visible.also_owner))
         else:
-            statement = statement.where(Course.is_published)
+            statement = statement.where(_listed())
     if owner_id is not None:
         statement = statement.where(Course.owner_id == owner_id)
     if after is not None:
@@ -65,6 +63,11 @@ async def page(
             tuple_(Course.created_at, Course.id) < tuple_(after.created_at, after.id)
         )
     return [row._asdict() for row in await session.execute(statement)]
+
+
+def _listed() -> ColumnElement[bool]:
+    """`CourseFacts.listed` in SQL: published and not archived."""
+    return and_(Course.is_published, Course.archived_at.is_(None))
 
 
 async def change(session: AsyncSession, *, course_id: UUID, **values: Any) -> Course:
@@ -80,3 +83,11 @@ async def change(session: AsyncSession, *, course_id: UUID, **values: Any) -> Co
 
 async def publish(session: AsyncSession, *, course_id: UUID) -> Course:
     return await change(session, course_id=course_id, is_published=True, published_at=func.now())
+
+
+async def unpublish(session: AsyncSession, *, course_id: UUID) -> Course:
+    return await change(session, course_id=course_id, is_published=False, published_at=None)
+
+
+async def archive(session: AsyncSession, *, course_id: UUID) -> Course:
+    return await change(session, course_id=course_id, archived_at=func.now())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_content.db.tables import Course, Lesson
@@ -20,12 +21,21 @@ async def create(session: AsyncSession, **values: Any) -> Lesson:
 async def with_course(
     session: AsyncSession, lesson_id: UUID, *, for_update: bool = False
 ) -> tuple[Lesson, Course] | None:
-    """The lesson and its course in one round trip; `for_update` locks the lesson only."""
+    """The lesson and its course in one round trip. `for_update` locks the lesson for
+    update and its course for share, so the course's state (archived, its owner) holds
+    until commit: archiving or moving the course waits for this write, and it for them."""
     statement = select(Lesson, Course).join(Course).where(Lesson.id == lesson_id)
     if for_update:
         statement = statement.with_for_update(of=Lesson)
     row = (await session.execute(statement)).one_or_none()
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    lesson, course = row[0], row[1]
+    if for_update:
+        # Read again under the share lock: a change committed while we waited counts.
+        locked = select(Course).where(Course.id == course.id).with_for_update(read=True)
+        course = (await session.scalars(locked.execution_options(populate_existing=True))).one()
+    return lesson, course
 
 
 async def next_order_index(session: AsyncSession, *, course_id: UUID) -> int:
@@ -73,6 +83,13 @@ async def change(session: AsyncSession, *, lesson_id: UUID, **values: Any) -> Le
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(statement)).one()
+
+
+async def remove(session: AsyncSession, *, lesson_id: UUID) -> datetime:
+    """Delete the row; the time of the deleting transaction."""
+    statement = delete(Lesson).where(Lesson.id == lesson_id).returning(func.now())
+    deleted_at: datetime = (await session.scalars(statement)).one()
+    return deleted_at
 
 
 async def referenced_keys(session: AsyncSession) -> set[str]:

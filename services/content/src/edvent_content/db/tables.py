@@ -68,8 +68,11 @@ class Course(Base):
     description: Mapped[str] = mapped_column(Text, server_default="")
     is_published: Mapped[bool] = mapped_column(server_default="false")
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # RESTRICT: users are never removed by identity's events; an operator removing one
-    # must hand their courses over first rather than lose them.
+    # Set once by archiving (migration 0006), never cleared: hidden from all but the
+    # owner and ADMIN whatever `is_published` says.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # RESTRICT: an erased user's row stays (a pseudonym), and identity refuses to erase
+    # someone who still owns courses; an ADMIN moves them first (PATCH owner_id).
     owner_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

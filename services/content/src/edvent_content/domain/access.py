@@ -1,10 +1,12 @@
 """Who sees and who changes courses and lessons.
 
-Anonymous callers and students see published courses and the published lessons of
-published courses. An instructor also sees and manages their own courses, drafts
-included. An admin sees and manages everything. What a caller may not see does not
-exist for them (not found, never "forbidden"), so drafts do not leak; what they see
-but may not change is forbidden.
+Anonymous callers and students see published courses that are not archived, and the
+published lessons of those. An instructor also sees and manages their own courses,
+drafts and archived ones included (owner rights need the INSTRUCTOR role: a demoted
+owner keeps none). An admin sees and manages everything. What a caller may not see
+does not exist for them (not found, never "forbidden"), so drafts do not leak; what
+they see but may not change is forbidden. CONTRACT.md "Who may see what";
+tests-e2e/access_cases.yaml holds the cases the unit tests run against this module.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from edvent_content.domain.errors import CourseNotFound, LessonNotFound, NotAllowed
+from edvent_content.domain.errors import CourseArchived, CourseNotFound, LessonNotFound, NotAllowed
 
 
 class Role(StrEnum):
@@ -45,11 +47,18 @@ class Actor:
 class CourseFacts:
     owner_id: UUID
     is_published: bool
+    archived: bool = False
+
+    @property
+    def listed(self) -> bool:
+        """Shown to everyone: published and not archived (archived wins)."""
+        return self.is_published and not self.archived
 
 
 @dataclass(frozen=True, slots=True)
 class CourseFilter:
-    """Which courses a list may show: published ones, plus those of `also_owner`, or all."""
+    """Which courses a list may show: published, unarchived ones (`CourseFacts.listed`),
+    plus those of `also_owner`, or all."""
 
     everything: bool = False
     also_owner: UUID | None = None
@@ -63,13 +72,13 @@ def may_manage(actor: Actor | None, course: CourseFacts) -> bool:
 
 
 def may_see_course(actor: Actor | None, course: CourseFacts) -> bool:
-    return course.is_published or may_manage(actor, course)
+    return course.listed or may_manage(actor, course)
 
 
 def may_see_lesson(actor: Actor | None, course: CourseFacts, *, lesson_published: bool) -> bool:
     if may_manage(actor, course):
         return True
-    return course.is_published and lesson_published
+    return course.listed and lesson_published
 
 
 def check_course_visible(actor: Actor | None, course: CourseFacts) -> None:
@@ -92,6 +101,24 @@ def check_lesson_manageable(actor: Actor | None, course: CourseFacts, *, publish
     check_lesson_visible(actor, course, published=published)
     if not may_manage(actor, course):
         raise NotAllowed("Only the course's owner or an ADMIN may change its lessons.")
+
+
+def check_may_change_owner(actor: Actor) -> None:
+    """Moving a course to another owner is an ADMIN's act (say, before an erasure)."""
+    if not actor.is_admin:
+        raise NotAllowed("Only an ADMIN may give a course another owner.")
+
+
+def may_own_courses(role: str | None, *, erased: bool) -> bool:
+    """Whether a user may become a course's owner: their current role is an author's."""
+    return not erased and role in AUTHOR_ROLES
+
+
+def check_not_archived(course: CourseFacts, *, doing: str) -> None:
+    """Archiving is final: nothing in an archived course is published or unpublished
+    again, so it cannot come back to students by a slip (there is no unarchive)."""
+    if course.archived:
+        raise CourseArchived(f"The course is archived; {doing} is not possible any more.")
 
 
 def check_may_author(actor: Actor) -> None:

@@ -27,6 +27,14 @@ class NotAllowed(ContentError):
     """The caller sees the resource but may not do this to it."""
 
 
+class CourseArchived(ContentError):
+    """The course is archived, and this would publish or unpublish something in it."""
+
+
+class OwnerNotEligible(ContentError):
+    """The new owner of a course is unknown, erased, or not an INSTRUCTOR or ADMIN."""
+
+
 class OrderIndexTaken(ContentError):
     def __init__(self, order_index: int) -> None:
         super().__init__(f"order_index {order_index} is taken in this course")

@@ -1,10 +1,13 @@
-"""Lessons: bodies stored in S3 first, then the row; publishing with LessonPublished.
+"""Lessons: bodies stored in S3 first, then the row; publishing with LessonPublished,
+unpublishing with LessonUnpublished, deleting with LessonDeleted.
 
 The slow part (S3) happens outside any transaction: the caller checks access with
 `manageable_course`/`manageable_lesson`, ends that read, stores the body with
 `store_body`, and only then writes the row in its unit of work, which checks access
 again under a row lock. A failed upload leaves no row; a failed write after an upload
-leaves an unreferenced object that `edvent-content gc-objects` removes.
+leaves an unreferenced object that `edvent-content gc-objects` removes. So does
+deleting a lesson: its objects go with the next `gc-objects` run after a short grace
+(`usecases.objects`), never before the delete is committed.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from edvent_content.domain.errors import (
     StorageUnavailable,
 )
 from edvent_content.usecases.courses import facts, manageable_course, visible_course
-from edvent_events.catalog.content import LessonPublished
+from edvent_events.catalog.content import LessonDeleted, LessonPublished, LessonUnpublished
 from edvent_events.outbox import add_event
 
 
@@ -51,9 +54,29 @@ async def visible_lesson(*, session: AsyncSession, actor: Actor | None, lesson_i
 async def manageable_lesson(
     *, session: AsyncSession, actor: Actor, lesson_id: UUID, for_update: bool = False
 ) -> Lesson:
+    lesson, _ = await _manageable_with_course(
+        session=session, actor=actor, lesson_id=lesson_id, for_update=for_update
+    )
+    return lesson
+
+
+async def replaceable_lesson(*, session: AsyncSession, actor: Actor, lesson_id: UUID) -> Lesson:
+    """`manageable_lesson`, and refused (409) before any upload when a new body would
+    publish into an archived course; `replace_content` checks again under the locks."""
+    lesson, course = await _manageable_with_course(
+        session=session, actor=actor, lesson_id=lesson_id
+    )
+    if lesson.published_at is not None:
+        access.check_not_archived(facts(course), doing="publishing a new body")
+    return lesson
+
+
+async def _manageable_with_course(
+    *, session: AsyncSession, actor: Actor, lesson_id: UUID, for_update: bool = False
+) -> tuple[Lesson, Course]:
     lesson, course = await _lesson_and_course(session, lesson_id, for_update=for_update)
     access.check_lesson_manageable(actor, facts(course), published=lesson.published_at is not None)
-    return lesson
+    return lesson, course
 
 
 async def list_lessons(
@@ -128,11 +151,14 @@ async def replace_content(
 ) -> Lesson:
     """Point the lesson at its new body. A published lesson's new body is live at once
     and announced again; the same body again changes nothing and announces nothing."""
-    lesson = await manageable_lesson(
+    lesson, course = await _manageable_with_course(
         session=session, actor=actor, lesson_id=lesson_id, for_update=True
     )
     if lesson.content_sha256 == body.sha256:
         return lesson
+    if lesson.published_at is not None:
+        # A new body of a published lesson is published at once.
+        access.check_not_archived(facts(course), doing="publishing a new body")
     changes: dict[str, object] = {
         "content_url": key,
         "content_sha256": body.sha256,
@@ -148,15 +174,50 @@ async def replace_content(
 
 
 async def publish_lesson(*, session: AsyncSession, actor: Actor, lesson_id: UUID) -> Lesson:
-    """Publish the current body; publishing it again changes nothing and emits nothing."""
-    lesson = await manageable_lesson(
+    """Publish the current body; publishing it again changes nothing and emits nothing.
+    A lesson unpublished earlier is published (and announced) again."""
+    lesson, course = await _manageable_with_course(
         session=session, actor=actor, lesson_id=lesson_id, for_update=True
     )
+    access.check_not_archived(facts(course), doing="publishing its lessons")
     if lesson.published_at is not None:
         return lesson
     lesson = await lessons_db.change(session, lesson_id=lesson_id, published_at=func.now())
     await add_event(session, published_event(lesson))
     return lesson
+
+
+async def unpublish_lesson(*, session: AsyncSession, actor: Actor, lesson_id: UUID) -> Lesson:
+    """Back to a draft (also in an archived course: taking back is always possible);
+    unpublishing a draft changes nothing and emits nothing."""
+    lesson = await manageable_lesson(
+        session=session, actor=actor, lesson_id=lesson_id, for_update=True
+    )
+    if lesson.published_at is None:
+        return lesson
+    lesson = await lessons_db.change(session, lesson_id=lesson_id, published_at=None)
+    await add_event(
+        session,
+        LessonUnpublished(
+            lesson_id=lesson.id, course_id=lesson.course_id, unpublished_at=lesson.updated_at
+        ),
+    )
+    return lesson
+
+
+async def delete_lesson(*, session: AsyncSession, actor: Actor, lesson_id: UUID) -> None:
+    """Delete the row and announce it (whether it was ever published or not: a
+    subscriber copes with a delete of a lesson it never saw). Its body objects are
+    left to `gc-objects`, which removes the objects of lessons that no longer exist
+    after a short grace; a second delete finds nothing (404)."""
+    lesson = await manageable_lesson(
+        session=session, actor=actor, lesson_id=lesson_id, for_update=True
+    )
+    deleted_at = await lessons_db.remove(session, lesson_id=lesson_id)
+    await add_event(
+        session,
+        LessonDeleted(lesson_id=lesson.id, course_id=lesson.course_id, deleted_at=deleted_at),
+    )
 
 
 def published_event(lesson: Lesson) -> LessonPublished:

@@ -60,13 +60,22 @@ COURSE_LINKS = {
         ("getCourse", "getCourse"),
         ("updateCourse", "updateCourse"),
         ("publishCourse", "publishCourse"),
+        ("unpublishCourse", "unpublishCourse"),
+        ("archiveCourse", "archiveCourse"),
         ("addLesson", "addLesson"),
         ("listLessons", "listLessons"),
     )
 }
 LESSON_LINKS = {
     name: {"operationId": name, "parameters": {"lesson_id": "$response.body#/id"}}
-    for name in ("getLesson", "replaceContent", "readContent", "publishLesson")
+    for name in (
+        "getLesson",
+        "replaceContent",
+        "readContent",
+        "publishLesson",
+        "unpublishLesson",
+        "deleteLesson",
+    )
 }
 
 
@@ -145,7 +154,11 @@ async def get_course(
 @router.patch(
     "/{course_id}",
     responses=problems(401, 403, 404, 422),
-    summary="Change a course's title or description (owner, ADMIN)",
+    summary="Change a course's title or description (owner, ADMIN), or its owner (ADMIN)",
+    description="Title and description publish nothing. `owner_id` is for an ADMIN "
+    "alone (403 otherwise), also on an archived course; the new owner must be known "
+    "to content with the current role INSTRUCTOR or ADMIN and not erased (422 "
+    "otherwise). A new owner publishes CourseOwnerChanged.",
 )
 async def update_course(
     course_id: UUID, body: CourseUpdate, actor: SignedIn, session: SessionDep
@@ -156,18 +169,49 @@ async def update_course(
         course_id=course_id,
         title=body.title,
         description=body.description,
+        owner_id=body.owner_id,
     )
     return CoursePublic.model_validate(course)
 
 
 @router.post(
     "/{course_id}/publish",
-    responses=problems(401, 403, 404, 422),
+    responses=problems(401, 403, 404, 409, 422),
     summary="Publish a course (owner, ADMIN)",
-    description="Publishes CoursePublished the first time; publishing again changes nothing.",
+    description="Publishes CoursePublished (again after an unpublish); publishing a "
+    "published course changes nothing. An archived course: 409.",
 )
 async def publish_course(course_id: UUID, actor: SignedIn, session: SessionDep) -> CoursePublic:
     course = await courses_usecase.publish_course(session=session, actor=actor, course_id=course_id)
+    return CoursePublic.model_validate(course)
+
+
+@router.post(
+    "/{course_id}/unpublish",
+    responses=problems(401, 403, 404, 409, 422),
+    summary="Unpublish a course (owner, ADMIN)",
+    description="Back to a draft, hidden from all but the owner and ADMIN with its "
+    "lessons; publishes CourseUnpublished. Unpublishing a draft changes nothing. An "
+    "archived course: 409 (archiving is final).",
+)
+async def unpublish_course(course_id: UUID, actor: SignedIn, session: SessionDep) -> CoursePublic:
+    course = await courses_usecase.unpublish_course(
+        session=session, actor=actor, course_id=course_id
+    )
+    return CoursePublic.model_validate(course)
+
+
+@router.post(
+    "/{course_id}/archive",
+    responses=problems(401, 403, 404, 422),
+    summary="Archive a course for good (owner, ADMIN)",
+    description="Sets `archived_at`: hidden from all but the owner and ADMIN, its exams "
+    "take no new attempts, nothing is deleted; publishes CourseArchived. Archiving "
+    "again changes nothing. There is no unarchive: an archived course is never "
+    "published or unpublished again (409).",
+)
+async def archive_course(course_id: UUID, actor: SignedIn, session: SessionDep) -> CoursePublic:
+    course = await courses_usecase.archive_course(session=session, actor=actor, course_id=course_id)
     return CoursePublic.model_validate(course)
 
 

@@ -46,12 +46,12 @@ async def get_lesson(
 
 @router.put(
     "/{lesson_id}/content",
-    responses=problems(401, 403, 404, 413, 422, 503),
+    responses=problems(401, 403, 404, 409, 413, 422, 503),
     summary="Replace a lesson's body (owner, ADMIN)",
     description="Raw `text/markdown` body, UTF-8, not blank, at most 5 MiB (413 as soon "
     "as more arrives). Stored in S3 under a new key per version. A published lesson's "
-    "new body is live at once and LessonPublished is published again; the same body "
-    "again changes nothing.",
+    "new body is live at once and LessonPublished is published again (409 in an "
+    "archived course); the same body again changes nothing.",
     openapi_extra=_MARKDOWN_BODY,
 )
 async def replace_content(
@@ -63,7 +63,7 @@ async def replace_content(
 ) -> LessonPublic:
     limit = content.settings.max_lesson_bytes
     declared = request.headers.get("content-length", "")
-    lesson = await lessons_usecase.manageable_lesson(
+    lesson = await lessons_usecase.replaceable_lesson(
         session=session, actor=actor, lesson_id=lesson_id
     )
     course_id = lesson.course_id
@@ -136,11 +136,42 @@ async def read_content(
 
 @router.post(
     "/{lesson_id}/publish",
-    responses=problems(401, 403, 404, 422),
+    responses=problems(401, 403, 404, 409, 422),
     summary="Publish a lesson (owner, ADMIN)",
-    description="Sets `published_at` and publishes LessonPublished; publishing a "
-    "published lesson again changes nothing and publishes nothing.",
+    description="Sets `published_at` and publishes LessonPublished (again after an "
+    "unpublish); publishing a published lesson again changes nothing and publishes "
+    "nothing. A lesson of an archived course: 409.",
 )
 async def publish_lesson(lesson_id: UUID, actor: SignedIn, session: SessionDep) -> LessonPublic:
     lesson = await lessons_usecase.publish_lesson(session=session, actor=actor, lesson_id=lesson_id)
     return LessonPublic.model_validate(lesson)
+
+
+@router.post(
+    "/{lesson_id}/unpublish",
+    responses=problems(401, 403, 404, 422),
+    summary="Unpublish a lesson (owner, ADMIN)",
+    description="`published_at` back to null and LessonUnpublished published: its note "
+    "and search chunks are no longer served to students. Unpublishing a draft "
+    "changes nothing and publishes nothing.",
+)
+async def unpublish_lesson(lesson_id: UUID, actor: SignedIn, session: SessionDep) -> LessonPublic:
+    lesson = await lessons_usecase.unpublish_lesson(
+        session=session, actor=actor, lesson_id=lesson_id
+    )
+    return LessonPublic.model_validate(lesson)
+
+
+@router.delete(
+    "/{lesson_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problems(401, 403, 404, 422),
+    summary="Delete a lesson (owner, ADMIN)",
+    description="Deletes the lesson and publishes LessonDeleted: subscribers delete its "
+    "note and chunks. Its body objects are removed by the next `gc-objects` run after "
+    "a short grace. A second delete: 404.",
+)
+async def delete_lesson(lesson_id: UUID, actor: SignedIn, session: SessionDep) -> Response:
+    await lessons_usecase.delete_lesson(session=session, actor=actor, lesson_id=lesson_id)
+    return Response(status_code=204)
