@@ -141,6 +141,10 @@ lint: install .cache/openapi-lint-npm-ci
 		npx --no-install redocly lint --config redocly.yaml --format=summary out/$$service.json 2>&1 \
 			| grep -v -e '^ *[║╔╚]' -e '^$$' || exit 1; \
 	done
+	@# Every member declares what it imports and imports what it declares.
+	@for member in libs/events libs/platform deploy/local services/*/; do \
+		(cd $$member && $(UV) run --frozen deptry . --no-ansi) || exit 1; \
+	done
 	@# docs/er-diagram.md against the schemas the migrations make (starts a PostgreSQL).
 	@$(UV) run --frozen pytest -q -p no:cacheprovider tools/tests/test_er_diagram.py
 

@@ -78,7 +78,14 @@ class LazyLocalProvider:
 
 
 def _local_provider(dimensions: int) -> NotesProvider:
-    from edvent_ai_notes.adapters.providers.local import LocalProvider
+    try:
+        from edvent_ai_notes.adapters.providers.local import LocalProvider
+    except ImportError as exc:
+        # An image built without the `local` extra, and no OpenAI key configured.
+        raise RuntimeError(
+            "the local provider's libraries are not installed: install edvent-ai-notes[local],"
+            " or set AI_NOTES_OPENAI_API_KEY to use an OpenAI-compatible server"
+        ) from exc
 
     return LocalProvider(dimensions=dimensions)
 
