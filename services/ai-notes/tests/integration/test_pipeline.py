@@ -208,7 +208,13 @@ async def test_a_body_missing_from_storage_marks_the_note_failed_with_that_reaso
     client, content, people, scripted
 ):
     course_id = await content.course(owner_id=people.owner.id)
-    event = content.published(course_id=course_id, body=BODY, key="lessons/gone/missing.md")
+    lesson_id = uuid.uuid4()
+    event = content.published(
+        course_id=course_id,
+        lesson_id=lesson_id,
+        body=BODY,
+        key=f"courses/{course_id}/lessons/{lesson_id}/missing.md",
+    )
     await content.send(event)
     await eventually(lambda: status_is(client, people.student, event.lesson_id, "failed"))
     found = await note(client, people.student, event.lesson_id)
