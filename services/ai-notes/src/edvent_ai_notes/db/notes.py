@@ -292,6 +292,10 @@ async def facts(session: AsyncSession, *, lesson_id: UUID) -> LessonFacts | None
 
 
 async def lesson(session: AsyncSession, *, lesson_id: UUID, lock: bool = False) -> LessonRef | None:
+    """`lock`: the lesson's lock (`_lock_lesson`, always taken first, so writers about
+    one lesson never wait on each other in opposite orders), then its row's."""
+    if lock:
+        await _lock_lesson(session, lesson_id)
     query = select(
         lessons.c.id.label("lesson_id"),
         *(c for c in lessons.c if c.name not in ("id", "updated_at")),

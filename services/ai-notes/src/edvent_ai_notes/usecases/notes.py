@@ -416,10 +416,12 @@ async def run_job(*, pipeline: Pipeline, job: ClaimedJob, max_attempts: int) -> 
         return
     except Exception as exc:
         async with transaction(pipeline.sessions) as session:
-            await jobs_db.finish_job(session, lesson_id=job.lesson_id)
             await _fail(lesson, f"{type(exc).__name__}: {exc}")(session)
+            await jobs_db.finish_job(session, lesson_id=job.lesson_id)
         raise
     async with transaction(pipeline.sessions) as session:
+        # The lesson's locks before the job's row, in the order every writer takes them.
+        await notes_db.lesson(session, lesson_id=job.lesson_id, lock=True)
         # Finished first: a postponement (budget spent) adds the job back.
         await jobs_db.finish_job(session, lesson_id=job.lesson_id)
         await apply(session)

@@ -9,11 +9,12 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from edvent_ai_notes.adapters.providers import NotesProvider
 from edvent_ai_notes.db.notes import VISIBLE_CHUNK, visibility_params
 from edvent_ai_notes.db.tables import vector_literal
 from edvent_ai_notes.domain import access
 from edvent_ai_notes.domain.access import Actor
-from edvent_ai_notes.limits import QueryEmbeddings
+from edvent_ai_notes.limits import Limiter, QueryEmbeddings
 
 # RRF's usual constant: a hit's fused score is Σ 1 / (K + its rank in each list).
 RRF_K = 60
@@ -141,3 +142,14 @@ async def search_chunks(
 def _snippet(path: tuple[str, ...], fragment: str) -> str:
     text_ = " ".join(fragment.split())
     return f"{' > '.join(path)}: {text_}" if path else text_
+
+
+def uncached(provider: NotesProvider, *, slots: int = 4) -> QueryEmbeddings:
+    """Questions embedded straight through `provider`, no cache: for benchmarks and
+    tests that measure the search itself."""
+    return QueryEmbeddings(
+        provider=provider,
+        limiter=Limiter(name="search", slots=slots),
+        cache_size=0,
+        ttl_seconds=1,
+    )
