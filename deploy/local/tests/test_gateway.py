@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -189,6 +190,21 @@ def test_register_is_rate_limited_per_client_with_retry_after(gateway):
     assert limited.headers["content-type"] == "application/problem+json"
     # Other routes are not limited by the register zone.
     assert httpx.get(gateway.url + "/api/v1/auth/jwks").status_code == 200
+
+
+def test_notes_are_rate_limited_per_client_with_retry_after(gateway):
+    # 10 r/s with a burst of 40: a flood of searches (each embeds its question) is cut.
+    with httpx.Client(base_url=gateway.url) as client, ThreadPoolExecutor(16) as pool:
+        answers = list(
+            pool.map(lambda _: client.get("/api/v1/notes/search", params={"q": "x"}), range(160))
+        )
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(200) >= 40 and 429 in statuses, statuses
+    limited = next(a for a in answers if a.status_code == 429)
+    assert limited.headers["retry-after"].isdigit()
+    assert limited.headers["content-type"] == "application/problem+json"
+    # Other routes are not limited by the notes zone.
+    assert httpx.get(gateway.url + "/api/v1/courses").status_code == 200
 
 
 def test_a_service_that_is_down_gives_a_problem_503(tmp_path):
