@@ -12,12 +12,14 @@ import pytest
 from edvent_ai_notes.adapters.providers import ProviderUnavailable
 from edvent_events.catalog.content import (
     CourseArchived,
+    CourseCreated,
     CourseOwnerChanged,
+    CoursePublished,
     CourseUnpublished,
     LessonDeleted,
     LessonUnpublished,
 )
-from edvent_events.catalog.identity import UserSessionsRevoked
+from edvent_events.catalog.identity import UserDeleted, UserSessionsRevoked
 from edvent_localstack.pytest_plugin import eventually
 
 from .physics import LESSONS
@@ -115,6 +117,22 @@ async def test_a_lesson_whose_course_was_never_seen_is_a_draft(client, content, 
     await ready(client, people.admin, event.lesson_id)
     concept = await first_concept(client, people.admin, event.lesson_id)
     assert await hidden_everywhere(client, people.student, event.lesson_id, course_id, concept)
+    # The course arrives, published: its published lesson is served to everyone.
+    await content.send(
+        CourseCreated(
+            course_id=course_id,
+            owner_id=people.owner.id,
+            title="Late",
+            created_at=datetime.now(UTC),
+        ),
+        CoursePublished(
+            course_id=course_id,
+            owner_id=people.owner.id,
+            title="Late",
+            published_at=datetime.now(UTC),
+        ),
+    )
+    await eventually(lambda: visible_everywhere(client, people.student, event.lesson_id, course_id))
 
 
 async def test_unpublishing_and_archiving_hide_a_lesson_from_students_not_from_its_owner(
@@ -269,6 +287,21 @@ async def test_tokens_from_before_revoked_sessions_get_401(client, content, peop
             reason="logout_all",
         )
     )
+
+    async def refused() -> bool:
+        answer = await client.get(f"/api/v1/notes/{event.lesson_id}", headers=person.auth)
+        return answer.status_code == 401
+
+    await eventually(refused)
+
+
+async def test_an_erased_users_tokens_get_401(client, content, people, identity):
+    person = await identity.register("erased")
+    course_id = await content.course(owner_id=people.owner.id)
+    event = content.published(course_id=course_id, body=LESSONS["Gravity and orbits"])
+    await content.send(event)
+    await ready(client, person, event.lesson_id)
+    await content.send(UserDeleted(user_id=person.id, deleted_at=datetime.now(UTC)))
 
     async def refused() -> bool:
         answer = await client.get(f"/api/v1/notes/{event.lesson_id}", headers=person.auth)
