@@ -39,11 +39,13 @@ from bench.stack import infrastructure, migrated_database
 from edvent_ai_notes.adapters.providers.local import EmbeddingWeights, LocalProvider
 from edvent_ai_notes.adapters.providers.local.text import content_stems, words
 from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
+from edvent_ai_notes.db import notes as notes_db
 from edvent_ai_notes.db.notes import LessonRef
+from edvent_ai_notes.domain.access import Actor
 from edvent_ai_notes.domain.chunking import chunk_markdown
 from edvent_ai_notes.domain.notes import Chunk
 from edvent_ai_notes.usecases.notes import PipelineOptions, embedding_text, ingest_lesson
-from edvent_ai_notes.usecases.search import search_chunks
+from edvent_ai_notes.usecases.search import search_chunks, uncached
 from edvent_platform.db import create_engine, session_factory, transaction
 
 DATASET = (
@@ -168,11 +170,21 @@ async def service_search(
                         session, provider=provider, lesson=ref, markdown=lesson.markdown
                     )
 
+            # Searched as a student: the course is published, so its lessons are served.
+            async with transaction(sessions) as session:
+                await notes_db.record_course_published(
+                    session, course_id=COURSE_ID, owner_id=uuid.uuid4(), title="Quality",
+                    at=datetime.now(UTC),
+                )  # fmt: skip
+            student = Actor(user_id=uuid.uuid4(), role="STUDENT")
+            queries = uncached(provider)
+
             async def rank(query: str) -> list[str]:
                 async with transaction(sessions) as session:
                     hits = await search_chunks(
-                        session, provider=provider, query=query, course_id=COURSE_ID, limit=5
-                    )
+                        session, queries=queries, actor=student, query=query,
+                        course_id=COURSE_ID, limit=5,
+                    )  # fmt: skip
                 return [by_uuid[hit.lesson_id] for hit in hits]
 
             yield rank

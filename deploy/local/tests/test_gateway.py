@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -189,6 +190,27 @@ def test_register_is_rate_limited_per_client_with_retry_after(gateway):
     assert limited.headers["content-type"] == "application/problem+json"
     # Other routes are not limited by the register zone.
     assert httpx.get(gateway.url + "/api/v1/auth/jwks").status_code == 200
+
+
+def test_notes_are_rate_limited_per_client_with_retry_after(gateway):
+    # One request at a time is slowed to 10 r/s at most, never refused.
+    with httpx.Client(base_url=gateway.url) as client:
+        assert all(client.get("/api/v1/notes/search").status_code == 200 for _ in range(30))
+    # A flood past the burst (40 waiting) is cut.
+    with (
+        httpx.Client(base_url=gateway.url, limits=httpx.Limits(max_connections=100)) as client,
+        ThreadPoolExecutor(100) as pool,
+    ):
+        answers = list(
+            pool.map(lambda _: client.get("/api/v1/notes/search", params={"q": "x"}), range(200))
+        )
+    statuses = [a.status_code for a in answers]
+    assert 200 in statuses and 429 in statuses, statuses
+    limited = next(a for a in answers if a.status_code == 429)
+    assert limited.headers["retry-after"].isdigit()
+    assert limited.headers["content-type"] == "application/problem+json"
+    # Other routes are not limited by the notes zone.
+    assert httpx.get(gateway.url + "/api/v1/courses").status_code == 200
 
 
 def test_a_service_that_is_down_gives_a_problem_503(tmp_path):

@@ -5,24 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_ai_notes.adapters.providers import NotesProvider
 from edvent_ai_notes.adapters.storage import LessonBodies
 from edvent_ai_notes.config import Settings
-from edvent_ai_notes.db.notes import LessonRef
 from edvent_ai_notes.domain.notes import GeneratedNote, LessonSource
-from edvent_ai_notes.usecases import notes as notes_usecase
-from edvent_ai_notes.usecases.notes import Pipeline, PipelineOptions
+from edvent_ai_notes.jobs import NoteJobs
+from edvent_ai_notes.limits import Limiter, QueryEmbeddings
+from edvent_ai_notes.usecases.budget import TokenBudget
+from edvent_ai_notes.usecases.notes import Pipeline, PipelineOptions, RegenerateLimits
 from edvent_platform.auth import TokenVerifier, jwks_token_verifier
 
 logger = logging.getLogger("edvent.ai_notes")
 
 
-def build_provider(settings: Settings) -> NotesProvider:
-    """The configured provider: `openai` when a key is set, else `local`."""
+def build_provider(settings: Settings, *, concurrency: int | None = None) -> NotesProvider:
+    """The configured provider: `openai` when a key is set, else `local`. `concurrency`
+    overrides the requests in flight (search's own openai client)."""
     if settings.provider_name == "openai":
         from edvent_ai_notes.adapters.providers.openai import OpenAIProvider
 
@@ -35,7 +38,7 @@ def build_provider(settings: Settings) -> NotesProvider:
             dimensions=settings.embedding_dimensions,
             timeout=settings.openai_timeout_seconds,
             max_retries=settings.openai_max_retries,
-            concurrency=settings.openai_concurrency,
+            concurrency=concurrency or settings.openai_concurrency,
             embedding_batch_size=settings.embedding_batch_size,
         )
     return LazyLocalProvider(dimensions=settings.embedding_dimensions)
@@ -112,8 +115,13 @@ class AiNotes:
     pipeline: Pipeline
     # Verifies access tokens with identity's JWKS, fetched over HTTP and cached.
     verifier: TokenVerifier
-    # Regenerations running in this process (started after their request committed).
-    _running: set[asyncio.Task[None]] = field(default_factory=set)
+    # Search questions' embeddings: their own lane to the provider, and a cache.
+    queries: QueryEmbeddings
+    # Regenerations and notes put off by the budget (the note_jobs table).
+    jobs: NoteJobs
+    regenerate_limits: RegenerateLimits
+    # search's own openai client, when it is not the pipeline's provider
+    search_provider: NotesProvider | None = None
 
     @classmethod
     def build(
@@ -124,12 +132,41 @@ class AiNotes:
         provider: NotesProvider | None = None,
     ) -> AiNotes:
         bodies = LessonBodies.from_settings(settings)
-        provider = provider or build_provider(settings)
+        search_provider: NotesProvider | None = None
+        if provider is None:
+            provider = build_provider(settings)
+            if settings.provider_name == "openai":
+                # Its own client and connection limit: a search flood cannot take the
+                # pipeline's slots at the provider.
+                search_provider = build_provider(settings, concurrency=settings.search_concurrency)
         pipeline = Pipeline(
             sessions=sessions,
             bodies=bodies,
             provider=provider,
             options=pipeline_options(settings),
+            generation=Limiter(name="generation", slots=settings.max_inflight_generations),
+            budget=TokenBudget(
+                provider=provider.name,
+                daily_tokens=settings.daily_token_budget,
+                recheck=timedelta(seconds=settings.budget_recheck_seconds),
+            ),
+        )
+        queries = QueryEmbeddings(
+            provider=search_provider or provider,
+            limiter=Limiter(
+                name="search",
+                slots=settings.search_concurrency,
+                max_wait=settings.search_max_wait_seconds,
+            ),
+            cache_size=settings.search_cache_size,
+            ttl_seconds=settings.search_cache_ttl_seconds,
+        )
+        jobs = NoteJobs(
+            pipeline=pipeline,
+            workers=settings.job_workers,
+            poll_interval=settings.job_poll_seconds,
+            lease=timedelta(seconds=settings.job_lease_seconds),
+            max_attempts=settings.job_max_attempts,
         )
         return cls(
             settings=settings,
@@ -138,27 +175,23 @@ class AiNotes:
             provider=provider,
             pipeline=pipeline,
             verifier=jwks_token_verifier(settings),
+            queries=queries,
+            jobs=jobs,
+            regenerate_limits=RegenerateLimits(
+                per_window=settings.regenerate_per_window,
+                window=timedelta(seconds=settings.regenerate_window_seconds),
+            ),
+            search_provider=search_provider,
         )
 
-    async def regenerate_later(self, lesson: LessonRef) -> None:
-        """Start regenerating in this process; the app's stop cancels what still runs."""
-        task = asyncio.create_task(
-            notes_usecase.regenerate(pipeline=self.pipeline, lesson=lesson),
-            name=f"regenerate-{lesson.lesson_id}",
-        )
-        self._running.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("regeneration %s failed", task.get_name(), exc_info=task.exception())
+    async def start(self) -> None:
+        self.jobs.start()
 
     async def stop(self) -> None:
-        # A regeneration cut off here leaves its note pending; ask again after the restart.
-        for task in list(self._running):
-            task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        # A note job cut off here is claimed again once its lease ends.
+        await self.jobs.stop()
         await self.verifier.aclose()
         await self.provider.close()
+        if self.search_provider is not None:
+            await self.search_provider.close()
         self.bodies.close()

@@ -63,6 +63,30 @@ class Settings(ServiceSettings, AuthSettings):
     # Context for generation: related chunks of other lessons of the course per section.
     related_chunks_per_section: int = Field(default=2, ge=0)
 
+    # The LLM budget (README, "Limits and budget").
+    # Generations (embedding a lesson and writing its notes) in flight per process.
+    max_inflight_generations: int = Field(default=4, ge=1)
+    # Search's own lane to the provider: questions embedded at once per process, how
+    # long one may wait for a slot before the search is shed (503), and the cache of
+    # recent questions' embeddings.
+    search_concurrency: int = Field(default=4, ge=1)
+    search_max_wait_seconds: float = Field(default=2.0, gt=0)
+    search_cache_size: int = Field(default=1024, ge=0)
+    search_cache_ttl_seconds: float = Field(default=600, gt=0)
+    # Regenerate requests per caller per window (every replica together).
+    regenerate_per_window: int = Field(default=20, ge=1)
+    regenerate_window_seconds: int = Field(default=600, ge=1)
+    # Note jobs (regenerations, notes put off by the budget): workers per process, how
+    # often idle workers look, how long a claimed job is held, tries per job.
+    job_workers: int = Field(default=2, ge=1)
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+    job_lease_seconds: int = Field(default=600, ge=10)
+    job_max_attempts: int = Field(default=3, ge=1)
+    # Tokens the provider may spend per UTC day (0: no budget); once spent, notes wait
+    # `pending` and resume when the budget returns. Looked at again every few minutes.
+    daily_token_budget: int = Field(default=0, ge=0)
+    budget_recheck_seconds: int = Field(default=300, ge=1)
+
     @model_validator(mode="after")
     def _fill_from_openai_environment(self) -> Self:
         if self.embedding_dimensions != EMBEDDING_DIMENSIONS:

@@ -26,7 +26,7 @@ from fastapi import FastAPI
 
 from edvent_ai_notes.config import Settings
 from edvent_ai_notes.main import create_app
-from edvent_events.catalog.content import CourseCreated, LessonPublished
+from edvent_events.catalog.content import CourseCreated, CoursePublished, LessonPublished
 from edvent_events.contract import Event
 from edvent_events.envelope import encode
 from edvent_localstack.s3 import ensure_bucket
@@ -44,12 +44,12 @@ class People:
 
 @pytest.fixture(scope="session")
 async def people(identity: Identity) -> People:
-    # Regenerate asks the courses reference, not the token's role, who owns a course:
-    # a student account stands in for an instructor here.
+    # Owner rights need the INSTRUCTOR role as well as the courses reference's owner.
+    admin = await identity.admin()
     return People(
         student=await identity.register("student"),
-        owner=await identity.register("owner"),
-        admin=await identity.admin(),
+        owner=await identity.instructor(admin, "owner"),
+        admin=admin,
     )
 
 
@@ -138,10 +138,11 @@ class Content:
             region_name=s3.region,
         )
 
-    def put(self, body: str) -> tuple[str, str]:
+    def put(self, body: str, *, course_id: UUID, lesson_id: UUID) -> tuple[str, str]:
+        """Where content stores a body: under its course's and lesson's own prefix."""
         data = body.encode()
         sha = hashlib.sha256(data).hexdigest()
-        key = f"lessons/{uuid.uuid4()}/{sha}.md"
+        key = f"courses/{course_id}/lessons/{lesson_id}/{sha}.md"
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
         return key, sha
 
@@ -157,16 +158,28 @@ class Content:
         finally:
             await producer.stop()
 
-    async def course(self, *, owner_id: UUID) -> UUID:
+    async def course(self, *, owner_id: UUID | None, published: bool = True) -> UUID:
+        """A new course, published unless asked for a draft."""
         course_id = uuid.uuid4()
-        await self.send(
+        assert owner_id is not None
+        events: list[Event] = [
             CourseCreated(
                 course_id=course_id,
                 owner_id=owner_id,
                 title="Physics",
                 created_at=datetime.now(UTC),
             )
-        )
+        ]
+        if published:
+            events.append(
+                CoursePublished(
+                    course_id=course_id,
+                    owner_id=owner_id,
+                    title="Physics",
+                    published_at=datetime.now(UTC),
+                )
+            )
+        await self.send(*events)
         return course_id
 
     def published(
@@ -179,9 +192,10 @@ class Content:
         order_index: int = 0,
         key: str | None = None,
     ) -> LessonPublished:
-        stored_key, sha = self.put(body)
+        lesson_id = lesson_id or uuid.uuid4()
+        stored_key, sha = self.put(body, course_id=course_id, lesson_id=lesson_id)
         return LessonPublished(
-            lesson_id=lesson_id or uuid.uuid4(),
+            lesson_id=lesson_id,
             course_id=course_id,
             title=title,
             order_index=order_index,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from edvent_ai_notes.adapters.providers import ProviderUnavailable
+from edvent_ai_notes.db import notes as notes_db
 from edvent_ai_notes.db.notes import LessonRef
 from edvent_ai_notes.usecases.notes import ingest_lesson
 from edvent_localstack.pytest_plugin import eventually
@@ -141,6 +142,15 @@ async def test_search_finds_the_lesson_a_paraphrased_question_is_about(app, clie
     course_id, other_course = uuid.uuid4(), uuid.uuid4()
     ids: dict[str, uuid.UUID] = {}
     async with transaction(ai_notes.sessions) as session:
+        for course in (course_id, other_course):
+            # Search serves the lessons of published courses to students.
+            await notes_db.record_course_published(
+                session,
+                course_id=course,
+                owner_id=uuid.uuid4(),
+                title="Optics",
+                at=datetime.now(UTC),
+            )
         for index, (title, body) in enumerate(LESSONS.items()):
             ids[title] = uuid.uuid4()
             await ingest_lesson(
@@ -187,7 +197,7 @@ def _lesson(lesson_id: uuid.UUID, course_id: uuid.UUID, title: str, index: int) 
         course_id=course_id,
         title=title,
         order_index=index,
-        content_key=f"lessons/{lesson_id}.md",
+        content_key=f"courses/{course_id}/lessons/{lesson_id}/lesson.md",
         content_sha256="0" * 64,
         published_at=datetime.now(UTC),
     )

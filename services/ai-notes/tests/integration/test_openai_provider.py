@@ -268,10 +268,11 @@ async def test_the_pipeline_stores_the_openai_notes_with_their_token_usage(fake,
         provider=provider,
         options=ai_notes.pipeline.options,
     )
-    key, sha = content.put(LESSONS["Heat and entropy"])
+    lesson_id, course_id = uuid.uuid4(), uuid.uuid4()
+    key, sha = content.put(LESSONS["Heat and entropy"], course_id=course_id, lesson_id=lesson_id)
     lesson = LessonRef(
-        lesson_id=uuid.uuid4(),
-        course_id=uuid.uuid4(),
+        lesson_id=lesson_id,
+        course_id=course_id,
         title="Heat and entropy",
         order_index=0,
         content_key=key,

@@ -168,7 +168,7 @@ async def test_a_provider_that_keeps_failing_leaves_the_note_failed_and_dead_let
     assert dict(dead.headers)["x-attempts"] == b"2"
     assert b"503" in dict(dead.headers)["x-error"]
     assert scripted.generate_calls == 2
-    found = await note(client, people.student, event.lesson_id)
+    found = await note(client, people.owner, event.lesson_id)
     assert found["status"] == "failed"
     assert "the model server answers 503" in found["failure_reason"]
     assert found["summary_markdown"] is None
@@ -187,7 +187,7 @@ async def test_a_malformed_answer_is_retried_and_then_fails_without_being_stored
 
     await dead_letter(kafka, event.lesson_id)
     assert scripted.generate_calls == 2
-    found = await note(client, people.student, event.lesson_id)
+    found = await note(client, people.owner, event.lesson_id)
     assert found["status"] == "failed"
     assert "not valid notes" in found["failure_reason"]
     assert (found["summary_markdown"], found["key_concepts"]) == (None, [])
@@ -208,10 +208,16 @@ async def test_a_body_missing_from_storage_marks_the_note_failed_with_that_reaso
     client, content, people, scripted
 ):
     course_id = await content.course(owner_id=people.owner.id)
-    event = content.published(course_id=course_id, body=BODY, key="lessons/gone/missing.md")
+    lesson_id = uuid.uuid4()
+    event = content.published(
+        course_id=course_id,
+        lesson_id=lesson_id,
+        body=BODY,
+        key=f"courses/{course_id}/lessons/{lesson_id}/missing.md",
+    )
     await content.send(event)
     await eventually(lambda: status_is(client, people.student, event.lesson_id, "failed"))
-    found = await note(client, people.student, event.lesson_id)
+    found = await note(client, people.owner, event.lesson_id)
     assert "missing from storage" in found["failure_reason"]
     assert scripted.generate_calls == 0
 
@@ -232,7 +238,7 @@ async def test_a_lesson_the_local_provider_cannot_summarise_fails_at_once_withou
 
     await eventually(lambda: handled(sql, event_id))
     assert scripted.generate_calls == 1
-    found = await note(client, people.student, event.lesson_id)
+    found = await note(client, people.owner, event.lesson_id)
     assert found["status"] == "failed"
     assert "cannot be summarised" in found["failure_reason"]
     assert sql("SELECT 1 FROM ai_notes.dead_letters WHERE event_id = %s", (event_id,)) == []
@@ -252,6 +258,6 @@ async def test_a_body_over_the_size_limit_is_refused_before_any_work(
 
     await eventually(lambda: handled(sql, event_id))
     assert (scripted.embed_calls, scripted.generate_calls) == (0, 0)
-    found = await note(client, people.student, event.lesson_id)
+    found = await note(client, people.owner, event.lesson_id)
     assert found["status"] == "failed"
     assert f"at most {limit}" in found["failure_reason"]

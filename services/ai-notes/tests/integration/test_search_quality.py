@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from edvent_ai_notes.db import notes as notes_db
 from edvent_ai_notes.db.notes import LessonRef
+from edvent_ai_notes.domain.access import Actor
 from edvent_ai_notes.usecases.notes import ingest_lesson
-from edvent_ai_notes.usecases.search import search_chunks
+from edvent_ai_notes.usecases.search import search_chunks, uncached
 from edvent_platform.db import transaction
 
 pytestmark = pytest.mark.integration
@@ -39,18 +41,26 @@ async def test_search_recall_on_fifteen_squad_lessons_stays_above_its_floor(app)
                     course_id=course_id,
                     title=lesson["title"],
                     order_index=index,
-                    content_key=f"lessons/{lesson['id']}.md",
+                    content_key=f"courses/{course_id}/lessons/{lesson['id']}/x.md",
                     content_sha256="0" * 64,
                     published_at=datetime.now(UTC),
                 ),
                 markdown=lesson["markdown"],
             )
+    async with transaction(ai_notes.sessions) as session:
+        # Searched as a student: the course is published, so its lessons are served.
+        await notes_db.record_course_published(
+            session, course_id=course_id, owner_id=uuid.uuid4(), title="SQuAD", at=datetime.now(UTC)
+        )
+    student = Actor(user_id=uuid.uuid4(), role="STUDENT")
+    queries = uncached(ai_notes.provider)
     at1 = at5 = 0
     for question in questions:
         async with transaction(ai_notes.sessions) as session:
             hits = await search_chunks(
                 session,
-                provider=ai_notes.provider,
+                queries=queries,
+                actor=student,
                 query=question["question"],
                 course_id=course_id,
                 limit=5,

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from edvent_ai_notes.bootstrap import AiNotes
+from edvent_ai_notes.domain.access import Actor
+from edvent_ai_notes.usecases import users as users_usecase
+from edvent_platform.auth import CurrentUser
 
-# The request's unit of work and the token's user, re-exported so routes find every
-# alias here.
-from edvent_platform.auth import CurrentUser as CurrentUser
+# The request's unit of work and the list cursor, re-exported so routes find every alias here.
 from edvent_platform.deps import PageAfter as PageAfter
 from edvent_platform.deps import SessionDep as SessionDep
 
@@ -21,3 +22,12 @@ def get_ai_notes(request: Request) -> AiNotes:
 
 
 AiNotesDep = Annotated[AiNotes, Depends(get_ai_notes)]
+
+
+async def _actor(user: CurrentUser, session: SessionDep) -> Actor:
+    return await users_usecase.actor_for(session=session, principal=user)
+
+
+# Every notes route needs a token; the role that counts is the current one, not the
+# token's, and a token from before a session cut-off or an erasure is refused (401).
+SignedIn = Annotated[Actor, Depends(_actor)]

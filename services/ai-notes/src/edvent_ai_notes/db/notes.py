@@ -12,21 +12,34 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Text,
+    and_,
     bindparam,
+    case,
     cast,
     delete,
     func,
     insert,
     literal_column,
+    not_,
+    or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from edvent_ai_notes.db.tables import ai_notes, courses, lesson_chunks, lessons, vector_literal
+from edvent_ai_notes.db.tables import (
+    ai_notes,
+    courses,
+    lesson_chunks,
+    lesson_tombstones,
+    lessons,
+    vector_literal,
+)
+from edvent_ai_notes.domain.access import LessonFacts, NoteFilter
 from edvent_ai_notes.domain.notes import Chunk, GeneratedNote, RetrievedChunk
 from edvent_events.catalog.content import LessonPublished
 
@@ -65,27 +78,98 @@ class NoteState:
     note_sha256: str | None
 
 
-async def record_course(
-    session: AsyncSession, *, course_id: UUID, owner_id: UUID, title: str
+async def _record_course(
+    session: AsyncSession,
+    *,
+    course_id: UUID,
+    title: str | None = None,
+    owner_id: UUID | None = None,
+    owner_at: datetime | None = None,
+    published_at: datetime | None = None,
+    unpublished_at: datetime | None = None,
+    archived_at: datetime | None = None,
 ) -> None:
-    statement = pg_insert(courses).values(id=course_id, owner_id=owner_id, title=title)
+    """One upsert for every course event: each field keeps its newest value (the
+    owner by the time it was set, publication times by `greatest`), so an event that
+    arrives late or twice never undoes a newer one. A course first heard of from an
+    unpublish or archive has no owner until its creation or publication arrives."""
+    statement = pg_insert(courses).values(
+        id=course_id,
+        owner_id=owner_id,
+        title=title or "",
+        owner_changed_at=owner_at,
+        published_at=published_at,
+        unpublished_at=unpublished_at,
+        archived_at=archived_at,
+    )
+    set_: dict[str, Any] = {"updated_at": func.now()}
+    if owner_id is not None and owner_at is not None:
+        newer = or_(courses.c.owner_changed_at.is_(None), courses.c.owner_changed_at <= owner_at)
+        set_["owner_id"] = case((newer, owner_id), else_=courses.c.owner_id)
+        set_["owner_changed_at"] = func.greatest(courses.c.owner_changed_at, owner_at)
+    if title is not None:
+        set_["title"] = title
+    if published_at is not None:
+        set_["published_at"] = func.greatest(courses.c.published_at, published_at)
+    if unpublished_at is not None:
+        set_["unpublished_at"] = func.greatest(courses.c.unpublished_at, unpublished_at)
+    if archived_at is not None:
+        # Archiving is for good (there is no unarchive event): the first time counts.
+        set_["archived_at"] = func.least(courses.c.archived_at, archived_at)
+    await session.execute(statement.on_conflict_do_update(index_elements=[courses.c.id], set_=set_))
+
+
+async def record_course_created(
+    session: AsyncSession, *, course_id: UUID, owner_id: UUID, title: str, at: datetime
+) -> None:
+    await _record_course(session, course_id=course_id, owner_id=owner_id, owner_at=at, title=title)
+
+
+async def record_course_published(
+    session: AsyncSession, *, course_id: UUID, owner_id: UUID, title: str, at: datetime
+) -> None:
+    await _record_course(
+        session, course_id=course_id, owner_id=owner_id, owner_at=at, title=title, published_at=at
+    )
+
+
+async def record_course_unpublished(
+    session: AsyncSession, *, course_id: UUID, at: datetime
+) -> None:
+    await _record_course(session, course_id=course_id, unpublished_at=at)
+
+
+async def record_course_archived(session: AsyncSession, *, course_id: UUID, at: datetime) -> None:
+    await _record_course(session, course_id=course_id, archived_at=at)
+
+
+async def record_owner_changed(
+    session: AsyncSession, *, course_id: UUID, owner_id: UUID, at: datetime
+) -> None:
+    await _record_course(session, course_id=course_id, owner_id=owner_id, owner_at=at)
+
+
+async def _lock_lesson(session: AsyncSession, lesson_id: UUID) -> None:
+    """Serialise every write about one lesson, even before its row exists: a delete
+    and a publication racing must not leave the lesson alive behind its tombstone."""
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[courses.c.id],
-            set_={"owner_id": owner_id, "title": title, "updated_at": func.now()},
-        )
+        select(func.pg_advisory_xact_lock(func.hashtextextended(str(lesson_id), 0)))
     )
 
 
-async def course_owner(session: AsyncSession, *, course_id: UUID) -> UUID | None:
-    owner: UUID | None = await session.scalar(
-        select(courses.c.owner_id).where(courses.c.id == course_id)
+async def is_deleted(session: AsyncSession, *, lesson_id: UUID) -> bool:
+    found = await session.scalar(
+        select(lesson_tombstones.c.lesson_id).where(lesson_tombstones.c.lesson_id == lesson_id)
     )
-    return owner
+    return found is not None
 
 
-async def record_lesson(session: AsyncSession, *, lesson: LessonRef) -> None:
-    """Keep the newest publication: an older event arriving late changes nothing."""
+async def record_lesson(session: AsyncSession, *, lesson: LessonRef) -> bool:
+    """Keep the newest publication: an older event arriving late changes nothing. False
+    (and nothing written) for a deleted lesson: the delete wins."""
+    await _lock_lesson(session, lesson.lesson_id)
+    if await is_deleted(session, lesson_id=lesson.lesson_id):
+        return False
     values = {
         "id": lesson.lesson_id,
         "course_id": lesson.course_id,
@@ -103,9 +187,115 @@ async def record_lesson(session: AsyncSession, *, lesson: LessonRef) -> None:
             where=lessons.c.published_at <= lesson.published_at,
         )
     )
+    return True
+
+
+async def record_lesson_unpublished(
+    session: AsyncSession, *, lesson_id: UUID, at: datetime
+) -> None:
+    """Hidden from students until a publication newer than `at` (see `LESSON_PUBLISHED`).
+    A lesson never seen has nothing to hide."""
+    await _lock_lesson(session, lesson_id)
+    await session.execute(
+        update(lessons)
+        .where(lessons.c.id == lesson_id)
+        .values(unpublished_at=func.greatest(lessons.c.unpublished_at, at), updated_at=func.now())
+    )
+
+
+async def delete_lesson(
+    session: AsyncSession, *, lesson_id: UUID, course_id: UUID, at: datetime
+) -> None:
+    """The lesson, its note, chunks and jobs go (foreign keys cascade); the tombstone
+    stays, so a late `lesson.published` does nothing."""
+    await _lock_lesson(session, lesson_id)
+    await session.execute(delete(lessons).where(lessons.c.id == lesson_id))
+    await session.execute(
+        pg_insert(lesson_tombstones)
+        .values(lesson_id=lesson_id, course_id=course_id, deleted_at=at)
+        .on_conflict_do_nothing(index_elements=[lesson_tombstones.c.lesson_id])
+    )
+
+
+# -- who sees what: domain/access.py's rule as SQL ------------------------------------
+# Published: published, and not unpublished since. Courses join outer: a course never
+# seen has null columns, so it is no one's and not published (a draft for ADMINs only).
+LESSON_PUBLISHED = or_(
+    lessons.c.unpublished_at.is_(None), lessons.c.unpublished_at < lessons.c.published_at
+)
+COURSE_PUBLISHED = and_(
+    courses.c.published_at.is_not(None),
+    or_(courses.c.unpublished_at.is_(None), courses.c.unpublished_at < courses.c.published_at),
+)
+COURSE_ARCHIVED = courses.c.archived_at.is_not(None)
+LESSONS_WITH_COURSES = lessons.outerjoin(courses, courses.c.id == lessons.c.course_id)
+
+
+def visible_lessons(rule: NoteFilter) -> ColumnElement[bool]:
+    """Lessons (joined with `LESSONS_WITH_COURSES`) whose notes `rule` lets through."""
+    if rule.everything:
+        return true()
+    everyone = and_(LESSON_PUBLISHED, COURSE_PUBLISHED, not_(COURSE_ARCHIVED))
+    if rule.also_owner is not None:
+        return or_(everyone, courses.c.owner_id == rule.also_owner)
+    return everyone
+
+
+# The same rule for the search's plain SQL over chunks `c`: parameters :everything
+# (boolean) and :also_owner (uuid or null), from `visibility_params`.
+VISIBLE_CHUNK = """
+    EXISTS (
+        SELECT 1 FROM lessons vl LEFT JOIN courses vc ON vc.id = vl.course_id
+        WHERE vl.id = c.lesson_id AND (
+            CAST(:everything AS boolean)
+            OR vc.owner_id = CAST(:also_owner AS uuid)
+            OR ((vl.unpublished_at IS NULL OR vl.unpublished_at < vl.published_at)
+                AND vc.published_at IS NOT NULL
+                AND (vc.unpublished_at IS NULL OR vc.unpublished_at < vc.published_at)
+                AND vc.archived_at IS NULL)
+        )
+    )
+"""
+
+
+def visibility_params(rule: NoteFilter) -> dict[str, Any]:
+    return {"everything": rule.everything, "also_owner": rule.also_owner}
+
+
+def lesson_facts_columns() -> list[ColumnElement[Any]]:
+    return [
+        courses.c.owner_id.label("owner_id"),
+        COURSE_PUBLISHED.label("course_published"),
+        COURSE_ARCHIVED.label("course_archived"),
+        LESSON_PUBLISHED.label("lesson_published"),
+    ]
+
+
+def lesson_facts(row: Row[Any]) -> LessonFacts:
+    return LessonFacts(
+        owner_id=row.owner_id,
+        course_published=bool(row.course_published),
+        course_archived=bool(row.course_archived),
+        lesson_published=bool(row.lesson_published),
+    )
+
+
+async def facts(session: AsyncSession, *, lesson_id: UUID) -> LessonFacts | None:
+    row = (
+        await session.execute(
+            select(*lesson_facts_columns())
+            .select_from(LESSONS_WITH_COURSES)
+            .where(lessons.c.id == lesson_id)
+        )
+    ).first()
+    return None if row is None else lesson_facts(row)
 
 
 async def lesson(session: AsyncSession, *, lesson_id: UUID, lock: bool = False) -> LessonRef | None:
+    """`lock`: the lesson's lock (`_lock_lesson`, always taken first, so writers about
+    one lesson never wait on each other in opposite orders), then its row's."""
+    if lock:
+        await _lock_lesson(session, lesson_id)
     query = select(
         lessons.c.id.label("lesson_id"),
         *(c for c in lessons.c if c.name not in ("id", "updated_at")),
@@ -238,6 +428,8 @@ RELATED = text(
            1 - (c.embedding <=> CAST(:vector AS vector)) AS score
     FROM lesson_chunks c JOIN lessons l ON l.id = c.lesson_id
     WHERE c.course_id = :course_id AND c.lesson_id <> :lesson_id
+      -- an unpublished lesson's text must not surface in a published lesson's notes
+      AND (l.unpublished_at IS NULL OR l.unpublished_at < l.published_at)
     ORDER BY c.embedding <=> CAST(:vector AS vector)
     LIMIT :limit
     """

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +24,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
 from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
@@ -57,14 +61,21 @@ def vector_literal(values: Sequence[float]) -> str:
     return "[" + ",".join(f"{v:.7g}" for v in values) + "]"
 
 
-# From content.courses: who owns a course (regenerate is for the owner and admins).
+# From content.courses: who owns a course, whether it is published, archived. Each
+# change keeps its time, so a late event never undoes a newer one (migration 0004).
+# Published: published_at set and not unpublished since.
 courses = Table(
     "courses",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("owner_id", Uuid, nullable=False),
+    Column("owner_id", Uuid),  # null: known only from an unpublish or archive event
     Column("title", Text, nullable=False),
+    Column("owner_changed_at", DateTime(timezone=True)),
+    Column("published_at", DateTime(timezone=True)),
+    Column("unpublished_at", DateTime(timezone=True)),
+    Column("archived_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_courses_owner_id", "owner_id"),
 )
 
 # From content.lessons: the newest published state of each lesson seen.
@@ -78,8 +89,77 @@ lessons = Table(
     Column("content_key", Text, nullable=False),
     Column("content_sha256", Text, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
+    # lesson.unpublished: hidden from students unless published again after it.
+    Column("unpublished_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_lessons_course_id", "course_id"),
+)
+
+# lesson.deleted: the lesson, its note and chunks are gone; a late lesson.published
+# for it does nothing.
+lesson_tombstones = Table(
+    "lesson_tombstones",
+    metadata,
+    Column("lesson_id", Uuid, primary_key=True),
+    Column("course_id", Uuid, nullable=False),
+    Column("deleted_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class User(Base):
+    """identity's users as access needs them (edvent_platform.reference_users): the role
+    that counts now, the session cut-off, the erasure mark. email and full_name exist
+    for the shared code and stay empty: ai-notes does not consume user.registered."""
+
+    __tablename__ = "users"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    full_name: Mapped[str | None] = mapped_column(Text)
+    role_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# Notes to make outside the consumer, one per lesson at most (migration 0005).
+note_jobs = Table(
+    "note_jobs",
+    metadata,
+    Column(
+        "lesson_id", Uuid, ForeignKey("ai_notes.lessons.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("reason", Text, nullable=False),  # regenerate | budget
+    Column("requested_by", Uuid),
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("run_after", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Index("ix_note_jobs_run_after", "run_after"),
+)
+
+# Fixed-window counters every replica shares.
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("hits", Integer, nullable=False),
+)
+
+# Tokens and requests spent per provider and UTC day (the daily budget).
+token_usage = Table(
+    "token_usage",
+    metadata,
+    Column("provider", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("tokens", BigInteger, nullable=False, server_default="0"),
+    Column("requests", BigInteger, nullable=False, server_default="0"),
 )
 
 ai_notes = Table(

@@ -8,7 +8,7 @@ class AiNotesError(Exception):
 
 
 class NoteNotFound(AiNotesError):
-    """No lesson with this id was ever published (so it has no note)."""
+    """No lesson with this id was ever published, or the caller may not see it."""
 
 
 class NotAllowed(AiNotesError):
@@ -25,3 +25,15 @@ class BodyTooLarge(Exception):
 
 class StorageUnavailable(Exception):
     """The object store did not answer; the pipeline attempt fails and is retried."""
+
+
+class RegenerateRateLimited(AiNotesError):
+    """The caller asked for more regenerations than the window allows."""
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(f"Too many regenerate requests; retry in {retry_after} s.")
+        self.retry_after = retry_after
+
+
+class SearchBusy(AiNotesError):
+    """Search's lane to the provider is full: the request is shed, not queued."""

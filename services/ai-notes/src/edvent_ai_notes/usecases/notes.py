@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edvent_ai_notes import metrics
 from edvent_ai_notes.adapters.providers import (
     MalformedAnswer,
     NotesProvider,
@@ -25,14 +26,18 @@ from edvent_ai_notes.adapters.providers import (
     Unsummarisable,
 )
 from edvent_ai_notes.adapters.storage import LessonBodies
+from edvent_ai_notes.db import jobs as jobs_db
 from edvent_ai_notes.db import notes as notes_db
+from edvent_ai_notes.db.jobs import ClaimedJob
 from edvent_ai_notes.db.notes import LessonRef
+from edvent_ai_notes.domain import access
+from edvent_ai_notes.domain.access import Actor
 from edvent_ai_notes.domain.chunking import chunk_markdown
 from edvent_ai_notes.domain.errors import (
     BodyMissing,
     BodyTooLarge,
-    NotAllowed,
     NoteNotFound,
+    RegenerateRateLimited,
     StorageUnavailable,
 )
 from edvent_ai_notes.domain.notes import (
@@ -42,6 +47,8 @@ from edvent_ai_notes.domain.notes import (
     LessonSource,
     RetrievedChunk,
 )
+from edvent_ai_notes.limits import Limiter, estimated_tokens
+from edvent_ai_notes.usecases.budget import TokenBudget
 from edvent_events.catalog.ai_notes import KeyConcept as EventKeyConcept
 from edvent_events.catalog.ai_notes import NotesGenerated
 from edvent_events.outbox import add_event
@@ -72,6 +79,9 @@ class Pipeline:
     bodies: LessonBodies
     provider: NotesProvider
     options: PipelineOptions
+    # Generations in flight in this process (consumer and note jobs together).
+    generation: Limiter = field(default_factory=lambda: Limiter(name="generation", slots=4))
+    budget: TokenBudget = field(default_factory=TokenBudget)
 
 
 async def nothing(session: AsyncSession) -> None:
@@ -84,6 +94,8 @@ async def prepare_notes(*, pipeline: Pipeline, lesson: LessonRef, force: bool = 
     A failure that would repeat (no body, too large a body, a lesson the provider
     cannot summarise) is settled at once: the note is written `failed`, nothing raised."""
     async with pipeline.sessions() as session:
+        if await notes_db.is_deleted(session, lesson_id=lesson.lesson_id):
+            return nothing  # lesson.deleted came first: the delete wins
         known = await notes_db.state(session, lesson_id=lesson.lesson_id)
     if known is not None and known.published_at > lesson.published_at:
         return nothing  # a newer publication was seen; this one is history
@@ -96,10 +108,14 @@ async def prepare_notes(*, pipeline: Pipeline, lesson: LessonRef, force: bool = 
         # The same body again: nothing to compute, the reference row may still change.
         return _record_only(lesson)
     async with transaction(pipeline.sessions) as session:
-        await notes_db.record_lesson(session, lesson=lesson)
+        if not await notes_db.record_lesson(session, lesson=lesson):
+            return nothing
         await notes_db.add_pending(
             session, lesson_id=lesson.lesson_id, sha256=lesson.content_sha256
         )
+    if await pipeline.budget.spent(pipeline.sessions):
+        metrics.BUDGET_POSTPONED.labels(pipeline.budget.provider).inc()
+        return _postpone(lesson, until=pipeline.budget.resumes_at())
     try:
         body = await pipeline.bodies.read(key=lesson.content_key)
         if len(body) > pipeline.options.max_lesson_bytes:
@@ -107,7 +123,8 @@ async def prepare_notes(*, pipeline: Pipeline, lesson: LessonRef, force: bool = 
                 f"the lesson body has {len(body)} bytes; notes are made of at most "
                 f"{pipeline.options.max_lesson_bytes}"
             )
-        chunks, vectors, note = await _compute(pipeline=pipeline, lesson=lesson, body=body)
+        async with pipeline.generation.slot():
+            chunks, vectors, note = await _compute(pipeline=pipeline, lesson=lesson, body=body)
     except (BodyMissing, BodyTooLarge, Unsummarisable) as exc:
         return _fail(lesson, failure_reason(exc))
     except (ProviderError, StorageUnavailable) as exc:
@@ -122,16 +139,28 @@ async def _compute(
 ) -> tuple[list[Chunk], list[list[float]], GeneratedNote]:
     markdown = body.decode("utf-8", errors="replace")
     options = pipeline.options
+    provider = pipeline.provider.name
     chunks, vectors = await embedded_chunks(
         provider=pipeline.provider, markdown=markdown, options=options
     )
     context = await _context(
         pipeline=pipeline, lesson=lesson, chunks=chunks, vectors=vectors, options=options
     )
-    generated = await pipeline.provider.generate_notes(
-        lesson=LessonSource(
-            title=lesson.title, markdown=markdown, chunks=tuple(chunks), context=tuple(context)
+    try:
+        generated = await pipeline.provider.generate_notes(
+            lesson=LessonSource(
+                title=lesson.title, markdown=markdown, chunks=tuple(chunks), context=tuple(context)
+            )
         )
+    except Exception:
+        metrics.LLM_REQUESTS.labels(provider, "generate", "error").inc()
+        raise
+    metrics.LLM_REQUESTS.labels(provider, "generate", "ok").inc()
+    await pipeline.budget.record(
+        pipeline.sessions,
+        usage=generated.usage,
+        embedding_tokens=estimated_tokens(*(embedding_text(c) for c in chunks)),
+        requests=2 if chunks else 1,
     )
     return chunks, vectors, validated(generated)
 
@@ -143,7 +172,14 @@ async def embedded_chunks(
     chunks = chunk_markdown(
         markdown, max_chars=options.chunk_max_chars, overlap=options.chunk_overlap_chars
     )
-    vectors = await provider.embed([embedding_text(c) for c in chunks]) if chunks else []
+    vectors: list[list[float]] = []
+    if chunks:
+        try:
+            vectors = await provider.embed([embedding_text(c) for c in chunks])
+        except Exception:
+            metrics.LLM_REQUESTS.labels(provider.name, "embed", "error").inc()
+            raise
+        metrics.LLM_REQUESTS.labels(provider.name, "embed", "ok").inc()
     if len(vectors) != len(chunks):
         raise MalformedAnswer(f"{len(vectors)} embeddings for {len(chunks)} chunks")
     return chunks, vectors
@@ -236,6 +272,22 @@ def validated(note: GeneratedNote) -> GeneratedNote:
     )
 
 
+def _postpone(lesson: LessonRef, *, until: datetime) -> Apply:
+    """The budget is spent: the note stays `pending` and a job makes it once the budget
+    returns (jobs.py), instead of failing or holding the consumer."""
+
+    async def apply(session: AsyncSession) -> None:
+        if not await _still_current(session, lesson):
+            return
+        await notes_db.add_pending(
+            session, lesson_id=lesson.lesson_id, sha256=lesson.content_sha256
+        )
+        await jobs_db.add_job(session, lesson_id=lesson.lesson_id, reason="budget", run_after=until)
+        logger.info("notes for lesson %s wait for the token budget", lesson.lesson_id)
+
+    return apply
+
+
 def _record_only(lesson: LessonRef) -> Apply:
     async def apply(session: AsyncSession) -> None:
         await notes_db.record_lesson(session, lesson=lesson)
@@ -244,9 +296,10 @@ def _record_only(lesson: LessonRef) -> Apply:
 
 
 async def _still_current(session: AsyncSession, lesson: LessonRef) -> bool:
-    """Record the publication; whether its body is still the lesson's newest. The row
-    lock orders this write after any other for the lesson."""
-    await notes_db.record_lesson(session, lesson=lesson)
+    """Record the publication; whether its body is still the lesson's newest (and the
+    lesson not deleted). The row lock orders this write after any other for the lesson."""
+    if not await notes_db.record_lesson(session, lesson=lesson):
+        return False
     current = await notes_db.lesson(session, lesson_id=lesson.lesson_id, lock=True)
     return current is not None and current.content_sha256 == lesson.content_sha256
 
@@ -306,34 +359,71 @@ def _store(
 # -- regenerate -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class RegenerateLimits:
+    """Regenerate requests one caller may make per window (every replica together)."""
+
+    per_window: int = 20
+    window: timedelta = timedelta(minutes=10)
+
+
 async def request_regeneration(
-    *, session: AsyncSession, lesson_id: UUID, user_id: UUID, is_admin: bool
-) -> LessonRef:
-    """Mark the note pending again; the caller runs `regenerate` after committing."""
+    *, session: AsyncSession, actor: Actor, lesson_id: UUID, limits: RegenerateLimits
+) -> bool:
+    """Queue a new run for the lesson (a note job) and mark its note pending; whether a
+    new job was queued. While a run is pending, asking again changes nothing and is not
+    counted: one job per lesson, whoever asks."""
     lesson = await notes_db.lesson(session, lesson_id=lesson_id, lock=True)
-    if lesson is None:
+    found = await notes_db.facts(session, lesson_id=lesson_id)
+    if lesson is None or found is None:
         raise NoteNotFound(str(lesson_id))
-    if not is_admin:
-        owner = await notes_db.course_owner(session, course_id=lesson.course_id)
-        if owner != user_id:
-            raise NotAllowed("Only the course's owner or an admin may regenerate its notes.")
+    access.check_may_regenerate(actor, found)
+    if await jobs_db.job_exists(session, lesson_id=lesson_id):
+        return False
+    hits, started = await jobs_db.hit(
+        session, key=f"regenerate:{actor.user_id}", window=limits.window
+    )
+    if hits > limits.per_window:
+        metrics.LIMITER_REFUSED.labels("regenerate").inc()
+        wait = started + limits.window - datetime.now(UTC)
+        raise RegenerateRateLimited(retry_after=max(1, math.ceil(wait.total_seconds())))
     await notes_db.add_pending(session, lesson_id=lesson_id, sha256=lesson.content_sha256)
     await notes_db.mark_regenerating(session, lesson_id=lesson_id)
-    return lesson
+    await jobs_db.add_job(
+        session, lesson_id=lesson_id, reason="regenerate", requested_by=actor.user_id
+    )
+    return True
 
 
-async def regenerate(*, pipeline: Pipeline, lesson: LessonRef) -> None:
-    """Run the pipeline again for the lesson's current body; failures end in `failed`."""
+async def run_job(*, pipeline: Pipeline, job: ClaimedJob, max_attempts: int) -> None:
+    """One claimed note job: the pipeline again for the lesson's current body. A spent
+    budget puts it off again (still pending); a provider or storage failure is retried
+    with backoff up to `max_attempts`, then the note stays `failed`."""
+    async with pipeline.sessions() as session:
+        lesson = await notes_db.lesson(session, lesson_id=job.lesson_id)
+    if lesson is None:
+        return  # deleted meanwhile: its job went with it
     try:
         apply = await prepare_notes(pipeline=pipeline, lesson=lesson, force=True)
     except (ProviderError, StorageUnavailable):
-        logger.warning("regenerating notes for lesson %s failed", lesson.lesson_id)
+        async with transaction(pipeline.sessions) as session:
+            if job.attempts < max_attempts:
+                backoff = timedelta(seconds=min(300, 5 * 2 ** (job.attempts - 1)))
+                await jobs_db.retry_job(session, lesson_id=job.lesson_id, after=backoff)
+            else:
+                await jobs_db.finish_job(session, lesson_id=job.lesson_id)
+        logger.warning("notes job for lesson %s failed (try %d)", job.lesson_id, job.attempts)
         return
     except Exception as exc:
         async with transaction(pipeline.sessions) as session:
             await _fail(lesson, f"{type(exc).__name__}: {exc}")(session)
+            await jobs_db.finish_job(session, lesson_id=job.lesson_id)
         raise
     async with transaction(pipeline.sessions) as session:
+        # The lesson's locks before the job's row, in the order every writer takes them.
+        await notes_db.lesson(session, lesson_id=job.lesson_id, lock=True)
+        # Finished first: a postponement (budget spent) adds the job back.
+        await jobs_db.finish_job(session, lesson_id=job.lesson_id)
         await apply(session)
 
 

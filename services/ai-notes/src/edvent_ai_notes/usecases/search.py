@@ -10,7 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_ai_notes.adapters.providers import NotesProvider
+from edvent_ai_notes.db.notes import VISIBLE_CHUNK, visibility_params
 from edvent_ai_notes.db.tables import vector_literal
+from edvent_ai_notes.domain import access
+from edvent_ai_notes.domain.access import Actor
+from edvent_ai_notes.limits import Limiter, QueryEmbeddings
 
 # RRF's usual constant: a hit's fused score is Σ 1 / (K + its rank in each list).
 RRF_K = 60
@@ -35,7 +39,12 @@ class SearchHit:
 # each other, ranked the full-text side 8 points lower at recall@1 on the SQuAD course
 # (bench/ai_notes_quality.py; before/after in bench/HISTORY.md).
 # iterative_scan lets HNSW keep searching when the course filter drops candidates.
-IN_COURSE = "(CAST(:course_id AS uuid) IS NULL OR c.course_id = CAST(:course_id AS uuid))"
+# Every chunk side of the query keeps to what the caller may see, before any LIMIT and
+# in the IDF counts (a hidden lesson's words must not even shift the scores).
+IN_COURSE = (
+    "(CAST(:course_id AS uuid) IS NULL OR c.course_id = CAST(:course_id AS uuid))"
+    f" AND {VISIBLE_CHUNK}"
+)
 SEARCH = text(
     f"""
     WITH words AS (
@@ -98,18 +107,26 @@ SEARCH = text(
 async def search_chunks(
     session: AsyncSession,
     *,
-    provider: NotesProvider,
+    queries: QueryEmbeddings,
+    actor: Actor,
     query: str,
     course_id: UUID | None,
     limit: int,
 ) -> list[SearchHit]:
-    """The lessons best matching `query`, best first. The query is embedded before the
-    first statement, so no transaction waits on the provider."""
-    [vector] = await provider.embed([query])
+    """The lessons the caller may see best matching `query`, best first. The query is
+    embedded (search's own lane, cached) before the first statement, so no transaction
+    waits on the provider."""
+    vector = await queries.embed(query)
     await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
     rows = await session.execute(
         SEARCH,
-        {"q": query, "vector": vector_literal(vector), "course_id": course_id, "limit": limit},
+        {
+            "q": query,
+            "vector": vector_literal(vector),
+            "course_id": course_id,
+            "limit": limit,
+            **visibility_params(access.note_filter(actor)),
+        },
     )
     return [
         SearchHit(
@@ -125,3 +142,14 @@ async def search_chunks(
 def _snippet(path: tuple[str, ...], fragment: str) -> str:
     text_ = " ".join(fragment.split())
     return f"{' > '.join(path)}: {text_}" if path else text_
+
+
+def uncached(provider: NotesProvider, *, slots: int = 4) -> QueryEmbeddings:
+    """Questions embedded straight through `provider`, no cache: for benchmarks and
+    tests that measure the search itself."""
+    return QueryEmbeddings(
+        provider=provider,
+        limiter=Limiter(name="search", slots=slots),
+        cache_size=0,
+        ttl_seconds=1,
+    )

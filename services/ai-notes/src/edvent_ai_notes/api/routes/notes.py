@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, BackgroundTasks, Query
 
-from edvent_ai_notes.api.deps import AiNotesDep, CurrentUser, PageAfter, SessionDep
+from edvent_ai_notes.api.deps import AiNotesDep, PageAfter, SessionDep, SignedIn
 from edvent_ai_notes.api.schemas import (
     KeyConceptPublic,
     NoteList,
@@ -18,11 +18,21 @@ from edvent_ai_notes.api.schemas import (
 )
 from edvent_ai_notes.usecases import notes as notes_usecase
 from edvent_ai_notes.usecases import reading
+from edvent_ai_notes.usecases.reading import NoteView
 from edvent_ai_notes.usecases.search import search_chunks
 from edvent_platform.cursor import encode_page_key
 from edvent_platform.openapi import problem_responses
 
-router = APIRouter(prefix="/api/v1/notes", tags=["notes"])
+# The gateway limits /api/v1/notes per client address (deploy/gateway); regenerate
+# also limits each caller. Either answers 429 with Retry-After.
+RATE_LIMITED = problem_responses(
+    429,
+    descriptions={
+        429: "Too many requests: the gateway's limit per client address, or (regenerate) "
+        "the caller's own limit. Retry after `Retry-After` seconds."
+    },
+)
+router = APIRouter(prefix="/api/v1/notes", tags=["notes"], responses=RATE_LIMITED)
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 # PostgreSQL text (and JSONB) cannot hold U+0000: such a query is refused (422), not
@@ -30,7 +40,8 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size.")]
 NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
-def _public(row: Any) -> NotePublic:
+def _public(view: NoteView) -> NotePublic:
+    row = view.row
     return NotePublic(
         lesson_id=row.lesson_id,
         status=row.status,
@@ -38,7 +49,10 @@ def _public(row: Any) -> NotePublic:
         key_concepts=[KeyConceptPublic(**c) for c in row.key_concepts],
         generated_at=row.generated_at,
         model=row.model,
-        failure_reason=row.failure_reason if row.status == "failed" else None,
+        # Storage keys and provider errors: for the course owner and ADMINs only.
+        failure_reason=(
+            row.failure_reason if row.status == "failed" and view.failure_details else None
+        ),
     )
 
 
@@ -47,21 +61,27 @@ def _public(row: Any) -> NotePublic:
     summary="Search lesson passages (signed in)",
     description="Hybrid search: passages ranked by embedding similarity and by full-text "
     "rank, fused by reciprocal rank fusion; one item per lesson (its best passage), best "
-    "first. `course_id` keeps to one course.",
+    "first, among the lessons the caller may see. `course_id` keeps to one course. 503 with "
+    "`Retry-After` when search's lane to the embedding provider is full.",
 )
 async def search_passages(
     q: Annotated[
         str,
         Query(min_length=1, max_length=1000, pattern=NO_NUL_PATTERN, description="The question."),
     ],
-    user: CurrentUser,
+    actor: SignedIn,
     session: SessionDep,
     ai_notes: AiNotesDep,
     course_id: UUID | None = None,
     limit: Limit = 10,
 ) -> SearchResults:
     hits = await search_chunks(
-        session, provider=ai_notes.provider, query=q, course_id=course_id, limit=limit
+        session,
+        queries=ai_notes.queries,
+        actor=actor,
+        query=q,
+        course_id=course_id,
+        limit=limit,
     )
     return SearchResults(
         items=[
@@ -80,7 +100,7 @@ async def search_passages(
     "",
     summary="Notes naming a key concept (signed in)",
     description="Notes whose key concepts include `concept`, matched by name ignoring "
-    "case, newest first.",
+    "case, newest first, of the lessons the caller may see.",
 )
 async def list_notes_by_concept(
     concept: Annotated[
@@ -92,13 +112,13 @@ async def list_notes_by_concept(
             description="A key concept's name, any case.",
         ),
     ],
-    user: CurrentUser,
+    actor: SignedIn,
     session: SessionDep,
     after: PageAfter,
     limit: Limit = 20,
 ) -> NoteList:
     rows, last = await reading.notes_naming(
-        session=session, concept=concept, limit=limit, after=after
+        session=session, actor=actor, concept=concept, limit=limit, after=after
     )
     return NoteList(
         items=[_public(r) for r in rows],
@@ -110,10 +130,11 @@ async def list_notes_by_concept(
     "/{lesson_id}",
     responses=problem_responses(404),
     summary="A lesson's notes (signed in)",
-    description="404 for a lesson never published.",
+    description="404 for a lesson never published or not visible to the caller "
+    "(CONTRACT.md, who may see what). `failure_reason` only for the course owner and ADMIN.",
 )
-async def get_note(lesson_id: UUID, user: CurrentUser, session: SessionDep) -> NotePublic:
-    return _public(await reading.note(session=session, lesson_id=lesson_id))
+async def get_note(lesson_id: UUID, actor: SignedIn, session: SessionDep) -> NotePublic:
+    return _public(await reading.note(session=session, actor=actor, lesson_id=lesson_id))
 
 
 @router.post(
@@ -121,18 +142,21 @@ async def get_note(lesson_id: UUID, user: CurrentUser, session: SessionDep) -> N
     status_code=202,
     responses=problem_responses(403, 404),
     summary="Make a lesson's notes again (course owner, ADMIN)",
-    description="The note turns `pending` at once, then `ready` (or `failed`) when done.",
+    description="The note turns `pending` at once, then `ready` (or `failed`) when done. "
+    "While a run for the lesson is pending, asking again answers 202 and starts nothing. "
+    "Each caller may ask a limited number of times per window (429 with `Retry-After`).",
 )
 async def regenerate_note(
     lesson_id: UUID,
-    user: CurrentUser,
+    actor: SignedIn,
     session: SessionDep,
     ai_notes: AiNotesDep,
     background: BackgroundTasks,
 ) -> RegenerateAccepted:
-    lesson = await notes_usecase.request_regeneration(
-        session=session, lesson_id=lesson_id, user_id=user.user_id, is_admin=user.role == "ADMIN"
+    queued = await notes_usecase.request_regeneration(
+        session=session, actor=actor, lesson_id=lesson_id, limits=ai_notes.regenerate_limits
     )
-    # Background tasks start after the request's unit of work committed the pending note.
-    background.add_task(ai_notes.regenerate_later, lesson)
+    if queued:
+        # After the response, so after the request's unit of work committed the job.
+        background.add_task(ai_notes.jobs.wake)
     return RegenerateAccepted(lesson_id=lesson_id, status="pending")
