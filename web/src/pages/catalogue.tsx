@@ -8,6 +8,7 @@ import { useStore } from "../store";
 import { Empty, Failure, Loading, Page, Show, formValues, useAction, useLoad } from "../ui";
 
 export function Catalogue() {
+  const { query } = useLocation();
   const [pages, setPages] = useState<Course[][]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const load = useLoad(async () => {
@@ -26,6 +27,11 @@ export function Catalogue() {
   const courses = pages.flat();
   return (
     <Page title="Courses">
+      {query.account === "deleted" && (
+        <p role="status" class="done">
+          Your account has been deleted.
+        </p>
+      )}
       <Show load={load}>
         {() =>
           courses.length === 0 ? (
