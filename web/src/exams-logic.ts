@@ -24,18 +24,20 @@ export function isoToLocal(iso: string | null | undefined): string {
 }
 
 /** The settings keys of an exam's config from the editor's fields (FormData values;
- * unchecked boxes are missing). Adaptive exams serve one question at a time, so
- * `shuffle_questions` is left out for them (the service refuses it with 422). */
+ * unchecked boxes are missing). Only what differs from the contract's defaults is sent:
+ * an exam left at the defaults has the config it always had. Adaptive exams serve one
+ * question at a time, so they never get `shuffle_questions` (the service refuses it). */
 export function settingsFromForm(v: Record<string, string>, adaptive: boolean): ExamSettings {
-  const settings: ExamSettings = {
-    max_attempts: v.max_attempts ? Number(v.max_attempts) : null,
-    grading: (v.grading || "highest") as Grading,
-    review: (v.review || "after_submit") as Review,
-    opens_at: localToIso(v.opens_at),
-    closes_at: localToIso(v.closes_at),
-    shuffle_options: v.shuffle_options === "on",
-  };
-  if (!adaptive) settings.shuffle_questions = v.shuffle_questions === "on";
+  const settings: ExamSettings = {};
+  if (v.max_attempts) settings.max_attempts = Number(v.max_attempts);
+  if (v.grading && v.grading !== "highest") settings.grading = v.grading as Grading;
+  if (v.review && v.review !== "after_submit") settings.review = v.review as Review;
+  const opens = localToIso(v.opens_at);
+  const closes = localToIso(v.closes_at);
+  if (opens) settings.opens_at = opens;
+  if (closes) settings.closes_at = closes;
+  if (v.shuffle_questions === "on" && !adaptive) settings.shuffle_questions = true;
+  if (v.shuffle_options === "on") settings.shuffle_options = true;
   return settings;
 }
 

@@ -114,18 +114,20 @@ function UserRow({ user: plain, onChanged }: { user: User; onChanged: (u: User) 
         <Failure error={change.error} />
       </td>
       <td>
-        <label class="check">
-          <input
-            type="checkbox"
-            checked={user.disabled === true}
-            // Disabling yourself would lock the last admin out in a click.
-            disabled={access.busy || user.id === me?.id}
-            onChange={(e) => access.run(e.currentTarget.checked)}
-          />
-          <span>
-            Disabled<span class="visually-hidden"> account {user.email}</span>
-          </span>
-        </label>
+        {/* A switch, not a checkbox: it shows the state the service answered with,
+            not the click, since disabling ends every session of that person. */}
+        <button
+          type="button"
+          role="switch"
+          class={user.disabled ? "danger" : "secondary"}
+          aria-checked={user.disabled === true}
+          aria-label={`Disabled account ${user.email}`}
+          // Disabling yourself would lock the last admin out in a click.
+          disabled={access.busy || user.id === me?.id}
+          onClick={() => access.run(!user.disabled)}
+        >
+          {user.disabled ? "Disabled" : "Active"}
+        </button>
         {accessDone && <span role="status"> {user.disabled ? "Disabled: signed out everywhere" : "Enabled"}</span>}
         <Failure error={access.error} />
       </td>
