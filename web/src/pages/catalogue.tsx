@@ -2,6 +2,7 @@
 import { useLocation, useRoute } from "preact-iso";
 import { useState } from "preact/hooks";
 import { assessment, content, need, notes, type Course, type SearchItem } from "../api/client";
+import type { CourseState } from "../api/contract";
 import { currentUser } from "../auth";
 import { LessonList, useLessons } from "../lessons";
 import { useStore } from "../store";
@@ -78,7 +79,11 @@ export function CourseView() {
       <Show load={course}>
         {(c) => (
           <>
-            {!c.is_published && <p class="badge">Draft: only you can see it.</p>}
+            {(c as CourseState).archived_at ? (
+              <p class="badge">Archived: only its owner and administrators see it.</p>
+            ) : (
+              !c.is_published && <p class="badge">Draft: only you can see it.</p>
+            )}
             <p class="lead">{c.description}</p>
             {owns && (
               <p>
