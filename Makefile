@@ -9,7 +9,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install dev down test test-fast fuzz lint format bench docs er-diagram clean helm web
+.PHONY: help install dev down test test-fast fuzz lint format bench docs er-diagram clean helm web web-test
 
 # Helm for the chart tests, built once from the Go module proxy into .cache/ (like the
 # Kafka jars); Go's own caches live there too so a clean checkout builds it only once.
@@ -28,6 +28,7 @@ help:
 	@echo "make docs    regenerate the event JSON Schemas and the AsyncAPI document"
 	@echo "make helm    build the pinned helm into .cache/helm (make test does it when missing)"
 	@echo "make web     build the web client into web/dist (make dev and make test do it)"
+	@echo "make web-test  the web client's unit tests (make test runs them)"
 
 install: .cache/installed-uv .cache/installed-nginx
 	@$(UV) sync --frozen --quiet
@@ -83,6 +84,10 @@ web/dist/index.html: .cache/web-npm-ci $(WEB_SOURCES)
 
 web: web/dist/index.html
 
+# The client's own unit tests (web/tests, Node's test runner; no browser needed).
+web-test: .cache/web-npm-ci
+	@cd web && npm test --silent
+
 helm: $(HELM)
 
 # vegeta, the open-loop load tool the gateway benchmark holds its fixed rate with (wrk
@@ -110,7 +115,7 @@ dev: install web
 down:
 	@$(UV) run --frozen edvent-stack down
 
-test: install web .cache/installed-chromium $(HELM)
+test: install web web-test .cache/installed-chromium $(HELM)
 	@EDVENT_HELM=$(HELM) $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 # Unit tests only: pure logic, no infrastructure started.

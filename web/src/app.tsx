@@ -19,6 +19,10 @@ const ExamStart = lazy(() => import("./pages/take").then((m) => m.ExamStart));
 const AttemptView = lazy(() => import("./pages/take").then((m) => m.AttemptView));
 const PastAttempts = lazy(() => import("./pages/take").then((m) => m.PastAttempts));
 const Users = lazy(() => import("./pages/admin").then((m) => m.Users));
+const Account = lazy(() => import("./pages/account").then((m) => m.Account));
+const ForgotPassword = lazy(() => import("./pages/account").then((m) => m.ForgotPassword));
+const ResetPassword = lazy(() => import("./pages/account").then((m) => m.ResetPassword));
+const VerifyEmail = lazy(() => import("./pages/account").then((m) => m.VerifyEmail));
 
 function Header() {
   const user = useStore(currentUser);
@@ -48,6 +52,7 @@ function Header() {
         {user?.role === "ADMIN" && <a href="/admin/users">Users</a>}
         {user ? (
           <>
+            <a href="/account">Account</a>
             <span class="who" title={user.email}>
               {user.full_name} <small>({user.role.toLowerCase()})</small>
             </span>
@@ -115,6 +120,10 @@ export function App() {
               <Route path="/attempts" component={PastAttempts} />
               <Route path="/attempts/:id" component={AttemptView} />
               <Route path="/admin/users" component={Users} />
+              <Route path="/account" component={Account} />
+              <Route path="/forgot-password" component={ForgotPassword} />
+              <Route path="/reset-password" component={ResetPassword} />
+              <Route path="/verify-email" component={VerifyEmail} />
               <Route default component={NotFound} />
             </Router>
           </ErrorBoundary>

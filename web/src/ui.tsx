@@ -107,3 +107,51 @@ export function SignInFirst({ path }: { path: string }) {
     </p>
   );
 }
+
+/** A button whose action runs only after a second, explicit confirmation in place (no
+ * browser dialog): the question and the two choices appear where the button was. */
+export function ConfirmButton({
+  label,
+  question,
+  confirm,
+  onConfirm,
+  disabled,
+}: {
+  label: string;
+  question: string;
+  confirm: string;
+  onConfirm: () => Promise<void>;
+  disabled?: boolean;
+}) {
+  const [asking, setAsking] = useState(false);
+  const first = useRef<HTMLButtonElement>(null);
+  // The button that was pressed is gone: keep the keyboard where the choice is.
+  useEffect(() => {
+    if (asking) first.current?.focus();
+  }, [asking]);
+  const action = useAction(async () => {
+    await onConfirm();
+    setAsking(false);
+  });
+  if (!asking) {
+    return (
+      <button type="button" class="secondary" disabled={disabled} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <div class="confirm" role="group" aria-label={label}>
+      <p>{question}</p>
+      <div class="row">
+        <button type="button" class="danger" ref={first} disabled={action.busy} onClick={() => action.run()}>
+          {confirm}
+        </button>
+        <button type="button" class="secondary" disabled={action.busy} onClick={() => setAsking(false)}>
+          Cancel
+        </button>
+      </div>
+      <Failure error={action.error} />
+    </div>
+  );
+}

@@ -355,3 +355,65 @@ def test_the_gateway_serves_the_shared_template_with_every_variable_set() -> Non
     assert {p["port"] for rule in egress for p in rule["ports"]} == {53, 8000}
     production = render("gateway", "values-production.yaml")
     assert one(production, "Ingress")["spec"]["rules"][0]["host"] == "learn.example.com"
+
+
+def _gateway_config(*sets: str) -> str:
+    """The nginx configuration the gateway pod runs: the chart's ConfigMap template with
+    the Deployment's environment substituted, as the image's envsubst does at start."""
+    docs = render("gateway", "values.yaml", *sets)
+    template = one(docs, "ConfigMap")["data"]["edvent.conf.template"]
+    (container,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    return re.sub(r"\$\{([A-Z0-9_]+)\}", lambda m: env[m.group(1)], template)
+
+
+def _blocks_with_headers(config: str) -> dict[str, set[str]]:
+    """The header names each `server`/`location` block adds itself (nginx inherits
+    add_header lines only into a block that has none of its own)."""
+    found: dict[str, set[str]] = {}
+    stack: list[str] = []
+    for raw in config.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.endswith("{"):
+            stack.append(line[:-1].strip())
+        elif line == "}" or line.endswith("}"):
+            if line == "}":
+                stack.pop()
+        elif line.startswith("add_header ") and stack:
+            found.setdefault(stack[-1], set()).add(line.split()[1].lower())
+    return found
+
+
+HARDENING = {"content-security-policy", "x-content-type-options", "referrer-policy"}
+
+
+def test_the_helm_gateway_sends_the_browser_hardening_headers_on_every_answer() -> None:
+    config = _gateway_config()
+    blocks = _blocks_with_headers(config)
+    assert HARDENING | {"content-disposition"} <= blocks["server"]
+    # Every location that adds a header of its own repeats the hardening ones.
+    for block, names in blocks.items():
+        assert names >= HARDENING, f"{block} drops {HARDENING - names}"
+    assert "add_header Content-Security-Policy $edvent_csp always;" in config
+    default = re.search(r'^\s*default "([^"]*)";', config.split("$edvent_csp {", 1)[1], re.M)
+    assert default is not None
+    directives = {d.split()[0]: d.split()[1:] for d in default.group(1).split(";") if d.strip()}
+    assert directives["img-src"] == ["'self'", "data:"]
+    assert directives["script-src"] == ["'self'"]
+    markdown = re.search(r'"~\*\^text/markdown" "([^"]*)";', config)
+    assert markdown is not None and "sandbox" in markdown.group(1).split("; ")
+    assert re.search(r'"~\*\^text/markdown"\s+"inline";', config)
+
+
+def test_the_helm_gateway_takes_extra_image_origins_and_refuses_anything_else() -> None:
+    config = _gateway_config("contentSecurityPolicy.imgSrcExtra={https://img.example.com}")
+    assert "img-src 'self' data: https://img.example.com;" in config
+    result = helm(
+        "template",
+        "gateway",
+        str(HELM_DIR / "gateway"),
+        "--set",
+        "contentSecurityPolicy.imgSrcExtra={https://x.example; script-src *}",
+    )
+    assert result.returncode != 0
+    assert "is not an origin" in result.stderr

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from edvent_localstack.gateway import Gateway
-from edvent_localstack.process import free_port
+from edvent_localstack.process import StackError, free_port
 
 UPSTREAMS = ("IDENTITY", "CONTENT", "ASSESSMENT", "AI_NOTES")
 
@@ -29,7 +29,8 @@ def echo_server(name: str) -> ThreadingHTTPServer:
                 {"upstream": name, "path": self.path, "headers": dict(self.headers.items())}
             ).encode()
             self.send_response(200)
-            self.send_header("content-type", "application/json")
+            # A test may ask for another type (lesson bodies are text/markdown).
+            self.send_header("content-type", self.headers.get("x-echo-type", "application/json"))
             self.send_header("x-request-id", "set-by-upstream")
             self.send_header("content-length", str(len(body)))
             self.end_headers()
@@ -269,7 +270,7 @@ def test_the_web_client_answers_every_app_path_with_index_html(web_gateway, path
     policy = answer.headers["content-security-policy"]
     assert "script-src 'self';" in policy
     assert "unsafe-inline" not in policy
-    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert_hardened(answer)
     assert answer.headers["x-request-id"]
 
 
@@ -279,10 +280,11 @@ def test_hashed_assets_are_cached_for_a_year_and_missing_ones_are_404(web_gatewa
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
     # Browsers refuse module scripts served as anything but JavaScript.
     assert asset.headers["content-type"] == "application/javascript"
-    assert "content-security-policy" in asset.headers
+    assert_hardened(asset)
     missing = httpx.get(web_gateway.url + "/assets/gone-000000.js")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+    assert_hardened(missing)
 
 
 @pytest.mark.parametrize("path", ["/api/v2/users", "/api/v1/note", "/api/"])
@@ -295,4 +297,92 @@ def test_unknown_api_routes_stay_problem_404s_beside_the_web_client(web_gateway,
 def test_the_api_is_still_proxied_beside_the_web_client(web_gateway):
     answer = httpx.get(web_gateway.url + "/api/v1/courses?limit=1")
     assert answer.json()["upstream"] == "CONTENT"
-    assert "content-security-policy" not in answer.headers
+    assert_hardened(answer)
+
+
+# --- browser hardening on every answer ----------------------------------------------------
+
+
+def assert_hardened(answer: httpx.Response, *, img_src: str = "'self' data:") -> None:
+    """nosniff, no referrer, and a CSP that runs only this origin's files and takes
+    images only from `img_src` (never any https site)."""
+    assert answer.headers.get_list("x-content-type-options") == ["nosniff"], answer.url
+    assert answer.headers.get_list("referrer-policy") == ["no-referrer"], answer.url
+    (policy,) = answer.headers.get_list("content-security-policy")
+    directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
+    assert directives["script-src"] == ["'self'"], policy
+    assert directives["img-src"] == img_src.split(), policy
+    assert directives["frame-ancestors"] == ["'none'"], policy
+    assert "content-disposition" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/healthz", 200),
+        ("GET", "/api/v1/courses", 200),
+        ("POST", "/api/v1/users/me", 200),
+        ("GET", "/api/v2/users", 404),
+        ("GET", "/", 404),
+        ("TRACE", "/api/v2/users", 404),
+    ],
+)
+def test_every_answer_carries_the_browser_hardening_headers(gateway, method, path, status):
+    answer = httpx.request(method, gateway.url + path)
+    assert answer.status_code == status
+    assert_hardened(answer)
+
+
+def test_the_gateways_own_413_and_503_answers_are_hardened_too(gateway, tmp_path):
+    too_large = httpx.put(gateway.url + "/api/v1/lessons/1/content", content=b"x" * (7 << 20))
+    assert too_large.status_code == 413
+    assert_hardened(too_large)
+    down = Gateway(
+        run_dir=tmp_path,
+        port=free_port(),
+        upstreams={f"{name}_UPSTREAM": f"127.0.0.1:{free_port()}" for name in UPSTREAMS},
+    )
+    down.start()
+    try:
+        unavailable = httpx.get(down.url + "/api/v1/courses")
+    finally:
+        down.stop()
+    assert unavailable.status_code == 503
+    assert_hardened(unavailable)
+
+
+def test_markdown_bodies_are_shown_inline_in_a_sandbox(gateway):
+    answer = httpx.get(
+        gateway.url + "/api/v1/lessons/1/content",
+        headers={"x-echo-type": "text/markdown; charset=utf-8"},
+    )
+    assert answer.headers["content-type"].startswith("text/markdown")
+    assert answer.headers.get_list("content-disposition") == ["inline"]
+    assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
+    (policy,) = answer.headers.get_list("content-security-policy")
+    directives = [d.strip() for d in policy.split(";")]
+    assert "sandbox" in directives
+    assert "default-src 'none'" in directives
+
+
+def test_extra_image_origins_are_configurable_and_checked(tmp_path):
+    server = echo_server("CONTENT")
+    upstreams = {f"{name}_UPSTREAM": f"127.0.0.1:{server.server_address[1]}" for name in UPSTREAMS}
+    extra = "https://images.example.com https://cdn.example.org"
+    gw = Gateway(run_dir=tmp_path, port=free_port(), upstreams=upstreams, img_src_extra=extra)
+    gw.start()
+    try:
+        answer = httpx.get(gw.url + "/api/v1/courses")
+    finally:
+        gw.stop()
+        server.shutdown()
+    assert_hardened(answer, img_src=f"'self' data: {extra}")
+    # A value that would end the directive and add its own is refused at start.
+    hostile = Gateway(
+        run_dir=tmp_path / "hostile",
+        port=free_port(),
+        upstreams=upstreams,
+        img_src_extra="https://x.example; script-src *",
+    )
+    with pytest.raises(StackError, match="GATEWAY_IMG_SRC_EXTRA"):
+        hostile.write_config()

@@ -1,6 +1,7 @@
-// Admins: every user, and their role.
+// Admins: every user, their role, and whether they may sign in.
 import { useState } from "preact/hooks";
 import { identity, need, type User } from "../api/client";
+import { api, type AccountUser } from "../api/contract";
 import { currentUser } from "../auth";
 import { useStore } from "../store";
 import { Empty, Failure, Page, Show, SignInFirst, useAction, useLoad, when } from "../ui";
@@ -40,6 +41,7 @@ export function Users() {
                     <th scope="col">Email</th>
                     <th scope="col">Joined</th>
                     <th scope="col">Role</th>
+                    <th scope="col">Access</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -62,8 +64,16 @@ export function Users() {
   );
 }
 
-function UserRow({ user, onChanged }: { user: User; onChanged: (u: User) => void }) {
+function UserRow({ user: plain, onChanged }: { user: User; onChanged: (u: User) => void }) {
+  const user = plain as AccountUser;
+  const me = useStore(currentUser);
   const [done, setDone] = useState(false);
+  const [accessDone, setAccessDone] = useState(false);
+  const access = useAction(async (disabled: boolean) => {
+    setAccessDone(false);
+    onChanged({ ...user, ...(await api.setDisabled(user.id, disabled)) });
+    setAccessDone(true);
+  });
   const change = useAction(async (role: string) => {
     setDone(false);
     onChanged(
@@ -79,7 +89,15 @@ function UserRow({ user, onChanged }: { user: User; onChanged: (u: User) => void
   return (
     <tr>
       <td>{user.full_name}</td>
-      <td>{user.email}</td>
+      <td>
+        {user.email}
+        {user.email_verified === false && (
+          <>
+            {" "}
+            <span class="badge">unverified</span>
+          </>
+        )}
+      </td>
       <td>{when(user.created_at)}</td>
       <td>
         <label>
@@ -94,6 +112,24 @@ function UserRow({ user, onChanged }: { user: User; onChanged: (u: User) => void
         </label>
         {done && <span role="status"> Saved</span>}
         <Failure error={change.error} />
+      </td>
+      <td>
+        {/* A switch, not a checkbox: it shows the state the service answered with,
+            not the click, since disabling ends every session of that person. */}
+        <button
+          type="button"
+          role="switch"
+          class={user.disabled ? "danger" : "secondary"}
+          aria-checked={user.disabled === true}
+          aria-label={`Disabled account ${user.email}`}
+          // Disabling yourself would lock the last admin out in a click.
+          disabled={access.busy || user.id === me?.id}
+          onClick={() => access.run(!user.disabled)}
+        >
+          {user.disabled ? "Disabled" : "Active"}
+        </button>
+        {accessDone && <span role="status"> {user.disabled ? "Disabled: signed out everywhere" : "Enabled"}</span>}
+        <Failure error={access.error} />
       </td>
     </tr>
   );

@@ -16,6 +16,11 @@ export function SignIn() {
   });
   return (
     <Page title="Sign in">
+      {query.signed_out === "everywhere" && (
+        <p role="status" class="done">
+          You were signed out on every device.
+        </p>
+      )}
       <form class="stack narrow" onSubmit={(e) => action.run(formValues(e))}>
         <label>
           Email
@@ -29,6 +34,9 @@ export function SignIn() {
         <button type="submit" disabled={action.busy}>
           {action.busy ? "Signing in…" : "Sign in"}
         </button>
+        <p>
+          <a href="/forgot-password">Forgot password?</a>
+        </p>
         <p>
           New here? <a href="/signup">Create an account</a>.
         </p>

@@ -2,12 +2,14 @@
 import { useLocation, useRoute } from "preact-iso";
 import { useState } from "preact/hooks";
 import { assessment, content, need, notes, type Course, type SearchItem } from "../api/client";
+import type { CourseState } from "../api/contract";
 import { currentUser } from "../auth";
 import { LessonList, useLessons } from "../lessons";
 import { useStore } from "../store";
 import { Empty, Failure, Loading, Page, Show, formValues, useAction, useLoad } from "../ui";
 
 export function Catalogue() {
+  const { query } = useLocation();
   const [pages, setPages] = useState<Course[][]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const load = useLoad(async () => {
@@ -26,6 +28,11 @@ export function Catalogue() {
   const courses = pages.flat();
   return (
     <Page title="Courses">
+      {query.account === "deleted" && (
+        <p role="status" class="done">
+          Your account has been deleted.
+        </p>
+      )}
       <Show load={load}>
         {() =>
           courses.length === 0 ? (
@@ -72,7 +79,11 @@ export function CourseView() {
       <Show load={course}>
         {(c) => (
           <>
-            {!c.is_published && <p class="badge">Draft: only you can see it.</p>}
+            {(c as CourseState).archived_at ? (
+              <p class="badge">Archived: only its owner and administrators see it.</p>
+            ) : (
+              !c.is_published && <p class="badge">Draft: only you can see it.</p>
+            )}
             <p class="lead">{c.description}</p>
             {owns && (
               <p>

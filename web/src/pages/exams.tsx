@@ -3,6 +3,8 @@
 import { useRoute } from "preact-iso";
 import { useState } from "preact/hooks";
 import { assessment, need, type ExamDetail, type QuestionCreate } from "../api/client";
+import { api, configOf, type Grade } from "../api/contract";
+import { BIN_LABELS, LOW_DISCRIMINATION, byDiscrimination, describeSettings, histogram, statistic } from "../exams-logic";
 import { Empty, Failure, Page, Show, formValues, useAction, useLoad, when } from "../ui";
 
 const LETTERS = "abcdefgh";
@@ -38,11 +40,17 @@ export function ExamBuilder() {
                 <p class="meta">
                   Adaptive settings:{" "}
                   {Object.entries(e.config)
-                    .filter(([k]) => k !== "mode")
+                    .filter(([k]) => ["model", "min_items", "max_items", "target_standard_error", "start_ability"].includes(k))
                     .map(([k, v]) => `${k.replaceAll("_", " ")} ${String(v)}`)
                     .join(", ")}
                 </p>
               )}
+              <h2>Settings</h2>
+              <ul class="facts" aria-label="Exam settings">
+                {describeSettings(configOf(e), when).map((line) => (
+                  <li key={line}>{line}</li>
+                ))}
+              </ul>
               <h2>Questions ({e.questions.length})</h2>
               {e.questions.length === 0 ? (
                 <Empty>No questions yet. An exam needs at least one to be published.</Empty>
@@ -194,7 +202,7 @@ function QuestionForm({ examId, onAdded }: { examId: string; onAdded: () => void
   );
 }
 
-type Bar = { label: string; value: number; text: string };
+type Bar = { label: string; value: number; text: string; flagged?: boolean };
 
 /** A horizontal bar chart in SVG; values 0..max. Screen readers get the table below. */
 function BarChart({ title, bars, max }: { title: string; bars: Bar[]; max: number }) {
@@ -206,14 +214,14 @@ function BarChart({ title, bars, max }: { title: string; bars: Bar[]; max: numbe
     <figure class="chart">
       <svg viewBox={`0 0 ${width + left + 60} ${height}`} role="img" aria-label={title} width="100%">
         {bars.map((b, i) => {
-          const w = max > 0 ? (b.value / max) * width : 0;
+          const w = max > 0 ? (Math.max(0, b.value) / max) * width : 0;
           const y = i * row + 4;
           return (
             <g key={b.label}>
               <text x={left - 6} y={y + 16} text-anchor="end" class="axis">
                 {b.label}
               </text>
-              <rect x={left} y={y} width={Math.max(w, 1)} height={row - 8} rx="3" class="bar" />
+              <rect x={left} y={y} width={Math.max(w, 1)} height={row - 8} rx="3" class={b.flagged ? "bar flagged" : "bar"} />
               <text x={left + w + 6} y={y + 16} class="axis">
                 {b.text}
               </text>
@@ -232,7 +240,7 @@ export function ExamAnalytics() {
   const data = useLoad(async () => {
     const [exam, stats, attempts] = await Promise.all([
       need(assessment.GET("/api/v1/exams/{exam_id}", { params: { path: { exam_id: id } } })),
-      need(assessment.GET("/api/v1/exams/{exam_id}/analytics", { params: { path: { exam_id: id } } })),
+      api.statistics(id),
       need(assessment.GET("/api/v1/exams/{exam_id}/attempts", { params: { path: { exam_id: id }, query: { limit: 100 } } })),
     ]);
     return { exam, stats, attempts: attempts.items };
@@ -241,12 +249,14 @@ export function ExamAnalytics() {
     <Page title={data.data ? `Analytics: ${data.data.exam.title}` : "Analytics"} wide>
       <Show load={data}>
         {({ exam, stats, attempts }) => {
-          const done = attempts.filter((a) => a.status === "completed" && a.score != null);
-          const buckets = Array.from({ length: 10 }, (_, i) => ({
-            label: i === 9 ? "90–100%" : `${i * 10}–${i * 10 + 9}%`,
-            count: done.filter((a) => Math.min(9, Math.floor((a.score ?? 0) / 10)) === i).length,
-          }));
-          const prompts = Object.fromEntries(exam.questions.map((q, i) => [q.id, `Q${i + 1}`]));
+          // The service's ten bins cover every completed attempt; an older service has
+          // none, and then the last 100 attempts make the picture.
+          const scores = attempts.filter((a) => a.status === "completed" && a.score != null).map((a) => a.score ?? 0);
+          const bins = histogram(stats, scores);
+          const numbers = new Map(exam.questions.map((q, i) => [q.id, `Q${i + 1}`]));
+          const prompts = new Map(exam.questions.map((q) => [q.id, q]));
+          const ranked = byDiscrimination(stats.questions);
+          const measured = ranked.filter((r) => typeof r.item.discrimination === "number");
           return (
             <>
               <p>
@@ -269,55 +279,157 @@ export function ExamAnalytics() {
                   <dt>Pass rate</dt>
                   <dd>{stats.pass_rate == null ? "–" : `${Math.round(stats.pass_rate * 100)}%`}</dd>
                 </div>
+                <div>
+                  <dt>Reliability (Cronbach's α)</dt>
+                  <dd class={typeof stats.reliability_alpha === "number" ? "" : "small"}>{statistic(stats.reliability_alpha)}</dd>
+                </div>
               </dl>
               {stats.attempts_completed === 0 ? (
                 <Empty>No one has completed this exam yet.</Empty>
               ) : (
                 <div class="charts">
                   <BarChart
-                    title={`Score distribution (last ${done.length} completed attempts)`}
-                    max={Math.max(...buckets.map((b) => b.count))}
-                    bars={buckets.map((b) => ({ label: b.label, value: b.count, text: String(b.count) }))}
+                    title="Score distribution (completed attempts)"
+                    max={Math.max(...bins)}
+                    bars={bins.map((count, i) => ({ label: BIN_LABELS[i], value: count, text: String(count) }))}
                   />
                   <BarChart
                     title="Correct answers per question"
                     max={1}
                     bars={stats.questions.map((q) => ({
-                      label: prompts[q.question_id] ?? "?",
+                      label: numbers.get(q.question_id) ?? "?",
                       value: q.correct_rate ?? 0,
                       text: q.correct_rate == null ? "–" : `${Math.round(q.correct_rate * 100)}%`,
                     }))}
                   />
+                  {measured.length > 0 && (
+                    <BarChart
+                      title={`Discrimination per question, weakest first (below ${LOW_DISCRIMINATION} flagged)`}
+                      max={1}
+                      bars={measured.map(({ item, low }) => ({
+                        label: numbers.get(item.question_id) ?? "?",
+                        value: item.discrimination ?? 0,
+                        text: `${(item.discrimination ?? 0).toFixed(2)}${low ? " low" : ""}`,
+                        flagged: low,
+                      }))}
+                    />
+                  )}
                 </div>
               )}
-              <h2>Questions</h2>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">Question</th>
-                    <th scope="col">Correct</th>
-                    <th scope="col">Difficulty</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {stats.questions.map((q) => (
-                    <tr key={q.question_id}>
-                      <td>{prompts[q.question_id]}</td>
-                      <td>{exam.questions.find((x) => x.id === q.question_id)?.prompt}</td>
-                      <td>{q.correct_rate == null ? "–" : `${Math.round(q.correct_rate * 100)}%`}</td>
-                      <td>
-                        {q.difficulty ?? "–"}
-                        {q.calibrated_difficulty != null ? ` (calibrated ${q.calibrated_difficulty.toFixed(2)})` : ""}
-                      </td>
+              <h2>Questions by discrimination</h2>
+              <p class="meta">
+                Discrimination is the point-biserial correlation of a question with the rest of the score: how well it tells
+                students who know the material from those who don't. Below {LOW_DISCRIMINATION} a question is worth a second
+                look; below 0 it rewards the weaker students.
+              </p>
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">#</th>
+                      <th scope="col">Question</th>
+                      <th scope="col">Correct</th>
+                      <th scope="col">Discrimination</th>
+                      <th scope="col">Answers chosen</th>
+                      <th scope="col">Difficulty</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
+                  </thead>
+                  <tbody>
+                    {ranked.map(({ item: q, low }) => {
+                      const question = prompts.get(q.question_id);
+                      return (
+                        <tr key={q.question_id} class={low ? "flagged" : ""} data-discrimination={q.discrimination ?? ""}>
+                          <td>{numbers.get(q.question_id)}</td>
+                          <td>{question?.prompt}</td>
+                          <td>{q.correct_rate == null ? "–" : `${Math.round(q.correct_rate * 100)}%`}</td>
+                          <td>
+                            {statistic(q.discrimination)}
+                            {low && <span class="badge warn"> Low discrimination</span>}
+                          </td>
+                          <td>
+                            {q.option_counts
+                              ? (question?.options ?? [])
+                                  .map((o) => `${o.text}: ${q.option_counts?.[o.id] ?? 0}`)
+                                  .join(", ")
+                              : "–"}
+                          </td>
+                          <td>
+                            {question?.difficulty ?? "–"}
+                            {q.calibrated_difficulty != null ? ` (calibrated ${q.calibrated_difficulty.toFixed(2)})` : ""}
+                          </td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              </div>
+              <Grades examId={exam.id} />
             </>
           );
         }}
       </Show>
     </Page>
+  );
+}
+
+/** The exam's grades per student, by its `grading` setting, a page at a time. */
+function Grades({ examId }: { examId: string }) {
+  const [rows, setRows] = useState<Grade[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const first = useLoad(async () => {
+    const page = await api.grades(examId);
+    setRows(page.items);
+    setCursor(page.next_cursor);
+    return page;
+  }, [examId]);
+  const more = useAction(async () => {
+    const page = await api.grades(examId, cursor);
+    setRows([...rows, ...page.items]);
+    setCursor(page.next_cursor);
+  });
+  return (
+    <section aria-labelledby="grades-title">
+      <h2 id="grades-title">Grades</h2>
+      <Show load={first}>
+        {() =>
+          rows.length === 0 ? (
+            <Empty>No grades yet.</Empty>
+          ) : (
+            <div class="table-scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Student</th>
+                    <th scope="col">Attempts</th>
+                    <th scope="col">Grade</th>
+                    <th scope="col">Passed</th>
+                    <th scope="col">Last completed</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((g) => (
+                    <tr key={g.user_id}>
+                      <td>
+                        <code>{g.user_id}</code>
+                      </td>
+                      <td>{g.attempts}</td>
+                      <td>{g.grade == null ? "–" : `${g.grade}%`}</td>
+                      <td>{g.passed == null ? "–" : g.passed ? "Yes" : "No"}</td>
+                      <td>{when(g.last_completed_at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Show>
+      <Failure error={more.error} />
+      {cursor && (
+        <button type="button" class="secondary" disabled={more.busy} onClick={() => more.run()}>
+          More grades
+        </button>
+      )}
+    </section>
   );
 }

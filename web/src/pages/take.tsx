@@ -3,9 +3,33 @@
 import { useLocation, useRoute } from "preact-iso";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, assessment, need, type Attempt, type AttemptQuestion, type ExamDetail } from "../api/client";
+import { api, configOf, type MyGrade } from "../api/contract";
 import { currentUser } from "../auth";
+import { describeSettings, reviewWithheld, sheetHasReview, startBlocked } from "../exams-logic";
 import { useStore } from "../store";
 import { Empty, Failure, Loading, Page, Show, SignInFirst, useAction, useLoad, when } from "../ui";
+
+/** The student's grade for an exam (CONTRACT.md "Exam settings"); null where the
+ * service has none to give (not a student, or an older service). */
+function useMyGrade(examId: string | undefined, student: boolean, deps: unknown[] = []) {
+  return useLoad(
+    async () => (examId && student ? api.myGrade(examId).catch(() => null) : null),
+    [examId, student, ...deps],
+  ).data;
+}
+
+function GradeLine({ grade, grading }: { grade: MyGrade; grading: string | undefined }) {
+  if (grade.attempts === 0) return null;
+  return (
+    <p class="grade" data-grade={grade.grade ?? ""}>
+      Your grade: <strong>{grade.grade == null ? "none yet" : `${grade.grade}%`}</strong>
+      {grade.passed != null && <> ({grade.passed ? "passed" : "not passed"})</>}, from {grade.attempts} attempt
+      {grade.attempts === 1 ? "" : "s"}
+      {grade.attempts > 1 && grading ? ` (${grading} counts)` : ""}
+      {grade.attempts_left != null && `; ${grade.attempts_left} left`}.
+    </p>
+  );
+}
 
 /** The student's own attempts (GET /api/v1/attempts), newest first, with their exams'
  * titles; `examId` narrows them to one exam. */
@@ -40,11 +64,16 @@ export function ExamStart() {
     route(`/attempts/${attempt.id}`);
   });
   const mine = useLoad(async () => (user?.role === "STUDENT" ? ownAttempts(id) : []), [id, user?.id]).data ?? [];
+  const grade = useMyGrade(id, user?.role === "STUDENT", [user?.id]);
   if (!user) return <Page title="Exam"><SignInFirst path={`/exams/${id}`} /></Page>;
   return (
     <Page title={exam.data?.title ?? "Exam"}>
       <Show load={exam}>
-        {(e: ExamDetail) => (
+        {(e: ExamDetail) => {
+          const settings = configOf(e);
+          const open = mine.some(({ attempt }) => attempt.status === "in_progress");
+          const blocked = open ? null : startBlocked(settings, grade?.attempts_left, new Date(), when);
+          return (
           <>
             <p>
               <a href={`/courses/${e.course_id}`}>← Back to the course</a>
@@ -57,11 +86,20 @@ export function ExamStart() {
                   ? "Adaptive: one question at a time, each chosen from your answers so far"
                   : `${e.question_count} questions, all on one page`}
               </li>
+              {describeSettings(settings, when).map((line) => (
+                <li key={line}>{line}</li>
+              ))}
             </ul>
+            {grade && <GradeLine grade={grade} grading={settings.grading} />}
             {user.role !== "STUDENT" && <p>Only students take exams.</p>}
+            {blocked && user.role === "STUDENT" && <p class="meta">{blocked}</p>}
             <Failure error={start.error} />
-            <button type="button" disabled={start.busy || user.role !== "STUDENT"} onClick={() => start.run()}>
-              {mine.length ? "Start or resume" : "Start the exam"}
+            <button
+              type="button"
+              disabled={start.busy || user.role !== "STUDENT" || blocked !== null}
+              onClick={() => start.run()}
+            >
+              {open ? "Resume the exam" : mine.length ? "Start another attempt" : "Start the exam"}
             </button>
             {mine.length > 0 && (
               <>
@@ -70,7 +108,8 @@ export function ExamStart() {
               </>
             )}
           </>
-        )}
+          );
+        }}
       </Show>
     </Page>
   );
@@ -285,6 +324,12 @@ function Adaptive({ title, attempt, onChange }: { title: string; attempt: Attemp
 
 function Result({ attempt, exam }: { attempt: Attempt; exam: ExamDetail }) {
   const expired = attempt.status === "expired";
+  const user = useStore(currentUser);
+  const grade = useMyGrade(exam.id, user?.role === "STUDENT" && attempt.user_id === user.id, [attempt.id]);
+  const settings = configOf(exam);
+  // The exam's `review` setting decides what the service puts in the answer sheet: show
+  // the correct answers and the verdict per question only when they are there.
+  const reviewed = sheetHasReview(attempt);
   return (
     <Page title={`Result: ${exam.title}`}>
       <div class={attempt.passed ? "verdict pass" : "verdict fail"} role="status">
@@ -304,34 +349,45 @@ function Result({ attempt, exam }: { attempt: Attempt; exam: ExamDetail }) {
           {attempt.ability != null ? ` · estimated ability ${attempt.ability.toFixed(2)}` : ""}
         </small>
       </div>
+      {grade && <GradeLine grade={grade} grading={settings.grading} />}
       <h2>Your answers</h2>
+      {!reviewed && (
+        <p class="meta" data-review="withheld">
+          {reviewWithheld(settings, when)}
+        </p>
+      )}
       <ol class="feedback">
-        {attempt.answer_sheet.map((s) => (
-          <li key={s.question_id} class={s.correct ? "right" : "wrong"}>
-            <p>
-              <strong>{s.correct ? "Correct" : s.answer == null ? "Not answered" : "Wrong"}</strong>: {s.prompt}{" "}
-              <small>
-                ({s.points} point{s.points === 1 ? "" : "s"})
-              </small>
-            </p>
-            <ul class="options">
-              {s.options.map((o) => {
-                const chosen = (s.answer ?? []).includes(o.id);
-                const right = (s.correct_option_ids ?? []).includes(o.id);
-                return (
-                  <li key={o.id} class={right ? "right" : chosen ? "wrong" : ""}>
-                    {o.text}
-                    {chosen && <em> (your answer)</em>}
-                    {right && <em> (correct)</em>}
-                  </li>
-                );
-              })}
-            </ul>
-          </li>
-        ))}
+        {attempt.answer_sheet.map((s) => {
+          const verdict = !reviewed || s.correct == null ? "" : s.correct ? "right" : "wrong";
+          const label = s.answer == null ? "Not answered" : verdict === "right" ? "Correct" : verdict === "wrong" ? "Wrong" : "Answered";
+          return (
+            <li key={s.question_id} class={verdict}>
+              <p>
+                <strong>{label}</strong>: {s.prompt}{" "}
+                <small>
+                  ({s.points} point{s.points === 1 ? "" : "s"})
+                </small>
+              </p>
+              <ul class="options">
+                {s.options.map((o) => {
+                  const chosen = (s.answer ?? []).includes(o.id);
+                  const right = reviewed && (s.correct_option_ids ?? []).includes(o.id);
+                  return (
+                    <li key={o.id} class={right ? "right" : chosen && reviewed ? "wrong" : ""}>
+                      {o.text}
+                      {chosen && <em> (your answer)</em>}
+                      {right && <em> (correct)</em>}
+                    </li>
+                  );
+                })}
+              </ul>
+            </li>
+          );
+        })}
       </ol>
       <p>
-        <a href={`/courses/${exam.course_id}`}>Back to the course</a> · <a href="/attempts">All my attempts</a>
+        <a href={`/courses/${exam.course_id}`}>Back to the course</a> · <a href={`/exams/${exam.id}`}>This exam</a> ·{" "}
+        <a href="/attempts">All my attempts</a>
       </p>
     </Page>
   );

@@ -2,12 +2,20 @@
 // lesson editor with a live preview.
 import { useLocation, useRoute } from "preact-iso";
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, assessment, content, need, type Course, type Exam } from "../api/client";
+import { ApiError, assessment, content, need, type Exam } from "../api/client";
+import { GRADINGS, REVIEWS, api, type CourseState } from "../api/contract";
 import { currentUser } from "../auth";
+import { settingsFromForm, windowProblem } from "../exams-logic";
 import { LessonList, useLessons } from "../lessons";
 import { Markdown } from "../markdown";
 import { useStore } from "../store";
-import { Empty, Failure, Page, Show, SignInFirst, formValues, useAction, useLoad, when } from "../ui";
+import { ConfirmButton, Empty, Failure, Page, Show, SignInFirst, formValues, useAction, useLoad, when } from "../ui";
+
+/** A course's state in one badge: archived, published or draft. */
+function CourseBadge({ course }: { course: CourseState }) {
+  if (course.archived_at) return <span class="badge">Archived</span>;
+  return <span class={course.is_published ? "badge ok" : "badge"}>{course.is_published ? "Published" : "Draft"}</span>;
+}
 
 export function MyCourses() {
   const user = useStore(currentUser);
@@ -41,7 +49,7 @@ export function MyCourses() {
                   <h2>
                     <a href={`/teach/courses/${c.id}`}>{c.title}</a>
                   </h2>
-                  <span class={c.is_published ? "badge ok" : "badge"}>{c.is_published ? "Published" : "Draft"}</span>
+                  <CourseBadge course={c} />
                 </li>
               ))}
             </ul>
@@ -71,7 +79,10 @@ export function CourseEditor() {
   const { params } = useRoute();
   const id = params.id;
   const { route } = useLocation();
-  const course = useLoad(() => need(content.GET("/api/v1/courses/{course_id}", { params: { path: { course_id: id } } })), [id]);
+  const course = useLoad(
+    async (): Promise<CourseState> => need(content.GET("/api/v1/courses/{course_id}", { params: { path: { course_id: id } } })),
+    [id],
+  );
   const lessons = useLessons(id);
   const exams = useLoad(() => need(assessment.GET("/api/v1/exams", { params: { query: { course_id: id, limit: 100 } } })), [id]);
 
@@ -101,11 +112,10 @@ export function CourseEditor() {
   return (
     <Page title={course.data ? `Edit: ${course.data.title}` : "Edit course"} wide>
       <Show load={course}>
-        {(c: Course) => (
+        {(c: CourseState) => (
           <>
             <p>
-              <a href={`/courses/${c.id}`}>View as a student</a> ·{" "}
-              <span class={c.is_published ? "badge ok" : "badge"}>{c.is_published ? "Published" : "Draft"}</span>
+              <a href={`/courses/${c.id}`}>View as a student</a> · <CourseBadge course={c} />
             </p>
             <form class="stack" onSubmit={(e) => save.run(formValues(e))} key={c.id}>
               <label>
@@ -121,7 +131,7 @@ export function CourseEditor() {
                 <button type="submit" disabled={save.busy}>
                   Save
                 </button>
-                {!c.is_published && (
+                {!c.is_published && !c.archived_at && (
                   <button type="button" class="secondary" disabled={publish.busy} onClick={() => publish.run()}>
                     Publish course
                   </button>
@@ -129,6 +139,25 @@ export function CourseEditor() {
               </div>
               <Failure error={publish.error} />
             </form>
+            <div class="row lifecycle">
+              {c.is_published && !c.archived_at && (
+                <ConfirmButton
+                  label="Unpublish course"
+                  question="Unpublish this course? Students no longer see it, its lessons or its exams, until you publish it again."
+                  confirm="Yes, unpublish"
+                  onConfirm={async () => course.set({ ...c, ...(await api.unpublishCourse(c.id)) })}
+                />
+              )}
+              {!c.archived_at && (
+                <ConfirmButton
+                  label="Archive course"
+                  question="Archive this course? Only you and administrators will see it, and its exams take no new attempts. Nothing is deleted."
+                  confirm="Yes, archive"
+                  onConfirm={async () => course.set({ ...c, ...(await api.archiveCourse(c.id)) })}
+                />
+              )}
+              {c.archived_at && <p class="meta">Archived {when(c.archived_at)}: only you and administrators see it.</p>}
+            </div>
           </>
         )}
       </Show>
@@ -195,13 +224,17 @@ function NewExam({ courseId }: { courseId: string }) {
           start_ability: Number(v.start_ability),
         }
       : { mode: "fixed" as const };
+    const settings = settingsFromForm(v, adaptive);
+    const problem = windowProblem(settings);
+    if (problem) throw new ApiError(problem, 422);
     const body = {
       course_id: courseId,
       title: v.title,
       duration_seconds: Math.round(Number(v.minutes) * 60),
       passing_score_percent: Number(v.passing),
-      // The generated type wants every adaptive setting; the service fills in defaults.
-      config: config as never,
+      // The generated type wants every adaptive setting and knows no exam settings yet
+      // (CONTRACT.md "Exam settings"); the service fills in defaults.
+      config: { ...config, ...settings } as never,
     };
     // A course created a moment ago may not have reached assessment yet: it answers 409
     // with Retry-After, so wait and try again a few times.
@@ -270,6 +303,55 @@ function NewExam({ courseId }: { courseId: string }) {
           </div>
         </fieldset>
       )}
+      <fieldset>
+        <legend>Settings</legend>
+        <div class="row">
+          <label>
+            Attempts allowed <small>(empty: unlimited)</small>
+            <input name="max_attempts" type="number" min={1} step={1} />
+          </label>
+          <label>
+            Grade from
+            <select name="grading" defaultValue="highest">
+              {GRADINGS.map((g) => (
+                <option key={g} value={g}>
+                  {{ highest: "The highest score", latest: "The latest score", first: "The first score", average: "The average score" }[g]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Show correct answers
+            <select name="review" defaultValue="after_submit">
+              {REVIEWS.map((r) => (
+                <option key={r} value={r}>
+                  {{ after_submit: "After each submit", after_close: "After the exam closes", never: "Never" }[r]}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <div class="row">
+          <label>
+            Opens at <small>(optional)</small>
+            <input name="opens_at" type="datetime-local" />
+          </label>
+          <label>
+            Closes at <small>(optional)</small>
+            <input name="closes_at" type="datetime-local" />
+          </label>
+        </div>
+        {!adaptive && (
+          <label class="check">
+            <input type="checkbox" name="shuffle_questions" />
+            Shuffle the questions for each attempt
+          </label>
+        )}
+        <label class="check">
+          <input type="checkbox" name="shuffle_options" />
+          Shuffle the options for each attempt
+        </label>
+      </fieldset>
       {waiting && <p role="status">The exam service is still hearing about this course; retrying…</p>}
       <Failure error={create.error} />
       <button type="submit" disabled={create.busy}>
@@ -282,6 +364,7 @@ function NewExam({ courseId }: { courseId: string }) {
 export function LessonEditor() {
   const { params } = useRoute();
   const id = params.id;
+  const { route } = useLocation();
   const lesson = useLoad(() => need(content.GET("/api/v1/lessons/{lesson_id}", { params: { path: { lesson_id: id } } })), [id]);
   const [text, setText] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
@@ -346,6 +429,27 @@ export function LessonEditor() {
           {l?.published_at && !dirty ? "Publish again" : "Publish"}
         </button>
       </div>
+      {l && (
+        <div class="row lifecycle">
+          {l.published_at && (
+            <ConfirmButton
+              label="Unpublish lesson"
+              question="Unpublish this lesson? Students no longer see it or its AI note until you publish it again."
+              confirm="Yes, unpublish"
+              onConfirm={async () => lesson.set(await api.unpublishLesson(l.id))}
+            />
+          )}
+          <ConfirmButton
+            label="Delete lesson"
+            question="Delete this lesson for good? Its text, its AI note and its search entries are removed everywhere."
+            confirm="Yes, delete"
+            onConfirm={async () => {
+              await api.deleteLesson(l.id);
+              route(`/teach/courses/${l.course_id}`);
+            }}
+          />
+        </div>
+      )}
     </Page>
   );
 }

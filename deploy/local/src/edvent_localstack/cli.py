@@ -259,6 +259,7 @@ class Stack:
             register_rate=os.environ.get("GATEWAY_REGISTER_RATE", Gateway.register_rate),
             register_burst=_int_env("GATEWAY_REGISTER_BURST", Gateway.register_burst),
             web_root=default_web_root(),
+            img_src_extra=os.environ.get("GATEWAY_IMG_SRC_EXTRA", ""),
         )
         infra = [
             ServerPart(

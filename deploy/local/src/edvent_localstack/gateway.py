@@ -23,14 +23,6 @@ _VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 # The web client's build (`make dev` and `make test` run it); EDVENT_WEB_ROOT overrides.
 WEB_BUILD = REPO_ROOT / "web" / "dist"
 
-# No inline scripts or styles: only files from this origin run. Lesson images may come
-# from other https sites; API calls stay on this origin.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-
 
 def default_web_root() -> Path | None:
     """The built client, when there is one."""
@@ -43,13 +35,13 @@ def web_config(root: Path) -> str:
     """A nested `location /` serving the single-page app from `root` (see the template).
 
     nginx's add_header is not inherited by a location that sets its own, so each level
-    repeats the headers every answer carries.
+    repeats the headers every answer carries; the CSP is the template's `$edvent_csp`.
     """
     headers = "\n".join(
         f"        add_header {name} {value} always;"
         for name, value in (
             ("X-Request-ID", "$edvent_request_id"),
-            ("Content-Security-Policy", f'"{CONTENT_SECURITY_POLICY}"'),
+            ("Content-Security-Policy", "$edvent_csp"),
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "no-referrer"),
             ("X-Frame-Options", "DENY"),
@@ -120,6 +112,8 @@ class Gateway:
     register_rate: str = "10r/m"
     register_burst: int = 10
     web_root: Path | None = None  # the built web client to serve at /, if any
+    # Origins besides 'self' and data: that images may come from (CSP img-src).
+    img_src_extra: str = ""
     _process: ManagedProcess | None = field(default=None, init=False)
 
     @property
@@ -127,6 +121,11 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}"
 
     def write_config(self) -> Path:
+        # Origins go into a quoted CSP: a quote, semicolon or brace would break out of it.
+        if not re.fullmatch(r"[A-Za-z0-9.:*/_ -]*", self.img_src_extra):
+            raise StackError(
+                f"GATEWAY_IMG_SRC_EXTRA is not a list of origins: {self.img_src_extra!r}"
+            )
         for sub in ("conf.d", "temp", "logs", "web"):
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
         site = self.run_dir / "web" / "site.conf"
@@ -142,6 +141,7 @@ class Gateway:
             "GATEWAY_REGISTER_RATE": self.register_rate,
             "GATEWAY_REGISTER_BURST": str(self.register_burst),
             "GATEWAY_ACCESS_LOG": str(self.run_dir / "logs" / "access.log"),
+            "GATEWAY_IMG_SRC_EXTRA": self.img_src_extra,
         }
         (self.run_dir / "conf.d" / "edvent.conf").write_text(render(TEMPLATE.read_text(), values))
         temp = self.run_dir / "temp"
