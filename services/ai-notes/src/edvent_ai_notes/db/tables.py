@@ -141,6 +141,8 @@ note_jobs = Table(
     Column("run_after", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Index("ix_note_jobs_run_after", "run_after"),
+    CheckConstraint("reason IN ('regenerate', 'budget')", name="reason"),
+    CheckConstraint("attempts >= 0", name="attempts"),
 )
 
 # Fixed-window counters every replica shares.
@@ -160,6 +162,7 @@ token_usage = Table(
     Column("day", Date, primary_key=True),
     Column("tokens", BigInteger, nullable=False, server_default="0"),
     Column("requests", BigInteger, nullable=False, server_default="0"),
+    CheckConstraint("tokens >= 0", name="tokens"),
 )
 
 ai_notes = Table(
