@@ -42,6 +42,8 @@ OUTCOMES: dict[tuple[str, frozenset[tuple[str, str]]], dict[str, str]] = {
 }
 # How long event-fed state may take to show (the contract says "within seconds").
 SETTLE = 20.0
+# How long the world may wait for ai-notes (a loaded machine is slow to make notes).
+NOTES_WAIT = 180.0
 CONCURRENCY = 8
 
 # The status of a plain outcome; `allowed` is the endpoint's own success status.
@@ -243,6 +245,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              allowed=201, mutates=True),
     Endpoint("POST", "/api/v1/attempts/{attempt_id}/submit", "submit_attempt", ATTEMPTS[:1],
              mutates=True, scratch=True, body=ANSWERS),
+    Endpoint("POST", "/api/v1/attempts/{attempt_id}/answers", "submit_attempt", ATTEMPTS[:1],
+             mutates=True, scratch=True,
+             body={"question_id": "{question_id}", "option_ids": ["b"]}),
 
     # --- ai-notes ---------------------------------------------------------------------
     Endpoint("GET", "/api/v1/notes/{lesson_id}", "note", NOTES),
@@ -441,7 +446,8 @@ async def build(
     await reviewed_attempts(gw, world, student, routes, missing)
 
     ready = await asyncio.gather(
-        *(note_ready(gw, auth, world.lessons[s].id) for s in NOTES), return_exceptions=True
+        *(note_ready(gw, auth, world.lessons[s].id, timeout=NOTES_WAIT) for s in NOTES),
+        return_exceptions=True,
     )
     for state, note in zip(NOTES, ready, strict=True):
         assert not isinstance(note, BaseException), f"no note for {state}: {note}"
@@ -453,7 +459,7 @@ async def build(
     failed = await until(
         lambda: gw.get(f"/api/v1/notes/{world.lessons[FAILED].id}", headers=auth),
         lambda r: r.status_code == 200 and r.json()["status"] != "pending",
-        timeout=60,
+        timeout=NOTES_WAIT,
     )
     if failed.status_code != 200 or failed.json()["status"] != "failed":
         missing["failed"] = f"a lesson of headings only did not fail: {failed.text}"
@@ -772,11 +778,12 @@ async def scratch(gw: httpx.AsyncClient, world: World, row: Row) -> dict[str, st
     if row.endpoint.thing == "manage_exam":
         return {"exam_id": await draft_exam(gw, auth, mine.courses["published"])}
     if row.endpoint.thing == "submit_attempt":
-        exam_id = await create_exam(gw, auth, mine.courses["published"])
-        exam = await ok(gw.get(f"/api/v1/exams/{exam_id}", headers=auth))
+        # Answers one at a time are for adaptive exams only.
+        adaptive = {"config": {"mode": "adaptive"}} if row.endpoint.path.endswith("answers") else {}
+        exam_id = await create_exam(gw, auth, mine.courses["published"], **adaptive)
         started = await ok(gw.post(f"/api/v1/exams/{exam_id}/attempts", headers=student.auth),
                            201)  # fmt: skip
-        return {"attempt_id": started["id"], "question_id": exam["questions"][0]["id"]}
+        return {"attempt_id": started["id"], "question_id": started["questions"][0]["question_id"]}
     raise AssertionError(f"no scratch thing for {row.id}")
 
 
