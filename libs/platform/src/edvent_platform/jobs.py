@@ -27,13 +27,12 @@ stops the runner with its lifespan:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 import zlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import text
@@ -79,6 +78,7 @@ class _Job:
     jitter: float
     single_runner: bool
     wait_first: bool
+    woken: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class JobRunner:
@@ -126,6 +126,12 @@ class JobRunner:
     def job_names(self) -> list[str]:
         return [job.name for job in self._jobs]
 
+    def wake(self, *names: str) -> None:
+        """Cut the pause of these jobs short (new work just arrived): they run now."""
+        for job in self._jobs:
+            if job.name in names:
+                job.woken.set()
+
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -139,6 +145,8 @@ class JobRunner:
     async def stop(self) -> None:
         """Finish what runs (up to `stop_grace` in all), then cancel what is left."""
         self._stopping.set()
+        for job in self._jobs:
+            job.woken.set()
         pending = [*self._loops, *self._tasks]
         if pending:
             _, late = await asyncio.wait(pending, timeout=self.stop_grace)
@@ -176,10 +184,21 @@ class JobRunner:
         return job_interval * (1 + self._rng.uniform(-jitter, jitter))
 
     async def _pause(self, job: _Job) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                self._stopping.wait(), timeout=self.pause_for(job.interval, job.jitter)
+        if job.woken.is_set():
+            job.woken.clear()
+            return
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        woken = asyncio.ensure_future(job.woken.wait())
+        try:
+            await asyncio.wait(
+                {stopping, woken},
+                timeout=self.pause_for(job.interval, job.jitter),
+                return_when=asyncio.FIRST_COMPLETED,
             )
+        finally:
+            stopping.cancel()
+            woken.cancel()
+        job.woken.clear()
 
     async def _loop(self, job: _Job) -> None:
         if job.wait_first:

@@ -131,3 +131,24 @@ async def test_spawned_work_is_supervised_and_waited_for_at_stop() -> None:
     assert failing.done() and failing.exception() is None  # logged, not lost
     with pytest.raises(RuntimeError, match="stopping"):
         runner.spawn(slow, name="late")
+
+
+async def test_a_woken_job_runs_before_its_interval_is_up() -> None:
+    runner = JobRunner(service="t-wake")
+    count = 0
+
+    async def work() -> None:
+        nonlocal count
+        count += 1
+
+    runner.every(3600, work, name="queue")
+    await runner.start()
+    deadline = asyncio.get_running_loop().time() + 10
+    while count < 1:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    runner.wake("queue")
+    while count < 2:
+        assert asyncio.get_running_loop().time() < deadline, "the wake was not heard"
+        await asyncio.sleep(0.01)
+    await runner.stop()
