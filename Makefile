@@ -9,7 +9,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install dev down test test-fast fuzz lint format bench docs clean helm web
+.PHONY: help install dev down test test-fast fuzz lint format bench docs clean helm web mailpit
 
 # Helm for the chart tests, built once from the Go module proxy into .cache/ (like the
 # Kafka jars); Go's own caches live there too so a clean checkout builds it only once.
@@ -26,6 +26,7 @@ help:
 	@echo "make docs    regenerate the event JSON Schemas and the AsyncAPI document"
 	@echo "make helm    build the pinned helm into .cache/helm (make test does it when missing)"
 	@echo "make web     build the web client into web/dist (make dev and make test do it)"
+	@echo "make mailpit build the pinned Mailpit (local mail sink) into .cache/mailpit (make dev and make test do it)"
 
 install: .cache/installed-uv .cache/installed-nginx
 	@$(UV) sync --frozen --quiet
@@ -102,17 +103,30 @@ $(HELM):
 	@GOPATH=$(CURDIR)/.cache/go GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS="-modcacherw -buildvcs=false" \
 		GOBIN=$(dir $(HELM)) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
-dev: install web
+# Mailpit, the local mail sink (SMTP in, web UI and HTTP API out), built like helm, once.
+MAILPIT_VERSION := v1.33.1
+MAILPIT := $(CURDIR)/.cache/mailpit/$(MAILPIT_VERSION)/mailpit
+
+$(MAILPIT):
+	@command -v go >/dev/null 2>&1 || { echo "Go is missing: make dev and make test need it to build Mailpit (https://go.dev/dl/), then rerun"; exit 1; }
+	@echo "building mailpit $(MAILPIT_VERSION) with go install (once; a few minutes)"
+	@mkdir -p $(dir $(MAILPIT))
+	@GOPATH=$(CURDIR)/.cache/go GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS="-modcacherw -buildvcs=false" \
+		GOBIN=$(dir $(MAILPIT)) go install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+mailpit: $(MAILPIT)
+
+dev: install web $(MAILPIT)
 	@$(UV) run --frozen edvent-stack up
 
 down:
 	@$(UV) run --frozen edvent-stack down
 
-test: install web .cache/installed-chromium $(HELM)
+test: install web .cache/installed-chromium $(HELM) $(MAILPIT)
 	@EDVENT_HELM=$(HELM) $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 # The schemathesis tests of `make test`, with more examples (EDVENT_FUZZ_EXAMPLES).
-fuzz: install web
+fuzz: install web $(MAILPIT)
 	@EDVENT_FUZZ_EXAMPLES=$${EDVENT_FUZZ_EXAMPLES:-100} $(UV) run --frozen pytest -s \
 		tests-e2e/test_openapi_fuzz.py $(PYTEST_ARGS)
 
@@ -127,7 +141,7 @@ format: install
 	@$(UV) run --frozen ruff format .
 	@$(UV) run --frozen ruff check --fix .
 
-bench: install web .cache/installed-wrk .cache/installed-chromium $(VEGETA)
+bench: install web .cache/installed-wrk .cache/installed-chromium $(VEGETA) $(MAILPIT)
 	@$(UV) run --frozen python -m bench
 
 docs: install
