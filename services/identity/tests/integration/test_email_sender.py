@@ -145,3 +145,21 @@ async def test_a_sender_killed_mid_delivery_loses_nothing_and_sends_nothing_twic
     [summary] = mailbox.messages(to=account.email)
     assert summary["MessageID"] == f"{row_id}@edvent.local"
     assert email_rows(sql, account.email)[0][1:4:2] == (2, None)
+
+
+async def test_forgetting_a_user_removes_their_mail_and_spends_their_tokens(
+    client, identity, accounts, sql
+) -> None:
+    from edvent_identity.usecases import accounts as accounts_usecases
+
+    account = await accounts.register()
+    other = await accounts.register()
+    await client.post("/api/v1/auth/password-reset", json={"email": account.email})
+    async with identity.transaction() as session:
+        await accounts_usecases.forget_mail_and_tokens(session=session, user_id=account.id)
+    assert email_rows(sql, account.email) == []
+    assert sql(
+        "SELECT count(*) FROM identity.one_time_tokens WHERE user_id = %s AND used_at IS NULL",
+        (account.id,),
+    ) == [(0,)]
+    assert len(email_rows(sql, other.email)) == 1

@@ -85,3 +85,10 @@ async def prune(session: AsyncSession, *, older_than: timedelta) -> int:
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def forget_user(session: AsyncSession, *, user_id: UUID) -> int:
+    """Every message to or about the user, sent or not (for erasure: the rows hold the
+    address, and unsent ones a link)."""
+    result = await session.execute(delete(EmailMessage).where(EmailMessage.user_id == user_id))
+    return int(result.rowcount)  # type: ignore[attr-defined]

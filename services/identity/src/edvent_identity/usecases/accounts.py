@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_events.outbox import add_event
 from edvent_identity.adapters.passwords import Hashing
+from edvent_identity.db import emails as emails_db
 from edvent_identity.db import one_time_tokens as tokens_db
 from edvent_identity.db import throttle as throttle_db
 from edvent_identity.db import tokens as refresh_db
@@ -249,3 +250,11 @@ async def verify_email(*, session: AsyncSession, token: str) -> None:
     user = await _locked(session, row.user_id)
     await tokens_db.use_all(session, user_id=user.id, purpose=TokenPurpose.VERIFY_EMAIL)
     await users_db.set_email_verified(session, user_id=user.id)
+
+
+async def forget_mail_and_tokens(*, session: AsyncSession, user_id: UUID) -> None:
+    """What this module keeps about a person, gone (for erasure, in its transaction):
+    their emails (address, links) and their open reset and verification tokens."""
+    await emails_db.forget_user(session, user_id=user_id)
+    for purpose in TokenPurpose:
+        await tokens_db.use_all(session, user_id=user_id, purpose=purpose)
