@@ -9,7 +9,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install dev down test test-fast fuzz lint format bench docs er-diagram clean helm web web-test
+.PHONY: help install dev down test test-fast fuzz lint format bench docs er-diagram clean helm web web-test mailpit
 
 # Helm for the chart tests, built once from the Go module proxy into .cache/ (like the
 # Kafka jars); Go's own caches live there too so a clean checkout builds it only once.
@@ -29,6 +29,7 @@ help:
 	@echo "make helm    build the pinned helm into .cache/helm (make test does it when missing)"
 	@echo "make web     build the web client into web/dist (make dev and make test do it)"
 	@echo "make web-test  the web client's unit tests (make test runs them)"
+	@echo "make mailpit build the pinned Mailpit (local mail sink) into .cache/mailpit (make dev and make test do it)"
 
 install: .cache/installed-uv .cache/installed-nginx
 	@$(UV) sync --frozen --quiet
@@ -109,13 +110,26 @@ $(HELM):
 	@GOPATH=$(CURDIR)/.cache/go GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS="-modcacherw -buildvcs=false" \
 		GOBIN=$(dir $(HELM)) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
-dev: install web
+# Mailpit, the local mail sink (SMTP in, web UI and HTTP API out), built like helm, once.
+MAILPIT_VERSION := v1.33.1
+MAILPIT := $(CURDIR)/.cache/mailpit/$(MAILPIT_VERSION)/mailpit
+
+$(MAILPIT):
+	@command -v go >/dev/null 2>&1 || { echo "Go is missing: make dev and make test need it to build Mailpit (https://go.dev/dl/), then rerun"; exit 1; }
+	@echo "building mailpit $(MAILPIT_VERSION) with go install (once; a few minutes)"
+	@mkdir -p $(dir $(MAILPIT))
+	@GOPATH=$(CURDIR)/.cache/go GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS="-modcacherw -buildvcs=false" \
+		GOBIN=$(dir $(MAILPIT)) go install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+mailpit: $(MAILPIT)
+
+dev: install web $(MAILPIT)
 	@$(UV) run --frozen edvent-stack up
 
 down:
 	@$(UV) run --frozen edvent-stack down
 
-test: install web web-test .cache/installed-chromium $(HELM)
+test: install web web-test .cache/installed-chromium $(HELM) $(MAILPIT)
 	@EDVENT_HELM=$(HELM) $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 # Unit tests only: pure logic, no infrastructure started.
@@ -124,7 +138,7 @@ test-fast: .cache/installed-uv
 	@$(UV) run --frozen pytest -q libs/*/tests/unit services/*/tests/unit $(PYTEST_ARGS)
 
 # The schemathesis tests of `make test`, with more examples (EDVENT_FUZZ_EXAMPLES).
-fuzz: install web
+fuzz: install web $(MAILPIT)
 	@EDVENT_FUZZ_EXAMPLES=$${EDVENT_FUZZ_EXAMPLES:-100} $(UV) run --frozen pytest -s \
 		tests-e2e/test_openapi_fuzz.py $(PYTEST_ARGS)
 
@@ -157,7 +171,7 @@ format: install
 	@$(UV) run --frozen ruff format .
 	@$(UV) run --frozen ruff check --fix .
 
-bench: install web .cache/installed-wrk .cache/installed-chromium $(VEGETA)
+bench: install web .cache/installed-wrk .cache/installed-chromium $(VEGETA) $(MAILPIT)
 	@$(UV) run --frozen python -m bench
 
 er-diagram: install

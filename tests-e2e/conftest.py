@@ -27,6 +27,8 @@ class Platform:
     kafka: str
     data_dir: Path
     pid: int
+    # Mailpit's UI and HTTP API (the mail identity sends).
+    mailpit: str = ""
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +54,7 @@ def platform() -> Iterator[Platform]:
             kafka=f"127.0.0.1:{ports['KAFKA_PORT']}",
             data_dir=data_dir,
             pid=pid,
+            mailpit=f"http://127.0.0.1:{ports['MAILPIT_HTTP_PORT']}",
         )
 
 

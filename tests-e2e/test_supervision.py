@@ -20,7 +20,10 @@ from .helpers import parts, stack
 if TYPE_CHECKING:
     from .conftest import Platform
 
-PARTS = ["postgres", "kafka", "s3", "identity", "content", "assessment", "ai-notes", "gateway"]
+PARTS = [
+    "postgres", "kafka", "s3", "mailpit",
+    "identity", "content", "assessment", "ai-notes", "gateway",
+]  # fmt: skip
 
 
 def eventually(check: Callable[[], bool], *, timeout: float) -> float:

@@ -246,8 +246,11 @@ def test_only_the_gateway_reaches_a_service_and_it_reaches_only_its_dependencies
     assert set(names) == expected
     ports = {p["port"] for rule in policy["egress"] for p in rule["ports"]}
     assert {53, 5432, 9092} <= ports
-    assert ports <= {53, 5432, 9092, 443, 8000}
+    # identity also reaches its mail server (SMTP submission, 587 or 465).
+    smtp = {587, 465} if chart == "identity" else set()
+    assert ports <= {53, 5432, 9092, 443, 8000} | smtp
     assert (443 in ports) == (chart in ("content", "ai-notes"))  # S3
+    assert smtp <= ports
 
 
 # --- Kafka topics ------------------------------------------------------------------

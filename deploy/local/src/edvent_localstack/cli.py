@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from edvent_localstack.kafka import KafkaBroker
     from edvent_localstack.s3 import S3Server
 
-PARTS = ["postgres", "kafka", "s3", *SERVICES, "gateway"]
+PARTS = ["postgres", "kafka", "s3", "mailpit", *SERVICES, "gateway"]
 
 
 def _int_env(name: str, default: int) -> int:
@@ -64,6 +64,8 @@ class StackConfig:
     s3_port: int
     s3_bucket: str
     service_ports: dict[str, int]
+    mailpit_smtp_port: int = 1025
+    mailpit_http_port: int = 8025
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -79,6 +81,8 @@ class StackConfig:
             service_ports={
                 s.name: _int_env(f"{s.env_prefix}PORT", s.default_port) for s in SERVICES.values()
             },
+            mailpit_smtp_port=_int_env("MAILPIT_SMTP_PORT", 1025),
+            mailpit_http_port=_int_env("MAILPIT_HTTP_PORT", 8025),
         )
 
     @property
@@ -96,6 +100,8 @@ class StackConfig:
             "KAFKA_PORT": self.kafka_port,
             "KAFKA_CONTROLLER_PORT": self.kafka_controller_port,
             "S3_PORT": self.s3_port,
+            "MAILPIT_SMTP_PORT": self.mailpit_smtp_port,
+            "MAILPIT_HTTP_PORT": self.mailpit_http_port,
             **{f"{SERVICES[s].env_prefix}PORT": p for s, p in self.service_ports.items()},
         }
 
@@ -220,6 +226,7 @@ class Stack:
         """The real parts: PostgreSQL, Kafka, S3, the four services and nginx."""
         cfg = self.config
         from edvent_localstack.kafka import KafkaBroker
+        from edvent_localstack.mailpit import MailpitServer
         from edvent_localstack.s3 import S3Server, ensure_bucket
 
         secrets_ = load_secrets(cfg.data_dir)
@@ -246,6 +253,12 @@ class Stack:
             default_partitions=cfg.kafka_partitions,
         )
         s3 = S3Server(data_dir=cfg.data_dir / "s3", port=cfg.s3_port, log_file=logs / "s3.log")
+        mailpit = MailpitServer(
+            data_dir=cfg.data_dir / "mailpit",
+            smtp_port=cfg.mailpit_smtp_port,
+            http_port=cfg.mailpit_http_port,
+            log_file=logs / "mailpit.log",
+        )
         gateway = Gateway(
             run_dir=cfg.data_dir / "gateway",
             port=cfg.gateway_port,
@@ -292,6 +305,13 @@ class Stack:
                 ),
                 log_file=s3.log_file,
             ),
+            ServerPart(
+                "mailpit",
+                mailpit,
+                mailpit.url,
+                functools.partial(port_open, cfg.mailpit_smtp_port),
+                log_file=mailpit.log_file,
+            ),
         ]
         services = [
             ServicePart(
@@ -327,6 +347,7 @@ class Stack:
                 "postgres": "PostgreSQL 18 + pgvector",
                 "kafka": "Kafka (KRaft, single node)",
                 "s3": "S3 server",
+                "mailpit": "mail sink (Mailpit)",
                 "gateway": "gateway (nginx)",
             },
         )
@@ -352,6 +373,16 @@ class Stack:
                 f"{prefix}TRUST_PROXY_HEADERS": "true",
             }
         )
+        if service.name == "identity":
+            # Mail goes to Mailpit; links in it point at the web client on the gateway.
+            env.update(
+                {
+                    "IDENTITY_SMTP_HOST": "127.0.0.1",
+                    "IDENTITY_SMTP_PORT": str(cfg.mailpit_smtp_port),
+                    "IDENTITY_SMTP_SECURITY": "none",
+                    "IDENTITY_WEB_ORIGIN": f"http://127.0.0.1:{cfg.gateway_port}",
+                }
+            )
         return env
 
     def _bootstrap_admin(self, identity: Service, database_url: str, env: dict[str, str]) -> None:
@@ -390,6 +421,10 @@ class Stack:
         kafka = f"127.0.0.1:{cfg.kafka_port}"
         print(f"events: uv run edvent-events --bootstrap-servers {kafka} tail identity.users")
         print("parts: uv run edvent-stack status | restart|stop|start PART")
+        print(
+            f"mail: Mailpit at http://127.0.0.1:{cfg.mailpit_http_port} "
+            f"(SMTP 127.0.0.1:{cfg.mailpit_smtp_port}; nothing leaves the machine)"
+        )
         print(f"\nGateway: {gateway}\n(Ctrl-C or `make down` stops everything)", flush=True)
 
     # -- stop --------------------------------------------------------------------------

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from edvent_localstack.kafka import KafkaBroker
+    from edvent_localstack.mailpit import MailpitServer
     from edvent_localstack.s3 import S3Server
     from edvent_localstack.testing import Identity, RunningIdentity
 
@@ -92,6 +93,25 @@ def s3(infra_dir: Path) -> Iterator[S3Server]:
     from edvent_localstack.s3 import S3Server
 
     server = S3Server(data_dir=infra_dir / "s3", port=free_port(), log_file=infra_dir / "s3.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mailpit(infra_dir: Path) -> Iterator[MailpitServer]:
+    """The mail sink (SMTP in, HTTP API out) on free ports; read it with
+    `edvent_localstack.mailpit.MailpitClient(mailpit.url)`."""
+    from edvent_localstack.mailpit import MailpitServer
+
+    server = MailpitServer(
+        data_dir=infra_dir / "mailpit",
+        smtp_port=free_port(),
+        http_port=free_port(),
+        log_file=infra_dir / "mailpit.log",
+    )
     server.start()
     try:
         yield server

@@ -174,6 +174,8 @@ async def running_identity(
         signing_key_reload_seconds=0,
         access_token_ttl_seconds=3600,
         login_max_failures_per_client=1000,
+        # No mail server here: the emails identity writes stay in its outbox.
+        email_sender_enabled=False,
         **FAST_ARGON2,
     )
     port = free_port()

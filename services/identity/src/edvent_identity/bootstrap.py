@@ -13,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_identity.adapters.passwords import Passwords
 from edvent_identity.adapters.signing_keys import load_signing_key
+from edvent_identity.adapters.smtp import SmtpSender, SmtpSettings
 from edvent_identity.config import Settings
+from edvent_identity.domain.accounts import PASSWORD_RESET_LIFETIME
 from edvent_identity.domain.throttle import ThrottleRule
-from edvent_identity.usecases import maintenance
+from edvent_identity.usecases import emails, maintenance
+from edvent_identity.usecases.accounts import AccountPolicy
 from edvent_identity.usecases.auth import Throttles, TokenPolicy
 from edvent_identity.usecases.keys import KeyRing
 from edvent_platform.auth import JwksCache, TokenVerifier
@@ -65,6 +68,32 @@ def keyring_from(settings: Settings, sessions: async_sessionmaker[AsyncSession])
     )
 
 
+def smtp_sender_from(settings: Settings) -> SmtpSender:
+    return SmtpSender(
+        SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=(
+                settings.smtp_password.get_secret_value() if settings.smtp_password else None
+            ),
+            security=settings.smtp_security,
+            timeout=settings.smtp_timeout_seconds,
+            from_address=settings.email_from,
+        )
+    )
+
+
+def delivery_policy_from(settings: Settings) -> emails.DeliveryPolicy:
+    return emails.DeliveryPolicy(
+        batch_size=settings.email_batch_size,
+        claim=timedelta(seconds=settings.email_claim_seconds()),
+        max_attempts=settings.email_max_attempts,
+        retry_base_seconds=settings.email_retry_base_seconds,
+        retry_max_seconds=settings.email_retry_max_seconds,
+    )
+
+
 @dataclass
 class Identity:
     settings: Settings
@@ -74,7 +103,11 @@ class Identity:
     policy: TokenPolicy
     throttles: Throttles
     verifier: TokenVerifier
+    accounts: AccountPolicy
+    mailer: SmtpSender
+    delivery: emails.DeliveryPolicy
     _maintenance: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _sender: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
     _warm_up: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -113,6 +146,21 @@ class Identity:
                 audience=settings.jwt_audience,
                 leeway=settings.jwt_leeway_seconds,
             ),
+            accounts=AccountPolicy(
+                web_origin=settings.web_origin,
+                verification_lifetime=timedelta(seconds=settings.email_verification_ttl_seconds),
+                reset_lifetime=PASSWORD_RESET_LIFETIME,
+                reset_per_email=ThrottleRule(
+                    settings.password_reset_max_per_email,
+                    timedelta(seconds=settings.password_reset_window_seconds),
+                ),
+                reset_per_client=ThrottleRule(
+                    settings.password_reset_max_per_client,
+                    timedelta(seconds=settings.password_reset_window_seconds),
+                ),
+            ),
+            mailer=smtp_sender_from(settings),
+            delivery=delivery_policy_from(settings),
         )
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -126,6 +174,8 @@ class Identity:
         # needs this one's JWKS meanwhile. A login that comes first waits for it.
         self._warm_up = asyncio.create_task(self._warm_up_hashing(), name="identity-warm-up")
         self._maintenance = asyncio.create_task(self._maintain(), name="identity-maintenance")
+        if self.settings.email_sender_enabled:
+            self._sender = asyncio.create_task(self._send_emails(), name="identity-email-sender")
 
     async def _warm_up_hashing(self) -> None:
         try:
@@ -134,7 +184,7 @@ class Identity:
             logger.exception("password hashing did not warm up; the first login will")
 
     async def stop(self) -> None:
-        for task in (self._warm_up, self._maintenance):
+        for task in (self._warm_up, self._maintenance, self._sender):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -149,8 +199,11 @@ class Identity:
                     self.throttles.login_per_email.window,
                     self.throttles.login_per_client.window,
                     self.throttles.register_per_client.window,
+                    self.accounts.reset_per_email.window,
+                    self.accounts.reset_per_client.window,
                 ),
                 key_retention=self.keys.retention,
+                email_retention=timedelta(seconds=self.settings.email_keep_seconds),
             )
 
     async def _maintain(self) -> None:
@@ -160,3 +213,20 @@ class Identity:
                 await self.prune()
             except Exception:
                 logger.exception("identity maintenance failed")
+
+    async def deliver_emails(self) -> int:
+        """One pass of the email sender (the job below runs it; tests call it)."""
+        return await emails.deliver_due(
+            transaction=self.transaction, send=self.mailer.send, policy=self.delivery
+        )
+
+    async def _send_emails(self) -> None:
+        # Every instance runs it: rows are claimed with SKIP LOCKED, so each message
+        # goes to one sender. Polling, as the outbox relay falls back to.
+        while True:
+            try:
+                while await self.deliver_emails():
+                    pass  # a full batch may mean more is due
+            except Exception:
+                logger.exception("email sender pass failed")
+            await asyncio.sleep(self.settings.email_poll_seconds)

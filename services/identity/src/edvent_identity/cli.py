@@ -1,4 +1,4 @@
-"""`edvent-identity`: migrate, serve, create-admin, rotate-signing-key."""
+"""`edvent-identity`: migrate, serve, create-admin, rotate-signing-key, send-emails."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import asyncio
 import sys
 from pathlib import Path
 
-from edvent_identity.bootstrap import passwords_from
+from edvent_identity.bootstrap import delivery_policy_from, passwords_from, smtp_sender_from
 from edvent_identity.config import Settings
 from edvent_identity.domain.errors import PolicyViolation
 from edvent_identity.usecases import auth as auth_usecases
+from edvent_identity.usecases import emails as emails_usecases
 from edvent_identity.usecases import keys as keys_usecases
 from edvent_identity.usecases import users as users_usecases
 from edvent_platform.cli import service_main
@@ -97,6 +98,27 @@ def rotate_signing_key(_: argparse.Namespace) -> None:
     print(asyncio.run(_rotate(settings)))
 
 
+async def _send_emails(settings: Settings) -> int:
+    engine = create_engine(
+        settings.database_url, schema=settings.db_schema, app_name="identity-cli"
+    )
+    sessions = session_factory(engine)
+    sender, policy = smtp_sender_from(settings), delivery_policy_from(settings)
+    total = 0
+    try:
+        while sent := await emails_usecases.deliver_due(
+            transaction=lambda: transaction(sessions), send=sender.send, policy=policy
+        ):
+            total += sent
+    finally:
+        await engine.dispose()
+    return total
+
+
+def send_emails(_: argparse.Namespace) -> None:
+    print(f"sent {asyncio.run(_send_emails(Settings()))} email(s)")
+
+
 def _commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     admin = sub.add_parser(
         "create-admin",
@@ -115,6 +137,12 @@ def _commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "until the tokens it signed have expired",
     )
     rotate.set_defaults(func=rotate_signing_key)
+    send = sub.add_parser(
+        "send-emails",
+        help="deliver the emails that are due now, once (the service does it on its own "
+        "every IDENTITY_EMAIL_POLL_SECONDS)",
+    )
+    send.set_defaults(func=send_emails)
 
 
 def main(argv: list[str] | None = None) -> None:

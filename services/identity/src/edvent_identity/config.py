@@ -73,12 +73,47 @@ class Settings(ServiceSettings, JwtSettings):
 
     maintenance_interval_seconds: float = Field(default=600, gt=0)
 
+    # Accounts: password resets, email verification.
+    # Links in emails point at the web client served here (no trailing slash needed).
+    web_origin: str = "http://127.0.0.1:8080"
+    email_verification_ttl_seconds: int = Field(default=7 * 86_400, ge=300)
+    # Reset requests per address and per client within the window: past the address's
+    # limit the answer is the same 202 but no more email goes out; past the client's, 429.
+    password_reset_max_per_email: int = Field(default=3, ge=1)
+    password_reset_max_per_client: int = Field(default=20, ge=1)
+    password_reset_window_seconds: int = Field(default=3600, ge=1)
+    # Off by default, so promotion works as before: on, promoting a user whose address
+    # is not verified to INSTRUCTOR answers 409.
+    require_verified_email_for_instructor: bool = False
+
+    # Email delivery (SMTP). `make dev` points these at Mailpit.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65_535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # none: plain SMTP (a local sink); starttls: upgrade after connecting (587);
+    # tls: TLS from the start (465).
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout_seconds: float = Field(default=10, gt=0)
+    email_from: str = "Edvent <no-reply@edvent.local>"
+    # The sender runs in every instance; rows are claimed, so each goes out once.
+    email_sender_enabled: bool = True
+    email_poll_seconds: float = Field(default=1, gt=0)
+    email_batch_size: int = Field(default=20, ge=1)
+    email_max_attempts: int = Field(default=10, ge=1)
+    email_retry_base_seconds: float = Field(default=5, gt=0)
+    email_retry_max_seconds: float = Field(default=3600, gt=0)
+    # Sent (or given up) messages, without their bodies, are kept this long.
+    email_keep_seconds: int = Field(default=7 * 86_400, ge=0)
+
     @field_validator(
         "signing_key_pem",
         "signing_key_file",
         "signing_key_passphrase",
         "bootstrap_admin_email",
         "bootstrap_admin_password",
+        "smtp_username",
+        "smtp_password",
         mode="before",
     )
     @classmethod
@@ -98,7 +133,7 @@ class Settings(ServiceSettings, JwtSettings):
                     "production needs IDENTITY_SIGNING_KEY_PASSPHRASE to encrypt the "
                     "signing keys stored in the database (or a configured signing key)"
                 )
-            for name in ("bootstrap_admin_password", "signing_key_passphrase"):
+            for name in ("bootstrap_admin_password", "signing_key_passphrase", "smtp_password"):
                 value = getattr(self, name)
                 if value is not None and value.get_secret_value() in DEVELOPMENT_SECRETS:
                     raise ValueError(f"{name} still has a development value; set a real secret")
@@ -115,3 +150,8 @@ class Settings(ServiceSettings, JwtSettings):
         if self.signing_key_passphrase is None:
             return None
         return self.signing_key_passphrase.get_secret_value().encode("utf-8")
+
+    def email_claim_seconds(self) -> float:
+        """How long a claimed message is left to its sender before another may try:
+        longer than a whole SMTP exchange can take (connect, TLS, login, data)."""
+        return 4 * self.smtp_timeout_seconds + 5

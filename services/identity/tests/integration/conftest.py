@@ -22,6 +22,7 @@ from edvent_identity.config import Settings
 from edvent_identity.main import create_app
 from edvent_identity.usecases import auth as auth_usecases
 from edvent_identity.usecases import users as users_usecases
+from edvent_localstack.mailpit import MailpitClient
 from edvent_localstack.pytest_plugin import read_topic, truncate_schema
 
 PASSWORD = "correct horse battery staple"
@@ -34,13 +35,21 @@ def identity_url(service_database_url: Callable[[str], str]) -> str:
     return service_database_url("identity")
 
 
+WEB_ORIGIN = "http://web.test"
+
+
 @pytest.fixture(scope="session")
-def make_settings(identity_url: str, kafka: Any) -> Callable[..., Settings]:
+def make_settings(identity_url: str, kafka: Any, mailpit: Any) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "environment": "test",
             "database_url": identity_url,
             "kafka_bootstrap_servers": kafka.bootstrap_servers,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": mailpit.smtp_port,
+            "web_origin": WEB_ORIGIN,
+            # Tests deliver with `identity.deliver_emails()` when they mean to.
+            "email_sender_enabled": False,
             **FAST_ARGON2,
             # Follow rotations at once instead of within a minute.
             "signing_key_reload_seconds": 0,
@@ -203,3 +212,8 @@ def outbox_rows(sql: Callable[..., list[tuple[Any, ...]]]) -> Callable[[UUID], l
         ]
 
     return rows
+
+
+@pytest.fixture
+def mailbox(mailpit: Any) -> MailpitClient:
+    return MailpitClient(mailpit.url)

@@ -29,7 +29,9 @@ async def test_registering_creates_a_student(client, unique, sql) -> None:
     )
     assert response.status_code == 201
     user = response.json()
-    assert set(user) == {"id", "email", "full_name", "role", "created_at"}
+    assert set(user) == {
+        "id", "email", "full_name", "role", "created_at", "email_verified", "disabled"
+    }  # fmt: skip
     assert user["email"] == email
     assert user["full_name"] == "Ada"
     assert user["role"] == "STUDENT"

@@ -24,6 +24,8 @@ async def test_me_returns_the_signed_in_user(client, accounts) -> None:
         "full_name": "Test User",
         "role": "STUDENT",
         "created_at": None,
+        "email_verified": False,
+        "disabled": False,
     }
 
 

@@ -11,7 +11,7 @@ from edvent_identity.adapters.passwords import Hashing
 from edvent_identity.bootstrap import Identity
 from edvent_identity.domain.users import Role
 from edvent_identity.usecases import users as users_usecases
-from edvent_platform.auth import Principal, require_role
+from edvent_platform.auth import CurrentUser, Principal, require_role
 
 # The request's unit of work, re-exported so routes find every alias here.
 from edvent_platform.deps import ReadSessionDep as ReadSessionDep
@@ -40,12 +40,22 @@ async def hashing_slot(identity: IdentityDep) -> AsyncIterator[Hashing]:
 HashingDep = Annotated[Hashing, Depends(hashing_slot, scope="function")]
 
 
+async def signed_in(user: CurrentUser, session: ReadSessionDep) -> Principal:
+    """A valid token whose session has not ended (sessions revoked, account disabled
+    or gone): identity checks its own accounts, where other services go by events."""
+    await users_usecases.current_account(session=session, principal=user)
+    return user
+
+
+SignedIn = Annotated[Principal, Depends(signed_in)]
+
+
 async def current_admin(
     user: Annotated[Principal, Depends(require_role(Role.ADMIN))], session: SessionDep
 ) -> Principal:
     """An ADMIN by token *and* now: identity owns the roles, so a demoted admin's
     access token (valid for up to its lifetime) does not keep administering users."""
-    account = await users_usecases.current_account(session=session, user_id=user.user_id)
+    account = await users_usecases.current_account(session=session, principal=user)
     if account.role is not Role.ADMIN:
         raise Forbidden("This needs the role ADMIN.")
     return user

@@ -5,20 +5,28 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from edvent_identity.domain.errors import (
+    AccountDisabled,
+    CannotDisableSelf,
     EmailAlreadyRegistered,
+    EmailNotVerified,
     IdentityError,
     InvalidCredentials,
+    InvalidOneTimeToken,
     InvalidRefreshToken,
     LastAdmin,
     LoginThrottled,
     NotAnAdmin,
     PasswordHashingBusy,
+    PasswordResetThrottled,
     PolicyViolation,
     RegistrationThrottled,
+    SessionEnded,
     UnknownAccount,
     UserNotFound,
+    WrongPassword,
 )
 from edvent_platform.problems import (
+    BadRequest,
     Conflict,
     Forbidden,
     NotFound,
@@ -30,9 +38,59 @@ from edvent_platform.problems import (
     map_domain_errors,
 )
 
+# Problem types a client may act on (RFC 9457 §3.1.1), beside about:blank.
+ACCOUNT_DISABLED = "urn:edvent:problem:account-disabled"
+SESSION_ENDED = "urn:edvent:problem:session-ended"
+EMAIL_NOT_VERIFIED = "urn:edvent:problem:email-not-verified"
+
+
+class AccountDisabledProblem(Forbidden):
+    type = ACCOUNT_DISABLED
+
+
+class SessionEndedProblem(Unauthorized):
+    type = SESSION_ENDED
+
+
+class EmailNotVerifiedProblem(Conflict):
+    type = EMAIL_NOT_VERIFIED
+
+
+def _invalid_token(detail: str) -> Problem:
+    return SessionEndedProblem(
+        detail,
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{detail}"'},
+    )
+
 
 def to_problem(error: IdentityError) -> Problem:
     match error:
+        case AccountDisabled():
+            return AccountDisabledProblem(
+                "This account is disabled; an administrator can enable it again."
+            )
+        case SessionEnded():
+            return _invalid_token(
+                "This account is disabled."
+                if str(error) == "disabled"
+                else "This session has ended; sign in again."
+            )
+        case WrongPassword():
+            return Forbidden("The current password is wrong.")
+        case InvalidOneTimeToken():
+            return BadRequest("The link is not valid: unknown, already used or expired.")
+        case PasswordResetThrottled(retry_after=seconds):
+            return TooManyRequests(
+                "Too many password resets from this address; try again later.",
+                retry_after=seconds,
+            )
+        case EmailNotVerified():
+            return EmailNotVerifiedProblem(
+                "This user has not verified their email address yet; only verified users "
+                "may become INSTRUCTOR."
+            )
+        case CannotDisableSelf():
+            return Conflict("You cannot disable your own account.")
         case EmailAlreadyRegistered():
             return Conflict("An account with this email address already exists.")
         case InvalidCredentials():

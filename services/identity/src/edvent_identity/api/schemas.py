@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from edvent_identity.domain.users import (
     EMAIL_MAX_LENGTH,
@@ -44,6 +51,10 @@ class UserPublic(BaseModel):
     full_name: str
     role: Role
     created_at: AwareDatetime
+    email_verified: bool = Field(
+        description="Whether the user confirmed the address (the link sent at registration)."
+    )
+    disabled: bool = Field(description="A disabled user cannot sign in (set by an ADMIN).")
 
 
 class UserCreate(BaseModel):
@@ -126,12 +137,100 @@ class TokenPair(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 
-class RoleUpdate(BaseModel):
+class UserUpdate(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"role": "INSTRUCTOR"}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"role": "INSTRUCTOR"}, {"disabled": True}]},
     )
 
-    role: Role
+    role: Role | None = Field(default=None, description="The new role.")
+    disabled: bool | None = Field(
+        default=None,
+        description="true: the user cannot sign in and every session ends; false: "
+        "signing in works again.",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> UserUpdate:
+        if self.role is None and self.disabled is None:
+            raise ValueError("give role, disabled or both")
+        return self
+
+
+_NEW_PASSWORD = Annotated[
+    str,
+    Field(
+        description=f"{PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters.",
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
+    ),
+]
+_ONE_TIME_TOKEN = Annotated[
+    str, Field(min_length=1, max_length=256, description="The `token` of the emailed link.")
+]
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "current_password": "a long enough password",
+                    "new_password": "an even longer password",
+                }
+            ]
+        }
+    )
+
+    current_password: _LOGIN_PASSWORD
+    new_password: _NEW_PASSWORD
+
+    @field_validator("new_password")
+    @classmethod
+    def _password_rules(cls, value: str) -> str:
+        return validate_password(value)
+
+
+class PasswordResetRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ada@example.org"}]})
+
+    email: _EMAIL
+
+    @field_validator("email")
+    @classmethod
+    def _email_rules(cls, value: str) -> str:
+        return validate_email(value)
+
+
+class PasswordResetConfirm(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": "b3BhcXVlIHRva2VuIGZyb20gdGhlIGVtYWlsZWQgbGluaw",
+                    "new_password": "an even longer password",
+                }
+            ]
+        }
+    )
+
+    token: _ONE_TIME_TOKEN
+    new_password: _NEW_PASSWORD
+
+    @field_validator("new_password")
+    @classmethod
+    def _password_rules(cls, value: str) -> str:
+        return validate_password(value)
+
+
+class EmailVerification(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"token": "b3BhcXVlIHRva2VuIGZyb20gdGhlIGVtYWlsZWQgbGluaw"}]
+        }
+    )
+
+    token: _ONE_TIME_TOKEN
 
 
 class UserList(BaseModel):
@@ -146,6 +245,7 @@ class Jwks(BaseModel):
 
 
 _DESCRIPTIONS = {
+    400: "The token is unknown, used or expired",
     404: "No such user",
     409: "Conflict with the current state",
     429: "Too many attempts; see Retry-After",

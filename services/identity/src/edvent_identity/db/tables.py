@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -57,6 +58,10 @@ class User(Base):
     role: Mapped[Role] = mapped_column(ROLE, server_default=Role.STUDENT.value)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    email_verified: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # Access tokens issued before this moment are refused (every session ended).
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RefreshToken(Base):
@@ -86,7 +91,10 @@ class LoginFailure(Base):
 
     __tablename__ = "login_failures"
     __table_args__ = (
-        CheckConstraint("scope IN ('email', 'client', 'register')", name="scope_known"),
+        CheckConstraint(
+            "scope IN ('email', 'client', 'register', 'reset_email', 'reset_client')",
+            name="scope_known",
+        ),
         Index("ix_login_failures_scope_subject_failed_at", "scope", "subject", "failed_at"),
         Index("ix_login_failures_failed_at", "failed_at"),
     )
@@ -119,3 +127,58 @@ class SigningKey(Base):
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OneTimeToken(Base):
+    """A password-reset or email-verification token, stored only as its SHA-256."""
+
+    __tablename__ = "one_time_tokens"
+    __table_args__ = (
+        CheckConstraint("octet_length(token_hash) = 32", name="token_hash_sha256"),
+        CheckConstraint("purpose IN ('password_reset', 'verify_email')", name="purpose_known"),
+        Index("ix_one_time_tokens_user_id_purpose", "user_id", "purpose"),
+        Index("ix_one_time_tokens_expires_at", "expires_at"),
+    )
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EmailMessage(Base):
+    """An email to send, written in the transaction of the change that causes it.
+
+    The sender claims a due row (pushing `next_attempt_at` past its SMTP timeout, so no
+    other sender takes it meanwhile), sends it with a Message-ID made from `id`, and
+    marks it sent, dropping the bodies (a link in them may carry a live token).
+    """
+
+    __tablename__ = "email_outbox"
+    __table_args__ = (
+        Index(
+            "ix_email_outbox_due",
+            "next_attempt_at",
+            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        ),
+        Index("ix_email_outbox_user_id", "user_id"),
+        Index("ix_email_outbox_created_at", "created_at"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
+    user_id: Mapped[UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(Text)
+    to_address: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    text_body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -31,6 +31,26 @@ async def add(
     )
 
 
+async def owner_of(session: AsyncSession, token_hash: bytes) -> UUID | None:
+    """The user a refresh token belongs to, unlocked (to lock the user first)."""
+    return (
+        await session.scalars(
+            select(RefreshToken.user_id).where(RefreshToken.token_hash == token_hash)
+        )
+    ).one_or_none()
+
+
+async def revoke_user(session: AsyncSession, *, user_id: UUID) -> int:
+    """Every sign-in of the user. The caller holds the user's row lock, which refresh
+    and login take too, so no successor token is being inserted meanwhile."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def lock_family_of(session: AsyncSession, token_hash: bytes) -> None:
     """Serialise everything that rotates or revokes this token's sign-in (its family),
     until the transaction ends; nothing if the token is unknown.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import func, select, text, tuple_, update
@@ -14,12 +15,24 @@ from edvent_platform.cursor import PageKey
 
 
 async def insert_if_new(
-    session: AsyncSession, *, email: str, full_name: str, password_hash: str, role: Role
+    session: AsyncSession,
+    *,
+    email: str,
+    full_name: str,
+    password_hash: str,
+    role: Role,
+    email_verified: bool = False,
 ) -> User | None:
     """The new user, or None if the email is taken (also by a concurrent insert)."""
     statement = (
         insert(User)
-        .values(email=email, full_name=full_name, password_hash=password_hash, role=role)
+        .values(
+            email=email,
+            full_name=full_name,
+            password_hash=password_hash,
+            role=role,
+            email_verified=email_verified,
+        )
         .on_conflict_do_nothing(index_elements=[User.email])
         .returning(User)
     )
@@ -73,13 +86,45 @@ async def replace_password_hash(
     )
 
 
+async def _update(session: AsyncSession, user_id: UUID, **values: object) -> User:
+    statement = (
+        update(User)
+        .where(User.id == user_id)
+        .values(**values, updated_at=func.now())
+        .returning(User)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(statement)).one()
+
+
+async def set_password_hash(session: AsyncSession, *, user_id: UUID, password_hash: str) -> User:
+    return await _update(session, user_id, password_hash=password_hash)
+
+
+async def set_disabled(session: AsyncSession, *, user_id: UUID, disabled: bool) -> User:
+    return await _update(session, user_id, disabled=disabled)
+
+
+async def set_email_verified(session: AsyncSession, *, user_id: UUID) -> User:
+    return await _update(session, user_id, email_verified=True)
+
+
+async def set_not_before(session: AsyncSession, *, user_id: UUID, not_before: datetime) -> User:
+    """Move the session cut-off forward (never back)."""
+    return await _update(session, user_id, not_before=func.greatest(User.not_before, not_before))
+
+
 async def lock_admins(session: AsyncSession) -> int:
-    """Serialise changes to who is ADMIN and count the ADMINs."""
+    """Serialise changes to who is ADMIN and count the ADMINs that can sign in."""
     # A transaction-scoped lock: two admins demoting each other at once would each
     # see the other still ADMIN and leave none.
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended('identity.admins', 0))")
     )
     return (
-        await session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN))
+        await session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN, User.disabled.is_(False))
+        )
     ) or 0

@@ -61,3 +61,34 @@ class NotAnAdmin(IdentityError):
 
 class LastAdmin(IdentityError):
     """The change would leave the platform without an ADMIN."""
+
+
+class AccountDisabled(IdentityError):
+    """The right password, but an ADMIN disabled the account."""
+
+
+class SessionEnded(IdentityError):
+    """A valid access token from before the user's sessions were revoked, or of a
+    disabled account."""
+
+
+class WrongPassword(IdentityError):
+    """The current password given to change it is wrong."""
+
+
+class InvalidOneTimeToken(IdentityError):
+    """A reset or verification token that is unknown, used or expired."""
+
+
+class PasswordResetThrottled(IdentityError):
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__(f"too many password resets; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class EmailNotVerified(IdentityError):
+    """Promotion to INSTRUCTOR needs a verified address (when so configured)."""
+
+
+class CannotDisableSelf(IdentityError):
+    """An ADMIN tried to disable their own account."""

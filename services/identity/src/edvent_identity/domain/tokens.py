@@ -12,6 +12,7 @@ with a fresh token, so a stolen token cannot be kept alive forever by refreshing
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,13 +85,26 @@ def access_token_claims(
     lifetime: timedelta,
     token_id: str,
 ) -> dict[str, Any]:
-    issued = int(issued_at.timestamp())
     return {
         "sub": str(user_id),
         "role": role,
         "iss": issuer,
         "aud": audience,
-        "iat": issued,
-        "exp": issued + int(lifetime.total_seconds()),
+        "iat": issued_at_claim(issued_at),
+        "exp": int(issued_at.timestamp()) + int(lifetime.total_seconds()),
         "jti": token_id,
     }
+
+
+def issued_at_claim(moment: datetime) -> float:
+    """`iat` in seconds with milliseconds (floored): whole seconds could not tell a
+    token issued just before a session cut-off from one issued just after it."""
+    return math.floor(moment.timestamp() * 1000) / 1000
+
+
+def session_cutoff(moment: datetime) -> datetime:
+    """The `not_before` for sessions ending at `moment`: rounded *up* to the
+    millisecond, so every token issued up to `moment` (its `iat` floored to the
+    millisecond) is before it, and a token issued a millisecond later is not."""
+    millis = math.ceil(moment.timestamp() * 1000)
+    return datetime.fromtimestamp(millis / 1000, moment.tzinfo)

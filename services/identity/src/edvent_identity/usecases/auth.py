@@ -22,6 +22,7 @@ from edvent_identity.db import tokens as tokens_db
 from edvent_identity.db import users as users_db
 from edvent_identity.db.tables import User
 from edvent_identity.domain.errors import (
+    AccountDisabled,
     EmailAlreadyRegistered,
     InvalidCredentials,
     LoginThrottled,
@@ -187,14 +188,22 @@ async def finish_login(
     policy: TokenPolicy,
 ) -> IssuedTokens:
     assert attempt.user is not None
+    # Locked: a revocation of every session (password change, disable) either comes
+    # first and is seen here, or waits until this sign-in's token is in place to revoke.
+    current = await users_db.by_id(session, attempt.user.id, for_update=True)
+    if current is None or current.password_hash != attempt.user.password_hash:
+        # Erased, or the password changed while this one was checked against the old.
+        raise InvalidCredentials
+    if current.disabled:
+        # After the password check, so the answer tells only the account's owner. The
+        # attempt stays counted as failed: a disabled account is no way to sign in.
+        raise AccountDisabled(str(current.id))
     await throttle_db.clear(session, scope="email", subject=attempt.email)
     await throttle_db.forget(session, attempt.client_failure)
     if new_hash is not None:
         await users_db.replace_password_hash(
-            session, user_id=attempt.user.id, old_hash=attempt.user.password_hash, new_hash=new_hash
+            session, user_id=current.id, old_hash=current.password_hash, new_hash=new_hash
         )
-    current = await users_db.by_id(session, attempt.user.id)
-    assert current is not None  # users are never deleted
     return await _issue(
         session,
         key=key,
@@ -211,6 +220,10 @@ async def refresh(
     """A new pair, or why not. Not raised: a reused token's family is revoked, and
     that must be committed before the caller answers 401."""
     token_hash = hash_refresh_token(refresh_token)
+    # The user's row first, as everything that ends all of a user's sessions takes it:
+    # a successor issued here is then in place before such a revocation looks.
+    owner = await tokens_db.owner_of(session, token_hash)
+    user = None if owner is None else await users_db.by_id(session, owner, for_update=True)
     await tokens_db.lock_family_of(session, token_hash)
     stored = await tokens_db.by_hash_for_update(session, token_hash)
     verdict = judge_refresh(
@@ -237,9 +250,10 @@ async def refresh(
                 },
             )
         return verdict
+    if user is None or user.id != stored.user_id or user.disabled:
+        # A disabled account's tokens were revoked with it; this is a second guard.
+        return RefreshVerdict.REVOKED
     await tokens_db.mark_rotated(session, token_id=stored.id)
-    user = await users_db.by_id(session, stored.user_id)
-    assert user is not None  # the foreign key cascades deletions
     return await _issue(
         session,
         key=key,

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from edvent_events.catalog.identity import UserRegistered, UserRoleChanged
+from datetime import datetime
+from uuid import UUID
+
+from edvent_events.catalog.identity import (
+    UserDisabled,
+    UserRegistered,
+    UserRoleChanged,
+    UserSessionsRevoked,
+)
 from edvent_identity.db.tables import User
 from edvent_identity.domain.users import Role
 
@@ -24,3 +32,13 @@ def role_changed_event(user: User, *, old_role: Role) -> UserRoleChanged:
         new_role=user.role.value,
         changed_at=user.updated_at,
     )
+
+
+def sessions_revoked_event(
+    *, user_id: UUID, not_before: datetime, reason: str
+) -> UserSessionsRevoked:
+    return UserSessionsRevoked(user_id=user_id, not_before=not_before, reason=reason)
+
+
+def disabled_event(user: User) -> UserDisabled:
+    return UserDisabled(user_id=user.id, disabled=user.disabled, changed_at=user.updated_at)

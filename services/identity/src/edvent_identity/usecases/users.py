@@ -11,8 +11,12 @@ from edvent_events.outbox import add_event
 from edvent_identity.db import users as users_db
 from edvent_identity.db.tables import User
 from edvent_identity.domain.errors import (
+    CannotDisableSelf,
+    EmailNotVerified,
+    LastAdmin,
     NotAnAdmin,
     PolicyViolation,
+    SessionEnded,
     UnknownAccount,
     UserNotFound,
 )
@@ -22,7 +26,13 @@ from edvent_identity.domain.users import (
     validate_email,
     validate_full_name,
 )
-from edvent_identity.usecases.events import registered_event, role_changed_event
+from edvent_identity.usecases import accounts
+from edvent_identity.usecases.events import (
+    disabled_event,
+    registered_event,
+    role_changed_event,
+)
+from edvent_platform.auth import Principal
 from edvent_platform.cursor import PageKey
 
 
@@ -33,11 +43,17 @@ async def get_user(*, session: AsyncSession, user_id: UUID) -> User:
     return user
 
 
-async def current_account(*, session: AsyncSession, user_id: UUID) -> User:
-    """The signed-in user; a token for an account that no longer exists is no good."""
-    user = await users_db.by_id(session, user_id)
+async def current_account(*, session: AsyncSession, principal: Principal) -> User:
+    """The signed-in user. identity owns the accounts, so it checks them on every
+    request: a token for an account that no longer exists, is disabled, or was issued
+    before the user's sessions ended is no good, whatever it says."""
+    user = await users_db.by_id(session, principal.user_id)
     if user is None:
-        raise UnknownAccount(str(user_id))
+        raise UnknownAccount(str(principal.user_id))
+    if user.disabled:
+        raise SessionEnded("disabled")
+    if user.not_before is not None and principal.issued_at < user.not_before:
+        raise SessionEnded("revoked")
     return user
 
 
@@ -54,21 +70,77 @@ async def list_users(
     return items, (PageKey(items[-1].created_at, items[-1].id) if more else None)
 
 
-async def change_role(*, session: AsyncSession, actor_id: UUID, user_id: UUID, role: Role) -> User:
+async def update_user(
+    *,
+    session: AsyncSession,
+    actor_id: UUID,
+    user_id: UUID,
+    role: Role | None = None,
+    disabled: bool | None = None,
+    require_verified_instructors: bool = False,
+) -> User:
+    """An ADMIN's change of a user's role and/or disabled flag, in one transaction."""
     admins = await users_db.lock_admins(session)
     # Checked again under the lock: the caller may have been demoted between the
     # request's authorisation and now, and must not change roles after that.
     actor = await users_db.by_id(session, actor_id)
-    if actor is None or actor.role is not Role.ADMIN:
+    if actor is None or actor.role is not Role.ADMIN or actor.disabled:
         raise NotAnAdmin(str(actor_id))
     user = await users_db.by_id(session, user_id, for_update=True)
     if user is None:
         raise UserNotFound(str(user_id))
+    if role is not None:
+        counted = user.role is Role.ADMIN and not user.disabled
+        user = await _change_role(
+            session,
+            user=user,
+            role=role,
+            admins=admins,
+            require_verified_instructors=require_verified_instructors,
+        )
+        if counted and user.role is not Role.ADMIN:
+            admins -= 1
+    if disabled is not None and disabled is not user.disabled:
+        user = await _set_disabled(
+            session, actor_id=actor_id, user=user, disabled=disabled, admins=admins
+        )
+    return user
+
+
+async def _change_role(
+    session: AsyncSession,
+    *,
+    user: User,
+    role: Role,
+    admins: int,
+    require_verified_instructors: bool,
+) -> User:
     old_role = user.role
-    if not check_role_change(current=old_role, new=role, admin_count=admins):
+    # A disabled ADMIN is not among the `admins` who can sign in, but demoting them
+    # takes nothing from those.
+    if not check_role_change(
+        current=old_role, new=role, admin_count=admins + (1 if user.disabled else 0)
+    ):
         return user
-    user = await users_db.set_role(session, user_id=user_id, role=role)
+    if require_verified_instructors and role is Role.INSTRUCTOR and not user.email_verified:
+        raise EmailNotVerified(str(user.id))
+    user = await users_db.set_role(session, user_id=user.id, role=role)
     await add_event(session, role_changed_event(user, old_role=old_role))
+    return user
+
+
+async def _set_disabled(
+    session: AsyncSession, *, actor_id: UUID, user: User, disabled: bool, admins: int
+) -> User:
+    if disabled:
+        if user.id == actor_id:
+            raise CannotDisableSelf(str(actor_id))
+        if user.role is Role.ADMIN and admins <= 1:
+            raise LastAdmin(str(user.id))
+    user = await users_db.set_disabled(session, user_id=user.id, disabled=disabled)
+    await add_event(session, disabled_event(user))
+    if disabled:
+        user = await accounts.end_sessions(session=session, user=user, reason="disabled")
     return user
 
 
@@ -102,6 +174,8 @@ async def bootstrap_admin(
             full_name=full_name,
             password_hash=password_hash,
             role=Role.ADMIN,
+            # Whoever runs the command vouches for the address.
+            email_verified=True,
         )
         if user is not None:
             await add_event(session, registered_event(user))
@@ -109,6 +183,8 @@ async def bootstrap_admin(
         # Someone registered the email a moment ago: promote that account.
         user = await users_db.by_email(session, email, for_update=True)
         assert user is not None
+    if not user.email_verified:
+        user = await users_db.set_email_verified(session, user_id=user.id)
     if user.role is Role.ADMIN:
         return BootstrapOutcome.UNCHANGED, user
     old_role = user.role

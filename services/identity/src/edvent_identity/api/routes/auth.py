@@ -11,10 +11,15 @@ from edvent_identity.api.deps import (
     IdentityDep,
     ReadSessionDep,
     SessionDep,
+    SignedIn,
 )
 from edvent_identity.api.schemas import (
+    EmailVerification,
     Jwks,
     LoginRequest,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     RefreshRequest,
     TokenPair,
     UserCreate,
@@ -22,8 +27,9 @@ from edvent_identity.api.schemas import (
     problems,
 )
 from edvent_identity.domain.errors import EmailAlreadyRegistered, InvalidRefreshToken
-from edvent_identity.usecases import auth
+from edvent_identity.usecases import accounts, auth
 from edvent_identity.usecases import keys as keys_usecases
+from edvent_identity.usecases import users as users_usecases
 from edvent_identity.usecases.auth import IssuedTokens
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -46,9 +52,10 @@ def _pair(tokens: IssuedTokens, response: Response) -> TokenPair:
     status_code=status.HTTP_201_CREATED,
     responses=problems(409, 422, 429, 503),
     summary="Create an account (role STUDENT)",
-    description="Too many registrations from one client address within the window "
-    "answer 429 with Retry-After; when the service is busy hashing passwords, 503 with "
-    "Retry-After.",
+    description="Sends a link to confirm the address (`<web origin>/verify-email?token=…`; "
+    "see POST /api/v1/auth/verify-email); the account works before that. Too many "
+    "registrations from one client address within the window answer 429 with "
+    "Retry-After; when the service is busy hashing passwords, 503 with Retry-After.",
 )
 async def register(
     body: UserCreate,
@@ -70,16 +77,19 @@ async def register(
         user = await auth.register(
             session=session, email=body.email, password_hash=password_hash, full_name=body.full_name
         )
+        await accounts.send_verification(session=session, user=user, policy=identity.accounts)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return UserPublic.model_validate(user)
 
 
 @router.post(
     "/login",
-    responses=problems(401, 422, 429, 503),
+    responses=problems(401, 403, 422, 429, 503),
     summary="Exchange email and password for an access and a refresh token",
     description="After too many failures for one email (or from one client address) "
     "within the window, answers 429 with Retry-After, even for the right password. "
+    "The right password of a disabled account answers 403 with the problem type "
+    "urn:edvent:problem:account-disabled. "
     "When the service is busy hashing passwords, 503 with Retry-After.",
 )
 async def login(
@@ -135,6 +145,113 @@ async def refresh(body: RefreshRequest, identity: IdentityDep, response: Respons
 )
 async def logout(body: RefreshRequest, session: SessionDep) -> Response:
     await auth.logout(session=session, refresh_token=body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401),
+    summary="End every session of the signed-in user",
+    description="Revokes every refresh token of the user; access tokens issued until now "
+    "(this one too) are refused by every service within seconds. Publishes "
+    "UserSessionsRevoked (reason logout_all).",
+)
+async def logout_all(user: SignedIn, identity: IdentityDep) -> Response:
+    async with identity.transaction() as session:
+        await accounts.logout_all(session=session, principal=user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 422, 429, 503),
+    summary="Change the signed-in user's password",
+    description="The current password must be right (else 403); the new one follows the "
+    "rules of registration (else 422). Every session ends, this one included: refresh "
+    "tokens are revoked and access tokens issued until now are refused everywhere within "
+    "seconds (UserSessionsRevoked, reason password_changed); sign in again with the new "
+    "password. An email tells the user. Wrong current passwords count as failed logins "
+    "of the address (429 with Retry-After past the limit).",
+)
+async def change_password(
+    body: PasswordChange, user: SignedIn, identity: IdentityDep, hashing: HashingDep
+) -> Response:
+    async with identity.transaction() as session:
+        account = await users_usecases.current_account(session=session, principal=user)
+        check = await accounts.start_password_change(
+            session=session, user=account, throttles=identity.throttles
+        )
+    # Outside any transaction: no connection waits on Argon2.
+    new_hash = await accounts.check_current_and_hash_new(
+        hashing=hashing,
+        check=check,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+    async with identity.transaction() as session:
+        await accounts.finish_password_change(
+            session=session, check=check, new_hash=new_hash, policy=identity.accounts
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problems(422, 429),
+    summary="Email a link to choose a new password",
+    description="Answers 202 with no body for any address, known or not, in the same "
+    "time. A known, enabled account gets an email with a single-use link "
+    "(`<web origin>/reset-password?token=…`) valid 30 minutes. At most "
+    "IDENTITY_PASSWORD_RESET_MAX_PER_EMAIL emails per address within the window (further "
+    "requests still answer 202); more than IDENTITY_PASSWORD_RESET_MAX_PER_CLIENT requests "
+    "from one client address answer 429 with Retry-After.",
+)
+async def request_password_reset(
+    body: PasswordResetRequest, identity: IdentityDep, client: ClientAddress
+) -> Response:
+    async with identity.transaction() as session:
+        await accounts.request_password_reset(
+            session=session, email=body.email, client_address=client, policy=identity.accounts
+        )
+    return Response(status_code=status.HTTP_202_ACCEPTED)
+
+
+@router.post(
+    "/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(400, 422, 503),
+    summary="Set a new password with the token of a reset link",
+    description="A used, expired or unknown token answers 400. The new password follows "
+    "the rules of registration (else 422). Every session of the user ends "
+    "(UserSessionsRevoked, reason password_reset), every earlier reset link stops "
+    "working, the address counts as verified, and an email tells the user.",
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirm, identity: IdentityDep, hashing: HashingDep
+) -> Response:
+    async with identity.transaction() as session:
+        await accounts.check_reset_token(session=session, token=body.token)
+    new_hash = await auth.hash_new_password(hashing=hashing, password=body.new_password)
+    async with identity.transaction() as session:
+        await accounts.confirm_password_reset(
+            session=session, token=body.token, new_hash=new_hash, policy=identity.accounts
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/verify-email",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(400, 422),
+    summary="Confirm an email address with the token of the link sent at registration",
+    description="The user's `email_verified` becomes true. A used, expired or unknown "
+    "token answers 400.",
+)
+async def verify_email(body: EmailVerification, session: SessionDep) -> Response:
+    await accounts.verify_email(session=session, token=body.token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from starlette.convertors import StringConvertor, register_url_convertor
 
-from edvent_identity.api.deps import AdminUser, ReadSessionDep, SessionDep
-from edvent_identity.api.schemas import RoleUpdate, UserList, UserPublic, problems
+from edvent_identity.api.deps import AdminUser, IdentityDep, ReadSessionDep, SessionDep
+from edvent_identity.api.schemas import UserList, UserPublic, UserUpdate, problems
 from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import CurrentUser
 from edvent_platform.cursor import encode_page_key
@@ -30,7 +30,7 @@ register_url_convertor("not_me", NotMe())
 
 @router.get("/me", responses=problems(401), summary="The signed-in user")
 async def get_me(user: CurrentUser, session: ReadSessionDep) -> UserPublic:
-    account = await users_usecases.current_account(session=session, user_id=user.user_id)
+    account = await users_usecases.current_account(session=session, principal=user)
     return UserPublic.model_validate(account)
 
 
@@ -61,15 +61,26 @@ async def get_user(user_id: UUID, _: AdminUser, session: SessionDep) -> UserPubl
 @router.patch(
     "/{user_id:not_me}",
     responses=problems(401, 403, 404, 409, 422),
-    summary="Change a user's role (ADMIN)",
-    description="Publishes UserRoleChanged when the role really changes. Demoting the "
-    "only ADMIN (for example, yourself) answers 409. Access tokens issued before keep "
-    "the old role until they expire; the next refresh carries the new one.",
+    summary="Change a user's role or disable/enable the account (ADMIN)",
+    description="`role`: publishes UserRoleChanged when the role really changes; demoting "
+    "the only ADMIN (for example, yourself) answers 409; with "
+    "IDENTITY_REQUIRE_VERIFIED_EMAIL_FOR_INSTRUCTOR on, promoting a user whose address is "
+    "not verified to INSTRUCTOR answers 409 (type urn:edvent:problem:email-not-verified). "
+    "`disabled: true`: the user cannot sign in (403, type "
+    "urn:edvent:problem:account-disabled), every refresh token is revoked, and access "
+    "tokens issued before are refused everywhere within seconds (UserDisabled and "
+    "UserSessionsRevoked are published); disabling yourself or the last ADMIN answers "
+    "409. `disabled: false` lets the user sign in again. Both may come in one request.",
 )
 async def change_role(
-    user_id: UUID, body: RoleUpdate, admin: AdminUser, session: SessionDep
+    user_id: UUID, body: UserUpdate, admin: AdminUser, session: SessionDep, identity: IdentityDep
 ) -> UserPublic:
-    user = await users_usecases.change_role(
-        session=session, actor_id=admin.user_id, user_id=user_id, role=body.role
+    user = await users_usecases.update_user(
+        session=session,
+        actor_id=admin.user_id,
+        user_id=user_id,
+        role=body.role,
+        disabled=body.disabled,
+        require_verified_instructors=identity.settings.require_verified_email_for_instructor,
     )
     return UserPublic.model_validate(user)
