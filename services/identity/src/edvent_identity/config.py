@@ -52,10 +52,16 @@ class Settings(ServiceSettings, JwtSettings):
     password_hashing_nice: int = Field(default=19, ge=0, le=19)
     password_hashing_retry_after_seconds: int = Field(default=1, ge=1)
 
-    # Login throttling (stored in PostgreSQL, so it holds across instances).
+    # Login throttling (stored in PostgreSQL, so it holds across instances). Per email
+    # *from one client address*: that address is refused for that account, the owner
+    # elsewhere is not.
     login_max_failures_per_email: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=50, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Per account from all addresses: past this many failures within the window each
+    # attempt waits 2 s after the latest failure, doubling, at most the max delay.
+    login_account_slowdown_after: int = Field(default=10, ge=1)
+    login_account_max_delay_seconds: int = Field(default=60, ge=1, le=3600)
     # Registrations per client address (successful or not) within the window.
     register_max_per_client: int = Field(default=20, ge=1)
     register_window_seconds: int = Field(default=3600, ge=1)

@@ -12,11 +12,13 @@ from edvent_identity.domain.errors import (
     LastAdmin,
     LoginThrottled,
     NotAnAdmin,
+    OwnsCourses,
     PasswordHashingBusy,
     PolicyViolation,
     RegistrationThrottled,
     UnknownAccount,
     UserNotFound,
+    WrongPassword,
 )
 from edvent_platform.problems import (
     Conflict,
@@ -29,6 +31,13 @@ from edvent_platform.problems import (
     UnprocessableContent,
     map_domain_errors,
 )
+
+
+class CoursesStillOwned(Conflict):
+    """A refused erasure has a type of its own, so a client can tell it from other 409s."""
+
+    type = "https://edvent.example/problems/owns-courses"
+    title = "Courses still owned"
 
 
 def to_problem(error: IdentityError) -> Problem:
@@ -63,6 +72,14 @@ def to_problem(error: IdentityError) -> Problem:
             return Conflict(
                 "This is the only ADMIN: demoting them would leave nobody to administer "
                 "the platform. Promote another user to ADMIN first."
+            )
+        case WrongPassword():
+            return Forbidden("The password is wrong.")
+        case OwnsCourses(courses=courses):
+            return CoursesStillOwned(
+                f"This account still owns {courses} course(s); an ADMIN must give them "
+                "another owner before the account can be deleted.",
+                extra={"courses": courses},
             )
         case NotAnAdmin():
             return Forbidden("This needs the role ADMIN.")

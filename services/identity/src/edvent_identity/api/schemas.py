@@ -134,6 +134,14 @@ class RoleUpdate(BaseModel):
     role: Role
 
 
+class EraseRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"password": "a long enough password"}]}
+    )
+
+    password: _LOGIN_PASSWORD = Field(description="The account's current password.")
+
+
 class UserList(BaseModel):
     items: list[UserPublic]
     next_cursor: str | None = Field(

@@ -61,3 +61,15 @@ class NotAnAdmin(IdentityError):
 
 class LastAdmin(IdentityError):
     """The change would leave the platform without an ADMIN."""
+
+
+class WrongPassword(IdentityError):
+    """A signed-in user confirmed an action with the wrong password."""
+
+
+class OwnsCourses(IdentityError):
+    """The account still owns courses, which must be moved before it can be erased."""
+
+    def __init__(self, *, courses: int) -> None:
+        super().__init__(f"the account owns {courses} course(s)")
+        self.courses = courses

@@ -78,9 +78,13 @@ async def register(
     "/login",
     responses=problems(401, 422, 429, 503),
     summary="Exchange email and password for an access and a refresh token",
-    description="After too many failures for one email (or from one client address) "
-    "within the window, answers 429 with Retry-After, even for the right password. "
-    "When the service is busy hashing passwords, 503 with Retry-After.",
+    description="After 5 failures for one email from one client address within 15 "
+    "minutes, that client gets 429 with Retry-After for that email, even with the right "
+    "password, while the account's owner still signs in from another address. After 50 "
+    "failures from one address, that address gets 429 for any email. Many failures for "
+    "one email from many addresses slow every attempt for it down: 429 with a "
+    "Retry-After that grows from 2 s to at most 60 s after the latest failure, never "
+    "a lockout. When the service is busy hashing passwords, 503 with Retry-After.",
 )
 async def login(
     body: LoginRequest,
