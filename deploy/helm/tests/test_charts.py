@@ -355,3 +355,16 @@ def test_the_gateway_serves_the_shared_template_with_every_variable_set() -> Non
     assert {p["port"] for rule in egress for p in rule["ports"]} == {53, 8000}
     production = render("gateway", "values-production.yaml")
     assert one(production, "Ingress")["spec"]["rules"][0]["host"] == "learn.example.com"
+
+
+def test_the_gateway_believes_forwarded_for_only_from_the_trusted_proxies() -> None:
+    def real_ip(docs: list[dict[str, Any]]) -> str:
+        (container,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+        return next(e["value"] for e in container["env"] if e["name"] == "GATEWAY_REAL_IP")
+
+    assert real_ip(render("gateway")) == ""
+    assert real_ip(render("gateway", "values.yaml", "trustedProxies={10.1.0.0/16,fd00::/8}")) == (
+        "set_real_ip_from 10.1.0.0/16; set_real_ip_from fd00::/8; "
+        "real_ip_header X-Forwarded-For; real_ip_recursive on;"
+    )
+    assert "set_real_ip_from 10.0.0.0/8;" in real_ip(render("gateway", "values-production.yaml"))
