@@ -43,6 +43,9 @@ def platform() -> Iterator[Platform]:
         "GATEWAY_REGISTER_BURST": "200",
         # Every test user comes from 127.0.0.1: the drills register 50 students at once.
         "IDENTITY_REGISTER_MAX_PER_CLIENT": "1000",
+        # The tests play a proxy in front of the gateway, so a test can come from two
+        # client addresses (X-Forwarded-For); without the header, 127.0.0.1 as before.
+        "GATEWAY_TRUSTED_PROXIES": "127.0.0.1/32",
     }
     with platform_up(data_dir, env, timeout=300) as (pid, ports):
         yield Platform(

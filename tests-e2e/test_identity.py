@@ -127,6 +127,52 @@ async def test_wrong_password_and_unknown_email_look_the_same_then_throttle(gate
     assert int(throttled.headers["retry-after"]) > 0
 
 
+async def test_a_strangers_failures_lock_out_the_stranger_not_the_owner(gateway):
+    email = new_email()
+    registered = await gateway.post(
+        "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "T"}
+    )
+    assert registered.status_code == 201, registered.text
+    stranger = {"X-Forwarded-For": "198.51.100.23"}
+    owner = {"X-Forwarded-For": "192.0.2.23"}
+    for _ in range(5):
+        failed = await gateway.post(
+            "/api/v1/auth/login",
+            json={"email": email, "password": "not the password!"},
+            headers=stranger,
+        )
+        assert failed.status_code == 401
+    throttled = await gateway.post(
+        "/api/v1/auth/login", json={"email": email, "password": PASSWORD}, headers=stranger
+    )
+    assert throttled.status_code == 429
+    assert int(throttled.headers["retry-after"]) > 0
+    signed_in = await gateway.post(
+        "/api/v1/auth/login", json={"email": email, "password": PASSWORD}, headers=owner
+    )
+    assert signed_in.status_code == 200, signed_in.text
+
+
+async def test_a_user_deletes_their_account_and_the_email_registers_again(gateway):
+    email = new_email()
+    body = {"email": email, "password": PASSWORD, "full_name": "T"}
+    first = await gateway.post("/api/v1/auth/register", json=body)
+    assert first.status_code == 201, first.text
+    tokens = await login(gateway, email)
+    wrong = await gateway.request(
+        "DELETE", "/api/v1/users/me", json={"password": "not the password!"}, headers=bearer(tokens)
+    )
+    assert wrong.status_code == 403
+    erased = await gateway.request(
+        "DELETE", "/api/v1/users/me", json={"password": PASSWORD}, headers=bearer(tokens)
+    )
+    assert erased.status_code == 204, erased.text
+    assert (await gateway.get("/api/v1/users/me", headers=bearer(tokens))).status_code == 401
+    again = await gateway.post("/api/v1/auth/register", json=body)
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] != first.json()["id"]
+
+
 async def test_bootstrap_admin_promotes_a_user_and_lists_users(gateway):
     email = new_email()
     user = (

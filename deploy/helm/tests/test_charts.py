@@ -420,3 +420,16 @@ def test_the_helm_gateway_takes_extra_image_origins_and_refuses_anything_else() 
     )
     assert result.returncode != 0
     assert "is not an origin" in result.stderr
+
+
+def test_the_gateway_believes_forwarded_for_only_from_the_trusted_proxies() -> None:
+    def real_ip(docs: list[dict[str, Any]]) -> str:
+        (container,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+        return next(e["value"] for e in container["env"] if e["name"] == "GATEWAY_REAL_IP")
+
+    assert real_ip(render("gateway")) == ""
+    assert real_ip(render("gateway", "values.yaml", "trustedProxies={10.1.0.0/16,fd00::/8}")) == (
+        "set_real_ip_from 10.1.0.0/16; set_real_ip_from fd00::/8; "
+        "real_ip_header X-Forwarded-For; real_ip_recursive on;"
+    )
+    assert "set_real_ip_from 10.0.0.0/8;" in real_ip(render("gateway", "values-production.yaml"))

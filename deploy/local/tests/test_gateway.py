@@ -386,3 +386,73 @@ def test_extra_image_origins_are_configurable_and_checked(tmp_path):
     )
     with pytest.raises(StackError, match="GATEWAY_IMG_SRC_EXTRA"):
         hostile.write_config()
+
+
+# --- the client address behind trusted proxies -------------------------------------------
+
+
+@pytest.fixture
+def start_gateway(tmp_path: Path) -> Iterator[object]:
+    """`start_gateway(trusted_proxies=...)`: a gateway of its own (its own rate-limit
+    state), login limited to one request and a burst of one per client."""
+    started: list[Gateway] = []
+    servers = {name: echo_server(name) for name in UPSTREAMS}
+
+    def start(*, trusted_proxies: tuple[str, ...]) -> Gateway:
+        gw = Gateway(
+            run_dir=tmp_path / f"gw{len(started)}",
+            port=free_port(),
+            upstreams={
+                f"{name}_UPSTREAM": f"127.0.0.1:{server.server_address[1]}"
+                for name, server in servers.items()
+            },
+            login_rate="1r/m",
+            login_burst=1,
+            trusted_proxies=trusted_proxies,
+        )
+        gw.start()
+        started.append(gw)
+        return gw
+
+    try:
+        yield start
+    finally:
+        for gw in started:
+            gw.stop()
+        for server in servers.values():
+            server.shutdown()
+
+
+def logins_until_limited(gw: Gateway, client: str) -> int:
+    for attempt in range(1, 6):
+        answer = httpx.post(
+            gw.url + "/api/v1/auth/login", json={}, headers={"X-Forwarded-For": client}
+        )
+        if answer.status_code == 429:
+            return attempt
+    return 0
+
+
+def test_a_forwarded_for_from_an_untrusted_address_changes_nothing(start_gateway):
+    gw = start_gateway(trusted_proxies=())
+    seen = httpx.get(
+        gw.url + "/api/v1/users/me", headers={"X-Forwarded-For": "203.0.113.9"}
+    ).json()["headers"]
+    assert seen["X-Real-IP"] == "127.0.0.1"
+    assert seen["X-Forwarded-For"].split(", ")[-1] == "127.0.0.1"
+    # Claiming another address does not buy another bucket.
+    assert logins_until_limited(gw, "203.0.113.1") > 0
+    assert logins_until_limited(gw, "203.0.113.2") == 1
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(start_gateway):
+    gw = start_gateway(trusted_proxies=("127.0.0.1/32",))
+    seen = httpx.get(
+        gw.url + "/api/v1/users/me", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
+    ).json()["headers"]
+    # The nearest address the trusted proxy names; what the client claimed before it
+    # stays to its left, and the services read the rightmost entry.
+    assert seen["X-Real-IP"] == "203.0.113.9"
+    assert seen["X-Forwarded-For"].split(", ")[-1] == "203.0.113.9"
+    assert logins_until_limited(gw, "203.0.113.1") > 1
+    assert logins_until_limited(gw, "203.0.113.2") > 1

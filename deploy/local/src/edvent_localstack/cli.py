@@ -273,6 +273,13 @@ class Stack:
             register_burst=_int_env("GATEWAY_REGISTER_BURST", Gateway.register_burst),
             web_root=default_web_root(),
             img_src_extra=os.environ.get("GATEWAY_IMG_SRC_EXTRA", ""),
+            # Proxies in front of the gateway whose X-Forwarded-For it believes: none
+            # unless set (comma-separated CIDR ranges).
+            trusted_proxies=tuple(
+                part.strip()
+                for part in os.environ.get("GATEWAY_TRUSTED_PROXIES", "").split(",")
+                if part.strip()
+            ),
         )
         infra = [
             ServerPart(
@@ -369,8 +376,9 @@ class Stack:
                 f"{prefix}S3_SECRET_KEY": s3.secret_key,
                 f"{prefix}S3_REGION": s3.region,
                 f"{prefix}S3_BUCKET": cfg.s3_bucket,
-                # Behind our own gateway: trust its X-Forwarded-For for client addresses.
-                f"{prefix}TRUST_PROXY_HEADERS": "true",
+                # Behind our own gateway (on this machine): its X-Forwarded-For names
+                # the client; nobody else's does.
+                f"{prefix}TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
             }
         )
         if service.name == "identity":

@@ -78,6 +78,17 @@ def web_config(root: Path) -> str:
 """
 
 
+def real_ip_config(trusted_proxies: tuple[str, ...]) -> str:
+    """The template's ${GATEWAY_REAL_IP}: believe X-Forwarded-For only from these ranges.
+
+    Empty when none are trusted: then the TCP peer is the client, whatever it claims.
+    """
+    if not trusted_proxies:
+        return ""
+    lines = [f"set_real_ip_from {cidr};" for cidr in trusted_proxies]
+    return " ".join([*lines, "real_ip_header X-Forwarded-For;", "real_ip_recursive on;"])
+
+
 def find_nginx() -> str:
     found = shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None
@@ -114,6 +125,9 @@ class Gateway:
     web_root: Path | None = None  # the built web client to serve at /, if any
     # Origins besides 'self' and data: that images may come from (CSP img-src).
     img_src_extra: str = ""
+    # Proxies in front of the gateway (CIDR ranges) whose X-Forwarded-For names the
+    # client; none by default (GATEWAY_TRUSTED_PROXIES in `make dev`).
+    trusted_proxies: tuple[str, ...] = ()
     _process: ManagedProcess | None = field(default=None, init=False)
 
     @property
@@ -142,6 +156,7 @@ class Gateway:
             "GATEWAY_REGISTER_BURST": str(self.register_burst),
             "GATEWAY_ACCESS_LOG": str(self.run_dir / "logs" / "access.log"),
             "GATEWAY_IMG_SRC_EXTRA": self.img_src_extra,
+            "GATEWAY_REAL_IP": real_ip_config(self.trusted_proxies),
         }
         (self.run_dir / "conf.d" / "edvent.conf").write_text(render(TEMPLATE.read_text(), values))
         temp = self.run_dir / "temp"

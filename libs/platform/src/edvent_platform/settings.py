@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+import types
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Values that are fine on a laptop and dangerous anywhere else.
-DEVELOPMENT_SECRETS = frozenset({"changethis", "postgres", "dev-password"})
+DEVELOPMENT_SECRETS = frozenset(
+    # The charts' placeholders, the local stack's and docker-compose's defaults.
+    {"changethis", "postgres", "dev-password", "edvent-secret-key", "data-team-password"}
+)
 
 
 class ServiceSettings(BaseSettings):
@@ -33,17 +38,46 @@ class ServiceSettings(BaseSettings):
     dead_letter_retention_hours: float = 720.0
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_handler_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Peers whose X-Forwarded-For names the client (the gateway), comma-separated CIDR
+    # ranges; none by default: then the TCP peer is the client (`client_address`).
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_ranges(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+        return value
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Self:
         if self.environment != "production":
             return self
         for name in self.secret_fields():
-            if str(getattr(self, name)) in DEVELOPMENT_SECRETS:
+            value = getattr(self, name)
+            # The real value: str() of a SecretStr is always "**********".
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if value in DEVELOPMENT_SECRETS:
                 raise ValueError(f"{name} still has a development value; set a real secret")
         if any(f":{secret}@" in self.database_url for secret in DEVELOPMENT_SECRETS):
             raise ValueError("database_url still has a development password")
         return self
 
     def secret_fields(self) -> tuple[str, ...]:
-        return ()
+        """The fields production refuses development values in: every `SecretStr`
+        field (found from the annotations, so a new one is never forgotten), plus what
+        a service adds by overriding this (an S3 access key is a plain `str`)."""
+        return tuple(
+            name
+            for name, field in type(self).model_fields.items()
+            if _holds_secret(field.annotation)
+        )
+
+
+def _holds_secret(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_holds_secret(arg) for arg in get_args(annotation))
+    return False

@@ -108,3 +108,7 @@ class Settings(ServiceSettings, AuthSettings):
     @property
     def provider_name(self) -> Literal["openai", "local"]:
         return self.provider or "local"
+
+    def secret_fields(self) -> tuple[str, ...]:
+        # The S3 access key is no secret by itself, but its `changethis` default is.
+        return (*super().secret_fields(), "s3_access_key")

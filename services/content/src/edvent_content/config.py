@@ -36,3 +36,7 @@ class Settings(ServiceSettings, AuthSettings):
     s3_retry_after_seconds: int = Field(default=5, ge=1)
 
     max_lesson_bytes: int = Field(default=5 * MIB, ge=1)
+
+    def secret_fields(self) -> tuple[str, ...]:
+        # The S3 access key is no secret by itself, but its `changethis` default is.
+        return (*super().secret_fields(), "s3_access_key")

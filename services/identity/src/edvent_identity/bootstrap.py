@@ -16,7 +16,7 @@ from edvent_identity.adapters.signing_keys import load_signing_key
 from edvent_identity.adapters.smtp import SmtpSender, SmtpSettings
 from edvent_identity.config import Settings
 from edvent_identity.domain.accounts import PASSWORD_RESET_LIFETIME
-from edvent_identity.domain.throttle import ThrottleRule
+from edvent_identity.domain.throttle import SlowdownRule, ThrottleRule
 from edvent_identity.usecases import emails, maintenance
 from edvent_identity.usecases.accounts import AccountPolicy
 from edvent_identity.usecases.auth import Throttles, TokenPolicy
@@ -127,8 +127,15 @@ class Identity:
                 family_lifetime=timedelta(seconds=settings.refresh_family_max_age_seconds),
             ),
             throttles=Throttles(
-                login_per_email=ThrottleRule(settings.login_max_failures_per_email, login_window),
+                login_per_account_client=ThrottleRule(
+                    settings.login_max_failures_per_email, login_window
+                ),
                 login_per_client=ThrottleRule(settings.login_max_failures_per_client, login_window),
+                login_account_slowdown=SlowdownRule(
+                    after=settings.login_account_slowdown_after,
+                    max_delay=timedelta(seconds=settings.login_account_max_delay_seconds),
+                    window=login_window,
+                ),
                 register_per_client=ThrottleRule(
                     settings.register_max_per_client,
                     timedelta(seconds=settings.register_window_seconds),
@@ -196,7 +203,8 @@ class Identity:
             await maintenance.prune(
                 session=session,
                 throttle_window=max(
-                    self.throttles.login_per_email.window,
+                    self.throttles.login_per_account_client.window,
+                    self.throttles.login_account_slowdown.window,
                     self.throttles.login_per_client.window,
                     self.throttles.register_per_client.window,
                     self.accounts.reset_per_email.window,

@@ -10,7 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from edvent_identity.adapters.passwords import MIN_MEMORY_KIB, MIN_TIME_COST
 from edvent_platform.auth import JwtSettings
-from edvent_platform.settings import DEVELOPMENT_SECRETS, ServiceSettings
+from edvent_platform.settings import ServiceSettings
 
 
 class Settings(ServiceSettings, JwtSettings):
@@ -52,19 +52,20 @@ class Settings(ServiceSettings, JwtSettings):
     password_hashing_nice: int = Field(default=19, ge=0, le=19)
     password_hashing_retry_after_seconds: int = Field(default=1, ge=1)
 
-    # Login throttling (stored in PostgreSQL, so it holds across instances).
+    # Login throttling (stored in PostgreSQL, so it holds across instances). Per email
+    # *from one client address*: that address is refused for that account, the owner
+    # elsewhere is not.
     login_max_failures_per_email: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=50, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
+    # Per account from all addresses: past this many failures within the window each
+    # attempt waits 2 s after the latest failure, doubling, at most the max delay.
+    login_account_slowdown_after: int = Field(default=10, ge=1)
+    login_account_max_delay_seconds: int = Field(default=60, ge=1, le=3600)
     # Registrations per client address (successful or not) within the window.
     register_max_per_client: int = Field(default=20, ge=1)
     register_window_seconds: int = Field(default=3600, ge=1)
-    # Only behind a proxy that sets X-Forwarded-For may the header name the client;
-    # otherwise anyone could claim any address and escape the per-client limit.
-    trust_proxy_headers: bool = False
-    # How many trusted proxies append to X-Forwarded-For (the client is that many
-    # entries from the right).
-    proxy_hops: int = Field(default=1, ge=1)
+    # The client address the throttles count: `TRUSTED_PROXIES` (edvent_platform).
 
     # The first ADMIN (`edvent-identity create-admin`).
     bootstrap_admin_email: str | None = None
@@ -125,18 +126,17 @@ class Settings(ServiceSettings, JwtSettings):
     def _check_keys_and_secrets(self) -> Self:
         if self.signing_key_pem is not None and self.signing_key_file is not None:
             raise ValueError("set IDENTITY_SIGNING_KEY_PEM or IDENTITY_SIGNING_KEY_FILE, not both")
-        if self.environment == "production":
-            if self.signing_key_passphrase is None and (
-                self.signing_key_pem is None and self.signing_key_file is None
-            ):
-                raise ValueError(
-                    "production needs IDENTITY_SIGNING_KEY_PASSPHRASE to encrypt the "
-                    "signing keys stored in the database (or a configured signing key)"
-                )
-            for name in ("bootstrap_admin_password", "signing_key_passphrase", "smtp_password"):
-                value = getattr(self, name)
-                if value is not None and value.get_secret_value() in DEVELOPMENT_SECRETS:
-                    raise ValueError(f"{name} still has a development value; set a real secret")
+        # Development values of the secrets themselves: ServiceSettings refuses them.
+        configured = self.signing_key_pem is not None or self.signing_key_file is not None
+        if (
+            self.environment == "production"
+            and self.signing_key_passphrase is None
+            and not (configured)
+        ):
+            raise ValueError(
+                "production needs IDENTITY_SIGNING_KEY_PASSPHRASE to encrypt the "
+                "signing keys stored in the database (or a configured signing key)"
+            )
         return self
 
     def configured_signing_key_pem(self) -> bytes | None:

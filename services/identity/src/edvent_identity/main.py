@@ -8,6 +8,7 @@ from edvent_identity.api.errors import install_error_mapping
 from edvent_identity.api.routes import routers
 from edvent_identity.bootstrap import Identity
 from edvent_identity.config import Settings
+from edvent_identity.consumers import handlers
 from edvent_platform.app import create_service_app
 from edvent_platform.auth import install_token_verifier
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         api_prefixes=API_PREFIXES,
         routers=routers,
+        handlers=handlers,
         on_startup=[_start],
         on_shutdown=[_stop],
         description="Accounts, passwords, access and refresh tokens, roles.",

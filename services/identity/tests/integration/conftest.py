@@ -54,7 +54,8 @@ def make_settings(identity_url: str, kafka: Any, mailpit: Any) -> Callable[..., 
             # Follow rotations at once instead of within a minute.
             "signing_key_reload_seconds": 0,
             "login_max_failures_per_client": 12,
-            "trust_proxy_headers": True,
+            # The test client's peer is 127.0.0.1: it plays the gateway.
+            "trusted_proxies": "127.0.0.0/8",
             # Tests send a dozen logins at once and mean them to be hashed, not shed.
             "password_hashing_queue": 16,
             **overrides,

@@ -87,6 +87,63 @@ async def test_five_failures_for_an_email_throttle_the_sixth_even_with_the_right
     assert (await login(client, other.email)).status_code == 200
 
 
+async def test_a_strangers_failures_do_not_lock_the_owner_out(client, accounts) -> None:
+    account = await accounts.register()
+    stranger, owner = "198.51.100.66", "192.0.2.10"
+    for _ in range(5):
+        failed = await login(client, account.email, "wrong password!!", client_ip=stranger)
+        assert failed.status_code == 401
+    # The stranger's address is throttled for this account, even with the password...
+    throttled = await login(client, account.email, client_ip=stranger)
+    assert throttled.status_code == 429
+    assert 800 < int(throttled.headers["retry-after"]) <= 900
+    # ...while the owner, from their own address, gets in.
+    assert (await login(client, account.email, client_ip=owner)).status_code == 200
+
+
+async def test_guessing_from_many_addresses_slows_the_account_for_at_most_a_minute(
+    client, accounts, settings, sql
+) -> None:
+    account = await accounts.register()
+    owner = "192.0.2.10"
+    after = settings.login_account_slowdown_after
+
+    def failed_just_now() -> None:
+        # Hashing may take seconds on a busy machine: the test sets the clock, not it.
+        sql(
+            "UPDATE identity.login_failures SET failed_at = now() WHERE subject LIKE %s",
+            (f"{account.email}%",),
+        )
+
+    def time_passes(seconds: int) -> None:
+        sql(
+            "UPDATE identity.login_failures SET failed_at = failed_at - make_interval(secs => %s)"
+            " WHERE subject LIKE %s",
+            (seconds, f"{account.email}%"),
+        )
+
+    for i in range(after):
+        failed = await login(client, account.email, "wrong password!!", client_ip=f"203.0.113.{i}")
+        assert failed.status_code == 401
+    # Every address, the owner's too, now waits, and the wait grows with each failure...
+    expected = 2
+    for i in range(8):
+        failed_just_now()
+        slowed = await login(client, account.email, client_ip=owner)
+        assert slowed.status_code == 429
+        assert expected - 1 <= int(slowed.headers["retry-after"]) <= expected
+        time_passes(expected)
+        guess = await login(client, account.email, "wrong password!!", client_ip=f"198.51.100.{i}")
+        assert guess.status_code == 401
+        expected = min(expected * 2, settings.login_account_max_delay_seconds)
+    # ...but never beyond a minute: then the right password gets in.
+    failed_just_now()
+    slowed = await login(client, account.email, client_ip=owner)
+    assert 50 <= int(slowed.headers["retry-after"]) <= 60
+    time_passes(60)
+    assert (await login(client, account.email, client_ip=owner)).status_code == 200
+
+
 async def test_the_email_throttle_is_case_insensitive(client, accounts) -> None:
     account = await accounts.register()
     for i in range(5):
@@ -143,7 +200,7 @@ async def test_without_a_trusted_proxy_forwarded_for_is_ignored(make_settings, u
     from edvent_identity.main import create_app
     from edvent_localstack.pytest_plugin import app_client
 
-    app = create_app(make_settings(trust_proxy_headers=False, login_max_failures_per_client=3))
+    app = create_app(make_settings(trusted_proxies=(), login_max_failures_per_client=3))
     async with app_client(app, base_url="http://identity") as untrusted:
         for i in range(3):
             response = await login(

@@ -31,7 +31,12 @@ async def test_prune_forgets_old_failures_tokens_and_retired_private_keys(
     await identity.prune()
 
     kept = sql("SELECT scope, subject FROM identity.login_failures ORDER BY id")
-    assert kept == [("register", "127.0.0.1"), ("email", account.email), ("client", "127.0.0.1")]
+    assert kept == [
+        ("register", "127.0.0.1"),
+        ("email", account.email),
+        ("account_client", f"{account.email} 127.0.0.1"),
+        ("client", "127.0.0.1"),
+    ]
     assert sql(
         "SELECT count(*) FROM identity.refresh_tokens WHERE user_id = %s", (account.id,)
     ) == [(0,)]

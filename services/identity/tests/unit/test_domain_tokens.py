@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edvent_identity.domain.throttle import ThrottleRule, retry_after
+from edvent_identity.domain.throttle import SlowdownRule, ThrottleRule, retry_after, slowdown_wait
 from edvent_identity.domain.tokens import (
     RefreshTokenState,
     RefreshVerdict,
@@ -125,6 +125,32 @@ def test_the_wait_is_at_least_one_second() -> None:
 
 def test_failures_older_than_the_window_do_not_count() -> None:
     assert retry_after(RULE, nth_latest_failure=NOW - RULE.window, now=NOW) is None
+
+
+SLOWDOWN = SlowdownRule(after=10, max_delay=timedelta(seconds=60), window=timedelta(minutes=15))
+
+
+def test_below_the_account_threshold_nothing_slows_down() -> None:
+    assert slowdown_wait(SLOWDOWN, failures=9, latest_failure=NOW, now=NOW) is None
+    assert slowdown_wait(SLOWDOWN, failures=0, latest_failure=None, now=NOW) is None
+
+
+def test_the_account_delay_doubles_with_each_failure_up_to_a_minute() -> None:
+    waits = [
+        slowdown_wait(SLOWDOWN, failures=n, latest_failure=NOW, now=NOW) for n in range(10, 20)
+    ]
+    assert waits == [2, 4, 8, 16, 32, 60, 60, 60, 60, 60]
+    huge = slowdown_wait(SLOWDOWN, failures=10**9, latest_failure=NOW, now=NOW)
+    assert huge == 60
+
+
+def test_the_account_delay_counts_from_the_latest_failure() -> None:
+    latest = NOW - timedelta(seconds=50)
+    assert slowdown_wait(SLOWDOWN, failures=30, latest_failure=latest, now=NOW) == 10
+    assert (
+        slowdown_wait(SLOWDOWN, failures=30, latest_failure=NOW - timedelta(minutes=1), now=NOW)
+        is None
+    )
 
 
 def test_a_new_refresh_token_never_outlives_its_family() -> None:

@@ -1,57 +1,11 @@
-"""Client addresses for throttling, settings."""
+"""Settings."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from edvent_identity.api.deps import client_address_of
 from edvent_identity.config import Settings
-
-
-def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted() -> None:
-    assert (
-        client_address_of(
-            peer="10.0.0.5", forwarded_for=["1.2.3.4"], trust_proxy_headers=False, proxy_hops=1
-        )
-        == "10.0.0.5"
-    )
-
-
-def test_behind_a_trusted_proxy_the_address_it_saw_counts() -> None:
-    # The client claimed 6.6.6.6; the gateway appended the address it really saw.
-    assert (
-        client_address_of(
-            peer="10.0.0.2",
-            forwarded_for=["6.6.6.6, 203.0.113.9"],
-            trust_proxy_headers=True,
-            proxy_hops=1,
-        )
-        == "203.0.113.9"
-    )
-
-
-def test_with_two_trusted_proxies_the_second_entry_from_the_right_counts() -> None:
-    assert (
-        client_address_of(
-            peer="10.0.0.2",
-            forwarded_for=["6.6.6.6, 203.0.113.9", "10.0.0.1"],
-            trust_proxy_headers=True,
-            proxy_hops=2,
-        )
-        == "203.0.113.9"
-    )
-
-
-def test_without_forwarded_for_the_peer_counts() -> None:
-    assert (
-        client_address_of(peer="10.0.0.2", forwarded_for=[], trust_proxy_headers=True, proxy_hops=1)
-        == "10.0.0.2"
-    )
-    assert (
-        client_address_of(peer=None, forwarded_for=[], trust_proxy_headers=False, proxy_hops=1)
-        == "unknown"
-    )
 
 
 def test_a_key_in_both_pem_and_file_is_refused() -> None:

@@ -13,6 +13,9 @@ from edvent_identity.domain.users import Role
 from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import CurrentUser, Principal, require_role
 
+# The client's address as the gateway saw it (X-Forwarded-For from trusted peers only).
+from edvent_platform.client_address import ClientAddress as ClientAddress
+
 # The request's unit of work, re-exported so routes find every alias here.
 from edvent_platform.deps import ReadSessionDep as ReadSessionDep
 from edvent_platform.deps import SessionDep as SessionDep
@@ -62,31 +65,3 @@ async def current_admin(
 
 
 AdminUser = Annotated[Principal, Depends(current_admin)]
-
-
-def client_address_of(
-    *, peer: str | None, forwarded_for: list[str], trust_proxy_headers: bool, proxy_hops: int
-) -> str:
-    """The address that per-client login throttling counts against.
-
-    X-Forwarded-For is believed only when configured (behind our gateway): each
-    trusted proxy appends the address it saw, so the client is `proxy_hops` entries
-    from the right; entries further left are whatever the client claimed.
-    """
-    if trust_proxy_headers:
-        entries = [e.strip() for value in forwarded_for for e in value.split(",") if e.strip()]
-        if entries:
-            return entries[-min(proxy_hops, len(entries))]
-    return peer or "unknown"
-
-
-async def client_address(request: Request, identity: IdentityDep) -> str:
-    return client_address_of(
-        peer=request.client.host if request.client else None,
-        forwarded_for=request.headers.getlist("x-forwarded-for"),
-        trust_proxy_headers=identity.settings.trust_proxy_headers,
-        proxy_hops=identity.settings.proxy_hops,
-    )
-
-
-ClientAddress = Annotated[str, Depends(client_address)]

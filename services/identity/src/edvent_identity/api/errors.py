@@ -16,6 +16,7 @@ from edvent_identity.domain.errors import (
     LastAdmin,
     LoginThrottled,
     NotAnAdmin,
+    OwnsCourses,
     PasswordHashingBusy,
     PasswordResetThrottled,
     PolicyViolation,
@@ -61,6 +62,13 @@ def _invalid_token(detail: str) -> Problem:
         detail,
         headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{detail}"'},
     )
+
+
+class CoursesStillOwned(Conflict):
+    """A refused erasure has a type of its own, so a client can tell it from other 409s."""
+
+    type = "https://edvent.example/problems/owns-courses"
+    title = "Courses still owned"
 
 
 def to_problem(error: IdentityError) -> Problem:
@@ -121,6 +129,14 @@ def to_problem(error: IdentityError) -> Problem:
             return Conflict(
                 "This is the only ADMIN: demoting them would leave nobody to administer "
                 "the platform. Promote another user to ADMIN first."
+            )
+        case WrongPassword():
+            return Forbidden("The password is wrong.")
+        case OwnsCourses(courses=courses):
+            return CoursesStillOwned(
+                f"This account still owns {courses} course(s); an ADMIN must give them "
+                "another owner before the account can be deleted.",
+                extra={"courses": courses},
             )
         case NotAnAdmin():
             return Forbidden("This needs the role ADMIN.")

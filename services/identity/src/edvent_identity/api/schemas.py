@@ -233,6 +233,14 @@ class EmailVerification(BaseModel):
     token: _ONE_TIME_TOKEN
 
 
+class EraseRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"password": "a long enough password"}]}
+    )
+
+    password: _LOGIN_PASSWORD = Field(description="The account's current password.")
+
+
 class UserList(BaseModel):
     items: list[UserPublic]
     next_cursor: str | None = Field(

@@ -86,13 +86,15 @@ class RefreshToken(Base):
 
 
 class LoginFailure(Base):
-    """One failed (or in-flight) login, per email and per client address; and one
-    registration attempt per client address (scope 'register')."""
+    """One failed (or in-flight) login, per email ('email'), per client address
+    ('client') and per email and client address ('account_client', subject
+    "<email> <address>"); and one registration attempt per client address ('register')."""
 
     __tablename__ = "login_failures"
     __table_args__ = (
         CheckConstraint(
-            "scope IN ('email', 'client', 'register', 'reset_email', 'reset_client')",
+            "scope IN ('email', 'client', 'register', 'reset_email', 'reset_client',"
+            " 'account_client')",
             name="scope_known",
         ),
         Index("ix_login_failures_scope_subject_failed_at", "scope", "subject", "failed_at"),
@@ -103,6 +105,19 @@ class LoginFailure(Base):
     scope: Mapped[str] = mapped_column(Text)
     subject: Mapped[str] = mapped_column(Text)
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CourseOwner(Base):
+    """Who owns each course, as content's events (`content.courses`) say. identity
+    needs it for one rule: an account that still owns a course is not erased."""
+
+    __tablename__ = "course_owners"
+    __table_args__ = (Index("ix_course_owners_owner_id", "owner_id"),)
+
+    course_id: Mapped[UUID] = mapped_column(primary_key=True)
+    owner_id: Mapped[UUID]
+    # When content said so (course created or owner changed).
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class SigningKey(Base):

@@ -63,3 +63,29 @@ async def prune(session: AsyncSession, *, older_than: timedelta) -> int:
         delete(LoginFailure).where(LoginFailure.failed_at < func.now() - older_than)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def forget_account(session: AsyncSession, *, email: str) -> None:
+    """Drop every throttling row that names this email (at its erasure)."""
+    await session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.scope.in_(("email", "account_client")),
+            (LoginFailure.subject == email) | LoginFailure.subject.startswith(f"{email} "),
+        )
+    )
+
+
+async def count_and_latest(
+    session: AsyncSession, *, scope: str, subject: str, window: timedelta
+) -> tuple[int, datetime | None]:
+    """How many failures lie inside the window, and the latest of them."""
+    row = (
+        await session.execute(
+            select(func.count(), func.max(LoginFailure.failed_at)).where(
+                LoginFailure.scope == scope,
+                LoginFailure.subject == subject,
+                LoginFailure.failed_at > func.now() - window,
+            )
+        )
+    ).one()
+    return int(row[0]), row[1]

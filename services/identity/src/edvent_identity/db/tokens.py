@@ -51,23 +51,30 @@ async def revoke_user(session: AsyncSession, *, user_id: UUID) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def lock_family_of(session: AsyncSession, token_hash: bytes) -> None:
+async def lock_family_of(session: AsyncSession, token_hash: bytes) -> UUID | None:
     """Serialise everything that rotates or revokes this token's sign-in (its family),
     until the transaction ends; nothing if the token is unknown.
 
     Row locks alone are not enough: a logout revoking the family while a refresh of
     another of its tokens is in flight would not see the successor that refresh is
     inserting, which would then outlive the logout. Taken before any row lock, so it
-    cannot deadlock with them.
+    cannot deadlock with them. Returns the token's user.
     """
-    family_id = await session.scalar(
-        select(RefreshToken.family_id).where(RefreshToken.token_hash == token_hash)
-    )
-    if family_id is not None:
+    found = (
         await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"identity.refresh_family:{family_id}"},
+            select(RefreshToken.family_id, RefreshToken.user_id).where(
+                RefreshToken.token_hash == token_hash
+            )
         )
+    ).one_or_none()
+    if found is None:
+        return None
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+        {"key": f"identity.refresh_family:{found.family_id}"},
+    )
+    user_id: UUID = found.user_id
+    return user_id
 
 
 async def by_hash_for_update(session: AsyncSession, token_hash: bytes) -> RefreshToken | None:

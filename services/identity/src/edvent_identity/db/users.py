@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -128,3 +128,22 @@ async def lock_admins(session: AsyncSession) -> int:
             .where(User.role == Role.ADMIN, User.disabled.is_(False))
         )
     ) or 0
+
+
+async def lock_key_share(session: AsyncSession, user_id: UUID) -> User | None:
+    """The user, with a lock an erasure waits for (and that waits for an erasure).
+
+    Taken before a refresh token is inserted: a sign-in racing an erasure then either
+    finishes first (and the erasure removes its token) or finds no user, instead of
+    failing on the foreign key.
+    """
+    statement = select(User).where(User.id == user_id).with_for_update(key_share=True)
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def delete_user(session: AsyncSession, *, user_id: UUID) -> datetime:
+    """Delete the row (its refresh tokens go with it, ON DELETE CASCADE); when."""
+    await session.execute(delete(User).where(User.id == user_id))
+    deleted_at = await session.scalar(select(func.now()))
+    assert isinstance(deleted_at, datetime)
+    return deleted_at

@@ -73,7 +73,8 @@ class SessionEnded(IdentityError):
 
 
 class WrongPassword(IdentityError):
-    """The current password given to change it is wrong."""
+    """A signed-in user confirmed an action (a password change, an erasure) with the
+    wrong password."""
 
 
 class InvalidOneTimeToken(IdentityError):
@@ -92,3 +93,11 @@ class EmailNotVerified(IdentityError):
 
 class CannotDisableSelf(IdentityError):
     """An ADMIN tried to disable their own account."""
+
+
+class OwnsCourses(IdentityError):
+    """The account still owns courses, which must be moved before it can be erased."""
+
+    def __init__(self, *, courses: int) -> None:
+        super().__init__(f"the account owns {courses} course(s)")
+        self.courses = courses

@@ -112,15 +112,17 @@ class PasswordCheck:
 
 
 async def start_password_change(
-    *, session: AsyncSession, user: User, throttles: Throttles
+    *, session: AsyncSession, user: User, throttles: Throttles, client_address: str
 ) -> PasswordCheck:
-    """Count the attempt as a failed login for the address until the current password
-    is proven: a stolen access token must not be a way around the login throttle."""
-    limits = [("email", user.email, throttles.login_per_email)]
+    """Count the attempt as a failed login of the account from this client until the
+    current password is proven: a stolen access token must not be a way around the
+    login throttle."""
+    subject = f"{user.email} {client_address}"
+    limits = [("account_client", subject, throttles.login_per_account_client)]
     wait = await _wait_needed(session, limits=limits)
     if wait is not None:
         raise LoginThrottled(retry_after=wait)
-    failure = await throttle_db.record(session, scope="email", subject=user.email)
+    failure = await throttle_db.record(session, scope="account_client", subject=subject)
     return PasswordCheck(user_id=user.id, password_hash=user.password_hash, failure_id=failure)
 
 

@@ -28,7 +28,7 @@ from edvent_identity.domain.errors import (
     LoginThrottled,
     RegistrationThrottled,
 )
-from edvent_identity.domain.throttle import ThrottleRule, retry_after
+from edvent_identity.domain.throttle import SlowdownRule, ThrottleRule, retry_after, slowdown_wait
 from edvent_identity.domain.tokens import (
     RefreshTokenState,
     RefreshVerdict,
@@ -62,8 +62,12 @@ class TokenPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Throttles:
-    login_per_email: ThrottleRule
+    # Failures for one account from one client address: that client is refused.
+    login_per_account_client: ThrottleRule
+    # Failures from one client address, whatever the accounts.
     login_per_client: ThrottleRule
+    # Failures for one account from everywhere: every attempt slowed, never locked.
+    login_account_slowdown: SlowdownRule
     register_per_client: ThrottleRule
 
 
@@ -79,8 +83,10 @@ class LoginAttempt:
     """What the first step of a login found, for the steps after the hashing."""
 
     email: str
+    client_address: str
     user: User | None
-    client_failure: int
+    # This attempt's rows, counted as failures until the password proves right.
+    failures: tuple[int, ...]
 
 
 async def _wait_needed(
@@ -148,21 +154,41 @@ async def start_login(
     *, session: AsyncSession, throttles: Throttles, email: str, client_address: str
 ) -> LoginAttempt:
     """Check the throttles, count the attempt as failed until proven otherwise, and
-    find the account."""
+    find the account.
+
+    A client address that failed too often for this account is refused (429) for this
+    account only: a stranger's guesses never lock the owner out. Across all addresses
+    the account is only slowed down (`SlowdownRule`), for at most a minute by default.
+    """
     email = normalize_email(email)
+    account_client = f"{email} {client_address}"
     limits = [
-        ("email", email, throttles.login_per_email),
+        ("account_client", account_client, throttles.login_per_account_client),
         ("client", client_address, throttles.login_per_client),
     ]
+    # The account's key is locked with the others, so parallel attempts see each other.
+    await throttle_db.lock(session, [("email", email)])
     wait = await _wait_needed(session, limits=limits)
-    if wait is not None:
-        raise LoginThrottled(retry_after=wait)
+    failures, latest = await throttle_db.count_and_latest(
+        session, scope="email", subject=email, window=throttles.login_account_slowdown.window
+    )
+    slowdown = slowdown_wait(
+        throttles.login_account_slowdown,
+        failures=failures,
+        latest_failure=latest,
+        now=await throttle_db.now(session),
+    )
+    if wait is not None or slowdown is not None:
+        raise LoginThrottled(retry_after=max(wait or 0, slowdown or 0))
     # Counted as failed until the password is checked, so guesses sent in parallel
     # are limited as strictly as guesses sent one after another.
-    await throttle_db.record(session, scope="email", subject=email)
-    client_failure = await throttle_db.record(session, scope="client", subject=client_address)
+    recorded = (
+        await throttle_db.record(session, scope="email", subject=email),
+        await throttle_db.record(session, scope="account_client", subject=account_client),
+        await throttle_db.record(session, scope="client", subject=client_address),
+    )
     user = await users_db.by_email(session, email)
-    return LoginAttempt(email=email, user=user, client_failure=client_failure)
+    return LoginAttempt(email=email, client_address=client_address, user=user, failures=recorded)
 
 
 async def check_password(*, hashing: Hashing, attempt: LoginAttempt, password: str) -> str | None:
@@ -198,8 +224,13 @@ async def finish_login(
         # After the password check, so the answer tells only the account's owner. The
         # attempt stays counted as failed: a disabled account is no way to sign in.
         raise AccountDisabled(str(current.id))
-    await throttle_db.clear(session, scope="email", subject=attempt.email)
-    await throttle_db.forget(session, attempt.client_failure)
+    # This client's failures for the account are forgiven; the account's failures
+    # from elsewhere are not (they slow down whoever is guessing from there).
+    await throttle_db.clear(
+        session, scope="account_client", subject=f"{attempt.email} {attempt.client_address}"
+    )
+    for failure in attempt.failures:
+        await throttle_db.forget(session, failure)
     if new_hash is not None:
         await users_db.replace_password_hash(
             session, user_id=current.id, old_hash=current.password_hash, new_hash=new_hash

@@ -86,11 +86,15 @@ async def register(
     "/login",
     responses=problems(401, 403, 422, 429, 503),
     summary="Exchange email and password for an access and a refresh token",
-    description="After too many failures for one email (or from one client address) "
-    "within the window, answers 429 with Retry-After, even for the right password. "
-    "The right password of a disabled account answers 403 with the problem type "
-    "urn:edvent:problem:account-disabled. "
-    "When the service is busy hashing passwords, 503 with Retry-After.",
+    description="After 5 failures for one email from one client address within 15 "
+    "minutes, that client gets 429 with Retry-After for that email, even with the right "
+    "password, while the account's owner still signs in from another address. After 50 "
+    "failures from one address, that address gets 429 for any email. Many failures for "
+    "one email from many addresses slow every attempt for it down: 429 with a "
+    "Retry-After that grows from 2 s to at most 60 s after the latest failure, never "
+    "a lockout. The right password of a disabled account answers 403 with the problem "
+    "type urn:edvent:problem:account-disabled. When the service is busy hashing "
+    "passwords, 503 with Retry-After.",
 )
 async def login(
     body: LoginRequest,
@@ -173,15 +177,19 @@ async def logout_all(user: SignedIn, identity: IdentityDep) -> Response:
     "tokens are revoked and access tokens issued until now are refused everywhere within "
     "seconds (UserSessionsRevoked, reason password_changed); sign in again with the new "
     "password. An email tells the user. Wrong current passwords count as failed logins "
-    "of the address (429 with Retry-After past the limit).",
+    "of the account from this client (429 with Retry-After past the limit).",
 )
 async def change_password(
-    body: PasswordChange, user: SignedIn, identity: IdentityDep, hashing: HashingDep
+    body: PasswordChange,
+    user: SignedIn,
+    identity: IdentityDep,
+    hashing: HashingDep,
+    client: ClientAddress,
 ) -> Response:
     async with identity.transaction() as session:
         account = await users_usecases.current_account(session=session, principal=user)
         check = await accounts.start_password_change(
-            session=session, user=account, throttles=identity.throttles
+            session=session, user=account, throttles=identity.throttles, client_address=client
         )
     # Outside any transaction: no connection waits on Argon2.
     new_hash = await accounts.check_current_and_hash_new(

@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
 from starlette.convertors import StringConvertor, register_url_convertor
 
-from edvent_identity.api.deps import AdminUser, IdentityDep, ReadSessionDep, SessionDep
-from edvent_identity.api.schemas import UserList, UserPublic, UserUpdate, problems
+from edvent_identity.api.deps import (
+    AdminUser,
+    HashingDep,
+    IdentityDep,
+    ReadSessionDep,
+    SessionDep,
+)
+from edvent_identity.api.schemas import EraseRequest, UserList, UserPublic, UserUpdate, problems
+from edvent_identity.usecases import erasure
 from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import CurrentUser
 from edvent_platform.cursor import encode_page_key
@@ -32,6 +39,36 @@ register_url_convertor("not_me", NotMe())
 async def get_me(user: CurrentUser, session: ReadSessionDep) -> UserPublic:
     account = await users_usecases.current_account(session=session, principal=user)
     return UserPublic.model_validate(account)
+
+
+_ERASURE = (
+    "The email, the name and the password hash are deleted (the account's row goes; "
+    "its id is a random UUID, never given out again), every sign-in ends, and "
+    "`user.deleted` is published: every service refuses the account's access tokens "
+    "within seconds. The email can register again, as a new account. An account that "
+    "still owns courses gets 409 (type `https://edvent.example/problems/owns-courses`) "
+    "until an ADMIN gives the courses another owner; the only ADMIN gets 409 too."
+)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 409, 422, 503),
+    summary="Delete my account (confirmed with the password)",
+    description=f"{_ERASURE} A wrong password answers 403 (the token is fine: 401 would "
+    "tell a client to sign in again).",
+)
+async def erase_me(
+    body: EraseRequest, user: CurrentUser, identity: IdentityDep, hashing: HashingDep
+) -> Response:
+    async with identity.transaction() as session:
+        attempt = await erasure.start_self_erasure(session=session, user_id=user.user_id)
+    # Outside any transaction: no connection waits on Argon2.
+    await erasure.check_password(hashing=hashing, attempt=attempt, password=body.password)
+    async with identity.transaction() as session:
+        await erasure.erase_self(session=session, attempt=attempt)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
@@ -84,3 +121,15 @@ async def change_role(
         require_verified_instructors=identity.settings.require_verified_email_for_instructor,
     )
     return UserPublic.model_validate(user)
+
+
+@router.delete(
+    "/{user_id:not_me}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 403, 404, 409, 422),
+    summary="Delete a user's account (ADMIN)",
+    description=_ERASURE,
+)
+async def erase_user(user_id: UUID, admin: AdminUser, session: SessionDep) -> Response:
+    await erasure.erase_user(session=session, actor_id=admin.user_id, user_id=user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
