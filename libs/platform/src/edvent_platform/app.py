@@ -23,6 +23,7 @@ from edvent_events.consumer import Handlers
 from edvent_events.runtime import EventsRuntime
 from edvent_platform.db import check_database, create_engine, session_factory
 from edvent_platform.http import ReadinessCheck, install_platform
+from edvent_platform.jobs import JobRunner
 from edvent_platform.logging import configure_logging
 from edvent_platform.settings import ServiceSettings
 
@@ -42,6 +43,9 @@ class ServiceRuntime:
     # Sessions for requests that only read (`ReadSessionDep`); their own small pool.
     read_engine: AsyncEngine
     read_sessions: async_sessionmaker[AsyncSession]
+    # The service's background work: register jobs before the app starts; they run
+    # while it serves and stop, at a safe point, before the events runtime does.
+    jobs: JobRunner
 
 
 def create_service_app(
@@ -94,6 +98,7 @@ def create_service_app(
         events=events,
         read_engine=read_engine,
         read_sessions=session_factory(read_engine),
+        jobs=JobRunner(service=service, engine=engine),
     )
 
     @asynccontextmanager
@@ -101,6 +106,7 @@ def create_service_app(
         for hook in on_startup:
             await hook(app)
         await events.start()
+        await runtime.jobs.start()
         # What exists now (modules, the app, its routes and schemas) lives as long as the
         # process. Out of the collector's sight, a full collection takes ~0 ms instead of
         # ~115 ms (content's app), which stopped every request in flight: the p99 of
@@ -113,6 +119,7 @@ def create_service_app(
             yield
         finally:
             # Uvicorn has stopped taking requests and finished in-flight ones by now.
+            await runtime.jobs.stop()
             await events.stop()
             for hook in on_shutdown:
                 await hook(app)

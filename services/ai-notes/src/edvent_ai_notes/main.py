@@ -17,11 +17,6 @@ SERVICE = "ai-notes"
 API_PREFIXES = ("/api/v1/notes",)
 
 
-async def _start(app: FastAPI) -> None:
-    ai_notes: AiNotes = app.state.ai_notes
-    await ai_notes.start()
-
-
 async def _stop(app: FastAPI) -> None:
     ai_notes: AiNotes = app.state.ai_notes
     await ai_notes.stop()
@@ -39,11 +34,11 @@ def create_app(
         api_prefixes=API_PREFIXES,
         routers=routers,
         handlers=handlers_for(lambda: ai_notes.pipeline),
-        on_startup=[_start],
         on_shutdown=[_stop],
         description="AI summaries and key concepts for lessons; semantic search.",
     )
     ai_notes = AiNotes.build(settings, app.state.runtime.sessions, provider=provider)
+    ai_notes.register_jobs(app.state.runtime.jobs)
     app.state.ai_notes = ai_notes
     install_token_verifier(app, ai_notes.verifier)
     install_error_mapping(app)
