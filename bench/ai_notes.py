@@ -38,7 +38,7 @@ from edvent_ai_notes.db import notes as notes_db
 from edvent_ai_notes.db.notes import LessonRef
 from edvent_ai_notes.domain.access import Actor
 from edvent_ai_notes.main import create_app
-from edvent_ai_notes.usecases.notes import ingest_lesson
+from edvent_ai_notes.testing import ingest_lesson
 from edvent_ai_notes.usecases.search import search_chunks, uncached
 from edvent_events.admin import ensure_topics
 from edvent_events.catalog.content import LessonPublished

@@ -108,10 +108,9 @@ def create_service_app(
         await events.start()
         await runtime.jobs.start()
         # What exists now (modules, the app, its routes and schemas) lives as long as the
-        # process. Out of the collector's sight, a full collection takes ~0 ms instead of
-        # ~115 ms (content's app), which stopped every request in flight: the p99 of
-        # bench/identity_storm fell from ~100 ms to ~30 ms. Garbage is collected first, so
-        # none is kept for good.
+        # process: kept out of the collector's sight, a full collection no longer stops
+        # every request in flight for as long as it walks them (bench/HISTORY.md).
+        # Garbage is collected first, so none is kept for good.
         gc.collect()
         gc.freeze()
         logger.info("%s started", service)
