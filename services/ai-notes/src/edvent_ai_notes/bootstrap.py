@@ -188,6 +188,10 @@ class AiNotes:
     def register_jobs(self, runner: JobRunner) -> None:
         self.jobs.register(runner)
 
+    async def start(self) -> None:
+        """Nothing opens before serving: the provider loads on first use, and the note
+        jobs start with the service's job runner."""
+
     async def stop(self) -> None:
         # The job runner has stopped the note jobs by now (before the shutdown hooks).
         await self.verifier.aclose()

@@ -17,6 +17,11 @@ SERVICE = "ai-notes"
 API_PREFIXES = ("/api/v1/notes",)
 
 
+async def _start(app: FastAPI) -> None:
+    ai_notes: AiNotes = app.state.ai_notes
+    await ai_notes.start()
+
+
 async def _stop(app: FastAPI) -> None:
     ai_notes: AiNotes = app.state.ai_notes
     await ai_notes.stop()
@@ -34,6 +39,7 @@ def create_app(
         api_prefixes=API_PREFIXES,
         routers=routers,
         handlers=handlers_for(lambda: ai_notes.pipeline),
+        on_startup=[_start],
         on_shutdown=[_stop],
         description="AI summaries and key concepts for lessons; semantic search.",
     )

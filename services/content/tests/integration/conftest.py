@@ -185,5 +185,5 @@ async def s3_down_app(make_settings: Callable[..., Settings], unused_port: int) 
     try:
         yield app
     finally:
-        await app.state.content.close()
+        await app.state.content.stop()
         await app.state.runtime.engine.dispose()
