@@ -45,20 +45,28 @@ class EventsRuntime:
             if run_relay
             else None
         )
-        self.consumer = (
-            ConsumerRunner(
-                service=service,
-                bootstrap_servers=bootstrap_servers,
-                sessions=sessions,
-                handlers=handlers,
-                max_attempts=max_attempts,
-                handler_timeout=handler_timeout,
-            )
-            if handlers
-            else None
-        )
+        self._service = service
+        self._sessions = sessions
+        self._max_attempts = max_attempts
+        self._handler_timeout = handler_timeout
+        self.consumer: ConsumerRunner | None = None
+        if handlers:
+            self.consume(handlers)
         self._admin: AIOKafkaAdminClient | None = None
         self._admin_lock = asyncio.Lock()
+
+    def consume(self, handlers: Handlers) -> None:
+        """Run a consumer for these handlers (before `start`)."""
+        if self.consumer is not None:
+            raise RuntimeError("this runtime already has its consumer")
+        self.consumer = ConsumerRunner(
+            service=self._service,
+            bootstrap_servers=self.bootstrap_servers,
+            sessions=self._sessions,
+            handlers=handlers,
+            max_attempts=self._max_attempts,
+            handler_timeout=self._handler_timeout,
+        )
 
     async def start(self) -> None:
         if self.relay is not None:

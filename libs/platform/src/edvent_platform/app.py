@@ -48,21 +48,13 @@ class ServiceRuntime:
     jobs: JobRunner
 
 
-def create_service_app(
-    *,
-    service: str,
-    schema: str,
-    settings: ServiceSettings,
-    api_prefixes: Sequence[str],
-    routers: Sequence[APIRouter],
-    handlers: Handlers | None = None,
-    readiness: Mapping[str, ReadinessCheck] | None = None,
-    on_startup: Sequence[Hook] = (),
-    on_shutdown: Sequence[Hook] = (),
-    middleware: Sequence[Callable[[ASGIApp], ASGIApp]] = (),
-    description: str = "",
-    version: str = "1.0.0",
-) -> FastAPI:
+def build_runtime(*, service: str, schema: str, settings: ServiceSettings) -> ServiceRuntime:
+    """The service's engines, sessions, events runtime and job runner, before its app.
+
+    A service whose parts need the sessions (and whose event handlers need those parts)
+    builds the runtime first in its composition root, then passes it to
+    `create_service_app` with the handlers.
+    """
     configure_logging(service=service, level=settings.log_level)
     engine = create_engine(
         settings.database_url,
@@ -84,14 +76,13 @@ def create_service_app(
         database_url=settings.database_url,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         sessions=sessions,
-        handlers=handlers,
         outbox_retention=timedelta(hours=settings.outbox_retention_hours),
         inbox_retention=timedelta(hours=settings.inbox_retention_hours),
         dead_letter_retention=timedelta(hours=settings.dead_letter_retention_hours),
         max_attempts=settings.consumer_max_attempts,
         handler_timeout=settings.consumer_handler_timeout_seconds,
     )
-    runtime = ServiceRuntime(
+    return ServiceRuntime(
         settings=settings,
         engine=engine,
         sessions=sessions,
@@ -100,6 +91,30 @@ def create_service_app(
         read_sessions=session_factory(read_engine),
         jobs=JobRunner(service=service, engine=engine),
     )
+
+
+def create_service_app(
+    *,
+    service: str,
+    schema: str,
+    settings: ServiceSettings,
+    api_prefixes: Sequence[str],
+    routers: Sequence[APIRouter],
+    handlers: Handlers | None = None,
+    runtime: ServiceRuntime | None = None,
+    readiness: Mapping[str, ReadinessCheck] | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    middleware: Sequence[Callable[[ASGIApp], ASGIApp]] = (),
+    description: str = "",
+    version: str = "1.0.0",
+) -> FastAPI:
+    if runtime is None:
+        runtime = build_runtime(service=service, schema=schema, settings=settings)
+    if handlers:
+        runtime.events.consume(handlers)
+    events = runtime.events
+    engine, read_engine = runtime.engine, runtime.read_engine
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
