@@ -89,6 +89,21 @@ class ExamCreate(BaseModel):
                     "passing_score_percent": 50,
                     "config": {"mode": "adaptive", "model": "rasch", "max_items": 20},
                 },
+                {
+                    "course_id": "0b5c3d9e-6f1a-4c2b-8d7e-2a9f4e6b1c3d",
+                    "title": "Final exam",
+                    "duration_seconds": 3600,
+                    "passing_score_percent": 70,
+                    "config": {
+                        "max_attempts": 1,
+                        "grading": "highest",
+                        "review": "after_close",
+                        "opens_at": "2026-12-14T09:00:00Z",
+                        "closes_at": "2026-12-14T12:00:00Z",
+                        "shuffle_questions": True,
+                        "shuffle_options": True,
+                    },
+                },
             ]
         },
     )
