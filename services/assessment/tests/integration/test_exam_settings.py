@@ -12,8 +12,10 @@ import psycopg
 import pytest
 
 from edvent_assessment.domain.sheets import SheetItem
-from edvent_assessment.domain.shuffle import arrange
+from edvent_assessment.domain.shuffle import arrange, shuffle_options
 from edvent_assessment.sweeper import sweep
+
+from .test_adaptive_attempts import adaptive_exam
 
 PROBLEMS = "https://edvent.example/problems/"
 
@@ -329,3 +331,45 @@ def test_the_grades_list_reads_the_exam_user_index(admin_dsn) -> None:
         )
     assert "ix_exam_attempts_exam_id_user_id" in plan, plan
     assert "Sort" not in plan, plan
+
+
+async def test_an_adaptive_attempt_serves_each_question_with_its_options_shuffled_by_its_seed(
+    client, factory, people, sql
+) -> None:
+    course = await factory.course(people.owner)
+    exam = await adaptive_exam(
+        client,
+        people.owner,
+        course,
+        config={"shuffle_options": True, "max_attempts": 1, "min_items": 3, "max_items": 3},
+    )
+    attempt = await factory.start(people.student, exam["id"])
+    served = [attempt["questions"][0]]
+    for _ in range(3):
+        current = served[-1]
+        answered = await client.post(
+            f"/api/v1/attempts/{attempt['id']}/answers",
+            json={"question_id": current["question_id"], "option_ids": ["a"]},
+            headers=people.student.auth,
+        )
+        assert answered.status_code == 200, answered.text
+        if answered.json()["next_question"] is None:
+            break
+        served.append(answered.json()["next_question"])
+    assert len(served) == 3
+    ((seed,),) = sql(
+        "SELECT shuffle_seed FROM assessment.exam_attempts WHERE id = %s", (attempt["id"],)
+    )
+    for question in served:
+        item = SheetItem.model_validate(
+            {**question, "correct_option_ids": ["a"], "options": sorted(
+                question["options"], key=lambda option: option["id"])}
+        )  # fmt: skip
+        expected = shuffle_options(item, seed=seed)
+        assert [o["id"] for o in question["options"]] == [o.id for o in expected.options]
+    # Scored by ids: every answer "a" was right whatever the order.
+    done = await client.get(f"/api/v1/attempts/{attempt['id']}", headers=people.student.auth)
+    assert all(entry["correct"] for entry in done.json()["answer_sheet"])
+    again = await client.post(f"/api/v1/exams/{exam['id']}/attempts", headers=people.student.auth)
+    assert again.status_code == 409
+    assert again.json()["type"] == PROBLEMS + "max-attempts-reached"
