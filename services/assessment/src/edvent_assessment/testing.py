@@ -3,7 +3,8 @@ against its real database: the exam is created, filled and published by
 `usecases.exams`; each student starts with `usecases.attempts.start_attempt` and answers
 with `answer_question`, one transaction per call as a request would (only the HTTP layer
 is left out). `bench/adaptive.py` and the integration tests run it; the engine-level
-`domain.simulation` runs the large comparison (see docs/adaptive.md, Simulation).
+`domain.simulation` runs the large comparison (see docs/adaptive.md, Simulation). The
+service never imports this module at run time.
 """
 
 from __future__ import annotations
