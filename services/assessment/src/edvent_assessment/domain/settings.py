@@ -55,11 +55,12 @@ class ExamSettings(BaseModel):
     # Strict where a type could be coerced: `"1"` or `true` for max_attempts, `"yes"`
     # for a boolean are mistakes in the exam. Times are RFC 3339 strings in JSON, so
     # they are parsed (lax), and must carry a zone.
-    max_attempts: WholeNumber | None = Field(
+    # The bounds on the number itself, so the JSON Schema says them as minimum/maximum
+    # of its integer branch (on the optional field they came out as unknown keywords).
+    max_attempts: (
+        Annotated[int, Field(ge=1, le=1000, strict=True), BeforeValidator(_whole_number)] | None
+    ) = Field(
         default=None,
-        ge=1,
-        le=1000,
-        strict=True,
         description="Attempts a student may start (expired ones count); null: unlimited. "
         "A start past it is 409 (type .../max-attempts-reached).",
     )
