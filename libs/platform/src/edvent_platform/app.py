@@ -78,7 +78,7 @@ def create_service_app(
         service=service,
         schema=schema,
         database_url=settings.database_url,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        bootstrap_servers=settings.kafka,
         sessions=sessions,
         handlers=handlers,
         outbox_retention=timedelta(hours=settings.outbox_retention_hours),

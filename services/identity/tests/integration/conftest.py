@@ -40,7 +40,7 @@ def make_settings(identity_url: str, kafka: Any) -> Callable[..., Settings]:
         values: dict[str, Any] = {
             "environment": "test",
             "database_url": identity_url,
-            "kafka_bootstrap_servers": kafka.bootstrap_servers,
+            **kafka.service_settings("identity"),
             **FAST_ARGON2,
             # Follow rotations at once instead of within a minute.
             "signing_key_reload_seconds": 0,
@@ -172,7 +172,7 @@ def user_events(kafka: Any) -> Callable[..., Awaitable[list[Published]]]:
     async def read(user_id: UUID, *, until: int = 1, timeout: float = 30) -> list[Published]:
         key = str(user_id).encode()
         records = await read_topic(
-            kafka.bootstrap_servers,
+            kafka.admin,
             IDENTITY_USERS,
             expected=until,
             timeout=timeout,
