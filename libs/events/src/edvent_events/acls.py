@@ -105,7 +105,8 @@ def service_acls(service: str) -> list[Acl]:
         acls.extend(Acl(user, resource_type, name, pattern, op) for op in operations)
 
     for topic in OWNS[service]:
-        allow(TOPIC, topic, WRITE, DESCRIBE)
+        # CREATE: the charts' topics Job (where Strimzi is absent) runs as the service.
+        allow(TOPIC, topic, WRITE, CREATE, DESCRIBE)
     for topic in CONSUMES[service]:
         allow(TOPIC, topic, READ, DESCRIBE)
         # Its consumer creates (when missing), writes its dead letters, and reads

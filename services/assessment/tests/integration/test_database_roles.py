@@ -34,7 +34,7 @@ def runtime(
 
 
 @pytest.fixture
-def exam_and_user(sql: Callable[..., list[tuple[Any, ...]]]) -> Iterator[tuple[str, str]]:
+def exam_and_user(sql: Callable[..., list[tuple[Any, ...]]]) -> tuple[str, str]:
     user_id, course_id = str(uuid.uuid4()), str(uuid.uuid4())
     sql("INSERT INTO assessment.users (id, role) VALUES (%s, 'STUDENT')", (user_id,))
     sql(
@@ -46,7 +46,7 @@ def exam_and_user(sql: Callable[..., list[tuple[Any, ...]]]) -> Iterator[tuple[s
         " VALUES (%s, 'Roles', 600, 50) RETURNING id",
         (course_id,),
     )
-    yield str(exam_id), user_id
+    return str(exam_id), user_id
 
 
 @pytest.fixture
