@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 
+from edvent_events.connection import KafkaConnection
 from edvent_events.topics import ALL_TOPICS
 
 from .helpers import Account, create_exam, login, note_ready, register, set_role, until
@@ -181,11 +182,11 @@ async def test_a_student_sees_the_score_and_the_instructor_the_attempt_and_analy
     assert (analytics.json()["average_score"], analytics.json()["pass_rate"]) == (100, 1.0)
 
 
-async def read_everything(bootstrap: str, *, group: str, wanted: set[str]) -> list[Any]:
+async def read_everything(bootstrap: KafkaConnection, *, group: str, wanted: set[str]) -> list[Any]:
     """Every record of every contract topic, from the beginning, as a new consumer group
     sees them; stops once the `wanted` event ids arrived and a poll brings nothing."""
     consumer = AIOKafkaConsumer(
-        *ALL_TOPICS, bootstrap_servers=bootstrap, group_id=group,
+        *ALL_TOPICS, **bootstrap.client_kwargs(), group_id=group,
         auto_offset_reset="earliest", enable_auto_commit=False,
     )  # fmt: skip
     records: list[Any] = []
@@ -213,7 +214,7 @@ async def test_a_data_team_decodes_every_event_with_the_cloudevents_sdk_and_the_
     subjects = {journey.course_id, journey.exam_id, journey.attempt["id"], journey.student.id,
                 *journey.lesson_ids}  # fmt: skip
     records = await read_everything(
-        platform.kafka, group=f"data-team-{secrets.token_hex(3)}", wanted=subjects
+        platform.kafka, group=f"data-team.{secrets.token_hex(3)}", wanted=subjects
     )
     types: dict[str, int] = {}
     ids: set[str] = set()
