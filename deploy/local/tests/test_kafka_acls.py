@@ -15,6 +15,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
     GroupAuthorizationFailedError,
     KafkaConnectionError,
     KafkaError,
@@ -28,8 +29,8 @@ from edvent_events.topics import ASSESSMENT_ATTEMPTS, CONTENT_COURSES, IDENTITY_
 pytestmark = pytest.mark.integration
 
 
-async def produce(kafka: KafkaConnection, topic: str) -> None:
-    producer = AIOKafkaProducer(**kafka.client_kwargs(), acks="all", enable_idempotence=True)
+async def produce(kafka: KafkaConnection, topic: str, *, idempotent: bool = True) -> None:
+    producer = AIOKafkaProducer(**kafka.client_kwargs(), acks="all", enable_idempotence=idempotent)
     await producer.start()
     try:
         await producer.send_and_wait(topic, b"{}", key=b"door")
@@ -114,9 +115,13 @@ async def test_data_team_reads_every_domain_topic_in_its_own_groups(kafka) -> No
 
 async def test_data_team_cannot_write_or_create_topics(kafka) -> None:
     data_team = kafka.connection("data-team")
+    # An idempotent producer is refused before any topic: no WRITE anywhere, so no
+    # producer id (ClusterAuthorizationFailed); a plain one is refused per topic.
+    with pytest.raises(ClusterAuthorizationFailedError):
+        await produce(data_team, IDENTITY_USERS)
     for topic in DOMAIN_TOPICS:
         with pytest.raises(TopicAuthorizationFailedError):
-            await produce(data_team, topic)
+            await produce(data_team, topic, idempotent=False)
     admin = AIOKafkaAdminClient(**data_team.client_kwargs())
     await admin.start()
     try:
