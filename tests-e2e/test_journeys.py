@@ -20,6 +20,17 @@ from aiokafka import AIOKafkaConsumer
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.formats.json import JSONFormat
 
+from edvent_events.catalog import (
+    CATALOG,
+    AttemptCompleted,
+    CourseCreated,
+    CoursePublished,
+    ExamPublished,
+    LessonPublished,
+    NotesGenerated,
+    UserRegistered,
+    UserRoleChanged,
+)
 from edvent_events.connection import KafkaConnection
 from edvent_events.topics import ALL_TOPICS
 
@@ -210,7 +221,7 @@ async def test_a_data_team_decodes_every_event_with_the_cloudevents_sdk_and_the_
     platform, journey
 ):
     schemas = {path.stem: json.loads(path.read_text()) for path in SCHEMAS.glob("*.json")}
-    assert len(schemas) == 8
+    assert len(schemas) == len(CATALOG)
     subjects = {journey.course_id, journey.exam_id, journey.attempt["id"], journey.student.id,
                 *journey.lesson_ids}  # fmt: skip
     records = await read_everything(
@@ -230,7 +241,11 @@ async def test_a_data_team_decodes_every_event_with_the_cloudevents_sdk_and_the_
         types[ce_type] = types.get(ce_type, 0) + 1
         ids.add(event.get_id())
     print(f"data team: {len(records)} records, {len(ids)} distinct ce_id, by type {types}")
-    assert set(types) == set(schemas), set(schemas) - set(types)
+    # Every type the journey makes (the lifecycle wave's types need other journeys).
+    journey_types = {cls.ce_type for cls in (UserRegistered, UserRoleChanged, CourseCreated,
+                     CoursePublished, LessonPublished, ExamPublished, AttemptCompleted,
+                     NotesGenerated)}  # fmt: skip
+    assert journey_types <= set(types), journey_types - set(types)
 
 
 async def test_authorisation_holds_across_services(gateway, journey):
