@@ -231,8 +231,9 @@ async def run() -> str:
 
 Written by `make bench` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC) on {platform.machine()},
 {os.cpu_count()} cores, Python {platform.python_version()}; PostgreSQL (fsync on) and
-Kafka started by the benchmark on this machine. Producer settings for both paths:
-idempotent, `acks=all` (`edvent_events.relay.producer_settings`).
+Kafka started by the benchmark on this machine, every client authenticated (SASL
+SCRAM-SHA-512, ACLs on). Producer settings for both paths: idempotent, `acks=all`
+(`edvent_events.relay.producer_settings`).
 
 ## Outbox → Kafka throughput ({count} events, 3 partitions, 64 keys)
 
