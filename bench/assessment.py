@@ -30,12 +30,13 @@ from aiokafka import AIOKafkaProducer
 from bench import percentile
 from bench.stack import account, infrastructure, services
 from edvent_events.catalog.content import CourseCreated, CoursePublished
+from edvent_events.connection import KafkaConnection
 from edvent_events.envelope import encode
 
 QUESTIONS = 20
 
 
-async def announce_course(bootstrap: str, owner_id: str) -> str:
+async def announce_course(bootstrap: KafkaConnection, owner_id: str) -> str:
     course_id = uuid.uuid4()
     now = datetime.now(UTC)
     # Created, then published (one key, so in this order): students see only the
@@ -54,7 +55,7 @@ async def announce_course(bootstrap: str, owner_id: str) -> str:
             )
         ),
     ]  # fmt: skip
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**bootstrap.client_kwargs())
     await producer.start()
     try:
         for message in messages:
@@ -152,7 +153,7 @@ async def run() -> str:
         assert infra.kafka is not None
         assessment, identity_url = urls["assessment"], urls["identity"]
         owner_token, owner_id = await account(identity_url, role="INSTRUCTOR")
-        course_id = await announce_course(infra.kafka.bootstrap_servers, owner_id)
+        course_id = await announce_course(infra.kafka.connection("content"), owner_id)
         owner = {"Authorization": f"Bearer {owner_token}"}
         async with httpx.AsyncClient(base_url=assessment, timeout=60, headers=owner) as http:
             exam_id = await make_exam(http, course_id)

@@ -158,9 +158,10 @@ class RunningIdentity:
 
 @contextlib.asynccontextmanager
 async def running_identity(
-    *, database_url: str, kafka_bootstrap_servers: str
+    *, database_url: str, kafka: Mapping[str, str]
 ) -> AsyncIterator[RunningIdentity]:
-    """identity's real app on a free port of this host, in this event loop."""
+    """identity's real app on a free port of this host, in this event loop; `kafka`
+    are its Kafka settings (`KafkaBroker.service_settings("identity")`)."""
     import uvicorn
 
     from edvent_identity.config import Settings
@@ -169,7 +170,7 @@ async def running_identity(
     settings = Settings(
         environment="test",
         database_url=database_url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        **kafka,  # type: ignore[arg-type]
         # Sign with a rotated key at once instead of within a minute.
         signing_key_reload_seconds=0,
         access_token_ttl_seconds=3600,

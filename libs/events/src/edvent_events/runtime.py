@@ -9,6 +9,7 @@ from datetime import timedelta
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.consumer import ConsumerRunner, Handlers
 from edvent_events.relay import OutboxRelay, RelaySettings, libpq_dsn
 
@@ -20,7 +21,7 @@ class EventsRuntime:
         service: str,
         schema: str,
         database_url: str,
-        bootstrap_servers: str,
+        bootstrap_servers: Kafka,
         sessions: async_sessionmaker[AsyncSession],
         handlers: Handlers | None = None,
         run_relay: bool = True,
@@ -88,7 +89,7 @@ class EventsRuntime:
         async with self._admin_lock:
             if self._admin is None:
                 admin = AIOKafkaAdminClient(
-                    bootstrap_servers=self.bootstrap_servers, request_timeout_ms=2000
+                    **client_kwargs(self.bootstrap_servers), request_timeout_ms=2000
                 )
                 await admin.start()
                 self._admin = admin

@@ -74,7 +74,7 @@ def build_runtime(*, service: str, schema: str, settings: ServiceSettings) -> Se
         service=service,
         schema=schema,
         database_url=settings.database_url,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        bootstrap_servers=settings.kafka,
         sessions=sessions,
         outbox_retention=timedelta(hours=settings.outbox_retention_hours),
         inbox_retention=timedelta(hours=settings.inbox_retention_hours),

@@ -44,7 +44,7 @@ def make_settings(
         values: dict[str, Any] = {
             "environment": "test",
             "database_url": service_database_url("assessment"),
-            "kafka_bootstrap_servers": kafka.bootstrap_servers,
+            **kafka.service_settings("assessment"),
             "jwks_url": f"{identity_server.url}/api/v1/auth/jwks",
             "jwks_min_refetch_seconds": 0.2,
             # The session app sweeps once at start; tests run the sweeper themselves.
@@ -112,7 +112,7 @@ async def people(identity: Identity) -> People:
 
 @pytest.fixture(scope="session")
 async def producer(kafka: Any) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    producer = AIOKafkaProducer(**kafka.client_kwargs())
     await producer.start()
     try:
         yield producer

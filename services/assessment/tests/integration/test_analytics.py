@@ -97,7 +97,7 @@ async def test_analytics_count_each_attempt_once_even_when_events_are_redelivere
         "SELECT id::text FROM assessment.exam_attempts WHERE exam_id = %s", (exam["id"],)
     )}  # fmt: skip
     records = await read_topic(
-        kafka.bootstrap_servers, ASSESSMENT_ATTEMPTS, expected=3,
+        kafka.admin, ASSESSMENT_ATTEMPTS, expected=3,
         where=lambda r: r.key.decode() in attempt_ids,
     )  # fmt: skip
     assert len(records) == 3
