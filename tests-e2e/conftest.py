@@ -6,6 +6,7 @@ tests talk only to the gateway, as a client that knows only CONTRACT.md would.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -33,6 +34,18 @@ class Platform:
     pid: int
     # Mailpit's UI and HTTP API (the mail identity sends).
     mailpit: str = ""
+
+    def kafka_as(self, principal: str) -> KafkaConnection:
+        """A service's own Kafka principal (`content`, ...), with the password the stack
+        generated into its data dir: for tests that write as that service."""
+        secrets = json.loads((self.data_dir / "secrets.json").read_text())
+        return KafkaConnection(
+            self.kafka.bootstrap_servers,
+            security_protocol=self.kafka.security_protocol,
+            sasl_mechanism=self.kafka.sasl_mechanism,
+            username=principal,
+            password=secrets[f"kafka-{principal}"],
+        )
 
 
 @pytest.fixture(scope="session")
