@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -550,3 +551,29 @@ def test_without_strimzi_a_hook_job_sets_the_user_and_acls_as_the_admin() -> Non
     assert not [
         d for d in none if d["kind"] == "KafkaUser" or "kafka-user" in d["metadata"]["name"]
     ]
+
+
+# --- values.schema.json (tools/helm_values_schema.py) --------------------------------------
+
+
+def test_every_chart_has_its_current_values_schema() -> None:
+    tool = HELM_DIR.parents[1] / "tools" / "helm_values_schema.py"
+    result = subprocess.run(
+        [sys.executable, str(tool), "--check"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    for chart in CHARTS:
+        assert (HELM_DIR / chart / "values.schema.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "complaint"),
+    [
+        ("replicaCuont=2", "additional properties 'replicaCuont' not allowed"),
+        ("replicaCount=two", "/replicaCount"),
+    ],
+)
+def test_helm_refuses_values_the_schema_does_not_allow(setting: str, complaint: str) -> None:
+    result = helm("lint", "--strict", str(HELM_DIR / "content"), "--set", setting)
+    assert result.returncode != 0
+    assert complaint in result.stdout + result.stderr
