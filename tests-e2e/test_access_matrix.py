@@ -232,7 +232,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              target_key="attempt_id", params={"limit": 100}),
     Endpoint("GET", "/api/v1/attempts/{attempt_id}", "attempt_correct_answers", REVIEWS,
              field="correct_option_ids"),
-    Endpoint("POST", "/api/v1/exams", "manage_course", COURSES[:2], allowed=201,
+    Endpoint("POST", "/api/v1/exams", "create_exam", COURSES[:2], allowed=201,
              mutates=True, body=NEW_EXAM),
     Endpoint("POST", "/api/v1/exams/{exam_id}/questions", "manage_exam", EXAMS[:1],
              allowed=201, mutates=True, body=QUESTION),

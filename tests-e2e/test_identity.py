@@ -39,7 +39,9 @@ async def test_register_login_and_see_myself(gateway):
     user = registered.json()
     assert user["email"] == email.lower()
     assert user["role"] == "STUDENT"
-    assert set(user) == {"id", "email", "full_name", "role", "created_at"}
+    assert set(user) == {
+        "id", "email", "full_name", "role", "created_at", "email_verified", "disabled",
+    }  # fmt: skip
 
     tokens = await login(gateway, email.upper())
     assert tokens["token_type"] == "bearer"

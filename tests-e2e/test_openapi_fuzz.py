@@ -134,6 +134,28 @@ def _config(service: str, world: World) -> str:
             'include-method = "PUT"',
             "checks.negative_data_rejection.enabled = false",
         ]
+    if service == "identity":
+        # A made-up reset or verification token is refused with 400 (CONTRACT.md), however
+        # well-formed: only a token from an email works.
+        for path in ("/api/v1/auth/password-reset/confirm", "/api/v1/auth/verify-email"):
+            lines += ["[[operations]]", f'include-path = "{path}"', 'include-method = "POST"']
+            lines.append(
+                'checks.positive_data_acceptance.expected-statuses = ["2xx", 400, 401, 403,'
+                " 404, 409, 429]"
+            )
+        # What ends every session of its caller runs as the student, not as the ADMIN
+        # every other identity operation is called as.
+        for method, path in (
+            ("POST", "/api/v1/auth/logout-all"),
+            ("POST", "/api/v1/auth/password"),
+            ("DELETE", "/api/v1/users/me"),
+        ):
+            lines += [
+                "[[operations]]",
+                f'include-path = "{path}"',
+                f'include-method = "{method}"',
+                f"headers = {{ Authorization = {json.dumps(world.student)} }}",
+            ]
     if service == "assessment":
         # Rules JSON Schema cannot state (option ids unique within a question, correct
         # ids among the options; an adaptive config's max_items at least its min_items,

@@ -141,7 +141,8 @@ async def sign_up(page: Page, *, name: str) -> str:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Create account").click()
     # attached, not visible: at phone width the menu is folded
-    await expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
+    signed_in = page.get_by_role("button", name="Sign out", exact=True, include_hidden=True)
+    await expect(signed_in).to_be_attached()
     return email
 
 
@@ -151,7 +152,8 @@ async def sign_in(page: Page, email: str, password: str) -> None:
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     # attached, not visible: at phone width the menu is folded
-    await expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
+    signed_in = page.get_by_role("button", name="Sign out", exact=True, include_hidden=True)
+    await expect(signed_in).to_be_attached()
 
 
 async def write_lesson(page: Page, title: str, markdown: str) -> None:
@@ -338,7 +340,7 @@ async def test_the_instructor_and_student_journeys_through_the_web_client(visit,
 
     # Signing out at phone width: through the folded menu; the refresh token is gone.
     await spage.get_by_role("button", name="Menu").click()
-    await spage.get_by_role("button", name="Sign out").click()
+    await spage.get_by_role("button", name="Sign out", exact=True).click()
     nav = spage.get_by_role("navigation", name="Main", include_hidden=True)
     await expect(nav.get_by_role("link", name="Sign in", include_hidden=True)).to_be_attached()
     await expect(spage).to_have_url(re.compile(r"/$"))
@@ -1163,7 +1165,7 @@ async def test_the_reset_flow_end_to_end_through_the_emailed_link(gateway, visit
     visitor = await visit()
     page = visitor.page
     email = await sign_up(page, name="Forgetful")
-    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("button", name="Sign out", exact=True).click()
     await page.goto("/signin")
     await page.get_by_role("link", name="Forgot password?").click()
     await page.get_by_label("Email").fill(email)
@@ -1311,7 +1313,7 @@ async def test_a_person_changes_password_signs_out_everywhere_and_deletes_the_ac
     # Still signed in here, with the new password.
     await page.reload()
     await expect(page.get_by_role("heading", name="Your account")).to_be_visible()
-    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
     await page.get_by_role("button", name="Sign out everywhere").click()
     await page.get_by_role("button", name="Yes, sign out everywhere").click()

@@ -175,6 +175,8 @@ async def running_identity(
         signing_key_reload_seconds=0,
         access_token_ttl_seconds=3600,
         login_max_failures_per_client=1000,
+        # Every service's tests register their people here, all from 127.0.0.1.
+        register_max_per_client=100_000,
         # No mail server here: the emails identity writes stay in its outbox.
         email_sender_enabled=False,
         **FAST_ARGON2,

@@ -128,9 +128,18 @@ async def clean(admin_dsn: str, app: FastAPI, scripted: ScriptedProvider) -> Non
 class Content:
     """Plays the content service: bodies into S3, events onto the broker."""
 
-    def __init__(self, *, s3: Any, bucket: str, bootstrap: Kafka) -> None:
+    def __init__(
+        self,
+        *,
+        s3: Any,
+        bucket: str,
+        bootstrap: Kafka,
+        principals: Callable[[str], Kafka] | None = None,
+    ) -> None:
         self.bucket = bucket
         self.bootstrap = bootstrap
+        # A service's own Kafka credentials by its name, to write its topics.
+        self.principals = principals
         self.client = boto3.client(
             "s3",
             endpoint_url=s3.endpoint_url,
@@ -148,16 +157,19 @@ class Content:
         return key, sha
 
     async def send(self, *events: Event, event_id: str | None = None) -> None:
-        producer = AIOKafkaProducer(**client_kwargs(self.bootstrap), acks="all")
-        await producer.start()
-        try:
-            for event in events:
+        """Each event written by its owner's principal, as its owner's relay would."""
+        for event in events:
+            owner = type(event).source.rsplit("/", 1)[-1]
+            bootstrap = self.principals(owner) if self.principals else self.bootstrap
+            producer = AIOKafkaProducer(**client_kwargs(bootstrap), acks="all")
+            await producer.start()
+            try:
                 message = encode(event, event_id=event_id)
                 await producer.send_and_wait(
                     message.topic, value=message.value, key=message.key, headers=message.headers
                 )
-        finally:
-            await producer.stop()
+            finally:
+                await producer.stop()
 
     async def course(self, *, owner_id: UUID | None, published: bool = True) -> UUID:
         """A new course, published unless asked for a draft."""
@@ -208,4 +220,6 @@ class Content:
 
 @pytest.fixture(scope="session")
 def content(s3: Any, bucket: str, kafka: Any) -> Content:
-    return Content(s3=s3, bucket=bucket, bootstrap=kafka.connection("content"))
+    return Content(
+        s3=s3, bucket=bucket, bootstrap=kafka.connection("content"), principals=kafka.connection
+    )

@@ -208,7 +208,9 @@ async def change_password(
 @router.post(
     "/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=problems(422, 429),
+    # No body: the answer says nothing about the address.
+    response_class=Response,
+    responses={202: {"description": "Accepted, with no body"}, **problems(422, 429)},
     summary="Email a link to choose a new password",
     description="Answers 202 with no body for any address, known or not, in the same "
     "time. A known, enabled account gets an email with a single-use link "
