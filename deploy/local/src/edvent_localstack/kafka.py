@@ -13,7 +13,8 @@ itself when the controller port changes (checked by the launcher test).
 
 Topics are not auto-created (`auto.create.topics.enable=false`), so a mistyped topic
 name fails instead of silently creating a second topic with default settings. The
-broker creates the contract topics (`CONTRACT_TOPICS`) when it starts; anything else
+broker creates the contract topics (`CONTRACT_TOPICS`, and `CONFIGURED_TOPICS` such as
+the compacted `identity.user-keys` with their settings) when it starts; anything else
 (test topics, dead-letter topics) is created explicitly with `create_topics` or
 `edvent_events.admin.ensure_topics`.
 """
@@ -27,7 +28,7 @@ import fcntl
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CoordinatorNotAvailableError, KafkaError
 
 from edvent_events.admin import TopicCreationError, ensure_topics_with
-from edvent_events.topics import ALL_TOPICS
+from edvent_events.topics import ALL_TOPICS, CONFIGURED_TOPICS
 from edvent_localstack.jvm import JARS_DIR, ensure_jars, java
 from edvent_localstack.process import (
     LOCAL_DIR,
@@ -104,6 +105,10 @@ class KafkaBroker:
     default_partitions: int = 1
     # Created (when missing) with default_partitions every time the broker starts.
     topics: Sequence[str] = field(default_factory=lambda: list(CONTRACT_TOPICS))
+    # Created as well, each with its own topic configuration (compaction, say).
+    configured_topics: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: dict(CONFIGURED_TOPICS)
+    )
     jvm_options: Sequence[str] = field(default_factory=lambda: list(JVM_OPTIONS))
     _process: ManagedProcess | None = field(default=None, init=False, repr=False)
     _probe_error: BaseException | None = field(default=None, init=False, repr=False)
@@ -256,6 +261,13 @@ class KafkaBroker:
                 create_topics(
                     self.bootstrap_servers, list(self.topics), partitions=self.default_partitions
                 )
+            for topic, configs in self.configured_topics.items():
+                create_topics(
+                    self.bootstrap_servers,
+                    [topic],
+                    partitions=self.default_partitions,
+                    configs=configs,
+                )
         except BaseException:
             self.stop()
             raise
@@ -348,6 +360,7 @@ async def create_topics_async(
     partitions: int,
     replication: int = 1,
     timeout: float = 30,
+    configs: Mapping[str, str] | None = None,
 ) -> None:
     """Create the missing topics and wait until each partition has a leader.
 
@@ -357,7 +370,9 @@ async def create_topics_async(
     try:
         async with asyncio.timeout(timeout):
             await admin.start()
-            await ensure_topics_with(admin, topics, partitions=partitions, replication=replication)
+            await ensure_topics_with(
+                admin, topics, partitions=partitions, replication=replication, configs=configs
+            )
     except TimeoutError as exc:
         raise StackError(
             f"creating Kafka topics {sorted(topics)} at {bootstrap_servers} "
@@ -379,6 +394,7 @@ def create_topics(
     partitions: int,
     replication: int = 1,
     timeout: float = 30,
+    configs: Mapping[str, str] | None = None,
 ) -> None:
     """Sync wrapper around `create_topics_async` (idempotent)."""
     _run_sync(
@@ -388,6 +404,7 @@ def create_topics(
             partitions=partitions,
             replication=replication,
             timeout=timeout,
+            configs=configs,
         )
     )
 

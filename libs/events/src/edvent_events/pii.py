@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import json
+import os
 from typing import Any, ClassVar, Final
 from uuid import UUID
 
@@ -132,7 +132,9 @@ async def read_user_keys(
 ) -> dict[UUID, bytes]:
     """The keys on the topic up to its end when called: the latest per user, without the
     users whose key was shredded. `consumer_options` go to aiokafka (SASL settings)."""
+    # Subscribed at first only so that start() waits for the topic's metadata.
     consumer = AIOKafkaConsumer(
+        topic,
         bootstrap_servers=bootstrap_servers,
         group_id=None,
         enable_auto_commit=False,
@@ -141,8 +143,8 @@ async def read_user_keys(
     await consumer.start()
     keys: dict[UUID, bytes] = {}
     try:
-        await consumer.topics()  # fetches the metadata partitions_for_topic reads
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.unsubscribe()
         if not partitions:
             return keys
         consumer.assign(partitions)

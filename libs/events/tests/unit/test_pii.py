@@ -69,9 +69,9 @@ def test_keys_are_32_bytes_and_travel_as_base64() -> None:
     key = pii.new_key()
     assert len(key) == 32 and pii.new_key() != key
     assert pii.decode_key(pii.encode_key(key)) == key
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="32 bytes"):
         pii.encrypt("x", key=key[:16], user_id=USER)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="32 bytes"):
         pii.decode_key(base64.b64encode(b"short").decode())
     message = pii.key_message(user_id=USER, key=key)
     assert message.topic == "identity.user-keys" and message.subject == str(USER)

@@ -37,7 +37,7 @@ class UserRegistered(Event):
             "The user's email address (trimmed, lower-cased), encrypted for this user:"
             " `enc:v1:<base64url(nonce|ciphertext)>`, AES-256-GCM with the user id as"
             " associated data; the key is on `identity.user-keys` until the user is erased"
-            " (libs/events README, \"Personal data and erasure\")."
+            ' (libs/events README, "Personal data and erasure").'
         )
     )
     role: Role = Field(description="The role the account starts with.")
