@@ -10,7 +10,7 @@ import pytest
 
 from edvent_events import pii
 from edvent_events.catalog import UserRegistered
-from edvent_events.samples import user_registered
+from edvent_events.samples import SAMPLE_USER_KEY, user_registered
 
 USER = uuid.UUID("0b8e2a4c-5d21-4f6e-9a10-3c7d2e8f1a01")
 
@@ -98,3 +98,11 @@ def test_a_registration_still_fits_its_v1_schema_with_sealed_fields() -> None:
         "role": "STUDENT",
         "registered_at": "2026-01-12T09:00:00Z",
     }
+
+
+def test_the_documented_sample_opens_with_the_sample_key() -> None:
+    event = user_registered()
+    opened = pii.decrypt_fields(
+        event.model_dump(mode="json"), key=SAMPLE_USER_KEY, user_id=event.user_id
+    )
+    assert (opened["email"], opened["full_name"]) == ("ada@example.com", "Ada Lovelace")

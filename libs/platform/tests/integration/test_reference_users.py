@@ -35,6 +35,8 @@ def users_table(schema: str) -> Any:
         email: Mapped[str | None] = mapped_column(Text)
         full_name: Mapped[str | None] = mapped_column(Text)
         role_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+        not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+        deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
         updated_at: Mapped[datetime] = mapped_column(
             DateTime(timezone=True), server_default=func.now()
         )
