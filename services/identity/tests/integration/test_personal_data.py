@@ -10,7 +10,7 @@ import pytest
 
 from edvent_events import pii
 from edvent_events.catalog.identity import UserRegistered
-from edvent_events.topics import IDENTITY_USER_KEYS, IDENTITY_USERS
+from edvent_events.topics import COMPACTED_TOPIC_CONFIG, IDENTITY_USER_KEYS, IDENTITY_USERS
 from edvent_localstack.pytest_plugin import read_topic
 
 
@@ -77,3 +77,21 @@ async def test_keys_are_per_user(accounts, sql) -> None:
         "SELECT key FROM identity.user_data_keys WHERE user_id = ANY(%s)", ([one.id, two.id],)
     )
     assert len({bytes(row[0]) for row in rows}) == 2
+
+
+async def test_the_keys_topic_is_compacted(kafka) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, IDENTITY_USER_KEYS)]
+        )
+    finally:
+        await admin.close()
+    [resource] = response.resources
+    # (error code, error message, type, name, [(name, value, ...), ...])
+    config = {entry[0]: entry[1] for entry in resource[4]}
+    assert {name: config[name] for name in COMPACTED_TOPIC_CONFIG} == COMPACTED_TOPIC_CONFIG
