@@ -49,6 +49,7 @@ from bench import (
 )
 from bench.stack import infrastructure
 from edvent_events.admin import ensure_topics
+from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.envelope import build_headers, rfc3339
 from edvent_events.outbox import create_outbox_and_inbox_sql
 from edvent_events.relay import OutboxRelay, RelaySettings, producer_settings
@@ -91,7 +92,7 @@ async def _unsent(conn: psycopg.AsyncConnection[Any]) -> bool:
     return bool(row and row[0])
 
 
-async def relay_throughput(dsn: str, bootstrap: str, count: int) -> float:
+async def relay_throughput(dsn: str, bootstrap: Kafka, count: int) -> float:
     """Steady state: a running relay, leading and connected, is handed `count` rows."""
     topic = f"bench-relay-{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, [topic], partitions=3)
@@ -114,7 +115,7 @@ async def relay_throughput(dsn: str, bootstrap: str, count: int) -> float:
     return count / elapsed
 
 
-async def plain_producer_throughput(bootstrap: str, count: int) -> float:
+async def plain_producer_throughput(bootstrap: Kafka, count: int) -> float:
     topic = f"bench-plain-{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, [topic], partitions=3)
     payloads = [_payload(i) for i in range(count)]
@@ -146,13 +147,13 @@ async def plain_producer_throughput(bootstrap: str, count: int) -> float:
     return count / elapsed
 
 
-async def steady_latency(dsn: str, bootstrap: str, rate: int, seconds: int) -> list[float]:
+async def steady_latency(dsn: str, bootstrap: Kafka, rate: int, seconds: int) -> list[float]:
     topic = f"bench-latency-{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, [topic], partitions=3)
     committed: dict[str, float] = {}
     received: dict[str, float] = {}
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+        topic, **client_kwargs(bootstrap), group_id=None, auto_offset_reset="earliest"
     )
     await consumer.start()
     relay = OutboxRelay(RelaySettings(dsn=dsn, schema=SCHEMA, bootstrap_servers=bootstrap))
@@ -204,7 +205,9 @@ async def run() -> str:
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-"))
     with infrastructure(work, partitions=3) as infra:
         assert infra.kafka is not None
-        bootstrap = infra.kafka.bootstrap_servers
+        # SASL SCRAM-SHA-512, as every client now; the admin, because the benchmark
+        # writes topics of its own.
+        bootstrap = infra.kafka.admin
         postgres = infra.postgres
         postgres.provision(ServiceDatabase(role=SCHEMA, schema=SCHEMA, password="bench-password"))
         dsn = postgres.dsn(user=SCHEMA, password="bench-password")
@@ -228,8 +231,9 @@ async def run() -> str:
 
 Written by `make bench` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC) on {platform.machine()},
 {os.cpu_count()} cores, Python {platform.python_version()}; PostgreSQL (fsync on) and
-Kafka started by the benchmark on this machine. Producer settings for both paths:
-idempotent, `acks=all` (`edvent_events.relay.producer_settings`).
+Kafka started by the benchmark on this machine, every client authenticated (SASL
+SCRAM-SHA-512, ACLs on). Producer settings for both paths: idempotent, `acks=all`
+(`edvent_events.relay.producer_settings`).
 
 ## Outbox → Kafka throughput ({count} events, 3 partitions, 64 keys)
 

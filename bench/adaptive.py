@@ -8,7 +8,7 @@ as 2PL; each is compared with a fixed random form from the same bank.
 Then BENCH_ADAPTIVE_SERVICE_STUDENTS (default 200) of them take the Rasch exam through
 the service's real use cases (`start_attempt`, `answer_question`, one transaction each)
 against a real PostgreSQL migrated by `edvent-assessment migrate`
-(`edvent_assessment.simulation_service`): their RMSE and mean length, which should match
+(`edvent_assessment.testing`): their RMSE and mean length, which should match
 the engine's within sampling error, and the time of one answer with its commit.
 
 `make bench` runs it after the other benchmarks and writes its section into
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.stack import infrastructure, migrated_database
-from edvent_assessment import simulation_service
+from edvent_assessment import testing as simulation_service
 from edvent_assessment.domain.adaptive import AdaptiveConfig
 from edvent_assessment.domain.simulation import make_bank, report_markdown, simulate
 from edvent_platform.db import create_engine, session_factory

@@ -38,10 +38,11 @@ from edvent_ai_notes.db import notes as notes_db
 from edvent_ai_notes.db.notes import LessonRef
 from edvent_ai_notes.domain.access import Actor
 from edvent_ai_notes.main import create_app
-from edvent_ai_notes.usecases.notes import ingest_lesson
+from edvent_ai_notes.testing import ingest_lesson
 from edvent_ai_notes.usecases.search import search_chunks, uncached
 from edvent_events.admin import ensure_topics
 from edvent_events.catalog.content import LessonPublished
+from edvent_events.connection import KafkaConnection
 from edvent_events.envelope import encode
 from edvent_events.topics import CONTENT_COURSES, CONTENT_LESSONS
 from edvent_localstack.s3 import S3Server
@@ -103,7 +104,11 @@ async def _ready_at(sessions: Any, lesson_id: uuid.UUID, timeout: float = 120) -
 
 
 async def measure(
-    *, settings: Settings, s3: S3Server, provider: NotesProvider | None
+    *,
+    settings: Settings,
+    s3: S3Server,
+    provider: NotesProvider | None,
+    content_kafka: KafkaConnection,
 ) -> tuple[list[float], list[float], int, str]:
     lessons = int(os.environ.get("BENCH_NOTES_LESSONS", "20"))
     searches = int(os.environ.get("BENCH_SEARCHES", "300"))
@@ -113,7 +118,8 @@ async def measure(
     sessions = ai_notes.sessions
     course_id = uuid.uuid4()
     latencies: list[float] = []
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    # content's events, written with content's own principal.
+    producer = AIOKafkaProducer(**content_kafka.client_kwargs(), acks="all")
     async with app.router.lifespan_context(app):
         await producer.start()
         try:
@@ -182,10 +188,10 @@ async def run(provider: NotesProvider | None = None) -> str:
         assert infra.kafka is not None and infra.s3 is not None
         s3 = infra.s3
         url = migrated_database(infra.postgres, "ai-notes")
-        await ensure_topics(infra.kafka.bootstrap_servers, [CONTENT_LESSONS, CONTENT_COURSES])
+        await ensure_topics(infra.kafka.admin, [CONTENT_LESSONS, CONTENT_COURSES])
         settings = Settings(
             database_url=url,
-            kafka_bootstrap_servers=infra.kafka.bootstrap_servers,
+            **infra.kafka.service_settings("ai-notes"),  # type: ignore[arg-type]
             log_level="WARNING",
             s3_endpoint_url=s3.endpoint_url,
             s3_access_key=s3.access_key,
@@ -194,7 +200,10 @@ async def run(provider: NotesProvider | None = None) -> str:
             s3_bucket=BUCKET,
         )
         latencies, searches, chunks, name = await measure(
-            settings=settings, s3=s3, provider=provider
+            settings=settings,
+            s3=s3,
+            provider=provider,
+            content_kafka=infra.kafka.connection("content"),
         )
     p95 = percentile(latencies, 95)
     search_p50, search_p99 = percentile(searches, 50) * 1000, percentile(searches, 99) * 1000

@@ -11,7 +11,7 @@ Rankers:
 - the local provider's embeddings alone (cosine similarity);
 - in-memory hybrid: reciprocal rank fusion of the two rankings above;
 - the service's real search: PostgreSQL (pgvector and full-text) started by the bench,
-  every lesson ingested with `usecases.notes.ingest_lesson` (the service's chunker and
+  every lesson ingested with `edvent_ai_notes.testing.ingest_lesson` (the service's chunker and
   the local provider), each question asked through `usecases.search.search_chunks`.
 
 Every ranker sees the same chunks: the service's chunker, each chunk indexed under its
@@ -44,7 +44,8 @@ from edvent_ai_notes.db.notes import LessonRef
 from edvent_ai_notes.domain.access import Actor
 from edvent_ai_notes.domain.chunking import chunk_markdown
 from edvent_ai_notes.domain.notes import Chunk
-from edvent_ai_notes.usecases.notes import PipelineOptions, embedding_text, ingest_lesson
+from edvent_ai_notes.testing import ingest_lesson
+from edvent_ai_notes.usecases.notes import PipelineOptions, embedding_text
 from edvent_ai_notes.usecases.search import search_chunks, uncached
 from edvent_platform.db import create_engine, session_factory, transaction
 

@@ -3,7 +3,7 @@
 Real PostgreSQL and Kafka; identity and assessment started as their real commands
 (`edvent-<service> serve`, one uvicorn worker each), measured straight at
 assessment's port (no gateway). A course arrives as content would announce it (a
-CourseCreated event on the broker); its owner creates and publishes one exam of 20
+CourseCreated and a CoursePublished on the broker); its owner creates and publishes one exam of 20
 questions. Then BENCH_STUDENTS (default 50) students, each with their own token,
 loop for BENCH_ASSESSMENT_SECONDS (default 15): start an attempt, submit 20 answers,
 start again. Reported: attempts submitted per second, and the submit latency p50/p99.
@@ -29,28 +29,39 @@ from aiokafka import AIOKafkaProducer
 
 from bench import percentile
 from bench.stack import account, infrastructure, services
-from edvent_events.catalog.content import CourseCreated
+from edvent_events.catalog.content import CourseCreated, CoursePublished
+from edvent_events.connection import KafkaConnection
 from edvent_events.envelope import encode
 
 QUESTIONS = 20
 
 
-async def announce_course(bootstrap: str, owner_id: str) -> str:
+async def announce_course(bootstrap: KafkaConnection, owner_id: str) -> str:
     course_id = uuid.uuid4()
-    message = encode(
-        CourseCreated(
-            course_id=course_id,
-            owner_id=uuid.UUID(owner_id),
-            title="Bench course",
-            created_at=datetime.now(UTC),
-        )
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    now = datetime.now(UTC)
+    # Created, then published (one key, so in this order): students see only the
+    # exams of published courses.
+    messages = [
+        encode(
+            CourseCreated(
+                course_id=course_id, owner_id=uuid.UUID(owner_id), title="Bench course",
+                created_at=now,
+            )
+        ),
+        encode(
+            CoursePublished(
+                course_id=course_id, owner_id=uuid.UUID(owner_id), title="Bench course",
+                published_at=now,
+            )
+        ),
+    ]  # fmt: skip
+    producer = AIOKafkaProducer(**bootstrap.client_kwargs())
     await producer.start()
     try:
-        await producer.send_and_wait(
-            message.topic, key=message.key, value=message.value, headers=message.headers
-        )
+        for message in messages:
+            await producer.send_and_wait(
+                message.topic, key=message.key, value=message.value, headers=message.headers
+            )
     finally:
         await producer.stop()
     return str(course_id)
@@ -142,7 +153,7 @@ async def run() -> str:
         assert infra.kafka is not None
         assessment, identity_url = urls["assessment"], urls["identity"]
         owner_token, owner_id = await account(identity_url, role="INSTRUCTOR")
-        course_id = await announce_course(infra.kafka.bootstrap_servers, owner_id)
+        course_id = await announce_course(infra.kafka.connection("content"), owner_id)
         owner = {"Authorization": f"Bearer {owner_token}"}
         async with httpx.AsyncClient(base_url=assessment, timeout=60, headers=owner) as http:
             exam_id = await make_exam(http, course_id)

@@ -201,11 +201,11 @@ async def run() -> str:
         database = service_database("identity")
         postgres.provision(database)
         url = postgres.service_url(database)
-        SERVICES["identity"].migrate(url)
+        SERVICES["identity"].migrate(postgres.migrator_url(database))
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")} | {
             "IDENTITY_DATABASE_URL": url,
-            "IDENTITY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            **kafka.service_env("identity", "IDENTITY_"),
         }
         log = work / "identity.log"
         process = start_identity(port, env, log)

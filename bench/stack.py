@@ -64,9 +64,8 @@ def migrated_database(postgres: PostgresServer, name: str) -> str:
     """The service's role and schema, migrated by `edvent-<name> migrate`; its URL."""
     database = service_database(name)
     postgres.provision(database)
-    url = postgres.service_url(database)
-    SERVICES[name].migrate(url, dict(os.environ))
-    return url
+    SERVICES[name].migrate(postgres.migrator_url(database), dict(os.environ))
+    return postgres.service_url(database)
 
 
 def _ready(url: str) -> bool:
@@ -102,7 +101,7 @@ def services(infra: Infra, names: tuple[str, ...]) -> Iterator[dict[str, str]]:
                 "IDENTITY_ACCESS_TOKEN_TTL_SECONDS": "3600",
             })  # fmt: skip
             if infra.kafka is not None:
-                env[f"{prefix}KAFKA_BOOTSTRAP_SERVERS"] = infra.kafka.bootstrap_servers
+                env.update(infra.kafka.service_env(name, prefix))
             if infra.s3 is not None:
                 env.update({
                     f"{prefix}S3_ENDPOINT_URL": infra.s3.endpoint_url,

@@ -6,6 +6,8 @@ tests talk only to the gateway, as a client that knows only CONTRACT.md would.
 
 from __future__ import annotations
 
+import json
+import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from edvent_events.acls import DATA_TEAM
+from edvent_events.connection import KafkaConnection
+from edvent_localstack.cli import DATA_TEAM_PASSWORD
 from edvent_localstack.launch import platform_up
 
 ADMIN_EMAIL = "admin@edvent.test"
@@ -24,11 +29,23 @@ ADMIN_PASSWORD = "bootstrap-admin-password"
 class Platform:
     gateway: str
     service_ports: dict[str, int]
-    kafka: str
+    kafka: KafkaConnection  # as the read-only data-team principal, like a data team
     data_dir: Path
     pid: int
     # Mailpit's UI and HTTP API (the mail identity sends).
     mailpit: str = ""
+
+    def kafka_as(self, principal: str) -> KafkaConnection:
+        """A service's own Kafka principal (`content`, ...), with the password the stack
+        generated into its data dir: for tests that write as that service."""
+        secrets = json.loads((self.data_dir / "secrets.json").read_text())
+        return KafkaConnection(
+            self.kafka.bootstrap_servers,
+            security_protocol=self.kafka.security_protocol,
+            sasl_mechanism=self.kafka.sasl_mechanism,
+            username=principal,
+            password=secrets[f"kafka-{principal}"],
+        )
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +71,13 @@ def platform() -> Iterator[Platform]:
                 svc: ports[f"{svc.upper().replace('-', '_')}_PORT"]
                 for svc in ("identity", "content", "assessment", "ai-notes")
             },
-            kafka=f"127.0.0.1:{ports['KAFKA_PORT']}",
+            kafka=KafkaConnection(
+                f"127.0.0.1:{ports['KAFKA_PORT']}",
+                security_protocol="SASL_PLAINTEXT",
+                sasl_mechanism="SCRAM-SHA-512",
+                username=DATA_TEAM,
+                password=os.environ.get("EDVENT_DATA_TEAM_PASSWORD") or DATA_TEAM_PASSWORD,
+            ),
             data_dir=data_dir,
             pid=pid,
             mailpit=f"http://127.0.0.1:{ports['MAILPIT_HTTP_PORT']}",

@@ -112,6 +112,25 @@ async def create_exam(
     return exam_id
 
 
+async def open_to_students(
+    gateway: httpx.AsyncClient,
+    instructor: dict[str, str],
+    course_id: str,
+    exam_id: str,
+    student: dict[str, str],
+) -> None:
+    """Publish the exam's course and wait until `student` sees the exam: assessment shows
+    students only the published exams of published courses, and learns of the course's
+    publication from content's event."""
+    published = await gateway.post(f"/api/v1/courses/{course_id}/publish", headers=instructor)
+    assert published.status_code == 200, published.text
+    seen = await until(
+        lambda: gateway.get(f"/api/v1/exams/{exam_id}", headers=student),
+        lambda r: r.status_code == 200,
+    )
+    assert seen.status_code == 200, seen.text
+
+
 def stack(platform: Platform, *args: str) -> subprocess.CompletedProcess[str]:
     """`edvent-stack ARGS` against the running platform, as an operator runs it."""
     return subprocess.run(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import create_exam, register, until
+from .helpers import create_exam, open_to_students, register, until
 
 pytestmark = pytest.mark.e2e
 
@@ -16,6 +16,7 @@ async def test_an_exam_is_written_taken_and_analysed_through_the_gateway(gateway
     course = await gateway.post("/api/v1/courses", json={"title": "Exams"}, headers=instructor)
     assert course.status_code == 201, course.text
     exam_id = await create_exam(gateway, instructor, course.json()["id"], duration_seconds=300)
+    await open_to_students(gateway, instructor, course.json()["id"], exam_id, student)
 
     attempt = await gateway.post(f"/api/v1/exams/{exam_id}/attempts", headers=student)
     assert attempt.status_code == 201, attempt.text

@@ -20,7 +20,16 @@ import pytest
 from edvent_events.topics import AI_NOTES_NOTES, ASSESSMENT_ATTEMPTS, CONTENT_LESSONS
 from edvent_localstack.pytest_plugin import read_topic
 
-from .helpers import Account, create_exam, note_ready, parts, register, stack, until
+from .helpers import (
+    Account,
+    create_exam,
+    note_ready,
+    open_to_students,
+    parts,
+    register,
+    stack,
+    until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -165,6 +174,7 @@ async def test_kafka_stopped_for_10_s_while_50_students_submit(gateway, platform
     assert course.status_code == 201, course.text
     exam_id = await create_exam(gateway, instructor.auth, course.json()["id"])
     students = [await register(gateway, prefix="kafka-student") for _ in range(50)]
+    await open_to_students(gateway, instructor.auth, course.json()["id"], exam_id, students[0].auth)
     attempts = []
     for student in students:
         started = await gateway.post(f"/api/v1/exams/{exam_id}/attempts", headers=student.auth)

@@ -84,7 +84,7 @@ async def found_by_search(
 async def send_as_content(platform: Platform, ce_type: str, key: str, data: dict[str, Any]) -> None:
     """An event on content's topic exactly as content's relay writes it: a redelivery or
     a late copy, which the outbox cannot be made to send again on purpose."""
-    producer = AIOKafkaProducer(bootstrap_servers=platform.kafka)
+    producer = AIOKafkaProducer(**platform.kafka_as("content").client_kwargs())
     await producer.start()
     try:
         now = datetime.now(UTC).isoformat().replace("+00:00", "Z")

@@ -48,6 +48,18 @@ FED_BY: dict[str, tuple[str, str]] = {
         "content.lessons",
         "content.lessons: published, unpublished, deleted",
     ),
+    "ai_notes.courses": (
+        "content.courses",
+        "content.courses: created, published, unpublished, archived, owner_changed",
+    ),
+    "ai_notes.users": (
+        "identity.users",
+        "identity.users: registered, role_changed, sessions_revoked, deleted",
+    ),
+    "identity.course_owners": (
+        "content.courses",
+        "content.courses: created, owner_changed",
+    ),
 }
 
 # What each JSONB column holds.

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -116,6 +117,23 @@ def _check_kafka_topic(doc: dict[str, Any]) -> None:
     assert all(isinstance(v, str) for v in spec.get("config", {}).values())
 
 
+def _check_kafka_user(doc: dict[str, Any]) -> None:
+    # Strimzi's KafkaUser CRD: SCRAM with a password from a Secret, simple ACLs.
+    assert doc["apiVersion"] in ("kafka.strimzi.io/v1", "kafka.strimzi.io/v1beta2")
+    assert doc["metadata"]["labels"]["strimzi.io/cluster"]
+    spec = doc["spec"]
+    assert set(spec) <= {"authentication", "authorization", "quotas", "template"}, spec
+    assert spec["authentication"]["type"] == "scram-sha-512"
+    assert set(spec["authentication"]["password"]["valueFrom"]["secretKeyRef"]) == {"name", "key"}
+    assert spec["authorization"]["type"] == "simple"
+    operations = {"Read", "Write", "Create", "Delete", "Alter", "Describe", "All"}
+    operations |= {"IdempotentWrite", "ClusterAction", "DescribeConfigs", "AlterConfigs"}
+    for acl in spec["authorization"]["acls"]:
+        assert acl["resource"]["type"] in ("topic", "group", "cluster", "transactionalId")
+        assert acl["resource"]["patternType"] in ("literal", "prefix")
+        assert set(acl["operations"]) <= operations
+
+
 @pytest.mark.parametrize("values", VALUES)
 @pytest.mark.parametrize("chart", CHARTS)
 def test_every_rendered_manifest_is_valid_for_kubernetes(chart: str, values: str) -> None:
@@ -124,6 +142,9 @@ def test_every_rendered_manifest_is_valid_for_kubernetes(chart: str, values: str
     for doc in docs:
         if doc["kind"] == "KafkaTopic":
             _check_kafka_topic(doc)
+            continue
+        if doc["kind"] == "KafkaUser":
+            _check_kafka_user(doc)
             continue
         try:
             kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
@@ -197,7 +218,8 @@ def test_the_migration_runs_as_a_pre_install_and_pre_upgrade_hook(chart: str) ->
 @pytest.mark.parametrize("chart", SERVICES)
 def test_an_existing_secret_replaces_the_charts_own(chart: str) -> None:
     docs = render(chart, "values.yaml", "secrets.existingSecret=vault-synced")
-    assert not [d for d in docs if d["kind"] == "Secret"]
+    # Only the migrator's, which has a switch of its own (migration.existingSecret).
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"] == [f"{chart}-migrator"]
     for workload in (one(docs, "Deployment"), one(docs, "Job", f"{chart}-migrate")):
         (container,) = workload["spec"]["template"]["spec"]["containers"]
         assert {"secretRef": {"name": "vault-synced"}} in container["envFrom"]
@@ -226,6 +248,9 @@ def test_the_production_example_autoscales_and_reads_an_existing_secret() -> Non
     assert hpa["spec"]["scaleTargetRef"]["name"] == "content"
     assert "replicas" not in one(docs, "Deployment")["spec"]  # the HPA owns it
     assert not [d for d in docs if d["kind"] == "Secret"]
+    (container,) = one(docs, "Job", "content-migrate")["spec"]["template"]["spec"]["containers"]
+    [url] = [e for e in container["env"] if e["name"] == "CONTENT_DATABASE_URL"]
+    assert url["valueFrom"]["secretKeyRef"]["name"] == "content-migrator"
 
 
 @pytest.mark.parametrize("chart", SERVICES)
@@ -307,7 +332,9 @@ def test_topics_can_be_created_by_a_hook_job_instead() -> None:
     topics = {t["name"]: t for t in json.loads(env["EDVENT_TOPICS"])}
     assert "ai-notes.notes" in topics and "content.lessons.dlq.ai-notes" in topics
     assert topics["ai-notes.notes"]["partitions"] == 6
-    assert "AI_NOTES_KAFKA_BOOTSTRAP_SERVERS" in container["args"][2]
+    # It connects as the service, with the service's settings (prefix + KAFKA_...).
+    assert "'AI_NOTES_'" in container["args"][2]
+    assert "'KAFKA_PASSWORD'" in container["args"][2]
     # The script is real Python that imports what exists.
     compile(container["args"][2], "topics-job", "exec")
     from edvent_events.admin import ensure_topics  # noqa: F401 - the script's import
@@ -331,7 +358,9 @@ def test_every_setting_a_chart_sets_is_one_its_service_reads(chart: str) -> None
     for values in VALUES:
         docs = render(chart, values)
         keys |= set(one(docs, "ConfigMap", chart)["data"])
-        keys |= {k for d in docs if d["kind"] == "Secret" for k in d["stringData"]}
+        # The migrator's Secret is the migrate Job's alone (MIGRATOR_DATABASE_URL).
+        secrets = [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"] == chart]
+        keys |= {k for d in secrets for k in d["stringData"]}
         keys |= {
             line.split(":")[0].strip().lstrip("# ")
             for line in (HELM_DIR / chart / values).read_text().splitlines()
@@ -450,3 +479,118 @@ def test_the_gateway_believes_forwarded_for_only_from_the_trusted_proxies() -> N
         "real_ip_header X-Forwarded-For; real_ip_recursive on;"
     )
     assert "set_real_ip_from 10.0.0.0/8;" in real_ip(render("gateway", "values-production.yaml"))
+
+
+# --- who may do what: database roles and Kafka principals (issue 23) ---------------------
+
+
+@pytest.mark.parametrize("chart", SERVICES)
+def test_migrations_run_as_the_migrator_whose_secret_the_service_never_reads(chart: str) -> None:
+    docs = render(chart)
+    secret = one(docs, "Secret", f"{chart}-migrator")
+    assert hooks(secret) == {"pre-install", "pre-upgrade"}
+    assert "_migrator:" in secret["stringData"]["MIGRATOR_DATABASE_URL"]
+    (job,) = one(docs, "Job", f"{chart}-migrate")["spec"]["template"]["spec"]["containers"]
+    [url] = [e for e in job["env"] if e["name"] == f"{PREFIX[chart]}DATABASE_URL"]
+    assert url["valueFrom"]["secretKeyRef"] == {
+        "name": f"{chart}-migrator",
+        "key": "MIGRATOR_DATABASE_URL",
+    }
+    assert f"{chart}-migrator" not in json.dumps(one(docs, "Deployment"))
+
+
+@pytest.mark.parametrize("chart", SERVICES)
+def test_the_service_reaches_kafka_over_tls_as_its_own_principal(chart: str) -> None:
+    docs = render(chart)
+    config = one(docs, "ConfigMap", chart)["data"]
+    prefix = PREFIX[chart]
+    assert config[f"{prefix}KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert config[f"{prefix}KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert config[f"{prefix}KAFKA_USERNAME"] == chart
+    assert f"{prefix}KAFKA_PASSWORD" in one(docs, "Secret", chart)["stringData"]
+    pod = one(docs, "Deployment")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert {"name": "kafka-ca", "mountPath": "/etc/edvent/kafka-ca", "readOnly": True} in (
+        container["volumeMounts"]
+    )
+    [volume] = [v for v in pod["volumes"] if v["name"] == "kafka-ca"]
+    assert volume["secret"]["secretName"] == "edvent-cluster-ca-cert"
+    assert config[f"{prefix}KAFKA_SSL_CAFILE"] == "/etc/edvent/kafka-ca/ca.crt"
+
+
+def _acl_set(acls: list[dict[str, Any]]) -> set[tuple[str, str, str, str]]:
+    return {
+        (a["resource"]["type"], a["resource"]["name"], a["resource"]["patternType"], op.upper())
+        for a in acls
+        for op in a["operations"]
+    }
+
+
+@pytest.mark.parametrize("chart", SERVICES)
+def test_the_kafka_user_has_the_acls_the_local_stack_grants(chart: str) -> None:
+    from edvent_events import acls
+
+    user = one(render(chart), "KafkaUser")
+    assert user["metadata"]["name"] == chart
+    assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+    secret_ref = user["spec"]["authentication"]["password"]["valueFrom"]["secretKeyRef"]
+    assert secret_ref == {"name": chart, "key": f"{PREFIX[chart]}KAFKA_PASSWORD"}
+    kinds = {acls.TOPIC: "topic", acls.GROUP: "group"}
+    patterns = {acls.LITERAL: "literal", acls.PREFIXED: "prefix"}
+    operations = {acls.READ: "READ", acls.WRITE: "WRITE", acls.CREATE: "CREATE"}
+    operations[acls.DESCRIBE] = "DESCRIBE"
+    expected = {
+        (kinds[a.resource_type], a.resource_name, patterns[a.pattern_type], operations[a.operation])
+        for a in acls.service_acls(chart)
+    }
+    assert _acl_set(user["spec"]["authorization"]["acls"]) == expected
+
+
+def test_without_strimzi_a_hook_job_sets_the_user_and_acls_as_the_admin() -> None:
+    docs = render("content", "values.yaml", "kafka.usersBy=job")
+    assert not [d for d in docs if d["kind"] == "KafkaUser"]
+    job = one(docs, "Job", "content-kafka-user")
+    assert hooks(job) == {"pre-install", "pre-upgrade"}
+    weight = int(job["metadata"]["annotations"]["helm.sh/hook-weight"])
+    assert weight < int(
+        one(docs, "Job", "content-migrate")["metadata"]["annotations"]["helm.sh/hook-weight"]
+    )
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["args"][0] == "edvent-events"
+    assert container["args"][-3:] == ["acls", "--users", "content"]
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
+    assert env["KAFKA_USERNAME"]["name"] == "edvent-kafka-admin"
+    assert env["KAFKA_USER_CONTENT_PASSWORD"] == {
+        "name": "content-hook",
+        "key": "CONTENT_KAFKA_PASSWORD",
+    }
+    none = render("content", "values.yaml", "kafka.usersBy=none")
+    assert not [
+        d for d in none if d["kind"] == "KafkaUser" or "kafka-user" in d["metadata"]["name"]
+    ]
+
+
+# --- values.schema.json (tools/helm_values_schema.py) --------------------------------------
+
+
+def test_every_chart_has_its_current_values_schema() -> None:
+    tool = HELM_DIR.parents[1] / "tools" / "helm_values_schema.py"
+    result = subprocess.run(
+        [sys.executable, str(tool), "--check"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    for chart in CHARTS:
+        assert (HELM_DIR / chart / "values.schema.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "complaint"),
+    [
+        ("replicaCuont=2", "additional properties 'replicaCuont' not allowed"),
+        ("replicaCount=two", "/replicaCount"),
+    ],
+)
+def test_helm_refuses_values_the_schema_does_not_allow(setting: str, complaint: str) -> None:
+    result = helm("lint", "--strict", str(HELM_DIR / "content"), "--set", setting)
+    assert result.returncode != 0
+    assert complaint in result.stdout + result.stderr

@@ -9,6 +9,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from edvent_events.connection import KafkaConnection
 from edvent_localstack.kafka import CONTRACT_TOPICS, KafkaBroker, create_topics, round_trip
 from edvent_localstack.process import free_port
 from edvent_localstack.pytest_plugin import read_topic
@@ -31,10 +32,8 @@ def _java_processes_using(path: Path) -> list[int]:
     return found
 
 
-async def _produce(bootstrap_servers: str, topic: str, value: bytes) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
-    )
+async def _produce(kafka: KafkaConnection, topic: str, value: bytes) -> None:
+    producer = AIOKafkaProducer(**kafka.client_kwargs(), acks="all", enable_idempotence=True)
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=b"k")
@@ -42,13 +41,13 @@ async def _produce(bootstrap_servers: str, topic: str, value: bytes) -> None:
         await producer.stop()
 
 
-async def _read_all(bootstrap_servers: str, topic: str) -> list[bytes]:
+async def _read_all(bootstrap_servers: KafkaConnection, topic: str) -> list[bytes]:
     records = await read_topic(bootstrap_servers, topic, expected=1, timeout=10)
     return [r.value for r in records if r.value is not None]
 
 
-async def _partition_counts(bootstrap_servers: str) -> dict[str, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+async def _partition_counts(kafka: KafkaConnection) -> dict[str, int]:
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
     await admin.start()
     try:
         return {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics()}
@@ -66,11 +65,11 @@ def test_broker_starts_keeps_data_across_restarts_on_new_ports_and_stops(tmp_pat
     )
     try:
         broker.start()
-        create_topics(broker.bootstrap_servers, ["launcher.kept"], partitions=2)
-        create_topics(broker.bootstrap_servers, ["launcher.kept"], partitions=2)  # idempotent
-        round_trip(broker.bootstrap_servers)
-        asyncio.run(_produce(broker.bootstrap_servers, "launcher.kept", b"before restart"))
-        counts = asyncio.run(_partition_counts(broker.bootstrap_servers))
+        create_topics(broker.admin, ["launcher.kept"], partitions=2)
+        create_topics(broker.admin, ["launcher.kept"], partitions=2)  # idempotent
+        round_trip(broker.admin)
+        asyncio.run(_produce(broker.admin, "launcher.kept", b"before restart"))
+        counts = asyncio.run(_partition_counts(broker.admin))
         assert counts["launcher.kept"] == 2
         assert set(CONTRACT_TOPICS) <= set(counts)
         broker.stop()
@@ -80,9 +79,15 @@ def test_broker_starts_keeps_data_across_restarts_on_new_ports_and_stops(tmp_pat
         # (the controller's endpoint is stored in the KRaft quorum state at format time).
         broker.port, broker.controller_port = free_port(), free_port()
         broker.start()
-        round_trip(broker.bootstrap_servers)
-        values = asyncio.run(_read_all(broker.bootstrap_servers, "launcher.kept"))
+        round_trip(broker.admin)
+        values = asyncio.run(_read_all(broker.admin, "launcher.kept"))
         assert values == [b"before restart"]
+        broker.stop()
+
+        # Passwords are set on every start: a changed one holds at the next.
+        broker.users = {**broker.users, "content": "a-new-content-password"}
+        broker.start()
+        asyncio.run(_produce(broker.connection("content"), "content.courses", b"new password"))
     finally:
         broker.stop()
     assert _java_processes_using(data_dir) == []

@@ -1,8 +1,8 @@
 """Every service's migrations go up, all the way down, and up again, on their own.
 
 Platform engineers migrate and roll back each service independently; this runs each
-service's real `migrate`/`downgrade` commands as its own role, in a database of its
-own so the session's shared schemas are untouched.
+service's real `migrate`/`downgrade` commands as its migrator role (the schema's
+owner), in a database of its own so the session's shared schemas are untouched.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(postgres: PostgresServer
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA extensions")
             conn.execute("GRANT USAGE ON SCHEMA extensions TO PUBLIC")
         provision_service(admin_dsn, owner, database=database)
-        url = postgres.service_url(owner, database=database)
+        url = postgres.migrator_url(owner, database=database)
 
         run(service, url, "migrate")
         migrated = tables(admin_dsn, owner.schema)
@@ -59,4 +59,5 @@ def test_migrations_upgrade_downgrade_and_upgrade_again(postgres: PostgresServer
         with psycopg.connect(postgres.admin_dsn(), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(database)))  # fmt: skip
-            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(owner.role)))
+            for role in (owner.role, owner.migrator_role):
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))

@@ -11,7 +11,7 @@ export interface paths {
         };
         /**
          * Notes naming a key concept (signed in)
-         * @description Notes whose key concepts include `concept`, matched by name ignoring case, newest first.
+         * @description Notes whose key concepts include `concept`, matched by name ignoring case, newest first, of the lessons the caller may see.
          */
         get: operations["listNotesByConcept"];
         put?: never;
@@ -31,7 +31,7 @@ export interface paths {
         };
         /**
          * A lesson's notes (signed in)
-         * @description 404 for a lesson never published.
+         * @description 404 for a lesson never published or not visible to the caller (CONTRACT.md, who may see what). `failure_reason` only for the course owner and ADMIN.
          */
         get: operations["getNote"];
         put?: never;
@@ -53,7 +53,7 @@ export interface paths {
         put?: never;
         /**
          * Make a lesson's notes again (course owner, ADMIN)
-         * @description The note turns `pending` at once, then `ready` (or `failed`) when done.
+         * @description The note turns `pending` at once, then `ready` (or `failed`) when done. While a run for the lesson is pending, asking again answers 202 and starts nothing. Each caller may ask a limited number of times per window (429 with `Retry-After`).
          */
         post: operations["regenerateNote"];
         delete?: never;
@@ -71,7 +71,7 @@ export interface paths {
         };
         /**
          * Search lesson passages (signed in)
-         * @description Hybrid search: passages ranked by embedding similarity and by full-text rank, fused by reciprocal rank fusion; one item per lesson (its best passage), best first. `course_id` keeps to one course.
+         * @description Hybrid search: passages ranked by embedding similarity and by full-text rank, fused by reciprocal rank fusion; one item per lesson (its best passage), best first, among the lessons the caller may see. `course_id` keeps to one course. 503 with `Retry-After` when search's lane to the embedding provider is full.
          */
         get: operations["searchPassages"];
         put?: never;
@@ -254,6 +254,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: the gateway's limit per client address, or (regenerate) the caller's own limit. Retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
             503: {
                 headers: {
@@ -317,6 +328,17 @@ export interface operations {
             /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the gateway's limit per client address, or (regenerate) the caller's own limit. Retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -401,6 +423,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: the gateway's limit per client address, or (regenerate) the caller's own limit. Retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
             503: {
                 headers: {
@@ -459,6 +492,17 @@ export interface operations {
             /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the gateway's limit per client address, or (regenerate) the caller's own limit. Retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {

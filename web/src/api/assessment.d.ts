@@ -11,7 +11,7 @@ export interface paths {
         };
         /**
          * The caller's own attempts, newest first (signed in)
-         * @description Every attempt the caller started, at any exam, open or closed; `exam_id` narrows them to one exam. Only students take exams, so for other roles the list is empty. Closed attempts carry the correct answers, as `GET /attempts/{id}` does.
+         * @description Every attempt the caller started, at any exam, open or closed; `exam_id` narrows them to one exam. Only students take exams, so for other roles the list is empty. Closed attempts carry the correct answers as the exam's `review` setting allows, as `GET /attempts/{id}` does.
          */
         get: operations["listOwnAttempts"];
         put?: never;
@@ -31,7 +31,7 @@ export interface paths {
         };
         /**
          * An attempt (its student, the course's owner, ADMIN)
-         * @description The student sees the correct answers once the attempt is closed.
+         * @description The student sees the correct answers and per-question correctness once the attempt is closed, as the exam's `review` setting allows (`after_submit`, `after_close`: once `closes_at` has passed or the course is archived, `never`); score and passed always. The course's owner and ADMINs see everything.
          */
         get: operations["getAttempt"];
         put?: never;
@@ -73,7 +73,7 @@ export interface paths {
         put?: never;
         /**
          * Submit the answers (the attempt's student)
-         * @description Graded on the server against the questions as they were when the attempt started. Unknown question or option ids, a question answered twice, or not exactly one option for single choice: 422. After `deadline` + 30 s: 409 and the attempt is closed as expired (unanswered, score 0). A closed attempt: 409 (of two simultaneous submits, one completes the attempt and the other gets 409). An adaptive attempt cannot be submitted (409): it completes by its stop rules.
+         * @description Graded on the server against the questions as they were when the attempt started. Unknown question or option ids, a question answered twice, or not exactly one option for single choice: 422. After `deadline` + 30 s: 409 and the attempt is closed as expired (unanswered, score 0). A closed attempt: 409 (of two simultaneous submits, one completes the attempt and the other gets 409). An adaptive attempt cannot be submitted (409): it completes by its stop rules. The answer shows the correct answers only as the exam's `review` setting allows.
          */
         post: operations["submitAttempt"];
         delete?: never;
@@ -91,7 +91,7 @@ export interface paths {
         };
         /**
          * List exams, newest first
-         * @description Published exams; an instructor also sees the drafts of their own courses, an ADMIN all. `course_id` narrows to one course.
+         * @description Published exams of published, unarchived courses; an instructor also sees every exam of their own courses, an ADMIN all. `course_id` narrows to one course.
          */
         get: operations["listExams"];
         put?: never;
@@ -115,7 +115,7 @@ export interface paths {
         };
         /**
          * An exam with its questions
-         * @description Correct answers only for the course's owner and ADMINs. A draft is 404 for everyone else.
+         * @description Correct answers only for the course's owner and ADMINs. A draft exam, or an exam of a draft or archived course, is 404 for everyone else.
          */
         get: operations["getExam"];
         put?: never;
@@ -135,7 +135,7 @@ export interface paths {
         };
         /**
          * An exam's analytics (course owner, ADMIN)
-         * @description Built from attempt.completed events, so it trails submissions by moments. Counts submitted attempts only: `average_score` (percent), `pass_rate` and each question's `correct_rate` (0 to 1, null before any submission) leave expired attempts out; those are counted in `attempts_expired`.
+         * @description Built from attempt.completed events, so it trails submissions by moments. Counts submitted attempts only: `average_score` (percent), `pass_rate` and each question's `correct_rate` (0 to 1, null before any submission) leave expired attempts out; those are counted in `attempts_expired`. Item statistics of classical test theory: each question's `discrimination` (point-biserial with the rest of the score) and `option_counts`, the exam's `reliability_alpha` (Cronbach) and `score_histogram`; null where too few attempts exist.
          */
         get: operations["getExamAnalytics"];
         put?: never;
@@ -158,9 +158,49 @@ export interface paths {
         put?: never;
         /**
          * Start an attempt (STUDENT)
-         * @description 201 with a new attempt, or 201 with the student's open one, unchanged (CONTRACT.md: a second start returns the open one; one open attempt per student and exam, also under simultaneous starts). An open attempt past its deadline is closed as expired and a new one starts. Students may take an exam again after an attempt closed. A draft exam is 404 for students; other roles get 403. An adaptive exam's attempt holds one question, the first one served.
+         * @description 201 with a new attempt, or 201 with the student's open one, unchanged (CONTRACT.md: a second start returns the open one; one open attempt per student and exam, also under simultaneous starts). An open attempt past its deadline is closed as expired and a new one starts. Students may take an exam again after an attempt closed, up to the exam's `max_attempts` (expired attempts count; racing starts cannot both take the last one), within `opens_at` and `closes_at` (the deadline is never after `closes_at`). A draft exam is 404 for students; other roles get 403. An adaptive exam's attempt holds one question, the first one served. With `shuffle_questions` / `shuffle_options` the questions and options come in the attempt's own order.
          */
         post: operations["startAttempt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exams/{exam_id}/grades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The grade of every student who started the exam (course owner, ADMIN)
+         * @description One row per student, in student id order, paged like every list. Computed from the attempts when asked: `attempts` counts every attempt started (expired ones included); `grade` follows the exam's `grading` over the closed attempts (an expired one is 0; `average` is rounded like scores), null until one is closed; `passed` is `grade >= passing_score_percent`.
+         */
+        get: operations["listGrades"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exams/{exam_id}/grades/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's own grade at the exam (STUDENT)
+         * @description `attempts` started (expired ones included), `attempts_left` (null when unlimited), `grade` by the exam's `grading` (null before a closed attempt) and `passed`. Readable on an exam the student sees, and on one they took, also once its course is archived.
+         */
+        get: operations["getOwnGrade"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -217,6 +257,11 @@ export interface components {
          */
         AdaptiveConfig: {
             /**
+             * Closes At
+             * @description No start from this time on (409); an attempt's deadline is never later. After `opens_at` when both are set.
+             */
+            closes_at?: string | null;
+            /**
              * Estimator
              * @description eap: the posterior mean and sd; map: the posterior mode and the inverse square root of the information there.
              * @default eap
@@ -229,6 +274,18 @@ export interface components {
              * @default 5
              */
             exposure_top_k: number;
+            /**
+             * Grading
+             * @description How a student's closed attempts make one grade: the highest, the latest, the first score, or their average (rounded like scores).
+             * @default highest
+             * @enum {string}
+             */
+            grading: "highest" | "latest" | "first" | "average";
+            /**
+             * Max Attempts
+             * @description Attempts a student may start (expired ones count); null: unlimited. A start past it is 409 (type .../max-attempts-reached).
+             */
+            max_attempts?: number | null;
             /**
              * Max Items
              * @description The attempt stops after this many answers. At least min_items (its default 5 included): else 422 at this field.
@@ -254,6 +311,11 @@ export interface components {
              */
             model: "rasch" | "2pl";
             /**
+             * Opens At
+             * @description No start before this (409); null: open.
+             */
+            opens_at?: string | null;
+            /**
              * Prior Mean
              * @description Mean of the normal prior on ability.
              * @default 0
@@ -265,6 +327,25 @@ export interface components {
              * @default 1
              */
             prior_sd: number;
+            /**
+             * Review
+             * @description When a student sees the correct option ids and which answers were right: after submitting; after `closes_at` has passed (or the course is archived); never. Score and passed are always shown; the course owner and ADMINs always see everything.
+             * @default after_submit
+             * @enum {string}
+             */
+            review: "after_submit" | "after_close" | "never";
+            /**
+             * Shuffle Options
+             * @description Each attempt gets its own option order.
+             * @default false
+             */
+            shuffle_options: boolean;
+            /**
+             * Shuffle Questions
+             * @description Each attempt gets its own question order (fixed exams only: an adaptive exam chooses its questions one by one).
+             * @default false
+             */
+            shuffle_questions: boolean;
             /**
              * Start Ability
              * @description The ability the first question is chosen for (logits).
@@ -307,6 +388,16 @@ export interface components {
             pass_rate: number | null;
             /** Questions */
             questions: components["schemas"]["QuestionRatePublic"][];
+            /**
+             * Reliability Alpha
+             * @description Cronbach's alpha of the submitted attempts (internal consistency, at most 1); null for adaptive exams, with fewer than 2 questions or 2 attempts, or when the total score never varies.
+             */
+            reliability_alpha?: number | null;
+            /**
+             * Score Histogram
+             * @description Submitted attempts' scores in ten bins of 10 points (the last one holds 90 to 100).
+             */
+            score_histogram?: components["schemas"]["HistogramBin"][];
         };
         /**
          * AnswerBody
@@ -455,11 +546,26 @@ export interface components {
          *       "passing_score_percent": 50,
          *       "title": "Placement test"
          *     }
+         * @example {
+         *       "config": {
+         *         "closes_at": "2026-12-14T12:00:00Z",
+         *         "grading": "highest",
+         *         "max_attempts": 1,
+         *         "opens_at": "2026-12-14T09:00:00Z",
+         *         "review": "after_close",
+         *         "shuffle_options": true,
+         *         "shuffle_questions": true
+         *       },
+         *       "course_id": "0b5c3d9e-6f1a-4c2b-8d7e-2a9f4e6b1c3d",
+         *       "duration_seconds": 3600,
+         *       "passing_score_percent": 70,
+         *       "title": "Final exam"
+         *     }
          */
         ExamCreate: {
             /**
              * Config
-             * @description `{}` or `{"mode": "fixed"}`: every question, submitted at once. `{"mode": "adaptive", "model", "min_items", "max_items", "target_standard_error", "start_ability", "estimator", "prior_mean", "prior_sd", "exposure_top_k"}`: one question at a time, chosen by item response theory (see the service README). An unknown mode or key, or a value out of range, is 422 with the field's path; so is `max_items` below `min_items` (5 when not given), at `max_items`.
+             * @description `{}` or `{"mode": "fixed"}`: every question, submitted at once. `{"mode": "adaptive", "model", "min_items", "max_items", "target_standard_error", "start_ability", "estimator", "prior_mean", "prior_sd", "exposure_top_k"}`: one question at a time, chosen by item response theory (see the service README). Both modes take the exam settings `max_attempts`, `grading`, `review`, `opens_at`, `closes_at`, `shuffle_questions` (fixed only) and `shuffle_options`. An unknown mode or key, or a value out of range, is 422 with the field's path (`["body", "config", "fixed", "max_attempts"]`); so is `max_items` below `min_items` (5 when not given), at `max_items`, `closes_at` not after `opens_at`, at `closes_at`, and `shuffle_questions: true` on an adaptive exam.
              */
             config?: components["schemas"]["FixedConfig"] | components["schemas"]["AdaptiveConfig"];
             /**
@@ -565,15 +671,104 @@ export interface components {
         ExamStatus: "draft" | "published";
         /**
          * FixedConfig
-         * @description An ordinary exam: every question at once, scored as the share answered correctly.
+         * @description An ordinary exam: every question at once, scored as the share answered correctly;
+         *     with the settings every exam takes (`domain.settings`).
          */
         FixedConfig: {
+            /**
+             * Closes At
+             * @description No start from this time on (409); an attempt's deadline is never later. After `opens_at` when both are set.
+             */
+            closes_at?: string | null;
+            /**
+             * Grading
+             * @description How a student's closed attempts make one grade: the highest, the latest, the first score, or their average (rounded like scores).
+             * @default highest
+             * @enum {string}
+             */
+            grading: "highest" | "latest" | "first" | "average";
+            /**
+             * Max Attempts
+             * @description Attempts a student may start (expired ones count); null: unlimited. A start past it is 409 (type .../max-attempts-reached).
+             */
+            max_attempts?: number | null;
             /**
              * Mode
              * @default fixed
              * @constant
              */
             mode: "fixed";
+            /**
+             * Opens At
+             * @description No start before this (409); null: open.
+             */
+            opens_at?: string | null;
+            /**
+             * Review
+             * @description When a student sees the correct option ids and which answers were right: after submitting; after `closes_at` has passed (or the course is archived); never. Score and passed are always shown; the course owner and ADMINs always see everything.
+             * @default after_submit
+             * @enum {string}
+             */
+            review: "after_submit" | "after_close" | "never";
+            /**
+             * Shuffle Options
+             * @description Each attempt gets its own option order.
+             * @default false
+             */
+            shuffle_options: boolean;
+            /**
+             * Shuffle Questions
+             * @description Each attempt gets its own question order (fixed exams only: an adaptive exam chooses its questions one by one).
+             * @default false
+             */
+            shuffle_questions: boolean;
+        };
+        /** GradeList */
+        GradeList: {
+            /** Items */
+            items: components["schemas"]["GradePublic"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** GradePublic */
+        GradePublic: {
+            /**
+             * Attempts
+             * @description Attempts started, expired ones included.
+             */
+            attempts: number;
+            /**
+             * Grade
+             * @description By the exam's `grading`, from the closed attempts (an expired one is 0); null until one is closed.
+             */
+            grade: number | null;
+            /** Last Completed At */
+            last_completed_at: string | null;
+            /**
+             * Passed
+             * @description `grade >= passing_score_percent`.
+             */
+            passed: boolean | null;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /** HistogramBin */
+        HistogramBin: {
+            /** Count */
+            count: number;
+            /**
+             * Lower
+             * @description Lowest score in the bin (percent).
+             */
+            lower: number;
+            /**
+             * Upper
+             * @description Highest score in the bin (percent).
+             */
+            upper: number;
         };
         /** Option */
         Option: {
@@ -588,6 +783,23 @@ export interface components {
             id: string;
             /** Text */
             text: string;
+        };
+        /** OwnGradePublic */
+        OwnGradePublic: {
+            /**
+             * Attempts
+             * @description Attempts started, expired ones included.
+             */
+            attempts: number;
+            /**
+             * Attempts Left
+             * @description Null when attempts are unlimited.
+             */
+            attempts_left: number | null;
+            /** Grade */
+            grade: number | null;
+            /** Passed */
+            passed: boolean | null;
         };
         /**
          * Problem
@@ -721,9 +933,21 @@ export interface components {
             difficulty?: number | null;
             /**
              * Discrimination
-             * @description The author's discrimination (null: 1).
+             * @description Point-biserial correlation (-1 to 1) of getting this question right with the rest of the score (the points of the other questions); null with fewer than 2 submitted attempts or when either never varies. Below 0.2 the question hardly tells strong from weak students.
              */
             discrimination?: number | null;
+            /**
+             * Irt Discrimination
+             * @description The author's IRT discrimination a (null: 1); named apart from `discrimination`, the point-biserial of classical test theory.
+             */
+            irt_discrimination?: number | null;
+            /**
+             * Option Counts
+             * @description How many submitted attempts chose each option (`{option_id: count}`).
+             */
+            option_counts?: {
+                [key: string]: number;
+            };
             /**
              * Question Id
              * Format: uuid
@@ -747,12 +971,12 @@ export interface components {
             answer: string[] | null;
             /**
              * Correct
-             * @description Null while the attempt is open.
+             * @description Null while the attempt is open, and shown like `correct_option_ids`.
              */
             correct: boolean | null;
             /**
              * Correct Option Ids
-             * @description Shown to the student once the attempt is closed; to the course's owner and ADMINs always; else null.
+             * @description Shown to the student once the attempt is closed and as the exam's `review` setting allows (`after_submit`: then; `after_close`: once `closes_at` has passed or the course is archived; `never`); to the course's owner and ADMINs always; else null.
              */
             correct_option_ids: string[] | null;
             kind: components["schemas"]["QuestionKind"];
@@ -1553,7 +1777,177 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller is not a STUDENT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such exam, or one the caller may not see (a draft, or of a draft or archived course) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No new attempt: `max_attempts` are used (type .../max-attempts-reached), the window has not opened (.../exam-not-open-yet) or has closed (.../exam-closed), or the course is archived (.../course-archived, for a student who took the exam before) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listGrades: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                exam_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GradeList"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOwnGrade: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                exam_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnGradePublic"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is not a STUDENT */
             403: {
                 headers: {
                     [name: string]: unknown;

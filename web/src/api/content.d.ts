@@ -40,8 +40,31 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a course's title or description (owner, ADMIN) */
+        /**
+         * Change a course's title or description (owner, ADMIN), or its owner (ADMIN)
+         * @description Title and description publish nothing. `owner_id` is for an ADMIN alone (403 otherwise), also on an archived course; the new owner must be known to content with the current role INSTRUCTOR or ADMIN and not erased (422 otherwise). A new owner publishes CourseOwnerChanged.
+         */
         patch: operations["updateCourse"];
+        trace?: never;
+    };
+    "/api/v1/courses/{course_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a course for good (owner, ADMIN)
+         * @description Sets `archived_at`: hidden from all but the owner and ADMIN, its exams take no new attempts, nothing is deleted; publishes CourseArchived. Archiving again changes nothing. There is no unarchive: an archived course is never published or unpublished again (409).
+         */
+        post: operations["archiveCourse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/courses/{course_id}/lessons": {
@@ -79,9 +102,29 @@ export interface paths {
         put?: never;
         /**
          * Publish a course (owner, ADMIN)
-         * @description Publishes CoursePublished the first time; publishing again changes nothing.
+         * @description Publishes CoursePublished (again after an unpublish); publishing a published course changes nothing. An archived course: 409.
          */
         post: operations["publishCourse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/courses/{course_id}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unpublish a course (owner, ADMIN)
+         * @description Back to a draft, hidden from all but the owner and ADMIN with its lessons; publishes CourseUnpublished. Unpublishing a draft changes nothing. An archived course: 409 (archiving is final).
+         */
+        post: operations["unpublishCourse"];
         delete?: never;
         options?: never;
         head?: never;
@@ -99,7 +142,11 @@ export interface paths {
         get: operations["getLesson"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a lesson (owner, ADMIN)
+         * @description Deletes the lesson and publishes LessonDeleted: subscribers delete its note and chunks. Its body objects are removed by the next `gc-objects` run after a short grace. A second delete: 404.
+         */
+        delete: operations["deleteLesson"];
         options?: never;
         head?: never;
         patch?: never;
@@ -119,7 +166,7 @@ export interface paths {
         get: operations["readContent"];
         /**
          * Replace a lesson's body (owner, ADMIN)
-         * @description Raw `text/markdown` body, UTF-8, not blank, at most 5 MiB (413 as soon as more arrives). Stored in S3 under a new key per version. A published lesson's new body is live at once and LessonPublished is published again; the same body again changes nothing.
+         * @description Raw `text/markdown` body, UTF-8, not blank, at most 5 MiB (413 as soon as more arrives). Stored in S3 under a new key per version. A published lesson's new body is live at once and LessonPublished is published again (409 in an archived course); the same body again changes nothing.
          */
         put: operations["replaceContent"];
         post?: never;
@@ -140,9 +187,29 @@ export interface paths {
         put?: never;
         /**
          * Publish a lesson (owner, ADMIN)
-         * @description Sets `published_at` and publishes LessonPublished; publishing a published lesson again changes nothing and publishes nothing.
+         * @description Sets `published_at` and publishes LessonPublished (again after an unpublish); publishing a published lesson again changes nothing and publishes nothing. A lesson of an archived course: 409.
          */
         post: operations["publishLesson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lessons/{lesson_id}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unpublish a lesson (owner, ADMIN)
+         * @description `published_at` back to null and LessonUnpublished published: its note and search chunks are no longer served to students. Unpublishing a draft changes nothing and publishes nothing.
+         */
+        post: operations["unpublishLesson"];
         delete?: never;
         options?: never;
         head?: never;
@@ -182,6 +249,11 @@ export interface components {
         };
         /** CoursePublic */
         CoursePublic: {
+            /**
+             * Archived At
+             * @description When it was archived (for good); null unless archived. An archived course is hidden from all but its owner and ADMIN, whatever `is_published` says.
+             */
+            archived_at?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -223,6 +295,11 @@ export interface components {
         CourseUpdate: {
             /** Description */
             description?: string | null;
+            /**
+             * Owner Id
+             * @description ADMIN alone (else 403): move the course to this user, who must be known to content with the current role INSTRUCTOR or ADMIN and not erased (else 422). Publishes CourseOwnerChanged; the old owner keeps no rights.
+             */
+            owner_id?: string | null;
             /** Title */
             title?: string | null;
         };
@@ -625,6 +702,84 @@ export interface operations {
             };
         };
     };
+    archiveCourse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                course_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoursePublic"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listLessons: {
         parameters: {
             query?: {
@@ -848,6 +1003,102 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unpublishCourse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                course_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoursePublic"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The URL is longer than the gateway accepts */
             414: {
                 headers: {
@@ -902,6 +1153,82 @@ export interface operations {
                 headers: {
                     /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteLesson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lesson_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1078,6 +1405,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The request body is larger than this operation accepts */
             413: {
                 headers: {
@@ -1117,6 +1453,93 @@ export interface operations {
         };
     };
     publishLesson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lesson_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LessonPublic"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource (or not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unpublishLesson: {
         parameters: {
             query?: never;
             header?: never;

@@ -30,7 +30,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange email and password for an access and a refresh token
-         * @description After too many failures for one email (or from one client address) within the window, answers 429 with Retry-After, even for the right password. When the service is busy hashing passwords, 503 with Retry-After.
+         * @description After 5 failures for one email from one client address within 15 minutes, that client gets 429 with Retry-After for that email, even with the right password, while the account's owner still signs in from another address. After 50 failures from one address, that address gets 429 for any email. Many failures for one email from many addresses slow every attempt for it down: 429 with a Retry-After that grows from 2 s to at most 60 s after the latest failure, never a lockout. The right password of a disabled account answers 403 with the problem type urn:edvent:problem:account-disabled. When the service is busy hashing passwords, 503 with Retry-After.
          */
         post: operations["login"];
         delete?: never;
@@ -53,6 +53,86 @@ export interface paths {
          * @description Revokes the token and every token rotated from the same login. Answers 204 also for an unknown token. Access tokens stay valid until they expire.
          */
         post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End every session of the signed-in user
+         * @description Revokes every refresh token of the user; access tokens issued until now (this one too) are refused by every service within seconds. Publishes UserSessionsRevoked (reason logout_all).
+         */
+        post: operations["logoutAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the signed-in user's password
+         * @description The current password must be right (else 403); the new one follows the rules of registration (else 422). Every session ends, this one included: refresh tokens are revoked and access tokens issued until now are refused everywhere within seconds (UserSessionsRevoked, reason password_changed); sign in again with the new password. An email tells the user. Wrong current passwords count as failed logins of the account from this client (429 with Retry-After past the limit).
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a link to choose a new password
+         * @description Answers 202 with no body for any address, known or not, in the same time. A known, enabled account gets an email with a single-use link (`<web origin>/reset-password?token=…`) valid 30 minutes. At most IDENTITY_PASSWORD_RESET_MAX_PER_EMAIL emails per address within the window (further requests still answer 202); more than IDENTITY_PASSWORD_RESET_MAX_PER_CLIENT requests from one client address answer 429 with Retry-After.
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the token of a reset link
+         * @description A used, expired or unknown token answers 400. The new password follows the rules of registration (else 422). Every session of the user ends (UserSessionsRevoked, reason password_reset), every earlier reset link stops working, the address counts as verified, and an email tells the user.
+         */
+        post: operations["confirmPasswordReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -90,9 +170,29 @@ export interface paths {
         put?: never;
         /**
          * Create an account (role STUDENT)
-         * @description Too many registrations from one client address within the window answer 429 with Retry-After; when the service is busy hashing passwords, 503 with Retry-After.
+         * @description Sends a link to confirm the address (`<web origin>/verify-email?token=…`; see POST /api/v1/auth/verify-email); the account works before that. Too many registrations from one client address within the window answer 429 with Retry-After; when the service is busy hashing passwords, 503 with Retry-After.
          */
         post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an email address with the token of the link sent at registration
+         * @description The user's `email_verified` becomes true. A used, expired or unknown token answers 400.
+         */
+        post: operations["verifyEmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -127,12 +227,16 @@ export interface paths {
         get: operations["getUser"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a user's account (ADMIN)
+         * @description The email, the name and the password hash are deleted (the account's row goes; its id is a random UUID, never given out again), every sign-in ends, and `user.deleted` is published: every service refuses the account's access tokens within seconds. The email can register again, as a new account. An account that still owns courses gets 409 (type `https://edvent.example/problems/owns-courses`) until an ADMIN gives the courses another owner; the only ADMIN gets 409 too.
+         */
+        delete: operations["eraseUser"];
         options?: never;
         head?: never;
         /**
-         * Change a user's role (ADMIN)
-         * @description Publishes UserRoleChanged when the role really changes. Demoting the only ADMIN (for example, yourself) answers 409. Access tokens issued before keep the old role until they expire; the next refresh carries the new one.
+         * Change a user's role or disable/enable the account (ADMIN)
+         * @description `role`: publishes UserRoleChanged when the role really changes; demoting the only ADMIN (for example, yourself) answers 409; with IDENTITY_REQUIRE_VERIFIED_EMAIL_FOR_INSTRUCTOR on, promoting a user whose address is not verified to INSTRUCTOR answers 409 (type urn:edvent:problem:email-not-verified). `disabled: true`: the user cannot sign in (403, type urn:edvent:problem:account-disabled), every refresh token is revoked, and access tokens issued before are refused everywhere within seconds (UserDisabled and UserSessionsRevoked are published); disabling yourself or the last ADMIN answers 409. `disabled: false` lets the user sign in again. Both may come in one request.
          */
         patch: operations["changeRole"];
         trace?: never;
@@ -148,7 +252,11 @@ export interface paths {
         get: operations["getMe"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete my account (confirmed with the password)
+         * @description The email, the name and the password hash are deleted (the account's row goes; its id is a random UUID, never given out again), every sign-in ends, and `user.deleted` is published: every service refuses the account's access tokens within seconds. The email can register again, as a new account. An account that still owns courses gets 409 (type `https://edvent.example/problems/owns-courses`) until an ADMIN gives the courses another owner; the only ADMIN gets 409 too. A wrong password answers 403 (the token is fine: 401 would tell a client to sign in again).
+         */
+        delete: operations["eraseMe"];
         options?: never;
         head?: never;
         patch?: never;
@@ -158,6 +266,32 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * EmailVerification
+         * @example {
+         *       "token": "b3BhcXVlIHRva2VuIGZyb20gdGhlIGVtYWlsZWQgbGluaw"
+         *     }
+         */
+        EmailVerification: {
+            /**
+             * Token
+             * @description The `token` of the emailed link.
+             */
+            token: string;
+        };
+        /**
+         * EraseRequest
+         * @example {
+         *       "password": "a long enough password"
+         *     }
+         */
+        EraseRequest: {
+            /**
+             * Password
+             * @description The account's current password.
+             */
+            password: string;
+        };
         /** Jwks */
         Jwks: {
             /** Keys */
@@ -180,6 +314,54 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+        };
+        /**
+         * PasswordChange
+         * @example {
+         *       "current_password": "a long enough password",
+         *       "new_password": "an even longer password"
+         *     }
+         */
+        PasswordChange: {
+            /** Current Password */
+            current_password: string;
+            /**
+             * New Password
+             * @description 12 to 128 characters.
+             */
+            new_password: string;
+        };
+        /**
+         * PasswordResetConfirm
+         * @example {
+         *       "new_password": "an even longer password",
+         *       "token": "b3BhcXVlIHRva2VuIGZyb20gdGhlIGVtYWlsZWQgbGluaw"
+         *     }
+         */
+        PasswordResetConfirm: {
+            /**
+             * New Password
+             * @description 12 to 128 characters.
+             */
+            new_password: string;
+            /**
+             * Token
+             * @description The `token` of the emailed link.
+             */
+            token: string;
+        };
+        /**
+         * PasswordResetRequest
+         * @example {
+         *       "email": "ada@example.org"
+         *     }
+         */
+        PasswordResetRequest: {
+            /**
+             * Email
+             * @example ada@example.org
+             */
+            email: string;
         };
         /**
          * Problem
@@ -215,15 +397,6 @@ export interface components {
          * @enum {string}
          */
         Role: "STUDENT" | "INSTRUCTOR" | "ADMIN";
-        /**
-         * RoleUpdate
-         * @example {
-         *       "role": "INSTRUCTOR"
-         *     }
-         */
-        RoleUpdate: {
-            role: components["schemas"]["Role"];
-        };
         /** TokenPair */
         TokenPair: {
             /**
@@ -294,8 +467,18 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Disabled
+             * @description A disabled user cannot sign in (set by an ADMIN).
+             */
+            disabled: boolean;
             /** Email */
             email: string;
+            /**
+             * Email Verified
+             * @description Whether the user confirmed the address (the link sent at registration).
+             */
+            email_verified: boolean;
             /** Full Name */
             full_name: string;
             /**
@@ -304,6 +487,24 @@ export interface components {
              */
             id: string;
             role: components["schemas"]["Role"];
+        };
+        /**
+         * UserUpdate
+         * @example {
+         *       "role": "INSTRUCTOR"
+         *     }
+         * @example {
+         *       "disabled": true
+         *     }
+         */
+        UserUpdate: {
+            /**
+             * Disabled
+             * @description true: the user cannot sign in and every session ends; false: signing in works again.
+             */
+            disabled?: boolean | null;
+            /** @description The new role. */
+            role?: components["schemas"]["Role"] | null;
         };
     };
     responses: never;
@@ -372,6 +573,15 @@ export interface operations {
                 headers: {
                     /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -459,6 +669,252 @@ export interface operations {
                 };
             };
             /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    logoutAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too busy hashing passwords right now; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; see Retry-After */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token is unknown, used or expired */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too busy hashing passwords right now; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -596,6 +1052,66 @@ export interface operations {
                 };
             };
             /** @description Too busy hashing passwords right now; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailVerification"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token is unknown, used or expired */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -757,6 +1273,91 @@ export interface operations {
             };
         };
     };
+    eraseUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The URL is longer than the gateway accepts */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     changeRole: {
         parameters: {
             query?: never;
@@ -768,7 +1369,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RoleUpdate"];
+                "application/json": components["schemas"]["UserUpdate"];
             };
         };
         responses: {
@@ -887,6 +1488,86 @@ export interface operations {
                 };
             };
             /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    eraseMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EraseRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (malformed or not UTF-8 JSON, or a field breaks its rules); `errors` says where */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too busy hashing passwords right now; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */

@@ -163,10 +163,12 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- include "edvent.kafkaCaMount" . | nindent 12 }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: {{ .Values.tmpSizeLimit }}
+        {{- include "edvent.kafkaCaVolume" . | nindent 8 }}
       {{- with .Values.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
@@ -216,4 +218,5 @@ spec:
 {{- end }}
 {{ include "edvent.migrationJob" . }}
 {{ include "edvent.topics" . }}
+{{ include "edvent.kafkaUser" . }}
 {{- end -}}

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edvent_events.acls import DATA_TEAM
 from edvent_localstack.gateway import Gateway, default_web_root
 from edvent_localstack.parts import ServerPart, ServicePart, http_ok, port_open
 from edvent_localstack.postgres import PostgresServer, service_database
@@ -106,18 +107,33 @@ class StackConfig:
         }
 
 
+DATA_TEAM_PASSWORD = "data-team-password"  # noqa: S105 - CONTRACT.md's documented default
+
+
+def secret_names() -> list[str]:
+    """`postgres`; per service its runtime role (`identity`), its migrator
+    (`identity-migrator`) and its Kafka principal (`kafka-identity`); `kafka-admin`."""
+    names = ["postgres", "kafka-admin"]
+    for name in SERVICES:
+        names += [name, f"{name}-migrator", f"kafka-{name}"]
+    return names
+
+
 def load_secrets(data_dir: Path) -> dict[str, str]:
-    """Passwords generated on the first run and kept (0600) for the next ones."""
+    """Passwords generated on the first run and kept (0600) for the next ones; a
+    password this version needs and an older .local lacks is added."""
     path = data_dir / "secrets.json"
-    if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text())
-        return stored
-    values = {"postgres": secrets.token_urlsafe(18)}
-    values.update({name: secrets.token_urlsafe(18) for name in SERVICES})
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(values, indent=2))
-    return values
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [name for name in secret_names() if name not in stored]
+    if missing:
+        stored.update({name: secrets.token_urlsafe(18) for name in missing})
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        tmp = path.with_suffix(".tmp")
+        tmp.touch(mode=0o600)
+        tmp.write_text(json.dumps(stored, indent=2))
+        tmp.replace(path)
+    return stored
 
 
 @dataclass
@@ -237,8 +253,12 @@ class Stack:
             log_file=logs / "postgres.log",
             superuser_password=secrets_["postgres"],
         )
-        databases = {svc: service_database(svc, secrets_[svc]) for svc in SERVICES}
+        databases = {
+            svc: service_database(svc, secrets_[svc], secrets_[f"{svc}-migrator"])
+            for svc in SERVICES
+        }
         database_urls = {svc: postgres.service_url(db) for svc, db in databases.items()}
+        migrator_urls = {svc: postgres.migrator_url(db) for svc, db in databases.items()}
 
         def provision() -> None:
             # On every start: a restarted server gets the same roles and grants.
@@ -251,6 +271,9 @@ class Stack:
             controller_port=cfg.kafka_controller_port,
             log_file=logs / "kafka.log",
             default_partitions=cfg.kafka_partitions,
+            admin_password=secrets_["kafka-admin"],
+            users={svc: secrets_[f"kafka-{svc}"] for svc in SERVICES}
+            | {DATA_TEAM: self.data_team_password},
         )
         s3 = S3Server(data_dir=cfg.data_dir / "s3", port=cfg.s3_port, log_file=logs / "s3.log")
         mailpit = MailpitServer(
@@ -334,7 +357,8 @@ class Stack:
         def prepare(part: ServicePart) -> None:
             service = SERVICES[part.name]
             self._step(f"{service.name}: migrations")
-            service.migrate(database_urls[service.name], part.env)
+            # As the schema's owner; the service itself runs with DML only.
+            service.migrate(migrator_urls[service.name], part.env)
             if service.name == "identity":
                 self._bootstrap_admin(service, database_urls[service.name], part.env)
 
@@ -369,7 +393,7 @@ class Stack:
             {
                 f"{prefix}ENVIRONMENT": "development",
                 f"{prefix}DATABASE_URL": database_url,
-                f"{prefix}KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                **kafka.service_env(service.name, prefix),
                 f"{prefix}JWKS_URL": f"{identity_url}/api/v1/auth/jwks",
                 f"{prefix}S3_ENDPOINT_URL": s3.endpoint_url,
                 f"{prefix}S3_ACCESS_KEY": s3.access_key,
@@ -423,11 +447,22 @@ class Stack:
     def _step(self, text: str) -> None:
         print(f"  … {text}", flush=True)
 
+    @property
+    def data_team_password(self) -> str:
+        return os.environ.get("EDVENT_DATA_TEAM_PASSWORD") or DATA_TEAM_PASSWORD
+
     def _summary(self, gateway: str) -> None:
         cfg = self.config
         print(f"\nlogs: {cfg.data_dir / 'logs'}")
         kafka = f"127.0.0.1:{cfg.kafka_port}"
-        print(f"events: uv run edvent-events --bootstrap-servers {kafka} tail identity.users")
+        print(
+            f"events: Kafka at {kafka}, SASL_PLAINTEXT + SCRAM-SHA-512; read-only user "
+            f"{DATA_TEAM!r}, password {self.data_team_password!r}, groups data-team.*"
+        )
+        print(
+            f"  KAFKA_USERNAME={DATA_TEAM} KAFKA_PASSWORD=… uv run edvent-events "
+            f"--bootstrap-servers {kafka} tail identity.users --from-beginning"
+        )
         print("parts: uv run edvent-stack status | restart|stop|start PART")
         print(
             f"mail: Mailpit at http://127.0.0.1:{cfg.mailpit_http_port} "

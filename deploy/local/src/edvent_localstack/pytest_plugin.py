@@ -38,6 +38,7 @@ from edvent_localstack.services import SERVICES
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from edvent_events.connection import Kafka
     from edvent_localstack.kafka import KafkaBroker
     from edvent_localstack.mailpit import MailpitServer
     from edvent_localstack.s3 import S3Server
@@ -73,6 +74,10 @@ def postgres(infra_dir: Path) -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def kafka(infra_dir: Path) -> Iterator[KafkaBroker]:
+    """The broker with authentication and ACLs on: connect with `kafka.admin` (a super
+    user, for tests' own topics), `kafka.connection("content")` (a service's principal,
+    what its settings get from `kafka.service_settings("content")`) or
+    `kafka.connection("data-team")`; `kafka.client_kwargs(user)` for a raw aiokafka client."""
     from edvent_localstack.kafka import KafkaBroker
 
     broker = KafkaBroker(
@@ -188,16 +193,17 @@ def service_database_url(
 ) -> Callable[[str], str]:
     """`get("identity")` → the SQLAlchemy URL of that service's real schema, migrated.
 
-    The schema and role are the real ones (`identity`, ...) so the migrations are
-    tested as deployed; each is migrated once per session.
+    The schema and roles are the real ones (`identity`, `identity_migrator`, ...) so the
+    migrations are tested as deployed: run by the migrator, the URL is the runtime
+    role's (DML only). Each is migrated once per session.
     """
     urls: dict[str, str] = {}
 
     def get(service: str) -> str:
         if service not in urls:
-            url = postgres.service_url(provisioned(service))
-            SERVICES[service].migrate(url)
-            urls[service] = url
+            database = provisioned(service)
+            SERVICES[service].migrate(postgres.migrator_url(database))
+            urls[service] = postgres.service_url(database)
         return urls[service]
 
     return get
@@ -229,7 +235,7 @@ async def identity_server(
 
     async with running_identity(
         database_url=service_database_url("identity"),
-        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        kafka=kafka.service_settings("identity"),
     ) as server:
         yield server
 
@@ -293,7 +299,7 @@ async def eventually(
 
 
 async def read_topic(
-    bootstrap_servers: str,
+    bootstrap_servers: Kafka,
     topic: str,
     *,
     expected: int,
@@ -305,9 +311,11 @@ async def read_topic(
     deadline."""
     from aiokafka import AIOKafkaConsumer
 
+    from edvent_events.connection import client_kwargs
+
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap_servers,
+        **client_kwargs(bootstrap_servers),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

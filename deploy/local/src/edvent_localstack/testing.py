@@ -158,9 +158,10 @@ class RunningIdentity:
 
 @contextlib.asynccontextmanager
 async def running_identity(
-    *, database_url: str, kafka_bootstrap_servers: str
+    *, database_url: str, kafka: Mapping[str, str]
 ) -> AsyncIterator[RunningIdentity]:
-    """identity's real app on a free port of this host, in this event loop."""
+    """identity's real app on a free port of this host, in this event loop; `kafka`
+    are its Kafka settings (`KafkaBroker.service_settings("identity")`)."""
     import uvicorn
 
     from edvent_identity.config import Settings
@@ -169,7 +170,7 @@ async def running_identity(
     settings = Settings(
         environment="test",
         database_url=database_url,
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
+        **kafka,  # type: ignore[arg-type]
         # Sign with a rotated key at once instead of within a minute.
         signing_key_reload_seconds=0,
         access_token_ttl_seconds=3600,
@@ -263,3 +264,52 @@ class Identity:
         assert response.status_code == 200, response.text
         assert person.email is not None
         return await self.login(person.email, name)
+
+
+class ProductionSecretsContract:
+    """Production refuses every development secret of a service's settings (#26.4).
+
+    A service's unit tests subclass it with its `Settings` class and `secret_fields`:
+
+        class TestSecrets(ProductionSecretsContract):
+            settings_class = Settings
+            secret_fields = ("s3_access_key", "s3_secret_key")
+    """
+
+    settings_class: Any
+    secret_fields: tuple[str, ...] = ()
+    DEVELOPMENT_VALUES = ("changethis", "dev-password")
+    REAL_DATABASE_URL = "postgresql+psycopg://svc:Xq9-a-real-secret@db:5432/edvent"
+
+    def base(self) -> dict[str, Any]:
+        # What a production start needs besides secrets (identity's key passphrase).
+        base: dict[str, Any] = {"environment": "production", "database_url": self.REAL_DATABASE_URL}
+        if "signing_key_passphrase" in self.secret_fields:
+            base["signing_key_passphrase"] = "Xq9-a-real-key-encryption-secret"  # noqa: S105
+        return base
+
+    def test_every_secret_field_is_listed(self) -> None:
+        listed = self.settings_class(**self.base()).secret_fields()
+        assert set(self.secret_fields) <= set(listed)
+
+    def test_production_refuses_each_development_value(self) -> None:
+        import pytest
+        from pydantic import ValidationError
+
+        for field in self.secret_fields:
+            for value in self.DEVELOPMENT_VALUES:
+                with pytest.raises(ValidationError, match=field):
+                    self.settings_class(**{**self.base(), field: value})
+
+    def test_production_refuses_a_development_database_password(self) -> None:
+        import pytest
+        from pydantic import ValidationError
+
+        with pytest.raises(ValidationError, match="database_url"):
+            self.settings_class(
+                **{**self.base(), "database_url": "postgresql+psycopg://svc:changethis@db/edvent"}
+            )
+
+    def test_production_starts_with_real_secrets(self) -> None:
+        values = {field: f"Xq9-real-{field}" for field in self.secret_fields}
+        assert self.settings_class(**{**self.base(), **values}).environment == "production"

@@ -9,13 +9,15 @@ from collections.abc import Iterable, Mapping
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
+from edvent_events.connection import Kafka, client_kwargs
+
 
 class TopicCreationError(RuntimeError):
     """The broker refused to create a topic."""
 
 
 async def ensure_topics(
-    bootstrap_servers: str,
+    bootstrap_servers: Kafka,
     topics: Iterable[str],
     *,
     partitions: int = 1,
@@ -26,7 +28,7 @@ async def ensure_topics(
     wanted = sorted(set(topics))
     if not wanted:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(**client_kwargs(bootstrap_servers), request_timeout_ms=10_000)
     await admin.start()
     try:
         await ensure_topics_with(

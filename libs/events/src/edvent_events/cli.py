@@ -6,6 +6,7 @@ dlq       list the dead letters of a topic
 redrive   re-send dead letters to the consumer that failed them (after a fix)
 replay    move a service's consumer group back to a point in time
 relay     run a service's outbox relay on its own
+acls      set the principals' SCRAM passwords and the platform's ACLs (as the admin)
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from aiokafka.structs import OffsetAndMetadata
 from psycopg.rows import dict_row
 
 from edvent_events import pii
+from edvent_events.acls import apply_acls, platform_acls, upsert_scram_users
 from edvent_events.admin import ensure_topics
+from edvent_events.connection import KafkaConnection, SecurityProtocol, client_kwargs
 from edvent_events.consumer import DLQ_HEADERS
 from edvent_events.envelope import DecodeError, decode, header_map
 from edvent_events.outbox import notify_channel
@@ -104,7 +107,7 @@ async def tail(args: argparse.Namespace) -> None:
     keys = _Keys(args.bootstrap_servers) if args.decrypt else None
     consumer = AIOKafkaConsumer(
         args.topic,
-        bootstrap_servers=args.bootstrap_servers,
+        **client_kwargs(args.bootstrap_servers),
         group_id=None,
         auto_offset_reset="earliest" if args.from_beginning else "latest",
         enable_auto_commit=False,
@@ -231,7 +234,7 @@ async def _unpark(conn: psycopg.AsyncConnection[Any], schema: str, row_id: int) 
 async def dlq(args: argparse.Namespace) -> None:
     consumer = AIOKafkaConsumer(
         args.dlq_topic,
-        bootstrap_servers=args.bootstrap_servers,
+        **client_kwargs(args.bootstrap_servers),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -272,7 +275,7 @@ async def redrive(args: argparse.Namespace) -> int:
     await ensure_topics(args.bootstrap_servers, [target])
     consumer = AIOKafkaConsumer(
         args.dlq_topic,
-        bootstrap_servers=args.bootstrap_servers,
+        **client_kwargs(args.bootstrap_servers),
         group_id=f"{args.dlq_topic}.redrive",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -309,7 +312,7 @@ async def replay(args: argparse.Namespace) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=args.bootstrap_servers,
+        **client_kwargs(args.bootstrap_servers),
         group_id=args.group,
         enable_auto_commit=False,
     )
@@ -371,14 +374,73 @@ async def relay(args: argparse.Namespace) -> int:
     return 0
 
 
+async def acls(args: argparse.Namespace) -> int:
+    """Create or update every principal's SCRAM credential and grant the platform's ACLs.
+
+    Passwords come from the environment only (never a flag, which `ps` shows):
+    KAFKA_USER_<NAME>_PASSWORD, the name upper-cased with `-` as `_` (identity,
+    content, assessment, ai-notes, data-team). A principal without a password keeps its
+    credential and still gets its ACLs. Run as the admin principal; safe to repeat.
+    """
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    users = {
+        name: password
+        for name in args.users
+        if (password := os.environ.get(f"KAFKA_USER_{name.upper().replace('-', '_')}_PASSWORD"))
+    }
+    admin = AIOKafkaAdminClient(**client_kwargs(args.bootstrap_servers), request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        if users:
+            await upsert_scram_users(admin, users)
+        bindings = platform_acls(services=[u for u in args.users if u != "data-team"])
+        await apply_acls(admin, bindings)
+    finally:
+        await admin.close()
+    _print({"users": sorted(users), "acls": len(bindings)})
+    return 0
+
+
+def _connection(args: argparse.Namespace) -> KafkaConnection:
+    protocol: SecurityProtocol = args.security_protocol or (
+        "SASL_PLAINTEXT" if args.username else "PLAINTEXT"
+    )
+    return KafkaConnection(
+        bootstrap_servers=args.bootstrap_servers,
+        security_protocol=protocol,
+        sasl_mechanism=args.sasl_mechanism,
+        username=args.username or None,
+        # From the environment only: a flag's value would show in `ps`.
+        password=os.environ.get("KAFKA_PASSWORD") or None,
+        ssl_cafile=args.ssl_cafile or None,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="edvent-events",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Credentials: --username (or KAFKA_USERNAME) and the password in KAFKA_PASSWORD.",
     )
-    parser.add_argument("--bootstrap-servers", default=bootstrap)
+    parser.add_argument(
+        "--bootstrap-servers", default=env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    parser.add_argument(
+        "--security-protocol",
+        default=env("KAFKA_SECURITY_PROTOCOL"),
+        help="default: SASL_PLAINTEXT with a username, PLAINTEXT without",
+        choices=["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"],
+    )
+    parser.add_argument(
+        "--sasl-mechanism",
+        default=env("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+        choices=["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"],
+    )
+    parser.add_argument("--username", default=env("KAFKA_USERNAME", ""))
+    parser.add_argument("--ssl-cafile", default=env("KAFKA_SSL_CAFILE", ""))
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("tail", help="print a topic's events, decoded")
@@ -439,7 +501,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch-size", type=int, default=1000)
     p.set_defaults(func=relay)
 
+    p = sub.add_parser("acls", help="set the principals' passwords and the platform's ACLs")
+    p.add_argument(
+        "--users",
+        nargs="+",
+        default=["identity", "content", "assessment", "ai-notes", "data-team"],
+    )
+    p.set_defaults(func=acls)
+
     args = parser.parse_args(argv)
+    try:
+        args.bootstrap_servers = _connection(args)
+    except ValueError as exc:
+        parser.error(f"{exc} (--username or KAFKA_USERNAME, and KAFKA_PASSWORD)")
     if args.func is outbox:
         missing = [o for o in ("database_url", "schema") if not hasattr(args, o)]
         if missing:

@@ -48,6 +48,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_events.admin import ensure_topics
+from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.contract import Event
 from edvent_events.dead_letters import (
     DLQ_HEADERS,
@@ -153,7 +154,7 @@ class ConsumerRunner:
         self,
         *,
         service: str,
-        bootstrap_servers: str,
+        bootstrap_servers: Kafka,  # with the service's own Kafka credentials
         sessions: async_sessionmaker[AsyncSession],
         handlers: Handlers,
         group_id: str | None = None,
@@ -239,7 +240,7 @@ class ConsumerRunner:
                 configs={"max.message.bytes": str(DLQ_MAX_MESSAGE_BYTES)},
             )
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
+            **client_kwargs(self.bootstrap_servers),
             group_id=self.group_id,
             client_id=f"{self.service}-consumer",
             enable_auto_commit=False,

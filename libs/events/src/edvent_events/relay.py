@@ -28,6 +28,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from prometheus_client import Counter, Gauge
 
+from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.envelope import build_headers
 from edvent_events.outbox import MAX_MESSAGE_BYTES, notify_channel
 
@@ -62,10 +63,9 @@ def lock_key(schema: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def producer_settings(bootstrap_servers: str, client_id: str) -> dict[str, Any]:
+def producer_settings(bootstrap_servers: Kafka, client_id: str) -> dict[str, Any]:
     """The producer settings the relay (and the benchmark's plain producer) use."""
-    return {
-        "bootstrap_servers": bootstrap_servers,
+    return client_kwargs(bootstrap_servers) | {
         "client_id": client_id,
         "enable_idempotence": True,
         "acks": "all",
@@ -90,7 +90,7 @@ def libpq_dsn(url: str) -> str:
 class RelaySettings:
     dsn: str  # plain postgresql:// DSN (see `libpq_dsn`), the service's own role
     schema: str
-    bootstrap_servers: str
+    bootstrap_servers: Kafka  # with the service's own Kafka credentials
     batch_size: int = 2000
     poll_interval: float = 1.0
     retention: timedelta = timedelta(days=7)

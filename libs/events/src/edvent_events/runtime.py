@@ -9,6 +9,7 @@ from datetime import timedelta
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.consumer import ConsumerRunner, Handlers
 from edvent_events.relay import OutboxRelay, RelaySettings, libpq_dsn
 
@@ -20,7 +21,7 @@ class EventsRuntime:
         service: str,
         schema: str,
         database_url: str,
-        bootstrap_servers: str,
+        bootstrap_servers: Kafka,
         sessions: async_sessionmaker[AsyncSession],
         handlers: Handlers | None = None,
         run_relay: bool = True,
@@ -45,20 +46,28 @@ class EventsRuntime:
             if run_relay
             else None
         )
-        self.consumer = (
-            ConsumerRunner(
-                service=service,
-                bootstrap_servers=bootstrap_servers,
-                sessions=sessions,
-                handlers=handlers,
-                max_attempts=max_attempts,
-                handler_timeout=handler_timeout,
-            )
-            if handlers
-            else None
-        )
+        self._service = service
+        self._sessions = sessions
+        self._max_attempts = max_attempts
+        self._handler_timeout = handler_timeout
+        self.consumer: ConsumerRunner | None = None
+        if handlers:
+            self.consume(handlers)
         self._admin: AIOKafkaAdminClient | None = None
         self._admin_lock = asyncio.Lock()
+
+    def consume(self, handlers: Handlers) -> None:
+        """Run a consumer for these handlers (before `start`)."""
+        if self.consumer is not None:
+            raise RuntimeError("this runtime already has its consumer")
+        self.consumer = ConsumerRunner(
+            service=self._service,
+            bootstrap_servers=self.bootstrap_servers,
+            sessions=self._sessions,
+            handlers=handlers,
+            max_attempts=self._max_attempts,
+            handler_timeout=self._handler_timeout,
+        )
 
     async def start(self) -> None:
         if self.relay is not None:
@@ -80,7 +89,7 @@ class EventsRuntime:
         async with self._admin_lock:
             if self._admin is None:
                 admin = AIOKafkaAdminClient(
-                    bootstrap_servers=self.bootstrap_servers, request_timeout_ms=2000
+                    **client_kwargs(self.bootstrap_servers), request_timeout_ms=2000
                 )
                 await admin.start()
                 self._admin = admin

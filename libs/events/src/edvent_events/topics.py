@@ -40,10 +40,6 @@ COMPACTED_TOPIC_CONFIG: Final[dict[str, str]] = {
     "max.compaction.lag.ms": "3600000",
     "delete.retention.ms": "86400000",
 }
-# Topics created with their own configuration, besides ALL_TOPICS.
-CONFIGURED_TOPICS: Final[dict[str, dict[str, str]]] = {
-    IDENTITY_USER_KEYS: COMPACTED_TOPIC_CONFIG,
-}
 
 DLQ_INFIX: Final = ".dlq."
 

@@ -96,6 +96,6 @@ async def thing(unique: Callable[[str], str], kafka: Any) -> type[ThingHappened]
         {"topic": topic, "ce_type": f"edvent.tests.{topic}.v1", "__module__": __name__},
     )
     register(cls)
-    await ensure_topics(kafka.bootstrap_servers, [topic], partitions=3)
+    await ensure_topics(kafka.admin, [topic], partitions=3)
     yield cls  # type: ignore[misc]
     REGISTRY.pop(cls.ce_type, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Awaitable
 from pathlib import Path
@@ -15,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 
+from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.consumer import ConsumerRunner, Handlers
 from edvent_events.envelope import encode
 from edvent_events.relay import OutboxRelay, RelaySettings, libpq_dsn
@@ -26,11 +28,17 @@ async def run_cli(kafka, *args: str) -> list[dict]:
     """`edvent-events ARGS` as an operator runs it; its JSON lines, once it succeeded."""
     process = await asyncio.create_subprocess_exec(
         COMMAND, "--bootstrap-servers", kafka.bootstrap_servers, *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=cli_env(kafka),
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, err.decode()
     return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+
+
+def cli_env(kafka) -> dict[str, str]:
+    """The admin's credentials, the way an operator hands them to `edvent-events`."""
+    admin = kafka.admin
+    return dict(os.environ) | {"KAFKA_USERNAME": admin.username, "KAFKA_PASSWORD": admin.password}
 
 
 async def equals(value: Awaitable[Any], expected: Any) -> bool:
@@ -58,8 +66,8 @@ async def effect_count(sessions) -> int:
     return len(await effects(sessions))
 
 
-async def send(bootstrap: str, messages) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+async def send(bootstrap: Kafka, messages) -> None:
+    producer = AIOKafkaProducer(**client_kwargs(bootstrap), acks="all")
     await producer.start()
     try:
         for topic, key, value, headers in messages:
@@ -84,7 +92,7 @@ def member(sessions, kafka, thing, handler, *, service: str, **overrides) -> Con
     """A runner of `service`: several of them form one consumer group."""
     return ConsumerRunner(
         service=service,
-        bootstrap_servers=kafka.bootstrap_servers,
+        bootstrap_servers=kafka.admin,
         sessions=sessions,
         handlers=handling(thing, handler),
         **({"initial_backoff": 0.05, "max_backoff": 0.2} | overrides),
@@ -99,7 +107,7 @@ def runner_for(sessions, kafka, thing, handler, unique, **overrides) -> Consumer
 # -- the relay side ---------------------------------------------------------------------
 
 
-def relay_for(database_url: str, schema: str, bootstrap: str, **overrides) -> OutboxRelay:
+def relay_for(database_url: str, schema: str, bootstrap: Kafka, **overrides) -> OutboxRelay:
     return OutboxRelay(
         RelaySettings(
             dsn=libpq_dsn(database_url),
@@ -139,9 +147,9 @@ async def crash(runner: ConsumerRunner) -> None:
             await client.stop()
 
 
-async def committed_offsets(bootstrap: str, group: str) -> dict[int, int]:
+async def committed_offsets(bootstrap: Kafka, group: str) -> dict[int, int]:
     """The group's committed offsets of its source topics, by partition."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**client_kwargs(bootstrap))
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)

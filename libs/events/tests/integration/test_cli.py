@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 
 async def test_tail_prints_decoded_events_and_flags_undecodable_ones(kafka, thing):
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [
             as_message(thing(thing_id="t", seq=1)),
             (thing.topic, b"t", b"garbage", []),
@@ -48,7 +48,7 @@ async def test_tail_validates_known_event_types(kafka):
 
     event = user_registered(user_id=uuid.uuid4())
     topic = event.topic
-    await send(kafka.bootstrap_servers, [as_message(event)])
+    await send(kafka.admin, [as_message(event)])
     lines = await run_cli(kafka, "tail", topic, "--from-beginning")
     mine = [line for line in lines if line["subject"] == str(event.user_id)]
     assert mine[-1]["data"] == event.model_dump(mode="json")
@@ -116,7 +116,7 @@ async def test_dead_letters_are_listed_and_redriven_after_a_fix(kafka, sessions,
         sessions, kafka, thing, handler, unique, max_attempts=2, initial_backoff=0.01
     )
     dead_topic = dlq_topic(thing.topic, runner.service)
-    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="r", seq=7))])
+    await send(kafka.admin, [as_message(thing(thing_id="r", seq=7))])
     await runner.start()
     try:
 
@@ -145,7 +145,7 @@ async def test_replay_resets_the_group_and_can_forget_the_inbox(
 ):
     service = unique("svc")
     before = datetime.now(UTC) - timedelta(seconds=5)
-    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="p", seq=s)) for s in (1, 2)])
+    await send(kafka.admin, [as_message(thing(thing_id="p", seq=s)) for s in (1, 2)])
 
     async def consume_until(expected: int) -> None:
         runner = member(sessions, kafka, thing, record_effect, service=service)
@@ -185,7 +185,7 @@ async def test_redrive_reaches_only_the_service_that_dead_lettered(
     here = member(sessions, kafka, thing, failing_here, service=unique("here"), max_attempts=1)
     there = member(other_sessions, kafka, thing, fine_there, service=unique("there"))
     dead_topic = dlq_topic(thing.topic, here.service)
-    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="m", seq=1))])
+    await send(kafka.admin, [as_message(thing(thing_id="m", seq=1))])
     await here.start()
     await there.start()
     try:
@@ -203,7 +203,7 @@ async def test_redrive_reaches_only_the_service_that_dead_lettered(
         await there.stop()
     # The shared topic holds only the original: other subscribers (the other service,
     # data teams) do not get the event again.
-    assert len(await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)) == 1
+    assert len(await read_topic(kafka.admin, thing.topic, expected=1)) == 1
     assert len(seen_by_other) == 1
     duplicates = REGISTRY.get_sample_value(
         "events_handled_total",

@@ -24,7 +24,7 @@ async def test_each_event_is_applied_exactly_once_even_when_redelivered(
 ):
     duplicate_id = str(uuid.uuid4())
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [
             as_message(thing(thing_id="a", seq=1), event_id=duplicate_id),
             as_message(thing(thing_id="a", seq=1), event_id=duplicate_id),
@@ -41,7 +41,7 @@ async def test_each_event_is_applied_exactly_once_even_when_redelivered(
     again = member(sessions, kafka, thing, record_effect, service=runner.service)
     await again.start()
     try:
-        await send(kafka.bootstrap_servers, [as_message(thing(thing_id="a", seq=3))])
+        await send(kafka.admin, [as_message(thing(thing_id="a", seq=3))])
         await eventually(lambda: equals(effects(sessions), [("a", 1), ("a", 2), ("a", 3)]))
     finally:
         await again.stop()
@@ -55,7 +55,7 @@ async def test_poison_message_goes_to_the_dead_letter_topic_and_the_next_is_hand
         ("ce_type", thing.ce_type.encode())
     ]
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [
             (thing.topic, b"b", b"{not json", bad_headers),
             (thing.topic, b"b", b"{}", [("content-type", b"application/json")]),
@@ -66,9 +66,7 @@ async def test_poison_message_goes_to_the_dead_letter_topic_and_the_next_is_hand
     await runner.start()
     try:
         await eventually(lambda: equals(effects(sessions), [("b", 2)]))
-        dead = await read_topic(
-            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=2
-        )
+        dead = await read_topic(kafka.admin, dlq_topic(thing.topic, runner.service), expected=2)
     finally:
         await runner.stop()
     assert [d.value for d in dead] == [b"{not json", b"{}"]
@@ -88,7 +86,7 @@ async def test_unknown_event_type_is_skipped_and_counted_not_dead_lettered(
     message = encode(thing(thing_id="c", seq=1))
     headers = [(k, b"edvent.nobody.knows.v1" if k == "ce_type" else v) for k, v in message.headers]
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [
             (thing.topic, message.key, message.value, headers),
             (thing.topic, message.key, message.value, headers),
@@ -99,9 +97,7 @@ async def test_unknown_event_type_is_skipped_and_counted_not_dead_lettered(
     await runner.start()
     try:
         await eventually(lambda: equals(effects(sessions), [("c", 2)]))
-        dead = await read_topic(
-            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=0
-        )
+        dead = await read_topic(kafka.admin, dlq_topic(thing.topic, runner.service), expected=0)
     finally:
         await runner.stop()
     assert dead == []
@@ -129,16 +125,14 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_consumption_goe
             raise ValueError("works on the third try")
 
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [as_message(thing(thing_id="d", seq=s)) for s in (1, 2, 3)],
     )
     runner = runner_for(sessions, kafka, thing, flaky, unique, max_attempts=4)
     await runner.start()
     try:
         await eventually(lambda: equals(effects(sessions), [("d", 2), ("d", 3)]))
-        dead = await read_topic(
-            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
-        )
+        dead = await read_topic(kafka.admin, dlq_topic(thing.topic, runner.service), expected=1)
     finally:
         await runner.stop()
     # The failed attempts rolled back their writes: only successful handling left effects.
@@ -159,7 +153,7 @@ async def test_stop_lets_the_handler_in_flight_finish_and_commits_it(
         await asyncio.sleep(0.5)
         await record_effect(session, envelope)
 
-    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="e", seq=1))])
+    await send(kafka.admin, [as_message(thing(thing_id="e", seq=1))])
     runner = runner_for(sessions, kafka, thing, slow, unique)
     await runner.start()
     await asyncio.wait_for(started.wait(), timeout=30)
@@ -174,7 +168,7 @@ async def test_stop_lets_the_handler_in_flight_finish_and_commits_it(
     second = member(sessions, kafka, thing, watch, service=runner.service)
     await second.start()
     try:
-        await send(kafka.bootstrap_servers, [as_message(thing(thing_id="e", seq=2))])
+        await send(kafka.admin, [as_message(thing(thing_id="e", seq=2))])
         await asyncio.wait_for(handled_again.wait(), timeout=30)
         async with sessions() as session:
             inbox = (await session.execute(text("SELECT count(*) FROM inbox"))).scalar_one()
@@ -192,7 +186,7 @@ async def test_dead_letter_topics_are_created_for_the_service(kafka, sessions, t
         await runner.stop()
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
     await admin.start()
     try:
         assert dlq_topic(thing.topic, runner.service) in await admin.list_topics()
@@ -208,14 +202,12 @@ async def test_a_handler_that_hangs_times_out_counts_as_attempts_and_is_dead_let
             await asyncio.Event().wait()
         await record_effect(session, envelope)
 
-    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="h", seq=s)) for s in (1, 2)])
+    await send(kafka.admin, [as_message(thing(thing_id="h", seq=s)) for s in (1, 2)])
     runner = runner_for(sessions, kafka, thing, hangs, unique, max_attempts=2, handler_timeout=0.3)
     await runner.start()
     try:
         await eventually(lambda: equals(effects(sessions), [("h", 2)]))
-        dead = await read_topic(
-            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
-        )
+        dead = await read_topic(kafka.admin, dlq_topic(thing.topic, runner.service), expected=1)
     finally:
         await runner.stop()
     headers = dict(dead[0].headers)
@@ -232,7 +224,7 @@ async def test_stop_cancels_a_handler_that_outlives_the_grace_period(
         started.set()
         await asyncio.Event().wait()
 
-    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="s", seq=1))])
+    await send(kafka.admin, [as_message(thing(thing_id="s", seq=1))])
     runner = runner_for(sessions, kafka, thing, stuck, unique, handler_timeout=600, stop_grace=0.5)
     await runner.start()
     await asyncio.wait_for(started.wait(), timeout=30)

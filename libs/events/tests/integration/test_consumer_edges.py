@@ -20,14 +20,12 @@ async def test_deeply_nested_data_is_dead_lettered_and_the_rest_of_the_batch_is_
 ):
     good = as_message(thing(thing_id="n", seq=2))
     topic, key, _, headers = as_message(thing(thing_id="n", seq=1))
-    await send(kafka.bootstrap_servers, [(topic, key, b"[" * 100_000, headers), good])
+    await send(kafka.admin, [(topic, key, b"[" * 100_000, headers), good])
     runner = runner_for(sessions, kafka, thing, record_effect, unique)
     await runner.start()
     try:
         await eventually(lambda: equals(effects(sessions), [("n", 2)]))
-        dead = await read_topic(
-            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
-        )
+        dead = await read_topic(kafka.admin, dlq_topic(thing.topic, runner.service), expected=1)
     finally:
         await runner.stop()
     assert len(dead) == 1
@@ -38,7 +36,7 @@ async def test_deeply_nested_data_is_dead_lettered_and_the_rest_of_the_batch_is_
 
 async def test_event_whose_id_is_not_a_uuid_is_dead_lettered(sessions, kafka, thing, unique):
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [
             as_message(thing(thing_id="u", seq=1), event_id="not-a-uuid"),
             as_message(thing(thing_id="u", seq=2)),
@@ -48,9 +46,7 @@ async def test_event_whose_id_is_not_a_uuid_is_dead_lettered(sessions, kafka, th
     await runner.start()
     try:
         await eventually(lambda: equals(effects(sessions), [("u", 2)]))
-        dead = await read_topic(
-            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
-        )
+        dead = await read_topic(kafka.admin, dlq_topic(thing.topic, runner.service), expected=1)
     finally:
         await runner.stop()
     assert [dict(d.headers)["ce_id"] for d in dead] == [b"not-a-uuid"]
@@ -66,16 +62,14 @@ async def test_dead_letter_keeps_key_value_and_headers_even_for_the_largest_mess
     overhead = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, b"", headers)
     value = b"x" * (1024 * 1024 - overhead - 64)
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [(topic, key, value, headers), as_message(thing(thing_id="big", seq=2))],
     )
     runner = runner_for(sessions, kafka, thing, record_effect, unique)
     await runner.start()
     try:
         await eventually(lambda: equals(effects(sessions), [("big", 2)]))
-        dead = await read_topic(
-            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
-        )
+        dead = await read_topic(kafka.admin, dlq_topic(thing.topic, runner.service), expected=1)
     finally:
         await runner.stop()
     assert len(dead) == 1
@@ -101,7 +95,7 @@ async def test_a_member_leaving_mid_batch_hands_over_without_losing_or_repeating
     sessions, kafka, thing, unique
 ):
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [as_message(thing(thing_id=f"r{seq % 6}", seq=seq)) for seq in range(60)],
     )
     started = asyncio.Event()
@@ -135,7 +129,7 @@ async def test_a_failure_of_the_loop_itself_does_not_skip_the_rest_of_the_batch(
     sessions, kafka, thing, unique
 ):
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [as_message(thing(thing_id="l", seq=seq)) for seq in (1, 2, 3)],
     )
     runner = runner_for(sessions, kafka, thing, record_effect, unique)
@@ -167,7 +161,7 @@ async def test_stop_during_a_long_backoff_returns_at_once_and_leaves_the_message
         failed.set()
         raise ValueError("not yet")
 
-    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="s", seq=1))])
+    await send(kafka.admin, [as_message(thing(thing_id="s", seq=1))])
     runner = member(sessions, kafka, thing, fails, service=unique("svc"), initial_backoff=60.0)
     await runner.start()
     await asyncio.wait_for(failed.wait(), timeout=30)

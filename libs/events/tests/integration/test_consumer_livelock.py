@@ -45,7 +45,7 @@ async def test_a_hanging_message_is_dead_lettered_once_even_when_fetched_again(
 
     # 1 and 2 share a key, so a partition; the rest spread over all partitions.
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [as_message(thing(thing_id="k", seq=s)) for s in (1, 2)]
         + [as_message(thing(thing_id=f"o{s}", seq=s)) for s in range(3, 12)],
     )
@@ -55,7 +55,7 @@ async def test_a_hanging_message_is_dead_lettered_once_even_when_fetched_again(
     await first.start()
     # Others keep arriving while the first one hangs.
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [as_message(thing(thing_id=f"o{s}", seq=s)) for s in range(12, 20)],
     )
     await asyncio.wait_for(next_one_started.wait(), timeout=60)
@@ -71,7 +71,7 @@ async def test_a_hanging_message_is_dead_lettered_once_even_when_fetched_again(
         )  # the partition moved on past the hanging message
     finally:
         await second.stop()
-    dead = await read_topic(kafka.bootstrap_servers, dlq_topic(thing.topic, service), expected=1)
+    dead = await read_topic(kafka.admin, dlq_topic(thing.topic, service), expected=1)
     assert [dict(d.headers)["x-attempts"] for d in dead] == [b"2"]
     assert dict(dead[0].headers)["x-error"].startswith(b"HandlerTimeoutError")
     assert outcome_count(service, thing.ce_type, "already_dead_lettered") == 1
@@ -94,7 +94,7 @@ async def test_settled_offsets_are_committed_when_partitions_are_revoked(
             await release.wait()
         await record_effect(session, envelope)
 
-    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="r", seq=s)) for s in range(11)])
+    await send(kafka.admin, [as_message(thing(thing_id="r", seq=s)) for s in range(11)])
     service = unique("svc")
     # Without a rebalance nothing would be committed while the eleventh is in flight.
     first = member(
@@ -102,13 +102,13 @@ async def test_settled_offsets_are_committed_when_partitions_are_revoked(
     )
     await first.start()
     await asyncio.wait_for(blocked.wait(), timeout=60)
-    assert await committed_offsets(kafka.bootstrap_servers, service) == {}
+    assert await committed_offsets(kafka.admin, service) == {}
     second = member(sessions, kafka, thing, record_effect, service=service)
     await second.start()  # joins: the group rebalances, the first gives its partitions up
     try:
 
         async def ten_committed() -> bool:
-            offsets = await committed_offsets(kafka.bootstrap_servers, service)
+            offsets = await committed_offsets(kafka.admin, service)
             return 10 in offsets.values()
 
         await eventually(ten_committed, timeout=60)
@@ -130,12 +130,12 @@ async def test_stop_finishes_the_handler_in_flight_and_commits_everything_settle
             await asyncio.sleep(0.5)
         await record_effect(session, envelope)
 
-    await send(kafka.bootstrap_servers, [as_message(thing(thing_id="s", seq=s)) for s in range(5)])
+    await send(kafka.admin, [as_message(thing(thing_id="s", seq=s)) for s in range(5)])
     service = unique("svc")
     runner = member(sessions, kafka, thing, handler, service=service, commit_interval=3600)
     await runner.start()
     await asyncio.wait_for(in_flight.wait(), timeout=60)
-    assert await committed_offsets(kafka.bootstrap_servers, service) == {}
+    assert await committed_offsets(kafka.admin, service) == {}
     await runner.stop()
     assert sorted(seq for _, seq in await effects(sessions)) == list(range(5))
-    assert list((await committed_offsets(kafka.bootstrap_servers, service)).values()) == [5]
+    assert list((await committed_offsets(kafka.admin, service)).values()) == [5]

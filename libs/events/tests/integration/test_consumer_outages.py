@@ -85,7 +85,7 @@ async def test_a_database_restart_dead_letters_nothing_and_applies_each_event_on
 
     count = 40
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [as_message(thing(thing_id=f"p{s % 4}", seq=s)) for s in range(count)],
     )
     async with sessions_on(server, database) as sessions:
@@ -103,7 +103,7 @@ async def test_a_database_restart_dead_letters_nothing_and_applies_each_event_on
         applied = await effects(sessions)
     assert sorted(seq for _, seq in applied) == list(range(count))  # each exactly once
     dead = await read_topic(
-        kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=0, timeout=3
+        kafka.admin, dlq_topic(thing.topic, runner.service), expected=0, timeout=3
     )
     assert dead == []
 
@@ -157,16 +157,14 @@ async def test_a_handler_whose_own_calls_fail_with_os_and_timeout_errors_is_dead
         await record_effect(session, envelope)
 
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [as_message(thing(thing_id="x", seq=s)) for s in (1, 2, 3)],
     )
     runner = runner_for(sessions, kafka, thing, calls_out, unique, max_attempts=3)
     await runner.start()
     try:
         await eventually(lambda: equals(effects(sessions), [("x", 3)]), timeout=60)
-        dead = await read_topic(
-            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=2
-        )
+        dead = await read_topic(kafka.admin, dlq_topic(thing.topic, runner.service), expected=2)
     finally:
         await runner.stop()
     errors = [dict(d.headers)["x-error"] for d in dead]

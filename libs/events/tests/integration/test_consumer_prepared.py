@@ -30,7 +30,7 @@ def prepared_runner(sessions, kafka, thing, unique, prepare, **overrides) -> Con
     handlers.prepared(thing)(prepare)
     return ConsumerRunner(
         service=unique("svc"),
-        bootstrap_servers=kafka.bootstrap_servers,
+        bootstrap_servers=kafka.admin,
         sessions=sessions,
         handlers=handlers,
         **({"initial_backoff": 0.05, "max_backoff": 0.2} | overrides),
@@ -58,13 +58,13 @@ async def test_the_slow_half_runs_once_per_event_with_no_transaction_open(
     await runner.start()
     try:
         await send(
-            kafka.bootstrap_servers,
+            kafka.admin,
             [as_message(thing(thing_id="a", seq=1), event_id=duplicate_id)],
         )
         await eventually(lambda: equals(effects(sessions), [("a", 1)]))
         # The same event again (a redelivery): the slow half is not run again.
         await send(
-            kafka.bootstrap_servers,
+            kafka.admin,
             [
                 as_message(thing(thing_id="a", seq=1), event_id=duplicate_id),
                 as_message(thing(thing_id="a", seq=2)),
@@ -89,10 +89,8 @@ async def test_a_slow_half_that_keeps_failing_is_retried_then_dead_lettered(
     runner = prepared_runner(sessions, kafka, thing, unique, prepare, max_attempts=3)
     await runner.start()
     try:
-        await send(kafka.bootstrap_servers, [as_message(thing(thing_id="b", seq=1))])
-        dead = await read_topic(
-            kafka.bootstrap_servers, dlq_topic(thing.topic, runner.service), expected=1
-        )
+        await send(kafka.admin, [as_message(thing(thing_id="b", seq=1))])
+        dead = await read_topic(kafka.admin, dlq_topic(thing.topic, runner.service), expected=1)
     finally:
         await runner.stop()
     assert calls == [1, 1, 1]

@@ -17,7 +17,15 @@ from edvent_localstack.kafka import KafkaBroker
 from edvent_localstack.process import free_port
 from edvent_localstack.pytest_plugin import eventually, read_topic
 
-from .helpers import effect_count, effects, equals, record_effect, relay_for, runner_for
+from .helpers import (
+    cli_env,
+    effect_count,
+    effects,
+    equals,
+    record_effect,
+    relay_for,
+    runner_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -45,9 +53,10 @@ async def test_relay_killed_after_publishing_before_marking_sent_loses_nothing(
             events_db.schema,
         ],
         start_new_session=True,
+        env=cli_env(kafka),
     )
     try:
-        published = await read_topic(kafka.bootstrap_servers, thing.topic, expected=20, timeout=60)
+        published = await read_topic(kafka.admin, thing.topic, expected=20, timeout=60)
         assert len(published) == 20
         unsent = blocker.execute(
             f"SELECT count(*) FROM {events_db.schema}.outbox WHERE sent_at IS NULL"
@@ -68,12 +77,12 @@ async def test_relay_killed_after_publishing_before_marking_sent_loses_nothing(
         blocker.rollback()
         blocker.close()
 
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay = relay_for(database_url, events_db.schema, kafka.admin)
     relay.start()
     consumer = runner_for(sessions, kafka, thing, record_effect, unique)
     await consumer.start()
     try:
-        republished = await read_topic(kafka.bootstrap_servers, thing.topic, expected=40)
+        republished = await read_topic(kafka.admin, thing.topic, expected=40)
         assert len(republished) == 40  # at least once: every event is there twice
         await eventually(lambda: equals(effect_count(sessions), 20))
     finally:
@@ -93,14 +102,14 @@ async def test_events_written_while_kafka_is_down_are_published_when_it_returns(
         log_file=tmp_path / "kafka.log",
     )
     broker.start()
-    relay = relay_for(database_url, events_db.schema, broker.bootstrap_servers, max_backoff=1.0)
+    relay = relay_for(database_url, events_db.schema, broker.admin, max_backoff=1.0)
     try:
-        await ensure_topics(broker.bootstrap_servers, [thing.topic], partitions=2)
+        await ensure_topics(broker.admin, [thing.topic], partitions=2)
         relay.start()
         async with sessions() as session, session.begin():
             for seq in range(10):
                 await add_event(session, thing(thing_id="y", seq=seq))
-        assert len(await read_topic(broker.bootstrap_servers, thing.topic, expected=10)) == 10
+        assert len(await read_topic(broker.admin, thing.topic, expected=10)) == 10
 
         broker.stop()
         for seq in range(10, 30):  # the service keeps working while Kafka is away
@@ -108,7 +117,7 @@ async def test_events_written_while_kafka_is_down_are_published_when_it_returns(
                 await add_event(session, thing(thing_id=f"y{seq % 3}", seq=seq))
 
         broker.start()
-        records = await read_topic(broker.bootstrap_servers, thing.topic, expected=30, timeout=90)
+        records = await read_topic(broker.admin, thing.topic, expected=30, timeout=90)
         consumer = runner_for(sessions, broker, thing, record_effect, unique)
         await consumer.start()
         try:

@@ -33,7 +33,7 @@ class NotePadded(Event):
 @pytest.fixture
 async def padded(unique: Callable[[str], str], kafka: Any) -> type[NotePadded]:
     topic = unique("notes")
-    await ensure_topics(kafka.bootstrap_servers, [topic])
+    await ensure_topics(kafka.admin, [topic])
     return type(  # type: ignore[return-value]
         f"NotePadded_{topic.replace('-', '_')}",
         (NotePadded,),
@@ -59,10 +59,10 @@ async def test_the_largest_event_add_event_accepts_goes_through_kafka(
 ):
     async with sessions() as session, session.begin():
         await add_event(session, _sized(padded, MAX_MESSAGE_BYTES))
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay = relay_for(database_url, events_db.schema, kafka.admin)
     relay.start()
     try:
-        records = await read_topic(kafka.bootstrap_servers, padded.topic, expected=1)
+        records = await read_topic(kafka.admin, padded.topic, expected=1)
         await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
     finally:
         await relay.stop()

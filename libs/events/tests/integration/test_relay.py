@@ -25,10 +25,10 @@ async def test_committed_events_are_published_in_order_and_marked_sent(
     async with sessions() as session, session.begin():
         for seq in range(30):
             await add_event(session, thing(thing_id=f"t{seq % 3}", seq=seq))
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay = relay_for(database_url, events_db.schema, kafka.admin)
     relay.start()
     try:
-        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=30)
+        records = await read_topic(kafka.admin, thing.topic, expected=30)
         await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
     finally:
         await relay.stop()
@@ -52,10 +52,10 @@ async def test_rolled_back_events_are_never_published(
         await change_that_fails()
     async with sessions() as session, session.begin():
         await add_event(session, thing(thing_id="real", seq=2))
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay = relay_for(database_url, events_db.schema, kafka.admin)
     relay.start()
     try:
-        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)
+        records = await read_topic(kafka.admin, thing.topic, expected=1)
     finally:
         await relay.stop()
     assert [json.loads(r.value)["thing_id"] for r in records] == ["real"]
@@ -64,14 +64,14 @@ async def test_rolled_back_events_are_never_published(
 async def test_notify_wakes_the_relay_well_before_the_poll_interval(
     sessions, database_url, events_db, thing, kafka
 ):
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, poll_interval=30.0)
+    relay = relay_for(database_url, events_db.schema, kafka.admin, poll_interval=30.0)
     relay.start()
     try:
         await eventually(lambda: relay.is_leader)
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="fast", seq=1))
         # With a 30 s poll interval, only LISTEN/NOTIFY can make this arrive in time.
-        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=1, timeout=10)
+        records = await read_topic(kafka.admin, thing.topic, expected=1, timeout=10)
     finally:
         await relay.stop()
     assert len(records) == 1
@@ -80,8 +80,8 @@ async def test_notify_wakes_the_relay_well_before_the_poll_interval(
 async def test_only_one_of_two_relays_publishes_and_order_per_key_holds(
     sessions, database_url, events_db, thing, kafka
 ):
-    first = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
-    second = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    first = relay_for(database_url, events_db.schema, kafka.admin)
+    second = relay_for(database_url, events_db.schema, kafka.admin)
     first.start()
     await eventually(lambda: first.is_leader)
     second.start()
@@ -89,14 +89,14 @@ async def test_only_one_of_two_relays_publishes_and_order_per_key_holds(
         for seq in range(100):
             async with sessions() as session, session.begin():
                 await add_event(session, thing(thing_id=f"k{seq % 4}", seq=seq))
-        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=100)
+        records = await read_topic(kafka.admin, thing.topic, expected=100)
         assert first.is_leader and not second.is_leader
         # The leader goes away: the standby takes over and publishes what follows.
         await first.stop()
         await eventually(lambda: second.is_leader)
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="k0", seq=100))
-        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=101)
+        records = await read_topic(kafka.admin, thing.topic, expected=101)
     finally:
         await first.stop()
         await second.stop()
@@ -112,7 +112,7 @@ async def test_sent_rows_and_old_inbox_entries_are_pruned_after_their_retention(
 ):
     async with sessions() as session, session.begin():
         await add_event(session, thing(thing_id="old", seq=1))
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay = relay_for(database_url, events_db.schema, kafka.admin)
     relay.start()
     await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
     await relay.stop()
@@ -126,9 +126,7 @@ async def test_sent_rows_and_old_inbox_entries_are_pruned_after_their_retention(
             )
         )
         await add_event(session, thing(thing_id="new", seq=2))
-    relay = relay_for(
-        database_url, events_db.schema, kafka.bootstrap_servers, retention=timedelta(days=7)
-    )
+    relay = relay_for(database_url, events_db.schema, kafka.admin, retention=timedelta(days=7))
     relay.start()
     try:
         await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
@@ -147,7 +145,7 @@ async def test_sent_rows_and_old_inbox_entries_are_pruned_after_their_retention(
 
 
 async def test_stop_finishes_quickly_while_idle(database_url, events_db, kafka):
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, poll_interval=60)
+    relay = relay_for(database_url, events_db.schema, kafka.admin, poll_interval=60)
     relay.start()
     await eventually(lambda: relay.is_leader)
     await asyncio.wait_for(relay.stop(), timeout=5)
@@ -164,10 +162,10 @@ async def test_the_trace_of_the_work_that_wrote_an_event_travels_with_it(
             await add_event(session, thing(thing_id="traced", seq=1))
     finally:
         current_traceparent.reset(token)
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay = relay_for(database_url, events_db.schema, kafka.admin)
     relay.start()
     try:
-        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)
+        records = await read_topic(kafka.admin, thing.topic, expected=1)
     finally:
         await relay.stop()
     assert decode(records[0].headers, records[0].value).traceparent == traceparent
@@ -211,7 +209,7 @@ async def test_pruning_catches_up_in_batches_on_outbox_inbox_and_dead_letters(
     relay = relay_for(
         database_url,
         events_db.schema,
-        kafka.bootstrap_servers,
+        kafka.admin,
         prune_batch_size=1000,
         prune_interval=3600,  # one round only: it has to catch up by itself
     )
@@ -220,7 +218,7 @@ async def test_pruning_catches_up_in_batches_on_outbox_inbox_and_dead_letters(
         # Publishing goes on while the backlog is pruned.
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="new", seq=1))
-        assert len(await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)) == 1
+        assert len(await read_topic(kafka.admin, thing.topic, expected=1)) == 1
 
         async def left() -> list[int]:
             async with sessions() as session:

@@ -56,23 +56,21 @@ async def test_rows_behind_one_that_cannot_be_sent_wait_for_it_and_follow_it_in_
             ),
             {"n": 2 * 1024 * 1024},
         )
-    relay = relay_for(
-        database_url, events_db.schema, kafka.bootstrap_servers, batch_size=2, max_backoff=0.5
-    )
+    relay = relay_for(database_url, events_db.schema, kafka.admin, batch_size=2, max_backoff=0.5)
     relay.start()
     try:
         await eventually(lambda: _attempted(database_url, events_db.schema, 2))
         _, error = await _failures(database_url, events_db.schema)
         assert error is not None and "MessageSizeTooLargeError" in error
         # Only what came before it went out; nothing overtook the stuck row.
-        published = await read_topic(kafka.bootstrap_servers, thing.topic, expected=3)
+        published = await read_topic(kafka.admin, thing.topic, expected=3)
         assert _seqs_per_key(published) == {"w0": [0, 2], "w1": [1]}
 
         # An operator fixes the row: it and everything behind it follow, in order.
         async with sessions() as session, session.begin():
             await session.execute(text("UPDATE outbox SET data = data - 'pad'"))
         await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
-        published = await read_topic(kafka.bootstrap_servers, thing.topic, expected=12)
+        published = await read_topic(kafka.admin, thing.topic, expected=12)
     finally:
         await relay.stop()
     assert _seqs_per_key(published) == {"w0": list(range(0, 12, 2)), "w1": list(range(1, 12, 2))}
@@ -86,17 +84,17 @@ async def test_a_row_for_a_missing_topic_is_reported_and_goes_out_once_the_topic
         await add_event(session, thing(thing_id="m", seq=1))
         await session.execute(text("UPDATE outbox SET topic = :t"), {"t": missing})
         await add_event(session, thing(thing_id="m", seq=2))
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, max_backoff=0.5)
+    relay = relay_for(database_url, events_db.schema, kafka.admin, max_backoff=0.5)
     relay.start()
     try:
         # The producer waits request_timeout_ms (15 s) for the topic's metadata.
         await eventually(lambda: _attempted(database_url, events_db.schema, 1), timeout=60)
         _, error = await _failures(database_url, events_db.schema)
         assert error is not None and missing in error  # which topic, not just "unknown"
-        await ensure_topics(kafka.bootstrap_servers, [missing])
+        await ensure_topics(kafka.admin, [missing])
         await eventually(lambda: equals(unsent(database_url, events_db.schema), 0), timeout=60)
-        first = await read_topic(kafka.bootstrap_servers, missing, expected=1)
-        second = await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)
+        first = await read_topic(kafka.admin, missing, expected=1)
+        second = await read_topic(kafka.admin, thing.topic, expected=1)
     finally:
         await relay.stop()
     assert [json.loads(r.value)["seq"] for r in first + second] == [1, 2]
@@ -105,15 +103,15 @@ async def test_a_row_for_a_missing_topic_is_reported_and_goes_out_once_the_topic
 async def test_relay_whose_session_is_terminated_resumes_or_hands_over(
     postgres, sessions, database_url, events_db, thing, kafka
 ):
-    first = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, max_backoff=0.5)
-    second = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, max_backoff=0.5)
+    first = relay_for(database_url, events_db.schema, kafka.admin, max_backoff=0.5)
+    second = relay_for(database_url, events_db.schema, kafka.admin, max_backoff=0.5)
     first.start()
     await eventually(lambda: first.is_leader)
     second.start()
     try:
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="p", seq=1))
-        await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)
+        await read_topic(kafka.admin, thing.topic, expected=1)
         with psycopg.connect(postgres.admin_dsn(), autocommit=True) as admin:
             terminated = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
@@ -125,7 +123,7 @@ async def test_relay_whose_session_is_terminated_resumes_or_hands_over(
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="p", seq=2))
         await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
-        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=2)
+        records = await read_topic(kafka.admin, thing.topic, expected=2)
         await eventually(lambda: first.is_leader != second.is_leader)
     finally:
         await first.stop()
@@ -134,7 +132,7 @@ async def test_relay_whose_session_is_terminated_resumes_or_hands_over(
 
 
 async def test_stopping_the_leader_releases_its_lock(database_url, events_db, kafka):
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay = relay_for(database_url, events_db.schema, kafka.admin)
     relay.start()
     await eventually(lambda: relay.is_leader)
     await relay.stop()
@@ -155,7 +153,7 @@ async def test_a_row_committed_late_below_rows_in_flight_is_still_published(
         """ now(), '{"thing_id": "late", "seq": 0}')""",
         (thing.topic, thing.ce_type),
     )
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers, batch_size=5)
+    relay = relay_for(database_url, events_db.schema, kafka.admin, batch_size=5)
     relay.start()
     try:
         for seq in range(1, 61):
@@ -163,7 +161,7 @@ async def test_a_row_committed_late_below_rows_in_flight_is_still_published(
                 await add_event(session, thing(thing_id=f"e{seq % 3}", seq=seq))
             if seq == 30:
                 late.commit()
-        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=61)
+        records = await read_topic(kafka.admin, thing.topic, expected=61)
         await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
     finally:
         late.close()
@@ -188,10 +186,10 @@ async def test_a_row_committed_late_while_a_batch_settles_does_not_wait_for_the_
     # Holding the committed row's lock freezes the relay while it marks it sent.
     blocker = psycopg.connect(dsn)
     blocker.execute(f"SELECT id FROM {schema}.outbox FOR UPDATE").fetchall()
-    relay = relay_for(database_url, schema, kafka.bootstrap_servers, poll_interval=30.0)
+    relay = relay_for(database_url, schema, kafka.admin, poll_interval=30.0)
     relay.start()
     try:
-        await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)
+        await read_topic(kafka.admin, thing.topic, expected=1)
 
         async def relay_waits_for_the_lock() -> bool:
             return blocker.execute(
@@ -203,7 +201,7 @@ async def test_a_row_committed_late_while_a_batch_settles_does_not_wait_for_the_
         late.commit()  # its NOTIFY arrives while the relay is busy settling
         blocker.rollback()
         # With a 30 s poll interval, only an immediate rescan makes this arrive in time.
-        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=2, timeout=10)
+        records = await read_topic(kafka.admin, thing.topic, expected=2, timeout=10)
     finally:
         late.close()
         blocker.close()
@@ -216,9 +214,7 @@ async def test_a_row_the_broker_refuses_holds_back_its_partition_until_an_operat
 ):
     schema = events_db.schema
     topic = unique("small")
-    await ensure_topics(
-        kafka.bootstrap_servers, [topic], partitions=1, configs={"max.message.bytes": "65536"}
-    )
+    await ensure_topics(kafka.admin, [topic], partitions=1, configs={"max.message.bytes": "65536"})
     async with sessions() as session, session.begin():
         for seq in range(12):
             await add_event(session, thing(thing_id=f"s{seq % 2}", seq=seq))
@@ -233,14 +229,14 @@ async def test_a_row_the_broker_refuses_holds_back_its_partition_until_an_operat
             {"n": 300 * 1024},
         )
     outbox_cli = ("outbox", "--database-url", database_url, "--schema", schema)
-    relay = relay_for(database_url, schema, kafka.bootstrap_servers, batch_size=2, max_backoff=0.5)
+    relay = relay_for(database_url, schema, kafka.admin, batch_size=2, max_backoff=0.5)
     relay.start()
     try:
         await eventually(lambda: _attempted(database_url, schema, 2))
         _, error = await _failures(database_url, schema)
         assert error is not None and "MessageSizeTooLargeError" in error
         # Nothing behind the refused row went out: per-key order holds.
-        published = await read_topic(kafka.bootstrap_servers, topic, expected=3)
+        published = await read_topic(kafka.admin, topic, expected=3)
         assert _seqs_per_key(published) == {"s0": [0, 2], "s1": [1]}
 
         # The stuck row is visible: its age as a metric, the row in `outbox`.
@@ -261,7 +257,7 @@ async def test_a_row_the_broker_refuses_holds_back_its_partition_until_an_operat
         )  # fmt: skip
         assert parked[0]["id"] == stuck["id"] and parked[0]["parked"]
         await eventually(lambda: equals(unsent(database_url, schema), 0))
-        published = await read_topic(kafka.bootstrap_servers, topic, expected=11)
+        published = await read_topic(kafka.admin, topic, expected=11)
         assert _seqs_per_key(published) == {"s0": [0, 2, 4, 6, 8, 10], "s1": [1, 5, 7, 9, 11]}
         await eventually(lambda: oldest_unsent_age() == 0)
         summary, parked_row = await run_cli(kafka, *outbox_cli)
@@ -276,7 +272,7 @@ async def test_a_row_the_broker_refuses_holds_back_its_partition_until_an_operat
             kafka, "outbox", "--database-url", database_url, "--schema", schema,
             "unpark", str(stuck["id"]),
         )  # fmt: skip
-        published = await read_topic(kafka.bootstrap_servers, topic, expected=12)
+        published = await read_topic(kafka.admin, topic, expected=12)
         assert _seqs_per_key(published)["s1"] == [1, 5, 7, 9, 11, 3]
         await eventually(lambda: equals(unsent(database_url, schema), 0))
     finally:
@@ -293,13 +289,13 @@ async def test_a_statement_stuck_past_the_command_timeout_is_given_up_and_retrie
     blocker = psycopg.connect(dsn)
     blocker.execute(f"SELECT id FROM {events_db.schema}.outbox FOR UPDATE").fetchall()
     relay = relay_for(
-        database_url, events_db.schema, kafka.bootstrap_servers, command_timeout=1.0,
+        database_url, events_db.schema, kafka.admin, command_timeout=1.0,
         max_backoff=0.5,
     )  # fmt: skip
     relay.start()
     try:
         # Not frozen: it gives the statement up, reconnects and publishes the row again.
-        records = await read_topic(kafka.bootstrap_servers, thing.topic, expected=2, timeout=20)
+        records = await read_topic(kafka.admin, thing.topic, expected=2, timeout=20)
         assert len(records) >= 2
         assert "statement timeout" in caplog.text
         blocker.rollback()
@@ -318,12 +314,12 @@ async def test_stop_is_bounded_even_while_the_relay_is_stuck(
     blocker = psycopg.connect(dsn, autocommit=False)
     blocker.execute(f"SELECT id FROM {events_db.schema}.outbox FOR UPDATE").fetchall()
     relay = relay_for(
-        database_url, events_db.schema, kafka.bootstrap_servers, command_timeout=120,
+        database_url, events_db.schema, kafka.admin, command_timeout=120,
         stop_timeout=1.0,
     )  # fmt: skip
     relay.start()
     try:
-        await read_topic(kafka.bootstrap_servers, thing.topic, expected=1)
+        await read_topic(kafka.admin, thing.topic, expected=1)
 
         async def relay_waits_for_the_lock() -> bool:
             rows = await fetch_all(

@@ -23,6 +23,7 @@ from edvent_events.consumer import Handlers
 from edvent_events.runtime import EventsRuntime
 from edvent_platform.db import check_database, create_engine, session_factory
 from edvent_platform.http import ReadinessCheck, install_platform
+from edvent_platform.jobs import JobRunner
 from edvent_platform.logging import configure_logging
 from edvent_platform.settings import ServiceSettings
 
@@ -42,23 +43,18 @@ class ServiceRuntime:
     # Sessions for requests that only read (`ReadSessionDep`); their own small pool.
     read_engine: AsyncEngine
     read_sessions: async_sessionmaker[AsyncSession]
+    # The service's background work: register jobs before the app starts; they run
+    # while it serves and stop, at a safe point, before the events runtime does.
+    jobs: JobRunner
 
 
-def create_service_app(
-    *,
-    service: str,
-    schema: str,
-    settings: ServiceSettings,
-    api_prefixes: Sequence[str],
-    routers: Sequence[APIRouter],
-    handlers: Handlers | None = None,
-    readiness: Mapping[str, ReadinessCheck] | None = None,
-    on_startup: Sequence[Hook] = (),
-    on_shutdown: Sequence[Hook] = (),
-    middleware: Sequence[Callable[[ASGIApp], ASGIApp]] = (),
-    description: str = "",
-    version: str = "1.0.0",
-) -> FastAPI:
+def build_runtime(*, service: str, schema: str, settings: ServiceSettings) -> ServiceRuntime:
+    """The service's engines, sessions, events runtime and job runner, before its app.
+
+    A service whose parts need the sessions (and whose event handlers need those parts)
+    builds the runtime first in its composition root, then passes it to
+    `create_service_app` with the handlers.
+    """
     configure_logging(service=service, level=settings.log_level)
     engine = create_engine(
         settings.database_url,
@@ -78,34 +74,58 @@ def create_service_app(
         service=service,
         schema=schema,
         database_url=settings.database_url,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        bootstrap_servers=settings.kafka,
         sessions=sessions,
-        handlers=handlers,
         outbox_retention=timedelta(hours=settings.outbox_retention_hours),
         inbox_retention=timedelta(hours=settings.inbox_retention_hours),
         dead_letter_retention=timedelta(hours=settings.dead_letter_retention_hours),
         max_attempts=settings.consumer_max_attempts,
         handler_timeout=settings.consumer_handler_timeout_seconds,
     )
-    runtime = ServiceRuntime(
+    return ServiceRuntime(
         settings=settings,
         engine=engine,
         sessions=sessions,
         events=events,
         read_engine=read_engine,
         read_sessions=session_factory(read_engine),
+        jobs=JobRunner(service=service, engine=engine),
     )
+
+
+def create_service_app(
+    *,
+    service: str,
+    schema: str,
+    settings: ServiceSettings,
+    api_prefixes: Sequence[str],
+    routers: Sequence[APIRouter],
+    handlers: Handlers | None = None,
+    runtime: ServiceRuntime | None = None,
+    readiness: Mapping[str, ReadinessCheck] | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    middleware: Sequence[Callable[[ASGIApp], ASGIApp]] = (),
+    description: str = "",
+    version: str = "1.0.0",
+) -> FastAPI:
+    if runtime is None:
+        runtime = build_runtime(service=service, schema=schema, settings=settings)
+    if handlers:
+        runtime.events.consume(handlers)
+    events = runtime.events
+    engine, read_engine = runtime.engine, runtime.read_engine
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in on_startup:
             await hook(app)
         await events.start()
+        await runtime.jobs.start()
         # What exists now (modules, the app, its routes and schemas) lives as long as the
-        # process. Out of the collector's sight, a full collection takes ~0 ms instead of
-        # ~115 ms (content's app), which stopped every request in flight: the p99 of
-        # bench/identity_storm fell from ~100 ms to ~30 ms. Garbage is collected first, so
-        # none is kept for good.
+        # process: kept out of the collector's sight, a full collection no longer stops
+        # every request in flight for as long as it walks them (bench/HISTORY.md).
+        # Garbage is collected first, so none is kept for good.
         gc.collect()
         gc.freeze()
         logger.info("%s started", service)
@@ -113,6 +133,7 @@ def create_service_app(
             yield
         finally:
             # Uvicorn has stopped taking requests and finished in-flight ones by now.
+            await runtime.jobs.stop()
             await events.stop()
             for hook in on_shutdown:
                 await hook(app)

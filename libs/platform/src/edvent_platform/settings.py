@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from edvent_events.connection import KafkaConnection, SaslMechanism, SecurityProtocol
+
 # Values that are fine on a laptop and dangerous anywhere else.
 DEVELOPMENT_SECRETS = frozenset(
     # The charts' placeholders, the local stack's and docker-compose's defaults.
@@ -28,6 +30,14 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql+psycopg://localhost:5432/edvent"
     database_pool_size: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # The service's own Kafka principal (named after it): SASL_PLAINTEXT in `make dev`,
+    # SASL_SSL on a cluster (with the CA of the brokers' certificates); PLAINTEXT only
+    # reaches a broker without authentication.
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: str | None = None
+    kafka_ssl_cafile: str | None = None
     # Larger bodies get 413 before they are read (the gateway has its own limit too).
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Events (libs/events): how long sent outbox rows, handled-event ids and records of
@@ -51,6 +61,7 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Self:
+        self.kafka  # noqa: B018 - SASL without a username or password fails here, at start
         if self.environment != "production":
             return self
         for name in self.secret_fields():
@@ -62,6 +73,8 @@ class ServiceSettings(BaseSettings):
                 raise ValueError(f"{name} still has a development value; set a real secret")
         if any(f":{secret}@" in self.database_url for secret in DEVELOPMENT_SECRETS):
             raise ValueError("database_url still has a development password")
+        if self.kafka_password in DEVELOPMENT_SECRETS:
+            raise ValueError("kafka_password still has a development value; set a real secret")
         return self
 
     def secret_fields(self) -> tuple[str, ...]:
@@ -72,6 +85,18 @@ class ServiceSettings(BaseSettings):
             name
             for name, field in type(self).model_fields.items()
             if _holds_secret(field.annotation)
+        )
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        """How this service's relay, consumers and readiness probe reach the broker."""
+        return KafkaConnection(
+            bootstrap_servers=self.kafka_bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_username,
+            password=self.kafka_password,
+            ssl_cafile=self.kafka_ssl_cafile,
         )
 
 

@@ -19,6 +19,7 @@ from edvent_ai_notes.limits import Limiter, QueryEmbeddings
 from edvent_ai_notes.usecases.budget import TokenBudget
 from edvent_ai_notes.usecases.notes import Pipeline, PipelineOptions, RegenerateLimits
 from edvent_platform.auth import TokenVerifier, jwks_token_verifier
+from edvent_platform.jobs import JobRunner
 
 logger = logging.getLogger("edvent.ai_notes")
 
@@ -184,12 +185,15 @@ class AiNotes:
             search_provider=search_provider,
         )
 
+    def register_jobs(self, runner: JobRunner) -> None:
+        self.jobs.register(runner)
+
     async def start(self) -> None:
-        self.jobs.start()
+        """Nothing opens before serving: the provider loads on first use, and the note
+        jobs start with the service's job runner."""
 
     async def stop(self) -> None:
-        # A note job cut off here is claimed again once its lease ends.
-        await self.jobs.stop()
+        # The job runner has stopped the note jobs by now (before the shutdown hooks).
         await self.verifier.aclose()
         await self.provider.close()
         if self.search_provider is not None:

@@ -10,7 +10,7 @@ from edvent_ai_notes.api.routes import routers
 from edvent_ai_notes.bootstrap import AiNotes
 from edvent_ai_notes.config import Settings
 from edvent_ai_notes.consumers import handlers_for
-from edvent_platform.app import create_service_app
+from edvent_platform.app import build_runtime, create_service_app
 from edvent_platform.auth import install_token_verifier
 
 SERVICE = "ai-notes"
@@ -32,18 +32,23 @@ def create_app(
 ) -> FastAPI:
     """`provider`, when given, replaces the configured one (tests and benchmarks)."""
     settings = settings or Settings()
+    # The runtime first: the service's parts need its sessions, and the event handlers
+    # need the parts.
+    runtime = build_runtime(service=SERVICE, schema=settings.db_schema, settings=settings)
+    ai_notes = AiNotes.build(settings, runtime.sessions, provider=provider)
+    ai_notes.register_jobs(runtime.jobs)
     app = create_service_app(
         service=SERVICE,
         schema=settings.db_schema,
         settings=settings,
         api_prefixes=API_PREFIXES,
         routers=routers,
-        handlers=handlers_for(lambda: ai_notes.pipeline),
+        handlers=handlers_for(ai_notes.pipeline),
+        runtime=runtime,
         on_startup=[_start],
         on_shutdown=[_stop],
         description="AI summaries and key concepts for lessons; semantic search.",
     )
-    ai_notes = AiNotes.build(settings, app.state.runtime.sessions, provider=provider)
     app.state.ai_notes = ai_notes
     install_token_verifier(app, ai_notes.verifier)
     install_error_mapping(app)

@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from edvent_ai_notes.config import Settings
 from edvent_ai_notes.main import create_app
 from edvent_events.catalog.content import CourseCreated, CoursePublished, LessonPublished
+from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.contract import Event
 from edvent_events.envelope import encode
 from edvent_localstack.s3 import ensure_bucket
@@ -78,7 +79,7 @@ def make_settings(
         values: dict[str, Any] = {
             "environment": "test",
             "database_url": service_database_url("ai-notes"),
-            "kafka_bootstrap_servers": kafka.bootstrap_servers,
+            **kafka.service_settings("ai-notes"),
             "jwks_url": f"{identity_server.url}/api/v1/auth/jwks",
             "jwks_min_refetch_seconds": 0.2,
             "s3_endpoint_url": s3.endpoint_url,
@@ -127,7 +128,7 @@ async def clean(admin_dsn: str, app: FastAPI, scripted: ScriptedProvider) -> Non
 class Content:
     """Plays the content service: bodies into S3, events onto the broker."""
 
-    def __init__(self, *, s3: Any, bucket: str, bootstrap: str) -> None:
+    def __init__(self, *, s3: Any, bucket: str, bootstrap: Kafka) -> None:
         self.bucket = bucket
         self.bootstrap = bootstrap
         self.client = boto3.client(
@@ -147,7 +148,7 @@ class Content:
         return key, sha
 
     async def send(self, *events: Event, event_id: str | None = None) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        producer = AIOKafkaProducer(**client_kwargs(self.bootstrap), acks="all")
         await producer.start()
         try:
             for event in events:
@@ -207,4 +208,4 @@ class Content:
 
 @pytest.fixture(scope="session")
 def content(s3: Any, bucket: str, kafka: Any) -> Content:
-    return Content(s3=s3, bucket=bucket, bootstrap=kafka.bootstrap_servers)
+    return Content(s3=s3, bucket=bucket, bootstrap=kafka.connection("content"))

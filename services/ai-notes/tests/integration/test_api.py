@@ -13,7 +13,7 @@ import pytest
 from edvent_ai_notes.adapters.providers import ProviderUnavailable
 from edvent_ai_notes.db import notes as notes_db
 from edvent_ai_notes.db.notes import LessonRef
-from edvent_ai_notes.usecases.notes import ingest_lesson
+from edvent_ai_notes.testing import ingest_lesson
 from edvent_localstack.pytest_plugin import eventually
 from edvent_platform.db import transaction
 

@@ -30,7 +30,7 @@ async def note(client: Any, person: Any, lesson_id: Any) -> Any:
 async def dead_letter(kafka: Any, lesson_id: Any) -> Any:
     """The lesson's event on ai-notes' dead-letter topic, once it is there."""
     [dead] = await read_topic(
-        kafka.bootstrap_servers,
+        kafka.admin,
         dlq_topic(CONTENT_LESSONS, "ai-notes"),
         expected=1,
         where=lambda r: r.key == str(lesson_id).encode(),
@@ -73,7 +73,7 @@ async def test_a_published_lesson_becomes_a_ready_note_and_a_notes_generated_eve
     assert {sha for _, sha in chunks} == {event.content_sha256}
 
     [record] = await read_topic(
-        kafka.bootstrap_servers,
+        kafka.admin,
         AI_NOTES_NOTES,
         expected=1,
         where=lambda r: r.key == str(event.lesson_id).encode(),

@@ -14,7 +14,7 @@ import pytest
 from edvent_ai_notes.db import notes as notes_db
 from edvent_ai_notes.db.notes import LessonRef
 from edvent_ai_notes.domain.access import Actor
-from edvent_ai_notes.usecases.notes import ingest_lesson
+from edvent_ai_notes.testing import ingest_lesson
 from edvent_ai_notes.usecases.search import search_chunks, uncached
 from edvent_platform.db import transaction
 

@@ -1,8 +1,9 @@
 """The periodic calibration job (off unless ASSESSMENT_CALIBRATION_INTERVAL_SECONDS > 0).
 
 Every interval it recalibrates each published adaptive exam, one transaction per exam,
-as `edvent-assessment calibrate --exam ID` does. Instances running it side by side
-compute the same values from the same attempts; the work is repeated, not corrupted.
+as `edvent-assessment calibrate --exam ID` does. It runs on one replica at a time (the
+job runner's advisory lock): two would compute the same values from the same attempts,
+so the work would be repeated, not corrupted, but it is seconds of CPU each.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from edvent_assessment.periodic import Periodic
 from edvent_assessment.usecases import calibration as calibration_usecase
 from edvent_platform.db import transaction
 
@@ -27,20 +27,3 @@ async def calibrate_all(sessions: async_sessionmaker[AsyncSession], *, min_respo
                 session=session, exam_id=exam_id, min_responses=min_responses
             )
     return len(exam_ids)
-
-
-class Calibrator(Periodic):
-    name = "assessment-calibrator"
-    # Calibration reads every completed attempt: a restart does not set it off.
-    wait_first = True
-
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, interval: float, min_responses: int
-    ) -> None:
-        super().__init__(interval=interval)
-        self.sessions = sessions
-        self.min_responses = min_responses
-
-    async def run_once(self) -> None:
-        count = await calibrate_all(self.sessions, min_responses=self.min_responses)
-        logger.info("calibrated %d adaptive exams", count)

@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
     )
     assessment = Assessment.build(settings, app.state.runtime.sessions)
+    assessment.register_jobs(app.state.runtime.jobs)
     app.state.assessment = assessment
     install_token_verifier(app, assessment.verifier)
     install_error_mapping(app, retry_after=settings.unknown_course_retry_after_seconds)

@@ -1,10 +1,11 @@
-"""The expiry sweeper: a background loop that closes attempts nobody submitted.
+"""The expiry sweeper: a job on the service's runner that closes attempts nobody submitted.
 
 Every `sweep_interval_seconds` it closes, in batches of `sweep_batch_size` (one
 transaction each), the open attempts past deadline + grace. Rows are taken with
 `FOR UPDATE SKIP LOCKED`, so several instances sweep side by side and a submit in
 flight is never waited for; the row lock and the status check make each attempt
-close, and announce itself, once.
+close, and announce itself, once. One replica sweeps at a time all the same (its
+advisory lock), so two never race through the same batches.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from datetime import timedelta
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from edvent_assessment.periodic import Periodic
 from edvent_assessment.usecases import attempts as attempts_usecase
 from edvent_platform.db import transaction
 
@@ -44,28 +44,3 @@ async def sweep(
         if closed < batch:
             break
     return total
-
-
-class Sweeper(Periodic):
-    name = "assessment-sweeper"
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        interval: float,
-        grace: timedelta,
-        batch: int,
-        stop_grace: float = 10.0,
-    ) -> None:
-        super().__init__(interval=interval, stop_grace=stop_grace)
-        self.sessions = sessions
-        self.grace = grace
-        self.batch = batch
-
-    async def run_once(self) -> None:
-        closed = await sweep(
-            self.sessions, grace=self.grace, batch=self.batch, stopping=self._stopping
-        )
-        if closed:
-            logger.info("closed %d overdue attempts as expired", closed)

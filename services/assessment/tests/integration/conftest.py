@@ -23,7 +23,13 @@ from fastapi import FastAPI
 
 from edvent_assessment.config import Settings
 from edvent_assessment.main import create_app
-from edvent_events.catalog.content import CourseCreated
+from edvent_events.catalog.content import (
+    CourseArchived,
+    CourseCreated,
+    CourseOwnerChanged,
+    CoursePublished,
+    CourseUnpublished,
+)
 from edvent_events.contract import Event
 from edvent_events.envelope import encode
 from edvent_localstack.pytest_plugin import eventually
@@ -38,7 +44,7 @@ def make_settings(
         values: dict[str, Any] = {
             "environment": "test",
             "database_url": service_database_url("assessment"),
-            "kafka_bootstrap_servers": kafka.bootstrap_servers,
+            **kafka.service_settings("assessment"),
             "jwks_url": f"{identity_server.url}/api/v1/auth/jwks",
             "jwks_min_refetch_seconds": 0.2,
             # The session app sweeps once at start; tests run the sweeper themselves.
@@ -106,7 +112,7 @@ async def people(identity: Identity) -> People:
 
 @pytest.fixture(scope="session")
 async def producer(kafka: Any) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    producer = AIOKafkaProducer(**kafka.client_kwargs())
     await producer.start()
     try:
         yield producer
@@ -133,7 +139,9 @@ class Factory:
             message.topic, key=message.key, value=message.value, headers=message.headers
         )
 
-    async def course(self, owner: Person) -> str:
+    async def course(self, owner: Person, *, published: bool = True) -> str:
+        """A course as content announces it: created, and published unless `published`
+        is false (a draft's exams are hidden from students)."""
         course_id = uuid.uuid4()
         await self.send(
             CourseCreated(
@@ -144,7 +152,50 @@ class Factory:
             ),
         )
         await eventually(lambda: course_known(self.sql, course_id))
+        if published:
+            await self.publish_course(course_id, owner)
         return str(course_id)
+
+    def _course_row(self, course_id: Any) -> tuple[Any, ...]:
+        rows = self.sql(
+            "SELECT owner_id, published_at, archived_at FROM assessment.courses WHERE id = %s",
+            (course_id,),
+        )
+        return rows[0] if rows else (None, None, None)
+
+    async def publish_course(self, course_id: Any, owner: Person) -> None:
+        await self.send(
+            CoursePublished(
+                course_id=uuid.UUID(str(course_id)),
+                owner_id=owner.id,
+                title="A course",
+                published_at=datetime.now(UTC),
+            )
+        )
+        await eventually(lambda: self._course_row(course_id)[1] is not None)
+
+    async def unpublish_course(self, course_id: Any) -> None:
+        await self.send(
+            CourseUnpublished(course_id=uuid.UUID(str(course_id)), unpublished_at=datetime.now(UTC))
+        )
+        await eventually(lambda: self._course_row(course_id)[1] is None)
+
+    async def archive_course(self, course_id: Any) -> None:
+        await self.send(
+            CourseArchived(course_id=uuid.UUID(str(course_id)), archived_at=datetime.now(UTC))
+        )
+        await eventually(lambda: self._course_row(course_id)[2] is not None)
+
+    async def change_owner(self, course_id: Any, old: Person, new: Person) -> None:
+        await self.send(
+            CourseOwnerChanged(
+                course_id=uuid.UUID(str(course_id)),
+                old_owner_id=old.id,
+                new_owner_id=new.id,
+                changed_at=datetime.now(UTC),
+            )
+        )
+        await eventually(lambda: str(self._course_row(course_id)[0]) == str(new.id))
 
     async def exam(
         self,
@@ -155,17 +206,17 @@ class Factory:
         published: bool = False,
         duration_seconds: int = 600,
         passing_score_percent: int = 50,
+        config: dict[str, Any] | None = None,
     ) -> Any:
-        response = await self.client.post(
-            "/api/v1/exams",
-            json={
-                "course_id": course_id,
-                "title": "An exam",
-                "duration_seconds": duration_seconds,
-                "passing_score_percent": passing_score_percent,
-            },
-            headers=by.auth,
-        )
+        body: dict[str, Any] = {
+            "course_id": course_id,
+            "title": "An exam",
+            "duration_seconds": duration_seconds,
+            "passing_score_percent": passing_score_percent,
+        }
+        if config is not None:
+            body["config"] = config
+        response = await self.client.post("/api/v1/exams", json=body, headers=by.auth)
         assert response.status_code == 201, response.text
         exam = response.json()
         for question in questions if questions is not None else [self.single("a")]:

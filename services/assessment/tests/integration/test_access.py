@@ -54,6 +54,11 @@ TABLE: dict[str, Case] = {
     "analytics of published": Case(
         "GET", "/api/v1/exams/{P}/analytics", (401, 403, 403, 403, 200, 200)
     ),
+    "grades of published": Case("GET", "/api/v1/exams/{P}/grades", (401, 403, 403, 403, 200, 200)),
+    "grades of draft": Case("GET", "/api/v1/exams/{D}/grades", (401, 404, 404, 404, 200, 200)),
+    "own grade at published": Case(
+        "GET", "/api/v1/exams/{P}/grades/me", (401, 200, 200, 403, 403, 403)
+    ),
     "get attempt": Case("GET", "/api/v1/attempts/{A}", (401, 200, 404, 404, 200, 200)),
     "submit attempt": Case(
         "POST", "/api/v1/attempts/{A}/submit", (401, 200, 404, 404, 403, 403), "answers"

@@ -16,7 +16,7 @@ from edvent_assessment.domain.adaptive import (
     selection_rng,
 )
 from edvent_assessment.domain.simulation import make_bank
-from edvent_assessment.simulation_service import create_exam, run_students
+from edvent_assessment.testing import create_exam, run_students
 
 
 async def test_students_through_the_service_follow_the_engine(app, sql) -> None:

@@ -30,7 +30,7 @@ ATTEMPT_COMPLETED = AttemptCompleted.ce_type
 # The author's item parameters (defaults) and no calibration yet.
 UNCALIBRATED = {
     "difficulty": 0.0,
-    "discrimination": None,
+    "irt_discrimination": None,
     "calibrated_difficulty": None,
     "calibrated_discrimination": None,
     "calibration_sample_size": None,
@@ -50,8 +50,10 @@ async def test_analytics_count_each_attempt_once_even_when_events_are_redelivere
     assert empty == {
         "exam_id": exam["id"], "attempts_completed": 0, "attempts_expired": 0,
         "average_score": None, "pass_rate": None,
+        "reliability_alpha": None, "score_histogram": histogram({}),
         "questions": [
-            {"question_id": q["id"], "correct_rate": None, **UNCALIBRATED}
+            {"question_id": q["id"], "correct_rate": None, "discrimination": None,
+             "option_counts": {}, **UNCALIBRATED}
             for q in exam["questions"]
         ],
     }  # fmt: skip
@@ -71,9 +73,17 @@ async def test_analytics_count_each_attempt_once_even_when_events_are_redelivere
     expected = {
         "exam_id": exam["id"], "attempts_completed": 2, "attempts_expired": 1,
         "average_score": 75.0, "pass_rate": 1.0,
+        # t = 2 and 1 points; question 0 never varies, question 1 all of it: alpha 0.
+        "reliability_alpha": 0.0, "score_histogram": histogram({5: 1, 9: 1}),
         "questions": [
-            {"question_id": exam["questions"][0]["id"], "correct_rate": 1.0, **UNCALIBRATED},
-            {"question_id": exam["questions"][1]["id"], "correct_rate": 0.5, **UNCALIBRATED},
+            # Everyone right: nothing to discriminate (null, not 0).
+            {"question_id": exam["questions"][0]["id"], "correct_rate": 1.0,
+             "discrimination": None, "option_counts": {"a": 2, "b": 0, "c": 0},
+             **UNCALIBRATED},
+            # The rest score (question 0) never varies: null too.
+            {"question_id": exam["questions"][1]["id"], "correct_rate": 0.5,
+             "discrimination": None, "option_counts": {"a": 1, "b": 1, "c": 0},
+             **UNCALIBRATED},
         ],
     }  # fmt: skip
 
@@ -87,7 +97,7 @@ async def test_analytics_count_each_attempt_once_even_when_events_are_redelivere
         "SELECT id::text FROM assessment.exam_attempts WHERE exam_id = %s", (exam["id"],)
     )}  # fmt: skip
     records = await read_topic(
-        kafka.bootstrap_servers, ASSESSMENT_ATTEMPTS, expected=3,
+        kafka.admin, ASSESSMENT_ATTEMPTS, expected=3,
         where=lambda r: r.key.decode() in attempt_ids,
     )  # fmt: skip
     assert len(records) == 3
@@ -100,6 +110,13 @@ async def test_analytics_count_each_attempt_once_even_when_events_are_redelivere
     # The consumer skipped all three copies (its inbox knows their ids) and counted nothing.
     await eventually(lambda: duplicates() >= before + 3)
     assert (await client.get(url, headers=people.owner.auth)).json() == expected
+
+
+def histogram(counts: dict[int, int]) -> list[dict[str, int]]:
+    return [
+        {"lower": 10 * i, "upper": 100 if i == 9 else 10 * i + 9, "count": counts.get(i, 0)}
+        for i in range(10)
+    ]
 
 
 def duplicates() -> float:

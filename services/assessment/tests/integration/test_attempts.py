@@ -9,8 +9,9 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from edvent_assessment.sweeper import Sweeper, sweep
+from edvent_assessment.sweeper import sweep
 from edvent_localstack.pytest_plugin import eventually
+from edvent_platform.jobs import JobRunner
 
 
 def answers_for(attempt, picks) -> dict:
@@ -270,10 +271,15 @@ async def test_the_sweeper_runs_in_the_background_in_batches(
     attempts = [await factory.start(student, exam["id"]) for student in students]
     for attempt in attempts:
         overdue(sql, attempt["id"], seconds=60)
-    sweeper = Sweeper(
-        app.state.runtime.sessions, interval=0.1, grace=timedelta(seconds=30), batch=2
+    # The service's own job, on a runner of its own with a short interval.
+    sweeper = JobRunner(service="assessment-test", engine=app.state.runtime.engine)
+    sweeper.every(
+        0.1,
+        lambda: sweep(app.state.runtime.sessions, grace=timedelta(seconds=30), batch=2),
+        name="sweeper",
+        single_runner=True,
     )
-    sweeper.start()
+    await sweeper.start()
     try:
         await eventually(
             lambda: (

@@ -18,7 +18,7 @@ ATTEMPT_COMPLETED = "edvent.assessment.attempt.completed.v1"
 
 async def cloud_events(kafka: Any, topic: str, key: str, *, until: int) -> list[Any]:
     records = await read_topic(
-        kafka.bootstrap_servers, topic, expected=until, where=lambda r: r.key == key.encode()
+        kafka.admin, topic, expected=until, where=lambda r: r.key == key.encode()
     )
     return [
         ce_kafka.from_binary(

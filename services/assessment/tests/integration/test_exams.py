@@ -58,7 +58,12 @@ async def test_the_exam_shape_and_config_defaults(client, factory, people) -> No
     exam = response.json()
     assert exam["title"] == "Quiz"
     assert exam["status"] == "draft"
-    assert exam["config"] == {"mode": "fixed"}
+    # Every setting with its default (CONTRACT.md "Exam settings").
+    assert exam["config"] == {
+        "mode": "fixed", "max_attempts": None, "grading": "highest",
+        "review": "after_submit", "opens_at": None, "closes_at": None,
+        "shuffle_questions": False, "shuffle_options": False,
+    }  # fmt: skip
     assert exam["questions"] == []
     assert exam["published_at"] is None
 

@@ -30,10 +30,10 @@ class Content:
             ),
         )
 
-    async def open(self) -> None:
+    async def start(self) -> None:
         await self.catalogue_version.open()
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         await self.catalogue_version.close()
         await self.verifier.aclose()
         self.store.close()

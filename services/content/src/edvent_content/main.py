@@ -19,12 +19,12 @@ API_PREFIXES = ("/api/v1/courses", "/api/v1/lessons")
 
 async def _start(app: FastAPI) -> None:
     content: Content = app.state.content
-    await content.open()
+    await content.start()
 
 
 async def _stop(app: FastAPI) -> None:
     content: Content = app.state.content
-    await content.close()
+    await content.stop()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

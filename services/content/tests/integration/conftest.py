@@ -55,7 +55,7 @@ def make_settings(
         values: dict[str, Any] = {
             "environment": "test",
             "database_url": service_database_url("content"),
-            "kafka_bootstrap_servers": kafka.bootstrap_servers,
+            **kafka.service_settings("content"),
             "jwks_url": f"{identity_server.url}/api/v1/auth/jwks",
             "jwks_min_refetch_seconds": 0.2,
             "s3_endpoint_url": s3.endpoint_url,
@@ -185,5 +185,5 @@ async def s3_down_app(make_settings: Callable[..., Settings], unused_port: int) 
     try:
         yield app
     finally:
-        await app.state.content.close()
+        await app.state.content.stop()
         await app.state.runtime.engine.dispose()

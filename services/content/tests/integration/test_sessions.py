@@ -42,7 +42,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
 
 async def send(kafka: Any, event: Event) -> None:
     message = encode(event)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    # As identity's principal: the events are identity's.
+    producer = AIOKafkaProducer(**kafka.client_kwargs("identity"))
     await producer.start()
     try:
         await producer.send_and_wait(

@@ -56,7 +56,7 @@ async def test_a_role_identity_adds_later_is_recorded_not_dead_lettered(app, kaf
     # Producers validate roles against the ones they know, so the newer identity's
     # message is written by hand, exactly as it would travel.
     user_id = uuid.uuid4()
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    producer = AIOKafkaProducer(**kafka.client_kwargs())
     await producer.start()
     try:
         for ce_type, data in (
@@ -114,3 +114,56 @@ async def test_a_demoted_instructors_older_token_loses_rights_once_the_event_arr
     fresh = await identity.login(person.email)
     again = await client.post("/api/v1/courses", json={"title": "No"}, headers=fresh.auth)
     assert again.status_code == 403, again.text
+
+
+async def test_a_role_change_with_a_forged_source_is_parked_and_never_applied(
+    app, kafka, sql
+) -> None:
+    # Issue 23: written through the broker's door by identity's own principal (the
+    # ACLs let it write identity.users), but claiming another source. content's
+    # consumer parks it on its dead-letter topic with the reason; the role stays.
+    from edvent_events.topics import dlq_topic
+    from edvent_localstack.pytest_plugin import read_topic
+
+    user_id = uuid.uuid4()
+    key = str(user_id).encode()
+    producer = AIOKafkaProducer(**kafka.client_kwargs("identity"))
+    await producer.start()
+    try:
+        for ce_type, source, data in (
+            (
+                UserRegistered.ce_type, UserRegistered.source,
+                {"user_id": str(user_id), "email": "forged@example.com", "role": "STUDENT",
+                 "registered_at": "2026-11-25T08:00:00Z"},
+            ),
+            (
+                UserRoleChanged.ce_type, "/evil",
+                {"user_id": str(user_id), "old_role": "STUDENT", "new_role": "ADMIN",
+                 "changed_at": "2126-11-25T09:00:00Z"},
+            ),
+        ):  # fmt: skip
+            await producer.send_and_wait(
+                UserRegistered.topic,
+                key=key,
+                value=json.dumps(data).encode(),
+                headers=build_headers(
+                    event_id=str(uuid.uuid4()),
+                    source=source,
+                    ce_type=ce_type,
+                    time="2026-11-25T09:00:00Z",
+                    subject=str(user_id),
+                    traceparent=None,
+                ),
+            )
+    finally:
+        await producer.stop()
+    [parked] = await read_topic(
+        kafka.admin,
+        dlq_topic(UserRoleChanged.topic, "content"),
+        expected=1,
+        where=lambda record: record.key == key,
+    )
+    headers = {k: v.decode() for k, v in parked.headers}
+    assert headers["ce_source"] == "/evil"
+    assert "ce_source" in headers["x-error"], headers
+    assert user_row(sql, user_id) == ("STUDENT", "forged@example.com", None, False)

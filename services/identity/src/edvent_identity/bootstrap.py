@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from edvent_identity.usecases.auth import Throttles, TokenPolicy
 from edvent_identity.usecases.keys import KeyRing
 from edvent_platform.auth import JwksCache, TokenVerifier
 from edvent_platform.db import transaction
+from edvent_platform.jobs import JobRunner
 
 logger = logging.getLogger("edvent.identity")
 
@@ -106,9 +105,8 @@ class Identity:
     accounts: AccountPolicy
     mailer: SmtpSender
     delivery: emails.DeliveryPolicy
-    _maintenance: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
-    _sender: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
-    _warm_up: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    # The service's job runner (libs/platform), once `register_jobs` was called.
+    _jobs: JobRunner | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Identity:
@@ -174,15 +172,31 @@ class Identity:
         """A unit of work: commits when the block ends normally, else rolls back."""
         return transaction(self.sessions)
 
+    def register_jobs(self, jobs: JobRunner) -> None:
+        """identity's background work, on the service's one job runner."""
+        self._jobs = jobs
+        # Pruning needs one replica at a time; the first pass waits one interval.
+        jobs.every(
+            self.settings.maintenance_interval_seconds,
+            self.prune,
+            name="maintenance",
+            single_runner=True,
+            wait_first=True,
+        )
+        if self.settings.email_sender_enabled:
+            # Every replica sends: rows are claimed with SKIP LOCKED, so each message
+            # goes to one sender. Polling, as the outbox relay falls back to.
+            jobs.every(self.settings.email_poll_seconds, self._send_due_emails, name="email-sender")
+
     async def start(self) -> None:
         await self.keys.start()
         # The hashing worker starts (and makes the dummy hash) beside serving, not
         # before it: niced, it can take seconds on a busy machine, and every service
         # needs this one's JWKS meanwhile. A login that comes first waits for it.
-        self._warm_up = asyncio.create_task(self._warm_up_hashing(), name="identity-warm-up")
-        self._maintenance = asyncio.create_task(self._maintain(), name="identity-maintenance")
-        if self.settings.email_sender_enabled:
-            self._sender = asyncio.create_task(self._send_emails(), name="identity-email-sender")
+        if self._jobs is not None:
+            self._jobs.spawn(self._warm_up_hashing, name="warm-up")
+        else:
+            await self._warm_up_hashing()
 
     async def _warm_up_hashing(self) -> None:
         try:
@@ -191,11 +205,7 @@ class Identity:
             logger.exception("password hashing did not warm up; the first login will")
 
     async def stop(self) -> None:
-        for task in (self._warm_up, self._maintenance, self._sender):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        # The job runner has stopped its jobs by now (before the app's shutdown hooks).
         self.passwords.close()
 
     async def prune(self) -> None:
@@ -214,27 +224,12 @@ class Identity:
                 email_retention=timedelta(seconds=self.settings.email_keep_seconds),
             )
 
-    async def _maintain(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.maintenance_interval_seconds)
-            try:
-                await self.prune()
-            except Exception:
-                logger.exception("identity maintenance failed")
-
     async def deliver_emails(self) -> int:
         """One pass of the email sender (the job below runs it; tests call it)."""
         return await emails.deliver_due(
             transaction=self.transaction, send=self.mailer.send, policy=self.delivery
         )
 
-    async def _send_emails(self) -> None:
-        # Every instance runs it: rows are claimed with SKIP LOCKED, so each message
-        # goes to one sender. Polling, as the outbox relay falls back to.
-        while True:
-            try:
-                while await self.deliver_emails():
-                    pass  # a full batch may mean more is due
-            except Exception:
-                logger.exception("email sender pass failed")
-            await asyncio.sleep(self.settings.email_poll_seconds)
+    async def _send_due_emails(self) -> None:
+        while await self.deliver_emails():
+            pass  # a full batch may mean more is due

@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Accounts, passwords, access and refresh tokens, roles.",
     )
     identity = Identity.build(settings, app.state.runtime.sessions)
+    identity.register_jobs(app.state.runtime.jobs)
     app.state.identity = identity
     install_token_verifier(app, identity.verifier)
     install_error_mapping(app)

@@ -44,7 +44,7 @@ def make_settings(identity_url: str, kafka: Any, mailpit: Any) -> Callable[..., 
         values: dict[str, Any] = {
             "environment": "test",
             "database_url": identity_url,
-            "kafka_bootstrap_servers": kafka.bootstrap_servers,
+            **kafka.service_settings("identity"),
             "smtp_host": "127.0.0.1",
             "smtp_port": mailpit.smtp_port,
             "web_origin": WEB_ORIGIN,
@@ -182,7 +182,7 @@ def user_events(kafka: Any) -> Callable[..., Awaitable[list[Published]]]:
     async def read(user_id: UUID, *, until: int = 1, timeout: float = 30) -> list[Published]:
         key = str(user_id).encode()
         records = await read_topic(
-            kafka.bootstrap_servers,
+            kafka.admin,
             IDENTITY_USERS,
             expected=until,
             timeout=timeout,

@@ -21,7 +21,8 @@ OWNS_COURSES = "https://edvent.example/problems/owns-courses"
 
 @pytest.fixture(scope="module")
 async def producer(kafka: Any) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
+    # As content's principal: the course events are content's.
+    producer = AIOKafkaProducer(**kafka.client_kwargs("content"))
     await producer.start()
     try:
         yield producer

@@ -11,7 +11,7 @@ async def test_service_is_healthy_ready_and_measured(service_database_url, kafka
     settings = Settings(
         environment="test",
         database_url=service_database_url("identity"),
-        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        **kafka.service_settings("identity"),
     )
     async with app_client(create_app(settings)) as client:
         await assert_operational(

@@ -31,7 +31,7 @@ def served_process(identity_url: str, kafka, tmp_path: Path) -> Iterator[Served]
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")} | {
         "IDENTITY_DATABASE_URL": identity_url,
-        "IDENTITY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        **kafka.service_env("identity", "IDENTITY_"),
         "IDENTITY_ENVIRONMENT": "test",
         "IDENTITY_ARGON2_TIME_COST": "2",
         "IDENTITY_ARGON2_MEMORY_KIB": "19456",

@@ -12,8 +12,6 @@ README.md, "Access and lifecycle", says which event feeds which decision.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_ai_notes.db.notes import LessonRef
@@ -37,9 +35,8 @@ from edvent_events.consumer import Handlers, RefusedEventError
 from edvent_events.envelope import Envelope
 
 
-def handlers_for(pipeline: Callable[[], Pipeline]) -> Handlers:
-    """`pipeline()` gives the app's pipeline, built after the handlers (it needs the
-    app's sessions)."""
+def handlers_for(pipeline: Pipeline) -> Handlers:
+    """The handlers of the app whose notes pipeline this is."""
     handlers = Handlers()
 
     @handlers.on(CourseCreated)
@@ -81,7 +78,7 @@ def handlers_for(pipeline: Callable[[], Pipeline]) -> Handlers:
                 f"courses/{event.course_id}/lessons/{event.lesson_id}/"
             )
         lesson = LessonRef.published(event)
-        return await notes_usecase.prepare_notes(pipeline=pipeline(), lesson=lesson)
+        return await notes_usecase.prepare_notes(pipeline=pipeline, lesson=lesson)
 
     @handlers.on(LessonUnpublished)
     async def on_lesson_unpublished(

@@ -427,33 +427,6 @@ async def run_job(*, pipeline: Pipeline, job: ClaimedJob, max_attempts: int) -> 
         await apply(session)
 
 
-# -- for the benchmarks: chunks of a lesson without S3, Kafka or generation --------------
-
-
-async def ingest_lesson(
-    session: AsyncSession,
-    *,
-    provider: NotesProvider,
-    lesson: LessonRef,
-    markdown: str,
-    options: PipelineOptions | None = None,
-) -> int:
-    """Chunk, embed and store one lesson body in the caller's transaction; the number
-    of chunks. Embedding runs before the first statement, so before the transaction."""
-    chunks, vectors = await embedded_chunks(
-        provider=provider, markdown=markdown, options=options or PipelineOptions()
-    )
-    await notes_db.record_lesson(session, lesson=lesson)
-    await notes_db.replace_chunks(
-        session,
-        lesson_id=lesson.lesson_id,
-        course_id=lesson.course_id,
-        chunks=chunks,
-        vectors=vectors,
-    )
-    return len(chunks)
-
-
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
     return sum(x * y for x, y in zip(a, b, strict=True))
 

@@ -10,12 +10,15 @@ from edvent_assessment.domain.errors import (
     AssessmentError,
     AttemptClosed,
     AttemptNotFound,
+    CourseArchived,
     CourseUnknown,
     ExamHasNoQuestions,
     ExamNotDraft,
     ExamNotFound,
+    ExamNotOpen,
     InvalidAnswers,
     InvalidInput,
+    NoAttemptsLeft,
     NotAllowed,
     QuestionAnswered,
     QuestionNotServed,
@@ -29,6 +32,29 @@ from edvent_platform.problems import (
     UnprocessableContent,
     map_domain_errors,
 )
+
+# Problem types of the 409s a client may want to tell apart (RFC 9457 `type`).
+PROBLEM_TYPES = "https://edvent.example/problems/"
+
+
+class MaxAttemptsReached(Conflict):
+    type = PROBLEM_TYPES + "max-attempts-reached"
+    title = "No attempts left"
+
+
+class ExamNotOpenYet(Conflict):
+    type = PROBLEM_TYPES + "exam-not-open-yet"
+    title = "The exam is not open yet"
+
+
+class ExamClosed(Conflict):
+    type = PROBLEM_TYPES + "exam-closed"
+    title = "The exam is closed"
+
+
+class ExamArchived(Conflict):
+    type = PROBLEM_TYPES + "course-archived"
+    title = "The course is archived"
 
 
 def attempt_expired() -> Problem:
@@ -53,6 +79,18 @@ def to_problem(error: AssessmentError, *, retry_after: int) -> Problem:
             return NotFound("There is no attempt with this id.")
         case NotAllowed():
             return Forbidden(str(error))
+        case NoAttemptsLeft(max_attempts=max_attempts):
+            return MaxAttemptsReached(
+                f"Every one of the {max_attempts} attempts this exam allows has been "
+                "started (expired ones count).",
+                extra={"max_attempts": max_attempts},
+            )
+        case ExamNotOpen(before=True):
+            return ExamNotOpenYet("The exam opens at its `opens_at`; no attempt starts before.")
+        case ExamNotOpen():
+            return ExamClosed("The exam closed at its `closes_at`; no attempt starts after.")
+        case CourseArchived():
+            return ExamArchived("The exam's course is archived: it takes no new attempts.")
         case ExamNotDraft():
             return Conflict("The exam is published: its questions are frozen.")
         case ExamHasNoQuestions():

@@ -14,7 +14,13 @@ from edvent_assessment.domain import access, sheets
 from edvent_assessment.domain.access import Actor
 from edvent_assessment.domain.adaptive import FixedConfig
 from edvent_assessment.domain.analytics import Summary
-from edvent_assessment.domain.exams import ExamConfig, ExamStatus, QuestionKind, check_question
+from edvent_assessment.domain.exams import (
+    ExamConfig,
+    ExamStatus,
+    QuestionKind,
+    check_question,
+    parse_config,
+)
 from edvent_assessment.usecases.attempts import AttemptPage, AttemptView
 from edvent_assessment.usecases.exams import ExamView
 from edvent_platform.cursor import encode_page_key
@@ -83,6 +89,21 @@ class ExamCreate(BaseModel):
                     "passing_score_percent": 50,
                     "config": {"mode": "adaptive", "model": "rasch", "max_items": 20},
                 },
+                {
+                    "course_id": "0b5c3d9e-6f1a-4c2b-8d7e-2a9f4e6b1c3d",
+                    "title": "Final exam",
+                    "duration_seconds": 3600,
+                    "passing_score_percent": 70,
+                    "config": {
+                        "max_attempts": 1,
+                        "grading": "highest",
+                        "review": "after_close",
+                        "opens_at": "2026-12-14T09:00:00Z",
+                        "closes_at": "2026-12-14T12:00:00Z",
+                        "shuffle_questions": True,
+                        "shuffle_options": True,
+                    },
+                },
             ]
         },
     )
@@ -98,9 +119,13 @@ class ExamCreate(BaseModel):
         description='`{}` or `{"mode": "fixed"}`: every question, submitted at once. '
         '`{"mode": "adaptive", "model", "min_items", "max_items", "target_standard_error", '
         '"start_ability", "estimator", "prior_mean", "prior_sd", "exposure_top_k"}`: one '
-        "question at a time, chosen by item response theory (see the service README). An "
-        "unknown mode or key, or a value out of range, is 422 with the field's path; so is "
-        "`max_items` below `min_items` (5 when not given), at `max_items`.",
+        "question at a time, chosen by item response theory (see the service README). "
+        "Both modes take the exam settings `max_attempts`, `grading`, `review`, "
+        "`opens_at`, `closes_at`, `shuffle_questions` (fixed only) and `shuffle_options`. "
+        "An unknown mode or key, or a value out of range, is 422 with the field's path "
+        '(`["body", "config", "fixed", "max_attempts"]`); so is `max_items` below '
+        "`min_items` (5 when not given), at `max_items`, `closes_at` not after `opens_at`, "
+        "at `closes_at`, and `shuffle_questions: true` on an adaptive exam.",
     )
 
 
@@ -271,11 +296,15 @@ class SheetEntry(AttemptQuestion):
     """A question as served, with the answer given and, when shown, how it was graded."""
 
     correct_option_ids: list[str] | None = Field(
-        description="Shown to the student once the attempt is closed; to the course's "
-        "owner and ADMINs always; else null."
+        description="Shown to the student once the attempt is closed and as the exam's "
+        "`review` setting allows (`after_submit`: then; `after_close`: once `closes_at` "
+        "has passed or the course is archived; `never`); to the course's owner and ADMINs "
+        "always; else null."
     )
     answer: list[str] | None = Field(description="The option ids given; null if none.")
-    correct: bool | None = Field(description="Null while the attempt is open.")
+    correct: bool | None = Field(
+        description="Null while the attempt is open, and shown like `correct_option_ids`."
+    )
     ability: float | None = Field(
         default=None,
         description="Adaptive exams: the ability estimate (logits) after this answer; shown "
@@ -329,9 +358,22 @@ class QuestionRatePublic(BaseModel):
     correct_rate: float | None = Field(
         description="Share (0 to 1) of submitted attempts that got it right; null before any."
     )
-    difficulty: float | None = Field(default=None, description="The author's difficulty.")
     discrimination: float | None = Field(
-        default=None, description="The author's discrimination (null: 1)."
+        default=None,
+        description="Point-biserial correlation (-1 to 1) of getting this question right "
+        "with the rest of the score (the points of the other questions); null with fewer "
+        "than 2 submitted attempts or when either never varies. Below 0.2 the question "
+        "hardly tells strong from weak students.",
+    )
+    option_counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="How many submitted attempts chose each option (`{option_id: count}`).",
+    )
+    difficulty: float | None = Field(default=None, description="The author's difficulty.")
+    irt_discrimination: float | None = Field(
+        default=None,
+        description="The author's IRT discrimination a (null: 1); named apart from "
+        "`discrimination`, the point-biserial of classical test theory.",
     )
     calibrated_difficulty: float | None = Field(
         default=None,
@@ -343,12 +385,29 @@ class QuestionRatePublic(BaseModel):
     )
 
 
+class HistogramBin(BaseModel):
+    lower: int = Field(description="Lowest score in the bin (percent).")
+    upper: int = Field(description="Highest score in the bin (percent).")
+    count: int
+
+
 class AnalyticsPublic(BaseModel):
     exam_id: UUID
     attempts_completed: int = Field(description="Submitted attempts.")
     attempts_expired: int = Field(description="Attempts closed as expired; not in the rates.")
     average_score: float | None = Field(description="Mean score (percent); null before any.")
     pass_rate: float | None = Field(description="Share (0 to 1) that passed; null before any.")
+    reliability_alpha: float | None = Field(
+        default=None,
+        description="Cronbach's alpha of the submitted attempts (internal consistency, at "
+        "most 1); null for adaptive exams, with fewer than 2 questions or 2 attempts, or "
+        "when the total score never varies.",
+    )
+    score_histogram: list[HistogramBin] = Field(
+        default_factory=list,
+        description="Submitted attempts' scores in ten bins of 10 points (the last one "
+        "holds 90 to 100).",
+    )
     questions: list[QuestionRatePublic]
 
     @classmethod
@@ -363,7 +422,9 @@ def exam_public(exam: Any, question_count: int) -> ExamPublic:
         title=exam.title,
         duration_seconds=exam.duration_seconds,
         passing_score_percent=exam.passing_score_percent,
-        config=exam.config,
+        # Parsed, so that every setting shows with its default, also in exams stored
+        # before the setting existed.
+        config=parse_config(exam.config).model_dump(mode="json"),
         status=exam.status,
         question_count=question_count,
         published_at=exam.published_at,
@@ -397,7 +458,9 @@ def question_public(question: Question, *, reveal: bool) -> QuestionPublic:
 def attempt_public(view: AttemptView, actor: Actor) -> AttemptPublic:
     attempt = view.attempt
     closed = attempt.status != "in_progress"
-    reveal = access.sees_correct_answers(actor, owner_id=view.owner_id, attempt_closed=closed)
+    reveal = access.sees_correct_answers(
+        actor, owner_id=view.owner_id, attempt_closed=closed, review_allows=view.review_allows
+    )
     items = sheets.load(attempt.answer_sheet)
     questions = [attempt_question(item) for item in items]
     return AttemptPublic(
@@ -444,3 +507,26 @@ def attempt_question(item: sheets.SheetItem) -> AttemptQuestion:
         options=[Option(id=o.id, text=o.text) for o in item.options],
         points=item.points,
     )
+
+
+class GradePublic(BaseModel):
+    user_id: UUID
+    attempts: int = Field(description="Attempts started, expired ones included.")
+    grade: int | None = Field(
+        description="By the exam's `grading`, from the closed attempts (an expired one is "
+        "0); null until one is closed."
+    )
+    passed: bool | None = Field(description="`grade >= passing_score_percent`.")
+    last_completed_at: datetime | None
+
+
+class GradeList(BaseModel):
+    items: list[GradePublic]
+    next_cursor: str | None
+
+
+class OwnGradePublic(BaseModel):
+    attempts: int = Field(description="Attempts started, expired ones included.")
+    attempts_left: int | None = Field(description="Null when attempts are unlimited.")
+    grade: int | None
+    passed: bool | None

@@ -5,7 +5,7 @@ Times come from the database clock (`now()`), the one clock every instance share
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -20,13 +20,19 @@ OPEN = "in_progress"
 
 
 class Located(NamedTuple):
-    """An attempt with what deciding about it needs: its exam, the course's owner, and
-    whether it is past its deadline plus grace (by the database clock)."""
+    """An attempt with what deciding about it needs: its exam, its course (owner,
+    published, archived), whether it is past its deadline plus grace, and the database
+    clock's `now`."""
 
     attempt: Attempt
     exam: Exam
-    owner_id: UUID
+    course: Course
     late: bool
+    now: datetime
+
+    @property
+    def owner_id(self) -> UUID:
+        return self.course.owner_id
 
 
 def _late(grace: timedelta) -> Any:
@@ -35,7 +41,7 @@ def _late(grace: timedelta) -> Any:
 
 def _located(grace: timedelta) -> Any:
     return (
-        select(Attempt, Exam, Course.owner_id, _late(grace))
+        select(Attempt, Exam, Course, _late(grace), func.now().label("now"))
         .select_from(Attempt)
         .join(Exam, Exam.id == Attempt.exam_id)
         .join(Course, Course.id == Exam.course_id)
@@ -72,19 +78,25 @@ async def insert_open(
     exam_id: UUID,
     user_id: UUID,
     duration_seconds: int,
+    closes_at: datetime | None,
     answer_sheet: list[dict[str, Any]],
+    shuffle_seed: int | None,
 ) -> Attempt | None:
     """A new open attempt, or None when the student has one already: the partial unique
     index decides, so two simultaneous starts cannot both insert (the second waits for
-    the first to commit, then does nothing)."""
+    the first to commit, then does nothing). The deadline is never after `closes_at`."""
+    deadline = func.now() + literal(timedelta(seconds=duration_seconds), Interval)
+    if closes_at is not None:
+        deadline = func.least(deadline, closes_at)
     statement = (
         insert(Attempt)
         .values(
             id=attempt_id,
             exam_id=exam_id,
             user_id=user_id,
-            deadline=func.now() + literal(timedelta(seconds=duration_seconds), Interval),
+            deadline=deadline,
             answer_sheet=answer_sheet,
+            shuffle_seed=shuffle_seed,
         )
         .on_conflict_do_nothing(
             index_elements=[Attempt.exam_id, Attempt.user_id],
@@ -162,6 +174,32 @@ async def by_id(session: AsyncSession, attempt_id: UUID) -> Attempt | None:
     return await session.get(Attempt, attempt_id)
 
 
+async def now(session: AsyncSession) -> datetime:
+    """The database clock (the transaction's start), the one every instance shares."""
+    found: datetime = (await session.execute(select(func.now()))).scalar_one()
+    return found
+
+
+async def lock_pair(session: AsyncSession, *, exam_id: UUID, user_id: UUID) -> None:
+    """Serialise starts of one student at one exam until the transaction ends, so that
+    counting the attempts and inserting one cannot interleave with another start
+    (two racing starts cannot both take the last attempt)."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"attempt:{exam_id}:{user_id}", 0)))
+    )
+
+
+async def count_started(session: AsyncSession, *, exam_id: UUID, user_id: UUID) -> int:
+    """Every attempt the student started at the exam: open, completed and expired."""
+    count: int = (
+        await session.scalar(
+            select(func.count()).where(Attempt.exam_id == exam_id, Attempt.user_id == user_id)
+        )
+        or 0
+    )
+    return count
+
+
 async def page_of_student(
     session: AsyncSession,
     *,
@@ -169,10 +207,10 @@ async def page_of_student(
     exam_id: UUID | None,
     limit: int,
     after: PageKey | None,
-) -> list[tuple[Attempt, UUID]]:
-    """The student's attempts with their course's owner, newest first by `started_at`."""
+) -> list[tuple[Attempt, Exam, Course, datetime]]:
+    """The student's attempts with their exam and course, newest first by `started_at`."""
     statement = (
-        select(Attempt, Course.owner_id)
+        select(Attempt, Exam, Course, func.now())
         .join(Exam, Exam.id == Attempt.exam_id)
         .join(Course, Course.id == Exam.course_id)
         .where(Attempt.user_id == user_id)
@@ -185,7 +223,10 @@ async def page_of_student(
         statement = statement.where(
             tuple_(Attempt.started_at, Attempt.id) < tuple_(after.created_at, after.id)
         )
-    return [(attempt, owner_id) for attempt, owner_id in await session.execute(statement)]
+    return [
+        (attempt, exam, course, now)
+        for attempt, exam, course, now in await session.execute(statement)
+    ]
 
 
 async def page(

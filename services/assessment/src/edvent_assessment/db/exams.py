@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, insert, or_, select, tuple_, update
+from sqlalchemy import Row, and_, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_assessment.db.tables import Course, Exam, Question
@@ -18,11 +18,12 @@ async def create(session: AsyncSession, **values: Any) -> Exam:
     return exam
 
 
-async def with_owner(
+async def with_course(
     session: AsyncSession, exam_id: UUID, *, for_update: bool = False
-) -> Row[Exam, UUID] | None:
-    """The exam and its course's owner; `for_update` locks the exam row."""
-    statement = select(Exam, Course.owner_id).join(Course).where(Exam.id == exam_id)
+) -> Row[Exam, Course] | None:
+    """The exam and its course (owner, published, archived); `for_update` locks the
+    exam row."""
+    statement = select(Exam, Course).join(Course).where(Exam.id == exam_id)
     if for_update:
         statement = statement.with_for_update(of=Exam)
     return (await session.execute(statement)).one_or_none()
@@ -67,15 +68,23 @@ async def page(
     limit: int,
     after: PageKey | None,
 ) -> list[Exam]:
-    """Newest first; `limit` rows after `after`, among those `visible` allows."""
+    """Newest first; `limit` rows after `after`, among those `visible` allows (the
+    rule of `access.ExamFacts.open_to_students`, in SQL)."""
     statement = select(Exam).order_by(Exam.created_at.desc(), Exam.id.desc()).limit(limit)
     if not visible.everything:
-        published = Exam.status == "published"
+        open_to_students = and_(
+            Exam.status == "published",
+            Exam.course_id.in_(
+                select(Course.id).where(
+                    Course.published_at.is_not(None), Course.archived_at.is_(None)
+                )
+            ),
+        )
         if visible.also_owner is not None:
             owned = select(Course.id).where(Course.owner_id == visible.also_owner)
-            statement = statement.where(or_(published, Exam.course_id.in_(owned)))
+            statement = statement.where(or_(open_to_students, Exam.course_id.in_(owned)))
         else:
-            statement = statement.where(published)
+            statement = statement.where(open_to_students)
     if course_id is not None:
         statement = statement.where(Exam.course_id == course_id)
     if after is not None:

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     Float,
@@ -52,17 +53,23 @@ class User(Base):
 
 
 class Course(Base):
-    """content's courses as assessment needs them (who owns each), from content.courses.
+    """content's courses as assessment needs them (who owns each, whether students see
+    it), from content.courses.
 
     `owner_id` has no foreign key: the owner's identity event travels on another topic
     and may arrive later than the course's."""
 
     __tablename__ = "courses"
+    # The exam list of an instructor filters on the courses they own.
+    __table_args__ = (Index("ix_courses_owner_id", "owner_id"),)
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
     owner_id: Mapped[UUID]
     title: Mapped[str] = mapped_column(Text)
+    # Null while a draft, and again after `course.unpublished`.
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # `course.archived`: hidden from students, its exams take no new attempts.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -179,6 +186,8 @@ class Attempt(Base):
         ),
         Index("ix_exam_attempts_exam_id_started_at", "exam_id", "started_at", "id"),
         Index("ix_exam_attempts_user_id_started_at", "user_id", "started_at", "id"),
+        # A student's attempts at one exam: counted at each start, grouped by grades.
+        Index("ix_exam_attempts_exam_id_user_id", "exam_id", "user_id"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
@@ -195,6 +204,9 @@ class Attempt(Base):
     # Adaptive attempts, once completed: the final ability estimate (logits) and its SE.
     ability: Mapped[float | None] = mapped_column(Float)
     standard_error: Mapped[float | None] = mapped_column(Float)
+    # The seed the question and option order was drawn with (`domain.shuffle`); null
+    # for attempts started before shuffling existed.
+    shuffle_seed: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ExamAnalytics(Base):

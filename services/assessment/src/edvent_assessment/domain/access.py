@@ -1,10 +1,13 @@
-"""Who sees and who manages exams and attempts.
+"""Who sees and who manages exams and attempts (CONTRACT.md "Who may see what").
 
 A course's owner (while an INSTRUCTOR) and ADMINs manage the course's exams: add
-questions, publish, read every attempt and the analytics, see correct answers.
-Signed-in users see published exams, never the correct answers. Only STUDENTs take
-exams, and a student sees only their own attempts. What a caller may not see does
-not exist for them (404); what they see but may not do is forbidden (403).
+questions, publish, read every attempt, the grades and the analytics, see correct
+answers. Other signed-in users see a published exam of a published, unarchived course,
+never its correct answers. Only STUDENTs take exams, and a student sees only their own
+attempts, with the correct answers as the exam's `review` setting allows. What a caller
+may not see does not exist for them (404); what they see but may not do is forbidden
+(403). The facts come from reference data fed by events: the course's owner, published
+and archived state from content.courses, the caller's role from identity.users.
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from edvent_assessment.domain.errors import AttemptNotFound, ExamNotFound, NotAllowed
+from edvent_assessment.domain.errors import (
+    AttemptNotFound,
+    CourseArchived,
+    ExamNotFound,
+    NotAllowed,
+)
 
 
 class Role(StrEnum):
@@ -37,13 +45,21 @@ class Actor:
 @dataclass(frozen=True, slots=True)
 class ExamFacts:
     owner_id: UUID  # the course's owner
-    published: bool
+    published: bool  # the exam
+    course_published: bool
+    course_archived: bool
+
+    @property
+    def open_to_students(self) -> bool:
+        """Seen by every signed-in user: a published exam of a published, unarchived course."""
+        return self.published and self.course_published and not self.course_archived
 
 
 @dataclass(frozen=True, slots=True)
 class ExamFilter:
-    """Which exams a list may show: published ones, plus those of `also_owner`'s
-    courses, or all."""
+    """Which exams a list may show, as `db.exams.page` turns it into SQL: those open to
+    students (`ExamFacts.open_to_students`), plus every exam of `also_owner`'s courses,
+    or all."""
 
     everything: bool = False
     also_owner: UUID | None = None
@@ -65,7 +81,7 @@ def check_may_author(actor: Actor) -> None:
 
 
 def check_exam_visible(actor: Actor, exam: ExamFacts) -> None:
-    if not (exam.published or may_manage(actor, exam.owner_id)):
+    if not (exam.open_to_students or may_manage(actor, exam.owner_id)):
         raise ExamNotFound
 
 
@@ -75,12 +91,16 @@ def check_exam_manageable(actor: Actor, exam: ExamFacts) -> None:
         raise NotAllowed("Only the course's owner or an ADMIN may do this.")
 
 
-def check_may_start(actor: Actor, exam: ExamFacts) -> None:
-    """Students start attempts on published exams; a draft does not exist for them."""
+def check_may_start(actor: Actor, exam: ExamFacts, *, took_it_before: bool = False) -> None:
+    """Students start attempts on the exams they see. An archived course's exams take no
+    new attempts: a student who took the exam before learns why (409); to anyone else
+    the exam does not exist, as for reading it."""
+    if exam.course_archived and exam.published and took_it_before and actor.role == Role.STUDENT:
+        raise CourseArchived
     check_exam_visible(actor, exam)
     if actor.role != Role.STUDENT:
         raise NotAllowed("Only STUDENTs take exams.")
-    if not exam.published:
+    if not exam.open_to_students:
         raise ExamNotFound
 
 
@@ -95,9 +115,21 @@ def check_may_submit(actor: Actor, *, student_id: UUID, owner_id: UUID) -> None:
         raise NotAllowed("Only the student who started the attempt may answer it.")
 
 
-def sees_correct_answers(actor: Actor, *, owner_id: UUID, attempt_closed: bool) -> bool:
-    """Managers always; a student only in their own attempt once it is closed."""
-    return may_manage(actor, owner_id) or attempt_closed
+def sees_correct_answers(
+    actor: Actor, *, owner_id: UUID, attempt_closed: bool, review_allows: bool
+) -> bool:
+    """In an attempt the caller may see: managers always; its student only once it is
+    closed and as the exam's `review` setting allows (`settings.review_allowed`)."""
+    return may_manage(actor, owner_id) or (attempt_closed and review_allows)
+
+
+def check_may_read_own_grade(actor: Actor, exam: ExamFacts, *, took_it: bool) -> None:
+    """A student's own grade: on an exam they see, or one they took (an archived
+    course's exam keeps its grades readable to its students)."""
+    if not took_it:
+        check_exam_visible(actor, exam)
+    if actor.role != Role.STUDENT:
+        raise NotAllowed("Only STUDENTs have grades.")
 
 
 def exam_filter(actor: Actor) -> ExamFilter:

@@ -24,8 +24,6 @@ from mirt.results.fit_result import FitResult
 from mirt.scoring import EAPScorer, MAPScorer
 from numpy.typing import NDArray
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -36,6 +34,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from edvent_assessment.domain.settings import ExamSettings, WholeNumber
+
 IrtModel = Literal["rasch", "2pl"]
 
 # Points of the Gauss-Hermite grid EAP integrates over: 61 keeps the estimate within
@@ -45,25 +45,16 @@ QUADRATURE_POINTS = 61
 ABILITY_BOUNDS = (-6.0, 6.0)
 
 
-class FixedConfig(BaseModel):
-    """An ordinary exam: every question at once, scored as the share answered correctly."""
+class FixedConfig(ExamSettings):
+    """An ordinary exam: every question at once, scored as the share answered correctly;
+    with the settings every exam takes (`domain.settings`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: Literal["fixed"] = "fixed"
 
 
-def _whole_number(value: Any) -> Any:
-    # JSON (and JSON Schema's `integer`) has one number type: 5.0 is the integer 5.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
-
-
-class AdaptiveConfig(BaseModel):
+class AdaptiveConfig(ExamSettings):
     """An adaptive exam's settings (`exams.config` with `"mode": "adaptive"`)."""
 
     # Strict: `true` or `"5"` for min_items is a mistake in the exam, not a number.
@@ -120,6 +111,18 @@ class AdaptiveConfig(BaseModel):
         description="Randomesque exposure control: the next question is drawn at random "
         "among the k most informative; 1 is pure maximum information.",
     )
+
+    @field_validator("shuffle_questions")
+    @classmethod
+    def _no_question_order(cls, value: bool) -> bool:
+        if value:
+            raise PydanticCustomError(
+                "shuffle_questions_adaptive",
+                "an adaptive exam has no question order to shuffle: it chooses each "
+                "question from the answers so far; leave shuffle_questions false "
+                "(shuffle_options is allowed)",
+            )
+        return value
 
     @field_validator("max_items")
     @classmethod

@@ -38,6 +38,26 @@ class AttemptNotFound(AssessmentError):
     """No such attempt, or one the caller may not see."""
 
 
+class CourseArchived(AssessmentError):
+    """The exam's course is archived: it takes no new attempts."""
+
+
+class ExamNotOpen(AssessmentError):
+    """A start outside the exam's window (`opens_at`, `closes_at`)."""
+
+    def __init__(self, *, before: bool) -> None:
+        super().__init__("the exam is not open yet" if before else "the exam is closed")
+        self.before = before
+
+
+class NoAttemptsLeft(AssessmentError):
+    """The student has started `max_attempts` attempts at the exam already."""
+
+    def __init__(self, max_attempts: int) -> None:
+        super().__init__(f"all {max_attempts} attempts are used")
+        self.max_attempts = max_attempts
+
+
 class NotAllowed(AssessmentError):
     """The caller sees the resource but may not do this to it."""
 

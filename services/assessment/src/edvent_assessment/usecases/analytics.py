@@ -11,6 +11,7 @@ from edvent_assessment.db import analytics as analytics_db
 from edvent_assessment.db import attempts as attempts_db
 from edvent_assessment.domain import access, analytics, sheets
 from edvent_assessment.domain.access import Actor
+from edvent_assessment.domain.exams import parse_config
 from edvent_assessment.usecases import exams as exams_usecase
 from edvent_events.catalog.assessment import AttemptCompleted
 
@@ -44,14 +45,18 @@ async def exam_analytics(
     view = await exams_usecase.visible_exam(session=session, actor=actor, exam_id=exam_id)
     access.check_exam_manageable(actor, view.facts)
     document = analytics.load(await analytics_db.document(session, exam_id))
-    summary = analytics.summarise(document, question_ids=[q.id for q in view.questions])
+    summary = analytics.summarise(
+        document,
+        question_ids=[q.id for q in view.questions],
+        adaptive=parse_config(view.exam.config).mode == "adaptive",
+    )
     return summary.model_copy(
         update={
             "questions": [
                 rate.model_copy(
                     update={
                         "difficulty": question.difficulty,
-                        "discrimination": question.discrimination,
+                        "irt_discrimination": question.discrimination,
                         "calibrated_difficulty": question.calibrated_difficulty,
                         "calibrated_discrimination": question.calibrated_discrimination,
                         "calibration_sample_size": question.calibration_sample_size,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,20 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from edvent_assessment.db import attempts as attempts_db
 from edvent_assessment.db import exams as exams_db
 from edvent_assessment.db.attempts import Located
-from edvent_assessment.db.tables import Attempt, Exam
-from edvent_assessment.domain import access, adaptive, scoring, sheets
+from edvent_assessment.db.tables import Attempt, Course, Exam
+from edvent_assessment.domain import access, adaptive, scoring, sheets, shuffle
 from edvent_assessment.domain.access import Actor
 from edvent_assessment.domain.adaptive import AdaptiveConfig, Response
 from edvent_assessment.domain.errors import (
     AttemptClosed,
     AttemptNotFound,
-    ExamNotFound,
+    ExamNotOpen,
     InvalidAnswers,
+    NoAttemptsLeft,
     QuestionAnswered,
     QuestionNotServed,
     WrongMode,
 )
 from edvent_assessment.domain.exams import parse_config
+from edvent_assessment.domain.settings import review_allowed, window_state
 from edvent_assessment.domain.sheets import SheetItem
 from edvent_assessment.usecases import exams as exams_usecase
 from edvent_assessment.usecases import users as users_usecase
@@ -48,6 +50,26 @@ COMPLETED, EXPIRED = "completed", "expired"
 class AttemptView:
     attempt: Attempt
     owner_id: UUID  # the course's owner, for who sees the correct answers
+    # Whether the exam's `review` setting lets the attempt's student see the correct
+    # answers and per-question correctness now (the owner and ADMINs always see them).
+    review_allows: bool
+
+
+def view_of(attempt: Attempt, exam: Exam, course: Course, *, now: datetime) -> AttemptView:
+    """The attempt with what showing it needs; `now` is the database clock."""
+    config = parse_config(exam.config)
+    exam_closed = course.archived_at is not None or window_state(config, now=now) == "closed"
+    return AttemptView(
+        attempt,
+        course.owner_id,
+        review_allowed(
+            config, attempt_closed=attempt.status != attempts_db.OPEN, exam_closed=exam_closed
+        ),
+    )
+
+
+def _located_view(located: Located, attempt: Attempt | None = None) -> AttemptView:
+    return view_of(attempt or located.attempt, located.exam, located.course, now=located.now)
 
 
 # A page of attempts, newest first, and the key to continue after it (None: the last page).
@@ -125,29 +147,51 @@ async def start_attempt(
     *, session: AsyncSession, actor: Actor, exam_id: UUID, grace: timedelta, banks: BankCache
 ) -> AttemptView:
     """The student's open attempt at the exam, or a new one. An open attempt past its
-    deadline and grace is closed as expired first, and a new one starts. A fixed attempt
-    snapshots every question; an adaptive one the first question chosen for it."""
-    row = await exams_db.with_owner(session, exam_id)
-    if row is None:
-        raise ExamNotFound
-    exam, owner_id = row
-    access.check_may_start(actor, exams_usecase.facts(exam, owner_id))
+    deadline and grace is closed as expired first, and a new one starts, if the exam's
+    window and `max_attempts` allow it (the (student, exam) lock orders racing starts,
+    so two cannot both take the last attempt). A fixed attempt snapshots every question;
+    an adaptive one the first question chosen for it; both in the attempt's own order
+    when the exam shuffles."""
+    exam, course = await exams_usecase.locate(session, exam_id)
+    facts = exams_usecase.facts(exam, course)
+    took_it_before = False
+    if facts.course_archived and actor.role == access.Role.STUDENT:
+        took_it_before = (
+            await attempts_db.count_started(session, exam_id=exam_id, user_id=actor.user_id) > 0
+        )
+    access.check_may_start(actor, facts, took_it_before=took_it_before)
     await users_usecase.remember(session=session, actor=actor)
+    await attempts_db.lock_pair(session, exam_id=exam_id, user_id=actor.user_id)
     current = await attempts_db.open_attempt(
         session, exam_id=exam_id, user_id=actor.user_id, grace=grace
     )
     if current is not None:
         if not current.late:
-            return AttemptView(current.attempt, owner_id)
+            return _located_view(current)
         await expire(session=session, located=current)
+    settings = parse_config(exam.config)
+    now = await attempts_db.now(session)
+    window = window_state(settings, now=now)
+    if window != "open":
+        raise ExamNotOpen(before=window == "before")
+    if settings.max_attempts is not None:
+        started = await attempts_db.count_started(session, exam_id=exam_id, user_id=actor.user_id)
+        if started >= settings.max_attempts:
+            raise NoAttemptsLeft(settings.max_attempts)
     # Chosen here, not by the database: the adaptive draw is seeded by the attempt's id.
     attempt_id = uuid.uuid4()
+    seed = shuffle.new_seed()
     config = adaptive_config(exam)
     if config is None:
-        sheet = [
-            snapshot(question, difficulty=question.difficulty)
-            for question in await exams_db.questions(session, exam_id)
-        ]
+        sheet = shuffle.arrange(
+            [
+                snapshot(question, difficulty=question.difficulty)
+                for question in await exams_db.questions(session, exam_id)
+            ],
+            seed=seed,
+            questions=settings.shuffle_questions,
+            options=settings.shuffle_options,
+        )
     else:
         exam_bank = await banks.get(session, exam=exam, model=config.model)
         step = adaptive.next_step(
@@ -157,23 +201,34 @@ async def start_attempt(
             rng=adaptive.selection_rng(seed=str(attempt_id), position=0),
         )
         assert step.next_item is not None  # a published exam has a question
-        sheet = [exam_bank.snapshots[step.next_item.id]]
+        sheet = [_served(exam_bank.snapshots[step.next_item.id], config=config, seed=seed)]
     attempt = await attempts_db.insert_open(
         session,
         attempt_id=attempt_id,
         exam_id=exam_id,
         user_id=actor.user_id,
         duration_seconds=exam.duration_seconds,
+        closes_at=settings.closes_at,
         answer_sheet=sheets.dump(sheet),
+        shuffle_seed=seed,
     )
     if attempt is not None:
-        return AttemptView(attempt, owner_id)
-    # A simultaneous start committed first: the index made this insert wait for it.
+        return view_of(attempt, exam, course, now=now)
+    # Only a start that did not take the pair lock could have won (the partial unique
+    # index made this insert wait for it): answer its attempt, as a second start does.
     current = await attempts_db.open_attempt(
         session, exam_id=exam_id, user_id=actor.user_id, grace=grace
     )
     assert current is not None
-    return AttemptView(current.attempt, owner_id)
+    return _located_view(current)
+
+
+def _served(item: SheetItem, *, config: AdaptiveConfig, seed: int | None) -> SheetItem:
+    """An adaptive exam's question as this attempt serves it (its options in the
+    attempt's order when the exam shuffles them)."""
+    if config.shuffle_options and seed is not None:
+        return shuffle.shuffle_options(item, seed=seed)
+    return item
 
 
 async def submit_attempt(
@@ -200,7 +255,7 @@ async def submit_attempt(
         raise AttemptClosed(located.attempt.status)
     if located.late:
         attempt = await expire(session=session, located=located)
-        return Submitted(AttemptView(attempt, located.owner_id), expired=True)
+        return Submitted(_located_view(located, attempt), expired=True)
     graded = scoring.grade(
         sheets.load(located.attempt.answer_sheet),
         answers,
@@ -215,7 +270,7 @@ async def submit_attempt(
         answer_sheet=sheets.dump(graded.items),
     )
     await _announce(session, attempt, located.exam)
-    return Submitted(AttemptView(attempt, located.owner_id), expired=False)
+    return Submitted(_located_view(located, attempt), expired=False)
 
 
 async def answer_question(
@@ -244,7 +299,7 @@ async def answer_question(
         raise AttemptClosed(located.attempt.status)
     if located.late:
         attempt = await expire(session=session, located=located)
-        return Answered(AttemptView(attempt, located.owner_id), None, expired=True)
+        return Answered(_located_view(located, attempt), None, expired=True)
     sheet = sheets.load(located.attempt.answer_sheet)
     index = next(
         (i for i, item in enumerate(sheet) if item.question_id == answer.question_id), None
@@ -280,12 +335,16 @@ async def answer_question(
         }
     )
     if step.next_item is not None:
-        served = exam_bank.snapshots[step.next_item.id]
+        served = _served(
+            exam_bank.snapshots[step.next_item.id],
+            config=config,
+            seed=located.attempt.shuffle_seed,
+        )
         sheet.append(served)
         attempt = await attempts_db.save_sheet(
             session, attempt_id=attempt_id, answer_sheet=sheets.dump(sheet)
         )
-        return Answered(AttemptView(attempt, located.owner_id), served, expired=False)
+        return Answered(_located_view(located, attempt), served, expired=False)
     score = adaptive.expected_score(bank=exam_bank.bank, ability=step.estimate.ability)
     attempt = await attempts_db.close(
         session,
@@ -298,7 +357,7 @@ async def answer_question(
         standard_error=step.estimate.standard_error,
     )
     await _announce(session, attempt, located.exam)
-    return Answered(AttemptView(attempt, located.owner_id), None, expired=False)
+    return Answered(_located_view(located, attempt), None, expired=False)
 
 
 async def expire_overdue(*, session: AsyncSession, grace: timedelta, limit: int) -> int:
@@ -316,7 +375,7 @@ async def visible_attempt(*, session: AsyncSession, actor: Actor, attempt_id: UU
     access.check_attempt_visible(
         actor, student_id=located.attempt.user_id, owner_id=located.owner_id
     )
-    return AttemptView(located.attempt, located.owner_id)
+    return _located_view(located)
 
 
 async def list_attempts(
@@ -331,7 +390,10 @@ async def list_attempts(
     view = await exams_usecase.visible_exam(session=session, actor=actor, exam_id=exam_id)
     access.check_exam_manageable(actor, view.facts)
     rows = await attempts_db.page(session, exam_id=exam_id, limit=limit + 1, after=after)
-    return _page([AttemptView(attempt, view.owner_id) for attempt in rows], limit=limit)
+    now = await attempts_db.now(session)
+    return _page(
+        [view_of(attempt, view.exam, view.course, now=now) for attempt in rows], limit=limit
+    )
 
 
 async def own_attempts(
@@ -347,7 +409,10 @@ async def own_attempts(
     rows = await attempts_db.page_of_student(
         session, user_id=actor.user_id, exam_id=exam_id, limit=limit + 1, after=after
     )
-    return _page([AttemptView(attempt, owner_id) for attempt, owner_id in rows], limit=limit)
+    return _page(
+        [view_of(attempt, exam, course, now=now) for attempt, exam, course, now in rows],
+        limit=limit,
+    )
 
 
 def _page(views: list[AttemptView], *, limit: int) -> AttemptPage:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_assessment.db import courses as courses_db
 from edvent_assessment.db import exams as exams_db
-from edvent_assessment.db.tables import Exam, Question
+from edvent_assessment.db.tables import Course, Exam, Question
 from edvent_assessment.domain import access
 from edvent_assessment.domain.access import Actor, ExamFacts
 from edvent_assessment.domain.errors import (
@@ -27,26 +27,37 @@ from edvent_platform.cursor import PageKey
 @dataclass(frozen=True, slots=True)
 class ExamView:
     exam: Exam
-    owner_id: UUID
+    course: Course
     questions: list[Question]
 
     @property
+    def owner_id(self) -> UUID:
+        return self.course.owner_id
+
+    @property
     def facts(self) -> ExamFacts:
-        return facts(self.exam, self.owner_id)
+        return facts(self.exam, self.course)
 
 
-def facts(exam: Exam, owner_id: UUID) -> ExamFacts:
-    return ExamFacts(owner_id=owner_id, published=exam.status == ExamStatus.PUBLISHED)
+def facts(exam: Exam, course: Course) -> ExamFacts:
+    """What the access rules need to know of an exam, from the exam and the course's
+    reference row (content.courses' events)."""
+    return ExamFacts(
+        owner_id=course.owner_id,
+        published=exam.status == ExamStatus.PUBLISHED,
+        course_published=course.published_at is not None,
+        course_archived=course.archived_at is not None,
+    )
 
 
-async def _locate(
+async def locate(
     session: AsyncSession, exam_id: UUID, *, for_update: bool = False
-) -> tuple[Exam, UUID]:
-    row = await exams_db.with_owner(session, exam_id, for_update=for_update)
+) -> tuple[Exam, Course]:
+    row = await exams_db.with_course(session, exam_id, for_update=for_update)
     if row is None:
         raise ExamNotFound
-    exam, owner_id = row
-    return exam, owner_id
+    exam, course = row
+    return exam, course
 
 
 async def create_exam(
@@ -60,10 +71,10 @@ async def create_exam(
     config: AnyConfig,
 ) -> ExamView:
     access.check_may_author(actor)
-    owner_id = await courses_db.owner_of(session, course_id)
-    if owner_id is None:
+    course = await courses_db.by_id(session, course_id)
+    if course is None:
         raise CourseUnknown
-    access.check_may_create_exam(actor, owner_id)
+    access.check_may_create_exam(actor, course.owner_id)
     exam = await exams_db.create(
         session,
         course_id=course_id,
@@ -72,15 +83,13 @@ async def create_exam(
         passing_score_percent=passing_score_percent,
         config=config.model_dump(mode="json"),
     )
-    return ExamView(exam=exam, owner_id=owner_id, questions=[])
+    return ExamView(exam=exam, course=course, questions=[])
 
 
 async def visible_exam(*, session: AsyncSession, actor: Actor, exam_id: UUID) -> ExamView:
-    exam, owner_id = await _locate(session, exam_id)
-    access.check_exam_visible(actor, facts(exam, owner_id))
-    return ExamView(
-        exam=exam, owner_id=owner_id, questions=await exams_db.questions(session, exam_id)
-    )
+    exam, course = await locate(session, exam_id)
+    access.check_exam_visible(actor, facts(exam, course))
+    return ExamView(exam=exam, course=course, questions=await exams_db.questions(session, exam_id))
 
 
 async def add_question(
@@ -97,8 +106,8 @@ async def add_question(
     discrimination: float | None = None,
 ) -> Question:
     # The exam's row lock orders this against publishing and other additions.
-    exam, owner_id = await _locate(session, exam_id, for_update=True)
-    access.check_exam_manageable(actor, facts(exam, owner_id))
+    exam, course = await locate(session, exam_id, for_update=True)
+    access.check_exam_manageable(actor, facts(exam, course))
     if exam.status != ExamStatus.DRAFT:
         raise ExamNotDraft
     return await exams_db.add_question(
@@ -116,11 +125,11 @@ async def add_question(
 
 async def publish_exam(*, session: AsyncSession, actor: Actor, exam_id: UUID) -> ExamView:
     """Publish once (ExamPublished); publishing a published exam changes nothing."""
-    exam, owner_id = await _locate(session, exam_id, for_update=True)
-    access.check_exam_manageable(actor, facts(exam, owner_id))
+    exam, course = await locate(session, exam_id, for_update=True)
+    access.check_exam_manageable(actor, facts(exam, course))
     questions = await exams_db.questions(session, exam_id)
     if exam.status == ExamStatus.PUBLISHED:
-        return ExamView(exam=exam, owner_id=owner_id, questions=questions)
+        return ExamView(exam=exam, course=course, questions=questions)
     if not questions:
         raise ExamHasNoQuestions
     exam = await exams_db.publish(session, exam_id=exam_id)
@@ -135,7 +144,7 @@ async def publish_exam(*, session: AsyncSession, actor: Actor, exam_id: UUID) ->
             published_at=exam.published_at,
         ),
     )
-    return ExamView(exam=exam, owner_id=owner_id, questions=questions)
+    return ExamView(exam=exam, course=course, questions=questions)
 
 
 async def list_exams(

@@ -33,8 +33,8 @@ router = APIRouter(prefix="/api/v1/attempts", tags=["attempts"])
     summary="The caller's own attempts, newest first (signed in)",
     description="Every attempt the caller started, at any exam, open or closed; "
     "`exam_id` narrows them to one exam. Only students take exams, so for other roles "
-    "the list is empty. Closed attempts carry the correct answers, as `GET "
-    "/attempts/{id}` does.",
+    "the list is empty. Closed attempts carry the correct answers as the exam's `review` "
+    "setting allows, as `GET /attempts/{id}` does.",
 )
 async def list_own_attempts(
     actor: SignedIn,
@@ -59,7 +59,8 @@ async def list_own_attempts(
     "not exactly one option for single choice: 422. After `deadline` + 30 s: 409 and "
     "the attempt is closed as expired (unanswered, score 0). A closed attempt: 409 (of "
     "two simultaneous submits, one completes the attempt and the other gets 409). An "
-    "adaptive attempt cannot be submitted (409): it completes by its stop rules.",
+    "adaptive attempt cannot be submitted (409): it completes by its stop rules. The "
+    "answer shows the correct answers only as the exam's `review` setting allows.",
 )
 async def submit_attempt(
     attempt_id: UUID,
@@ -124,7 +125,10 @@ async def answer_question(
     "/{attempt_id}",
     responses=problem_responses(404),
     summary="An attempt (its student, the course's owner, ADMIN)",
-    description="The student sees the correct answers once the attempt is closed.",
+    description="The student sees the correct answers and per-question correctness once "
+    "the attempt is closed, as the exam's `review` setting allows (`after_submit`, "
+    "`after_close`: once `closes_at` has passed or the course is archived, `never`); "
+    "score and passed always. The course's owner and ADMINs see everything.",
 )
 async def get_attempt(attempt_id: UUID, actor: SignedIn, session: SessionDep) -> AttemptPublic:
     view = await attempts_usecase.visible_attempt(

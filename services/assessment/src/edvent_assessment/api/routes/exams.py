@@ -16,6 +16,9 @@ from edvent_assessment.api.schemas import (
     ExamCreate,
     ExamDetail,
     ExamList,
+    GradeList,
+    GradePublic,
+    OwnGradePublic,
     QuestionCreate,
     QuestionPublic,
     attempt_list,
@@ -27,6 +30,7 @@ from edvent_assessment.api.schemas import (
 from edvent_assessment.usecases import analytics as analytics_usecase
 from edvent_assessment.usecases import attempts as attempts_usecase
 from edvent_assessment.usecases import exams as exams_usecase
+from edvent_assessment.usecases import grades as grades_usecase
 from edvent_platform.cursor import encode_page_key
 from edvent_platform.openapi import problem_responses
 
@@ -82,8 +86,8 @@ async def create_exam(body: ExamCreate, actor: SignedIn, session: SessionDep) ->
 @router.get(
     "",
     summary="List exams, newest first",
-    description="Published exams; an instructor also sees the drafts of their own "
-    "courses, an ADMIN all. `course_id` narrows to one course.",
+    description="Published exams of published, unarchived courses; an instructor also "
+    "sees every exam of their own courses, an ADMIN all. `course_id` narrows to one course.",
 )
 async def list_exams(
     actor: SignedIn,
@@ -105,8 +109,8 @@ async def list_exams(
     "/{exam_id}",
     responses=problem_responses(404),
     summary="An exam with its questions",
-    description="Correct answers only for the course's owner and ADMINs. A draft is 404 "
-    "for everyone else.",
+    description="Correct answers only for the course's owner and ADMINs. A draft exam, or "
+    "an exam of a draft or archived course, is 404 for everyone else.",
 )
 async def get_exam(exam_id: UUID, actor: SignedIn, session: SessionDep) -> ExamDetail:
     view = await exams_usecase.visible_exam(session=session, actor=actor, exam_id=exam_id)
@@ -155,14 +159,31 @@ async def publish_exam(exam_id: UUID, actor: SignedIn, session: SessionDep) -> E
 @router.post(
     "/{exam_id}/attempts",
     status_code=201,
-    responses=problem_responses(403, 404),
+    responses=problem_responses(
+        403,
+        404,
+        409,
+        descriptions={
+            403: "The caller is not a STUDENT",
+            404: "No such exam, or one the caller may not see (a draft, or of a draft or "
+            "archived course)",
+            409: "No new attempt: `max_attempts` are used (type .../max-attempts-reached), "
+            "the window has not opened (.../exam-not-open-yet) or has closed "
+            "(.../exam-closed), or the course is archived (.../course-archived, for a "
+            "student who took the exam before)",
+        },
+    ),
     summary="Start an attempt (STUDENT)",
     description="201 with a new attempt, or 201 with the student's open one, unchanged "
     "(CONTRACT.md: a second start returns the open one; one open attempt per student "
     "and exam, also under simultaneous starts). An open attempt "
     "past its deadline is closed as expired and a new one starts. Students may take an "
-    "exam again after an attempt closed. A draft exam is 404 for students; other roles "
-    "get 403. An adaptive exam's attempt holds one question, the first one served.",
+    "exam again after an attempt closed, up to the exam's `max_attempts` (expired "
+    "attempts count; racing starts cannot both take the last one), within `opens_at` and "
+    "`closes_at` (the deadline is never after `closes_at`). A draft exam is 404 for "
+    "students; other roles get 403. An adaptive exam's attempt holds one question, the "
+    "first one served. With `shuffle_questions` / `shuffle_options` the questions and "
+    "options come in the attempt's own order.",
 )
 async def start_attempt(
     exam_id: UUID,
@@ -201,10 +222,80 @@ async def list_exam_attempts(
     description="Built from attempt.completed events, so it trails submissions by "
     "moments. Counts submitted attempts only: `average_score` (percent), `pass_rate` and "
     "each question's `correct_rate` (0 to 1, null before any submission) leave expired "
-    "attempts out; those are counted in `attempts_expired`.",
+    "attempts out; those are counted in `attempts_expired`. Item statistics of classical "
+    "test theory: each question's `discrimination` (point-biserial with the rest of the "
+    "score) and `option_counts`, the exam's `reliability_alpha` (Cronbach) and "
+    "`score_histogram`; null where too few attempts exist.",
 )
 async def get_exam_analytics(
     exam_id: UUID, actor: SignedIn, session: SessionDep
 ) -> AnalyticsPublic:
     summary = await analytics_usecase.exam_analytics(session=session, actor=actor, exam_id=exam_id)
     return AnalyticsPublic.of(exam_id, summary)
+
+
+GradeCursor = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[0-9a-f]{32}$",
+        description="`next_cursor` of the previous page.",
+    ),
+]
+
+
+@router.get(
+    "/{exam_id}/grades",
+    responses=problem_responses(403, 404),
+    summary="The grade of every student who started the exam (course owner, ADMIN)",
+    description="One row per student, in student id order, paged like every list. "
+    "Computed from the attempts when asked: `attempts` counts every attempt started "
+    "(expired ones included); `grade` follows the exam's `grading` over the closed "
+    "attempts (an expired one is 0; `average` is rounded like scores), null until one "
+    "is closed; `passed` is `grade >= passing_score_percent`.",
+)
+async def list_grades(
+    exam_id: UUID,
+    actor: SignedIn,
+    session: SessionDep,
+    cursor: GradeCursor = None,
+    limit: Limit = 20,
+) -> GradeList:
+    items, next_user = await grades_usecase.exam_grades(
+        session=session,
+        actor=actor,
+        exam_id=exam_id,
+        limit=limit,
+        after_user=UUID(hex=cursor) if cursor else None,
+    )
+    return GradeList(
+        items=[
+            GradePublic(
+                user_id=item.row.user_id,
+                attempts=item.row.attempts,
+                grade=item.row.grade,
+                passed=item.passed,
+                last_completed_at=item.row.last_completed_at,
+            )
+            for item in items
+        ],
+        next_cursor=next_user.hex if next_user else None,
+    )
+
+
+@router.get(
+    "/{exam_id}/grades/me",
+    responses=problem_responses(403, 404, descriptions={403: "The caller is not a STUDENT"}),
+    summary="The caller's own grade at the exam (STUDENT)",
+    description="`attempts` started (expired ones included), `attempts_left` (null when "
+    "unlimited), `grade` by the exam's `grading` (null before a closed attempt) and "
+    "`passed`. Readable on an exam the student sees, and on one they took, also once "
+    "its course is archived.",
+)
+async def get_own_grade(exam_id: UUID, actor: SignedIn, session: SessionDep) -> OwnGradePublic:
+    grade = await grades_usecase.own_grade(session=session, actor=actor, exam_id=exam_id)
+    return OwnGradePublic(
+        attempts=grade.attempts,
+        attempts_left=grade.attempts_left,
+        grade=grade.grade,
+        passed=grade.passed,
+    )

@@ -3,7 +3,8 @@ against its real database: the exam is created, filled and published by
 `usecases.exams`; each student starts with `usecases.attempts.start_attempt` and answers
 with `answer_question`, one transaction per call as a request would (only the HTTP layer
 is left out). `bench/adaptive.py` and the integration tests run it; the engine-level
-`domain.simulation` runs the large comparison (see docs/adaptive.md, Simulation).
+`domain.simulation` runs the large comparison (see docs/adaptive.md, Simulation). The
+service never imports this module at run time.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from edvent_assessment.usecases import attempts as attempts_usecase
 from edvent_assessment.usecases import courses as courses_usecase
 from edvent_assessment.usecases import exams as exams_usecase
 from edvent_assessment.usecases.banks import BankCache
-from edvent_events.catalog.content import CourseCreated
+from edvent_events.catalog.content import CourseCreated, CoursePublished
 from edvent_platform.db import transaction
 
 GRACE_SECONDS = 30
@@ -72,6 +73,16 @@ async def create_exam(
                 owner_id=admin.user_id,
                 title="Simulation",
                 created_at=datetime.now(UTC),
+            ),
+        )
+        # Published, so that its exam is open to the simulated students.
+        await courses_usecase.record_published(
+            session=session,
+            event=CoursePublished(
+                course_id=course_id,
+                owner_id=admin.user_id,
+                title="Simulation",
+                published_at=datetime.now(UTC),
             ),
         )
         view = await exams_usecase.create_exam(
