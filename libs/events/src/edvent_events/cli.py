@@ -69,7 +69,7 @@ class _Keys:
 
     REFRESH_SECONDS = 5.0
 
-    def __init__(self, bootstrap_servers: str) -> None:
+    def __init__(self, bootstrap_servers: KafkaConnection) -> None:
         self._bootstrap_servers = bootstrap_servers
         self._keys: dict[UUID, bytes] = {}
         self._read_at = float("-inf")

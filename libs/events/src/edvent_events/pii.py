@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import Field
 
+from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.contract import Event
 from edvent_events.topics import IDENTITY_USER_KEYS
 
@@ -128,17 +129,17 @@ def key_message(*, user_id: UUID, key: bytes) -> UserKeyIssued:
 
 
 async def read_user_keys(
-    bootstrap_servers: str, *, topic: str = IDENTITY_USER_KEYS, **consumer_options: Any
+    bootstrap_servers: Kafka, *, topic: str = IDENTITY_USER_KEYS
 ) -> dict[UUID, bytes]:
     """The keys on the topic up to its end when called: the latest per user, without the
-    users whose key was shredded. `consumer_options` go to aiokafka (SASL settings)."""
+    users whose key was shredded. `bootstrap_servers` with credentials that may read it
+    (`KafkaConnection`: data-team, or the admin)."""
     # Subscribed at first only so that start() waits for the topic's metadata.
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap_servers,
+        **client_kwargs(bootstrap_servers),
         group_id=None,
         enable_auto_commit=False,
-        **consumer_options,
     )
     await consumer.start()
     keys: dict[UUID, bytes] = {}

@@ -68,7 +68,7 @@ async def test_tail_decrypts_personal_fields_while_the_users_key_exists(kafka):
     key_message = pii.key_message(user_id=user_id, key=key)
     subject = str(user_id).encode()
     await send(
-        kafka.bootstrap_servers,
+        kafka.admin,
         [
             (key_message.topic, subject, key_message.model_dump_json().encode(), []),
             as_message(event),
@@ -87,7 +87,7 @@ async def test_tail_decrypts_personal_fields_while_the_users_key_exists(kafka):
     )
 
     # Erased: the key's tombstone; what stays on the topic is sealed for good.
-    await send(kafka.bootstrap_servers, [(key_message.topic, subject, None, [])])
+    await send(kafka.admin, [(key_message.topic, subject, None, [])])
     sealed = await tail_mine()
     assert sealed["data"]["email"] == event.email
     assert "erased" in sealed["sealed"]

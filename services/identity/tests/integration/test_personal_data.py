@@ -24,14 +24,14 @@ async def test_the_email_is_sealed_on_kafka_and_unreadable_after_the_erasure(
     [registered] = await user_events(account.id)
     assert registered.headers["ce_type"] == UserRegistered.ce_type
     # No message on the topic shows the email in clear, in its value or its headers.
-    everything = await read_topic(kafka.bootstrap_servers, IDENTITY_USERS, expected=1, timeout=5)
+    everything = await read_topic(kafka.admin, IDENTITY_USERS, expected=1, timeout=5)
     assert everything
     for record in everything:
         assert email not in (record.value or b"")
         assert all(email not in value for _, value in record.headers)
 
     # With the key from identity.user-keys, the data team reads it.
-    keys = await pii.read_user_keys(kafka.bootstrap_servers)
+    keys = await pii.read_user_keys(kafka.admin)
     assert account.id in keys
     opened = pii.decrypt_fields(registered.data, key=keys[account.id], user_id=account.id)
     assert opened["email"] == account.email
@@ -53,7 +53,7 @@ async def test_the_email_is_sealed_on_kafka_and_unreadable_after_the_erasure(
 
     # ...and a tombstone (a null value) follows the key on the compacted topic.
     records = await read_topic(
-        kafka.bootstrap_servers,
+        kafka.admin,
         IDENTITY_USER_KEYS,
         expected=2,
         where=lambda record: record.key == key,
@@ -62,7 +62,7 @@ async def test_the_email_is_sealed_on_kafka_and_unreadable_after_the_erasure(
     assert json.loads(records[0].value)["user_id"] == str(account.id)
     headers = dict(records[-1].headers)
     assert headers["ce_type"] == pii.UserKeyShredded.ce_type.encode()
-    assert account.id not in await pii.read_user_keys(kafka.bootstrap_servers)
+    assert account.id not in await pii.read_user_keys(kafka.admin)
 
     # What stays on identity.users is ciphertext no key opens any more.
     sealed = registered.data["email"]
@@ -83,7 +83,7 @@ async def test_the_keys_topic_is_compacted(kafka) -> None:
     from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
     await admin.start()
     try:
         [response] = await admin.describe_configs(
