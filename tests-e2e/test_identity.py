@@ -6,6 +6,7 @@ import secrets
 
 import pytest
 
+from edvent_events import pii
 from edvent_events.envelope import decode
 from edvent_localstack.pytest_plugin import read_topic
 
@@ -230,5 +231,10 @@ async def test_a_data_team_sees_the_registration_on_the_topic(gateway, platform)
     assert mine, "UserRegistered never reached identity.users"
     event = decode(mine[0].headers, mine[0].value)
     assert event.type == "edvent.identity.user.registered.v1"
-    assert event.data.email == email.lower()
-    assert event.data.full_name == "D"
+    # Encrypted with the user's key, which the data team reads on identity.user-keys.
+    assert email.lower().encode() not in mine[0].value
+    keys = await pii.read_user_keys(platform.kafka)
+    user_id = event.data.user_id
+    opened = pii.decrypt_fields(event.data.model_dump(), key=keys[user_id], user_id=user_id)
+    assert opened["email"] == email.lower()
+    assert opened["full_name"] == "D"

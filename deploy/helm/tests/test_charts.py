@@ -297,6 +297,23 @@ def test_topics_are_strimzi_kafka_topics_by_default_with_dead_letter_topics() ->
     assert annotations["helm.sh/resource-policy"] == "keep"
 
 
+def test_the_user_keys_topic_is_compacted_as_the_library_says() -> None:
+    from edvent_events.topics import COMPACTED_TOPIC_CONFIG, IDENTITY_USER_KEYS
+
+    for values in ("kafka.topicsBy=strimzi", "kafka.topicsBy=job"):
+        docs = render("identity", "values.yaml", values)
+        if values.endswith("strimzi"):
+            topics = {d["spec"]["topicName"]: d["spec"] for d in docs if d["kind"] == "KafkaTopic"}
+        else:
+            (container,) = one(docs, "Job", "identity-topics")["spec"]["template"]["spec"][
+                "containers"
+            ]
+            env = {e["name"]: e["value"] for e in container["env"]}
+            topics = {t["name"]: t for t in json.loads(env["EDVENT_TOPICS"])}
+        config = topics[IDENTITY_USER_KEYS]["config"]
+        assert {k: str(v) for k, v in config.items()}.items() >= COMPACTED_TOPIC_CONFIG.items()
+
+
 def test_dead_letter_topics_fit_the_consumer_runner() -> None:
     from edvent_events.consumer import DLQ_MAX_MESSAGE_BYTES
 

@@ -14,7 +14,8 @@ itself when the controller port changes (checked by the launcher test).
 Topics are not auto-created (`auto.create.topics.enable=false`), so a mistyped topic
 name fails instead of silently creating a second topic with default settings. The
 broker creates the platform's topics (`CONTRACT_TOPICS`: the domain topics and each
-consumer's dead-letter and retry topics) when it starts; anything else (test topics)
+consumer's dead-letter and retry topics; `identity.user-keys` compacted with
+`COMPACTED_TOPIC_CONFIG`) when it starts; anything else (test topics)
 is created explicitly, as the admin, with `create_topics` or
 `edvent_events.admin.ensure_topics`.
 
@@ -60,6 +61,7 @@ from edvent_events.acls import (
 )
 from edvent_events.admin import TopicCreationError, ensure_topics_with
 from edvent_events.connection import Kafka, KafkaConnection, client_kwargs
+from edvent_events.topics import COMPACTED_TOPIC_CONFIG
 from edvent_localstack.jvm import JARS_DIR, ensure_jars, java
 from edvent_localstack.process import (
     LOCAL_DIR,
@@ -380,7 +382,7 @@ class KafkaBroker:
                     self.admin,
                     [t for t in topics if t in COMPACTED_TOPICS],
                     partitions=self.default_partitions,
-                    configs={"cleanup.policy": "compact"},
+                    configs=COMPACTED_TOPIC_CONFIG,
                 )
         except BaseException:
             self.stop()

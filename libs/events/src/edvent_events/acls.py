@@ -48,6 +48,7 @@ from edvent_events.topics import (
     ASSESSMENT_EXAMS,
     CONTENT_COURSES,
     CONTENT_LESSONS,
+    IDENTITY_USER_KEYS,
     IDENTITY_USERS,
     dlq_topic,
     retry_topic,
@@ -55,7 +56,6 @@ from edvent_events.topics import (
 
 # identity's compacted topic of per-user keys (erasure by forgetting a key); identity
 # writes it, data teams read it.
-IDENTITY_USER_KEYS: Final = "identity.user-keys"
 DOMAIN_TOPICS: Final[tuple[str, ...]] = (*ALL_TOPICS, IDENTITY_USER_KEYS)
 COMPACTED_TOPICS: Final[frozenset[str]] = frozenset({IDENTITY_USER_KEYS})
 

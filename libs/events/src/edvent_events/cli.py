@@ -1,6 +1,6 @@
 """`edvent-events`: operator tools for platform engineers and data teams.
 
-tail      print a topic's events, decoded, as JSON lines
+tail      print a topic's events, decoded, as JSON lines (--decrypt: personal fields too)
 outbox    what waits in a service's outbox (unsent and parked rows); park/unpark a row
 dlq       list the dead letters of a topic
 redrive   re-send dead letters to the consumer that failed them (after a fix)
@@ -17,14 +17,17 @@ import json
 import os
 import signal
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from psycopg.rows import dict_row
 
+from edvent_events import pii
 from edvent_events.acls import apply_acls, platform_acls, upsert_scram_users
 from edvent_events.admin import ensure_topics
 from edvent_events.connection import KafkaConnection, SecurityProtocol, client_kwargs
@@ -60,7 +63,48 @@ async def _drain(consumer: AIOKafkaConsumer, *, follow: bool, idle_ms: int = 200
                 yield record
 
 
+class _Keys:
+    """The user keys from `identity.user-keys`, read again (at most every few seconds)
+    when a record names a user not seen yet: a key newer than the last read."""
+
+    REFRESH_SECONDS = 5.0
+
+    def __init__(self, bootstrap_servers: KafkaConnection) -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self._keys: dict[UUID, bytes] = {}
+        self._read_at = float("-inf")
+
+    async def get(self, user_id: UUID) -> bytes | None:
+        if user_id not in self._keys and time.monotonic() - self._read_at > self.REFRESH_SECONDS:
+            self._keys = await pii.read_user_keys(self._bootstrap_servers)
+            self._read_at = time.monotonic()
+        return self._keys.get(user_id)
+
+
+async def _decrypted(entry: dict[str, Any], keys: _Keys) -> None:
+    """Open the entry's `enc:v1:` fields in place, or say why they stay sealed."""
+    data = entry.get("data")
+    if not isinstance(data, dict) or not any(
+        isinstance(v, str) and pii.is_encrypted(v) for v in data.values()
+    ):
+        return
+    try:
+        user_id = UUID(str(entry["key"]))
+    except ValueError:
+        entry["sealed"] = "the record key is not a user id"
+        return
+    key = await keys.get(user_id)
+    if key is None:
+        entry["sealed"] = "no key on identity.user-keys (the user was erased)"
+        return
+    try:
+        entry["data"] = pii.decrypt_fields(data, key=key, user_id=user_id)
+    except pii.UndecryptableError as exc:
+        entry["sealed"] = str(exc)
+
+
 async def tail(args: argparse.Namespace) -> None:
+    keys = _Keys(args.bootstrap_servers) if args.decrypt else None
     consumer = AIOKafkaConsumer(
         args.topic,
         **client_kwargs(args.bootstrap_servers),
@@ -95,6 +139,8 @@ async def tail(args: argparse.Namespace) -> None:
                     entry["data"] = json.loads(record.value or b"")
                 except ValueError:
                     entry["raw"] = (record.value or b"").decode(errors="replace")[:2000]
+            if keys is not None:
+                await _decrypted(entry, keys)
             _print(entry)
     finally:
         await consumer.stop()
@@ -401,6 +447,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("topic")
     p.add_argument("--from-beginning", action="store_true")
     p.add_argument("--follow", "-f", action="store_true", help="keep waiting for new events")
+    p.add_argument(
+        "--decrypt",
+        action="store_true",
+        help="open encrypted personal fields with the keys on identity.user-keys",
+    )
     p.set_defaults(func=tail)
 
     # --database-url/--schema may come before or after park/unpark.

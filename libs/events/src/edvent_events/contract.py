@@ -69,6 +69,9 @@ class Event(BaseModel):
     ce_type: ClassVar[str]
     source: ClassVar[str]
     key_field: ClassVar[str]
+    # A tombstone goes out with a null value (the key and headers only): on a compacted
+    # topic it deletes the key's earlier records. Its fields only make the key.
+    tombstone: ClassVar[bool] = False
 
     @property
     def subject(self) -> str:

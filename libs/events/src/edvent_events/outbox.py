@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     DateTime,
@@ -127,7 +128,7 @@ async def add_event(
     event_id = event_id or uuid.uuid4()
     occurred_at = occurred_at or datetime.now(UTC)
     traceparent = traceparent or current_traceparent.get()
-    data = event.model_dump(mode="json")
+    data = None if event.tombstone else event.model_dump(mode="json")
     size = message_size(
         event=event, data=data, event_id=event_id, occurred_at=occurred_at, traceparent=traceparent
     )
@@ -144,7 +145,9 @@ async def add_event(
             ce_type=event.ce_type,
             source=event.source,
             occurred_at=occurred_at,
-            data=data,
+            # A tombstone's row holds JSON null (the column is NOT NULL); the relay sends
+            # it as a null value.
+            data=JSON.NULL if data is None else data,
             traceparent=traceparent,
         )
     )
@@ -154,7 +157,7 @@ async def add_event(
 def message_size(
     *,
     event: Event,
-    data: dict[str, object],
+    data: dict[str, object] | None,
     event_id: uuid.UUID,
     occurred_at: datetime,
     traceparent: str | None,

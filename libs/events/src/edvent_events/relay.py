@@ -426,13 +426,14 @@ class OutboxRelay:
                 subject=row[KEY],
                 traceparent=row[TRACEPARENT],
             )
-            value = row[DATA].encode()
-            if len(value) + len(key) > MAX_MESSAGE_BYTES:
+            # JSON null is a tombstone's row (`Event.tombstone`): sent with no value.
+            value = None if row[DATA] == "null" else row[DATA].encode()
+            if len(value or b"") + len(key) > MAX_MESSAGE_BYTES:
                 # Written before `add_event` checked sizes, or by hand: refused here,
                 # so nothing behind it is handed over while it waits to be parked.
                 round_.failure = (
                     row[ID],
-                    f"MessageSizeTooLargeError: {len(value) + len(key):,} bytes, more than"
+                    f"MessageSizeTooLargeError: {len(value or b'') + len(key):,} bytes, more than"
                     f" max_request_size {MAX_MESSAGE_BYTES:,} (topic {row[TOPIC]})",
                 )
                 break

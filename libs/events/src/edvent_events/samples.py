@@ -57,12 +57,19 @@ def _make(cls: type[E], defaults: dict[str, Any], overrides: dict[str, Any]) -> 
     return cls.model_validate({**defaults, **overrides})
 
 
+# The sample user's data key (bytes 0..31), so the documented example opens with
+# `edvent_events.pii.decrypt`: "ada@example.com" and "Ada Lovelace", sealed with fixed
+# nonces so the generated docs stay the same between runs.
+SAMPLE_USER_KEY = bytes(range(32))
+
+
 def user_registered(**overrides: Any) -> UserRegistered:
     defaults = {
         "user_id": STUDENT_ID,
-        "email": "ada@example.com",
+        "email": "enc:v1:AQEBAQEBAQEBAQEBFqeEdQ39CQukOAI2ewg_Svm6-S7daDYYHax7I5lEHg",
         "role": "STUDENT",
         "registered_at": _at(0),
+        "full_name": "enc:v1:AgICAgICAgICAgIC2kx4m_W2Rz6n5MGd_VQXm7YLIPeLuU4sptjR9A",
     }
     return _make(UserRegistered, defaults, overrides)
 

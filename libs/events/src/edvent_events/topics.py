@@ -25,6 +25,22 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
     AI_NOTES_NOTES,
 )
 
+# The per-user data keys that decrypt personal fields (`edvent_events.pii`): written by
+# identity only, read by data teams. Not an event topic (no catalog types), and
+# compacted: a key's tombstone at erasure removes the key from the log.
+IDENTITY_USER_KEYS: Final = "identity.user-keys"
+
+# Compaction soon after a tombstone: a segment rolls after an hour (on the next write),
+# the cleaner takes any segment with something to clean, and the tombstone itself is
+# kept a day for readers that were offline (then it goes too).
+COMPACTED_TOPIC_CONFIG: Final[dict[str, str]] = {
+    "cleanup.policy": "compact",
+    "min.cleanable.dirty.ratio": "0.01",
+    "segment.ms": "3600000",
+    "max.compaction.lag.ms": "3600000",
+    "delete.retention.ms": "86400000",
+}
+
 DLQ_INFIX: Final = ".dlq."
 
 

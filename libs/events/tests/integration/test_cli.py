@@ -55,6 +55,44 @@ async def test_tail_validates_known_event_types(kafka):
     assert "problem" not in mine[-1]
 
 
+async def test_tail_decrypts_personal_fields_while_the_users_key_exists(kafka):
+    from edvent_events import pii
+    from edvent_events.samples import user_registered
+
+    user_id, key = uuid.uuid4(), pii.new_key()
+    event = user_registered(
+        user_id=user_id,
+        email=pii.encrypt("ada@example.com", key=key, user_id=user_id),
+        full_name=pii.encrypt("Ada", key=key, user_id=user_id),
+    )
+    key_message = pii.key_message(user_id=user_id, key=key)
+    subject = str(user_id).encode()
+    await send(
+        kafka.admin,
+        [
+            (key_message.topic, subject, key_message.model_dump_json().encode(), []),
+            as_message(event),
+        ],
+    )
+
+    async def tail_mine() -> dict:
+        lines = await run_cli(kafka, "tail", event.topic, "--from-beginning", "--decrypt")
+        return [line for line in lines if line["subject"] == str(user_id)][-1]
+
+    opened = await tail_mine()
+    assert (opened["data"]["email"], opened["data"]["full_name"]) == ("ada@example.com", "Ada")
+    plain = await run_cli(kafka, "tail", event.topic, "--from-beginning")
+    assert [line for line in plain if line["subject"] == str(user_id)][-1]["data"] == (
+        event.model_dump(mode="json")
+    )
+
+    # Erased: the key's tombstone; what stays on the topic is sealed for good.
+    await send(kafka.admin, [(key_message.topic, subject, None, [])])
+    sealed = await tail_mine()
+    assert sealed["data"]["email"] == event.email
+    assert "erased" in sealed["sealed"]
+
+
 async def test_outbox_lists_what_waits(kafka, sessions, database_url, events_db, thing):
     async with sessions() as session, session.begin():
         await add_event(session, thing(thing_id="w", seq=1))

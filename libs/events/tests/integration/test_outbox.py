@@ -85,3 +85,27 @@ async def test_an_event_too_large_for_kafka_is_refused_before_commit(
     with pytest.raises(EventTooLargeError, match="limit is 1,048,576 bytes"):
         await change_with_events()
     assert await unsent(database_url, events_db.schema) == 0
+
+
+async def test_a_tombstone_event_goes_out_with_a_null_value_after_its_key(
+    sessions, database_url, events_db, kafka, padded
+):
+    tombstone = type(
+        f"{padded.__name__}_gone",
+        (padded,),
+        {"ce_type": f"{padded.ce_type}.gone", "tombstone": True, "__module__": __name__},
+    )
+    async with sessions() as session, session.begin():
+        await add_event(session, padded(note_id="n1", text="kept until compaction"))
+        await add_event(session, tombstone(note_id="n1", text=""))
+    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay.start()
+    try:
+        records = await read_topic(kafka.bootstrap_servers, padded.topic, expected=2)
+        await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
+    finally:
+        await relay.stop()
+    assert [r.key for r in records] == [b"n1", b"n1"]
+    assert json.loads(records[0].value)["text"] == "kept until compaction"
+    assert records[1].value is None
+    assert dict(records[1].headers)["ce_type"] == tombstone.ce_type.encode()

@@ -1,8 +1,9 @@
 """A service's copy of identity's users, kept the same way everywhere.
 
 The service owns the table (in its own schema) and passes its mapped class in; it
-needs the columns `id` (primary key), `role`, `email`, `full_name`,
-`role_changed_at`, `not_before`, `deleted_at` and `updated_at`. Rows come from two
+needs the columns `id` (primary key), `role`, `email`, `full_name` (both left empty
+now, and cleared at erasure for rows filled before), `role_changed_at`, `not_before`,
+`deleted_at` and `updated_at`. Rows come from two
 places: identity's `identity.users` events, and valid tokens (a token proves its user exists, so a
 foreign key may point at the user before the registration event arrives). Callers
 own the transaction. Which roles a service accepts is its own rule, not this one's.
@@ -38,23 +39,15 @@ async def insert_if_missing(
 async def record_registered(
     session: AsyncSession, *, users: type[DeclarativeBase], event: UserRegistered
 ) -> None:
-    statement = insert(users).values(
-        id=event.user_id, role=event.role, email=event.email, full_name=event.full_name
-    )
-    columns = users.__table__.c
+    """The user exists. The email and name are not copied: they arrive encrypted with the
+    user's key (edvent_events.pii), no service reads them, and a copy kept here would
+    be one more place an erasure has to reach."""
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["id"],
-            # The role stays: a row made from a token may hold a newer one than the
-            # registration's, and role changes come as their own events.
-            set_={
-                "email": statement.excluded.email,
-                "full_name": statement.excluded.full_name,
-                "updated_at": func.now(),
-            },
-            # A registration redelivered after the erasure must not bring the name back.
-            where=columns.deleted_at.is_(None),
-        )
+        # The role of a row that exists stays: one made from a token may hold a newer
+        # role than the registration's, and role changes come as their own events.
+        insert(users)
+        .values(id=event.user_id, role=event.role)
+        .on_conflict_do_nothing(index_elements=["id"])
     )
 
 

@@ -35,6 +35,8 @@ def users_table(schema: str) -> Any:
         email: Mapped[str | None] = mapped_column(Text)
         full_name: Mapped[str | None] = mapped_column(Text)
         role_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+        not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+        deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
         updated_at: Mapped[datetime] = mapped_column(
             DateTime(timezone=True), server_default=func.now()
         )
@@ -89,7 +91,23 @@ async def test_a_registration_after_first_use_keeps_the_tokens_role(db) -> None:
     )
     await reference_users.record_registered(session, users=users, event=registered)
     found = await row(session, users, user_id)
-    assert (found.role, found.email, found.full_name) == ("ADMIN", "a@example.com", "A")
+    # Nothing personal is copied: the fields are ciphertext nobody here reads.
+    assert (found.role, found.email, found.full_name) == ("ADMIN", None, None)
+
+
+async def test_a_registration_copies_no_personal_fields(db) -> None:
+    session, users = db
+    user_id = uuid.uuid4()
+    registered = UserRegistered(
+        user_id=user_id,
+        email="enc:v1:AAAA",
+        full_name="enc:v1:BBBB",
+        role="STUDENT",
+        registered_at=T0,
+    )
+    await reference_users.record_registered(session, users=users, event=registered)
+    found = await row(session, users, user_id)
+    assert (found.role, found.email, found.full_name) == ("STUDENT", None, None)
 
 
 async def test_the_role_that_counts_is_a_change_made_after_the_token(db) -> None:

@@ -202,13 +202,15 @@ def user_events(kafka: Any) -> Callable[..., Awaitable[list[Published]]]:
 
 @pytest.fixture
 def outbox_rows(sql: Callable[..., list[tuple[Any, ...]]]) -> Callable[[UUID], list[str]]:
-    """The ce_types staged for a user, oldest first (the outbox is never truncated)."""
+    """The ce_types staged for a user on identity.users, oldest first (the outbox is
+    never truncated). The user's key messages (identity.user-keys) are left out."""
 
     def rows(user_id: UUID) -> list[str]:
         return [
             row[0]
             for row in sql(
-                "SELECT ce_type FROM identity.outbox WHERE key = %s ORDER BY id", (str(user_id),)
+                "SELECT ce_type FROM identity.outbox WHERE key = %s AND topic = %s ORDER BY id",
+                (str(user_id), IDENTITY_USERS),
             )
         ]
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from edvent_events import pii
 
-async def test_registration_publishes_user_registered(client, unique, user_events) -> None:
+
+async def test_registration_publishes_user_registered(client, unique, user_events, sql) -> None:
     email = f"{unique('kafka')}@example.org"
     response = await client.post(
         "/api/v1/auth/register",
@@ -18,9 +20,13 @@ async def test_registration_publishes_user_registered(client, unique, user_event
     assert event.headers["ce_source"] == "/services/identity"
     assert event.headers["ce_subject"] == user["id"]
     assert event.data["user_id"] == user["id"]
-    assert event.data["email"] == email
+    # The email and name travel encrypted with the user's key (crypto-shredding).
+    [(key,)] = sql("SELECT key FROM identity.user_data_keys WHERE user_id = %s", (user["id"],))
+    opened = pii.decrypt_fields(event.data, key=bytes(key), user_id=uuid.UUID(user["id"]))
+    assert event.data["email"].startswith("enc:v1:")
+    assert opened["email"] == email
     assert event.data["role"] == "STUDENT"
-    assert event.data["full_name"] == "K"
+    assert opened["full_name"] == "K"
     assert datetime.fromisoformat(event.data["registered_at"]) == datetime.fromisoformat(
         user["created_at"]
     )

@@ -22,7 +22,8 @@ class UserRegistered(Event):
     """A new account was created.
 
     Emitted once per user: on self-registration (role STUDENT) and when the bootstrap
-    command creates the first admin (role ADMIN).
+    command creates the first admin (role ADMIN). `email` and `full_name` are
+    encrypted with the user's own key, which identity destroys at erasure.
     """
 
     topic = IDENTITY_USERS
@@ -31,12 +32,22 @@ class UserRegistered(Event):
     key_field = "user_id"
 
     user_id: UUID = Field(description="Id of the user; also the Kafka key and ce_subject.")
-    email: str = Field(description="The user's email address, trimmed and lower-cased.")
+    email: str = Field(
+        description=(
+            "The user's email address (trimmed, lower-cased), encrypted for this user:"
+            " `enc:v1:<base64url(nonce|ciphertext)>`, AES-256-GCM with the user id as"
+            " associated data; the key is on `identity.user-keys` until the user is erased"
+            ' (libs/events README, "Personal data and erasure").'
+        )
+    )
     role: Role = Field(description="The role the account starts with.")
     registered_at: AwareDatetime = Field(description="When the account was created (RFC 3339).")
     full_name: str | None = Field(
         default=None,
-        description="The name the user gave, for display (added in 1.1; absent before).",
+        description=(
+            "The name the user gave, for display (added in 1.1; absent before), encrypted"
+            " like `email`."
+        ),
     )
 
 

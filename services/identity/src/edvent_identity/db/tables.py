@@ -120,6 +120,22 @@ class CourseOwner(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class UserDataKey(Base):
+    """The key that encrypts the user's personal fields in events (edvent_events.pii).
+
+    Deleted at erasure, with a tombstone on `identity.user-keys`: the ciphertext left
+    on Kafka and in other services' copies can no longer be read."""
+
+    __tablename__ = "user_data_keys"
+    __table_args__ = (CheckConstraint("octet_length(key) = 32", name="key_aes_256"),)
+
+    user_id: Mapped[UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class SigningKey(Base):
     """Access-token signing keys. The one row with `retired_at IS NULL` signs."""
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from edvent_events.outbox import add_event
 from edvent_identity.adapters.passwords import Hashing
 from edvent_identity.adapters.signing_keys import SigningKey
 from edvent_identity.db import throttle as throttle_db
@@ -46,7 +45,7 @@ from edvent_identity.domain.users import (
     validate_full_name,
     validate_password,
 )
-from edvent_identity.usecases.events import registered_event
+from edvent_identity.usecases.events import announce_registration
 
 logger = logging.getLogger("edvent.identity.auth")
 
@@ -142,7 +141,7 @@ async def register(
     )
     if user is None:
         raise EmailAlreadyRegistered(email)
-    await add_event(session, registered_event(user))
+    await announce_registration(session, user=user)
     return user
 
 

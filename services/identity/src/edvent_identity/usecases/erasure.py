@@ -1,8 +1,10 @@
 """Erasing an account (GDPR Art. 17): by its owner with the password, or by an ADMIN.
 
 The row goes (refresh tokens with it, by the foreign key), so email, name and hash are
-gone; `user.deleted` is staged in the same transaction. The owner's route hashes, so
-it has the usual two steps around the password check.
+gone; so does the user's data key, which makes the encrypted email and name in the
+events already on Kafka unreadable (crypto-shredding; a tombstone removes the key from
+`identity.user-keys`); `user.deleted` is staged in the same transaction. The owner's
+route hashes, so it has the usual two steps around the password check.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from uuid import UUID
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from edvent_events import pii
 from edvent_events.catalog.identity import UserDeleted, UserRegistered
 from edvent_events.outbox import add_event, outbox
 from edvent_identity.adapters.passwords import Hashing
+from edvent_identity.db import data_keys as data_keys_db
 from edvent_identity.db import owners as owners_db
 from edvent_identity.db import throttle as throttle_db
 from edvent_identity.db import users as users_db
@@ -88,12 +92,18 @@ async def _erase(session: AsyncSession, *, user: User, admins: int) -> None:
     # Emails waiting or kept (the address, live links) and open reset/verify tokens.
     await accounts.forget_mail_and_tokens(session=session, user_id=user.id)
     # The outbox keeps sent rows for a while; the registration's row holds the email
-    # and the name. Deleted, sent or not: a subscriber copes with a `user.deleted` for
-    # a user it never heard of.
+    # and the name (in clear for accounts older than data keys), the key's row the key.
+    # Deleted, sent or not: a subscriber copes with a `user.deleted` for a user it
+    # never heard of.
     await session.execute(
         delete(outbox).where(
-            outbox.c.key == str(user.id), outbox.c.ce_type == UserRegistered.ce_type
+            outbox.c.key == str(user.id),
+            outbox.c.ce_type.in_((UserRegistered.ce_type, pii.UserKeyIssued.ce_type)),
         )
     )
+    # Crypto-shredding: without the key, every copy of the encrypted email and name is
+    # noise. The tombstone makes compaction drop the key from `identity.user-keys`.
+    await data_keys_db.delete_for(session, user_id=user.id)
+    await add_event(session, pii.UserKeyShredded(user_id=user.id))
     deleted_at = await users_db.delete_user(session, user_id=user.id)
     await add_event(session, UserDeleted(user_id=user.id, deleted_at=deleted_at))

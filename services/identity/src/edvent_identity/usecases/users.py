@@ -28,8 +28,8 @@ from edvent_identity.domain.users import (
 )
 from edvent_identity.usecases import accounts
 from edvent_identity.usecases.events import (
+    announce_registration,
     disabled_event,
-    registered_event,
     role_changed_event,
 )
 from edvent_platform.auth import Principal
@@ -178,7 +178,7 @@ async def bootstrap_admin(
             email_verified=True,
         )
         if user is not None:
-            await add_event(session, registered_event(user))
+            await announce_registration(session, user=user)
             return BootstrapOutcome.CREATED, user
         # Someone registered the email a moment ago: promote that account.
         user = await users_db.by_email(session, email, for_update=True)
