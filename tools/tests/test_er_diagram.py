@@ -10,6 +10,7 @@ import os
 import secrets
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -49,10 +50,13 @@ def migrated(postgres: PostgresServer) -> Iterator[str]:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA extensions")
             conn.execute("GRANT USAGE ON SCHEMA extensions TO PUBLIC")
         for service in SERVICES:
-            owner = service_database(service)
+            # Roles of their own (roles are cluster-wide): the session's real ones keep
+            # their passwords. Migrated as the migrator, as everywhere.
+            real = service_database(service)
+            owner = replace(real, role=f"{real.role}_er_{secrets.token_hex(2)}")
             provision_service(admin_dsn, owner, database=database)
             result = SERVICES[service].run(
-                "migrate", database_url=postgres.service_url(owner, database=database)
+                "migrate", database_url=postgres.migrator_url(owner, database=database)
             )
             assert result.returncode == 0, result.stderr
         yield admin_dsn
