@@ -98,10 +98,10 @@ async def test_a_tombstone_event_goes_out_with_a_null_value_after_its_key(
     async with sessions() as session, session.begin():
         await add_event(session, padded(note_id="n1", text="kept until compaction"))
         await add_event(session, tombstone(note_id="n1", text=""))
-    relay = relay_for(database_url, events_db.schema, kafka.bootstrap_servers)
+    relay = relay_for(database_url, events_db.schema, kafka.admin)
     relay.start()
     try:
-        records = await read_topic(kafka.bootstrap_servers, padded.topic, expected=2)
+        records = await read_topic(kafka.admin, padded.topic, expected=2)
         await eventually(lambda: equals(unsent(database_url, events_db.schema), 0))
     finally:
         await relay.stop()

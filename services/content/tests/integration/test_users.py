@@ -166,4 +166,6 @@ async def test_a_role_change_with_a_forged_source_is_parked_and_never_applied(
     headers = {k: v.decode() for k, v in parked.headers}
     assert headers["ce_source"] == "/evil"
     assert "ce_source" in headers["x-error"], headers
-    assert user_row(sql, user_id) == ("STUDENT", "forged@example.com", None, False)
+    # The registration applied (no email kept: reference rows hold no personal data),
+    # the forged role change not.
+    assert user_row(sql, user_id) == ("STUDENT", None, None, False)
