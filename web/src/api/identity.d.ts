@@ -502,9 +502,9 @@ export interface components {
              * Disabled
              * @description true: the user cannot sign in and every session ends; false: signing in works again.
              */
-            disabled?: boolean | null;
+            disabled?: boolean;
             /** @description The new role. */
-            role?: components["schemas"]["Role"] | null;
+            role?: components["schemas"]["Role"];
         };
     };
     responses: never;

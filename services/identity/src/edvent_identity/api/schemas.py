@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -137,18 +138,34 @@ class TokenPair(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 
+def _one_change_at_least(schema: dict[str, Any]) -> None:
+    # What the validators below enforce, said in the document: at least one field, and
+    # a field given is not null (leaving it out is how to keep it).
+    schema["minProperties"] = 1
+    for prop in schema.get("properties", {}).values():
+        branches = prop.pop("anyOf", None)
+        if branches:
+            prop.update(next(b for b in branches if b.get("type") != "null"))
+        prop.pop("default", None)
+    schema["examples"] = [{"role": "INSTRUCTOR"}, {"disabled": True}]
+
+
 class UserUpdate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"role": "INSTRUCTOR"}, {"disabled": True}]},
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_change_at_least)
 
     role: Role | None = Field(default=None, description="The new role.")
-    disabled: bool | None = Field(
+    disabled: StrictBool | None = Field(
         default=None,
         description="true: the user cannot sign in and every session ends; false: "
         "signing in works again.",
     )
+
+    @field_validator("role", "disabled", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("leave the field out to keep it; null is not a value")
+        return value
 
     @model_validator(mode="after")
     def _something(self) -> UserUpdate:
