@@ -22,7 +22,7 @@ help:
 	@echo "make test    run every test against real PostgreSQL, Kafka, S3 and nginx"
 	@echo "make test-fast  the unit tests only (no PostgreSQL, Kafka, S3 or browser; seconds)"
 	@echo "make fuzz    fuzz every service's OpenAPI longer than make test does (schemathesis)"
-	@echo "make lint    ruff and mypy"
+	@echo "make lint    ruff, mypy, deptry, the OpenAPI lint and the ER diagram check"
 	@echo "make bench   run the benchmarks and write bench/RESULTS.md"
 	@echo "make er-diagram  regenerate docs/er-diagram.md from the migrated schemas"
 	@echo "make docs    regenerate the event JSON Schemas and the AsyncAPI document"
