@@ -193,10 +193,8 @@ class Identity:
         # The hashing worker starts (and makes the dummy hash) beside serving, not
         # before it: niced, it can take seconds on a busy machine, and every service
         # needs this one's JWKS meanwhile. A login that comes first waits for it.
-        if self._jobs is not None:
-            self._jobs.spawn(self._warm_up_hashing, name="warm-up")
-        else:
-            await self._warm_up_hashing()
+        assert self._jobs is not None, "register_jobs() before start()"
+        self._jobs.spawn(self._warm_up_hashing, name="warm-up")
 
     async def _warm_up_hashing(self) -> None:
         try:
