@@ -137,3 +137,45 @@ async def test_the_role_that_counts_is_a_change_made_after_the_token(db) -> None
         await reference_users.role_that_counts(session, users=users, principal=unknown)
         == "INSTRUCTOR"
     )
+
+
+async def test_tokens_from_before_the_cut_off_or_of_an_erased_user_are_refused(db) -> None:
+    from edvent_events.catalog.identity import UserDeleted, UserSessionsRevoked
+    from edvent_platform.problems import Unauthorized
+
+    session, users = db
+    revoked, erased = uuid.uuid4(), uuid.uuid4()
+
+    def token(user_id: uuid.UUID, issued_at: datetime) -> Principal:
+        return Principal(user_id=user_id, role="STUDENT", token_id="t", issued_at=issued_at)
+
+    await reference_users.record_sessions_revoked(
+        session,
+        users=users,
+        event=UserSessionsRevoked(user_id=revoked, not_before=T0, reason="logout_all"),
+    )
+    # An older cut-off arriving late never moves it back.
+    await reference_users.record_sessions_revoked(
+        session,
+        users=users,
+        event=UserSessionsRevoked(
+            user_id=revoked, not_before=T0 - timedelta(hours=1), reason="password_changed"
+        ),
+    )
+    with pytest.raises(Unauthorized):
+        await reference_users.role_that_counts(
+            session, users=users, principal=token(revoked, T0 - timedelta(milliseconds=1))
+        )
+    assert (
+        await reference_users.role_that_counts(session, users=users, principal=token(revoked, T0))
+        == "STUDENT"
+    )
+
+    await reference_users.record_deleted(
+        session, users=users, event=UserDeleted(user_id=erased, deleted_at=T0)
+    )
+    with pytest.raises(Unauthorized):
+        await reference_users.role_that_counts(
+            session, users=users, principal=token(erased, T0 + timedelta(days=1))
+        )
+    assert (await row(session, users, erased)).deleted_at == T0
