@@ -75,6 +75,10 @@ async def search_passages(
     course_id: UUID | None = None,
     limit: Limit = 10,
 ) -> SearchResults:
+    # The caller's role was read in a transaction of this session: end it, so that no
+    # connection is held while the question waits for search's lane to the provider
+    # (search_chunks embeds before its first statement).
+    await session.rollback()
     hits = await search_chunks(
         session,
         queries=ai_notes.queries,
