@@ -90,11 +90,6 @@ async def finish_job(session: AsyncSession, *, lesson_id: UUID) -> None:
     await session.execute(delete(note_jobs).where(note_jobs.c.lesson_id == lesson_id))
 
 
-async def next_job_due(session: AsyncSession) -> datetime | None:
-    due: datetime | None = await session.scalar(select(func.min(note_jobs.c.run_after)))
-    return due
-
-
 async def hit(session: AsyncSession, *, key: str, window: timedelta) -> tuple[int, datetime]:
     """Count one hit in `key`'s current fixed window: the hits so far (this one
     included) and when the window started. Atomic across replicas."""
