@@ -970,6 +970,9 @@ async def test_forgot_reset_and_verify_pages_from_the_emailed_links(visit):
 
     await page.goto("/signin")
     await page.get_by_role("link", name="Forgot password?").click()
+    # The sign-in page has an Email field too: fill the one on the new page, not the one
+    # still showing while the client-side navigation runs.
+    await expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
     await page.get_by_label("Email").fill("someone@example.com")
     await visitor.scan("stub-forgot-password")
     await page.get_by_role("button", name="Send the link").click()
