@@ -300,7 +300,7 @@ async def test_the_instructor_and_student_journeys_through_the_web_client(visit,
     await spage.get_by_label("Mitochondria").check()
     await student.scan("exam-fixed")
     await spage.get_by_role("button", name="Submit answers").click()
-    await expect(spage.get_by_text("Passed")).to_be_visible()
+    await expect(spage.get_by_text("Passed", exact=True)).to_be_visible()
     await expect(spage.locator("[data-score]")).to_have_text("100%")
     await expect(spage.locator("ol.feedback > li.right")).to_have_count(2)
     await student.scan("exam-result")
