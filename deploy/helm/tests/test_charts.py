@@ -286,10 +286,13 @@ def test_topics_are_strimzi_kafka_topics_by_default_with_dead_letter_topics() ->
     assert set(topics) == {
         "content.courses",
         "content.lessons",
+        "content.user-exports",
         "identity.users.dlq.content",
         "identity.users.retry.content",
     }
     assert topics["content.lessons"]["metadata"]["name"] == "content-lessons"
+    # Sealed export parts: unreadable once identity drops the key, so kept a day.
+    assert topics["content.user-exports"]["spec"]["config"]["retention.ms"] == "86400000"
     assert topics["identity.users.dlq.content"]["spec"]["config"]["max.message.bytes"] == str(
         1114124
     )

@@ -262,6 +262,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download my data (GDPR Art. 15/20)
+         * @description Services never call each other, so the copy is gathered by events: the first call publishes `user.export_requested` and answers 202 with `Retry-After`; content, assessment and ai-notes each send their part sealed to a key only identity holds; once every part is in, this answers 200 with the whole document (`Content-Disposition: attachment`) for an hour. A part that does not come within ten minutes makes the next call ask again.
+         */
+        get: operations["exportMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -291,6 +311,38 @@ export interface components {
              * @description The account's current password.
              */
             password: string;
+        };
+        /**
+         * ExportPending
+         * @description A data export on its way: ask again after `Retry-After` seconds.
+         */
+        ExportPending: {
+            /**
+             * Export Id
+             * Format: uuid
+             */
+            export_id: string;
+            /**
+             * Parts Expected
+             * @description The services asked for their part.
+             */
+            parts_expected: string[];
+            /**
+             * Parts Received
+             * @description The services whose part is in.
+             */
+            parts_received: string[];
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /**
+             * Status
+             * @default pending
+             * @constant
+             */
+            status: "pending";
         };
         /** Jwks */
         Jwks: {
@@ -1566,6 +1618,88 @@ export interface operations {
                 };
             };
             /** @description Too busy hashing passwords right now; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's data as one JSON document. */
+            200: {
+                headers: {
+                    /** @description attachment; filename=edvent-my-data-<date>.json */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description identity: the user as stored. */
+                        account: Record<string, never>;
+                        /** @description ai-notes: what it knows of the user. */
+                        ai_notes?: Record<string, never>;
+                        /** @description assessment: every attempt with its answer sheet. */
+                        attempts?: Record<string, never>[];
+                        /** Format: date-time */
+                        completed_at?: string;
+                        /** @description content: courses owned. */
+                        courses?: Record<string, never>[];
+                        /** @description identity: emails sent. */
+                        emails?: Record<string, never>[];
+                        /** Format: uuid */
+                        export_id: string;
+                        /** @constant */
+                        format: "edvent.user-export.v1";
+                        /** @description assessment: a grade per exam. */
+                        grades?: Record<string, never>[];
+                        /** Format: date-time */
+                        requested_at?: string;
+                        /** @description identity: sign-ins. */
+                        sessions?: Record<string, never>[];
+                        /** @description Which service gave which sections. */
+                        sources?: {
+                            [key: string]: string[];
+                        };
+                    };
+                };
+            };
+            /** @description Being gathered: ask again after Retry-After seconds. */
+            202: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportPending"];
+                };
+            };
+            /** @description Missing, invalid or expired access token */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send `Authorization: Bearer <access_token>`. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unavailable for the moment (a dependency is down or the service is shedding load); retry after Retry-After seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */

@@ -43,11 +43,14 @@ from aiokafka.protocol.types import (
 
 from edvent_events.topics import (
     AI_NOTES_NOTES,
+    AI_NOTES_USER_EXPORTS,
     ALL_TOPICS,
     ASSESSMENT_ATTEMPTS,
     ASSESSMENT_EXAMS,
+    ASSESSMENT_USER_EXPORTS,
     CONTENT_COURSES,
     CONTENT_LESSONS,
+    CONTENT_USER_EXPORTS,
     IDENTITY_USER_KEYS,
     IDENTITY_USERS,
     dlq_topic,
@@ -65,14 +68,19 @@ ADMIN: Final = "admin"
 
 OWNS: Final[Mapping[str, tuple[str, ...]]] = {
     "identity": (IDENTITY_USERS, IDENTITY_USER_KEYS),
-    "content": (CONTENT_COURSES, CONTENT_LESSONS),
-    "assessment": (ASSESSMENT_EXAMS, ASSESSMENT_ATTEMPTS),
-    "ai-notes": (AI_NOTES_NOTES,),
+    "content": (CONTENT_COURSES, CONTENT_LESSONS, CONTENT_USER_EXPORTS),
+    "assessment": (ASSESSMENT_EXAMS, ASSESSMENT_ATTEMPTS, ASSESSMENT_USER_EXPORTS),
+    "ai-notes": (AI_NOTES_NOTES, AI_NOTES_USER_EXPORTS),
 }
 # What each service's consumer subscribes to. A new subscription needs a line here
 # (and in the charts' values), or the broker refuses it: TopicAuthorizationFailed.
 CONSUMES: Final[Mapping[str, tuple[str, ...]]] = {
-    "identity": (CONTENT_COURSES,),
+    "identity": (
+        CONTENT_COURSES,
+        CONTENT_USER_EXPORTS,
+        ASSESSMENT_USER_EXPORTS,
+        AI_NOTES_USER_EXPORTS,
+    ),
     "content": (IDENTITY_USERS,),
     "assessment": (IDENTITY_USERS, CONTENT_COURSES, ASSESSMENT_ATTEMPTS),
     "ai-notes": (IDENTITY_USERS, CONTENT_COURSES, CONTENT_LESSONS),

@@ -14,7 +14,10 @@ from uuid import UUID
 
 from edvent_events.catalog import (
     CATALOG,
+    AiNotesUserDataExported,
+    AssessmentUserDataExported,
     AttemptCompleted,
+    ContentUserDataExported,
     CourseArchived,
     CourseCreated,
     CourseOwnerChanged,
@@ -27,6 +30,7 @@ from edvent_events.catalog import (
     NotesGenerated,
     UserDeleted,
     UserDisabled,
+    UserExportRequested,
     UserRegistered,
     UserRoleChanged,
     UserSessionsRevoked,
@@ -42,6 +46,25 @@ COURSE_ID = UUID("1c9f3b5d-6e32-4a7f-8b21-4d8e3f9a2b01")
 LESSON_ID = UUID("2d0a4c6e-7f43-4b8a-9c32-5e9f4a0b3c01")
 EXAM_ID = UUID("3e1b5d7f-8a54-4c9b-8d43-6f0a5b1c4d01")
 ATTEMPT_ID = UUID("4f2c6e8a-9b65-4dac-9e54-7a1b6c2d5e01")
+EXPORT_ID = UUID("6b4e8a0c-bd87-4fce-9a76-9c3d8e4f7a01")
+# The public half of the X25519 key made from bytes 0..31, and each service's part
+# sealed to it (random ephemeral key and nonce, made once, so the documents stay stable).
+EXPORT_PRIVATE_KEY = bytes(range(32))
+EXPORT_PUBLIC_KEY = "j0DFrbaPJWJK5bIU6nZ6bslNgp09e14a0bpvPiE4KF8"
+SEALED_PARTS = {
+    "content": (
+        "T0ZHsCLARoSlEagmPdFgmfqrKfCNtSViV98rE5hoqyPb3v8AmPEN6oN88ihekMPUIvXIYw"
+        "Dti_d_MJUWo0Qxb7rs_Vv1cATCpI-q6Z2ZwTQZmg"
+    ),
+    "assessment": (
+        "L1NZMYydqcr6v-3U8sKD86JCRjePn1iZ9Zlcx59kFx8ZbU4A1v4epxae5FOWITddIa2NDA"
+        "GP9txjzQAOSOyGhzJ7Hz7LflYNjyPqeCB5iUcuKpPAOOHNcHLefQ"
+    ),
+    "ai-notes": (
+        "ejRvVlWlUH9R54zT7nLU02fuNk86f1Oy9Yvwyz1RT3KZo3QLBafwRCIcmlvFPN6jh5mQio"
+        "6PuGQy6UroKyWclmaob9jS6W7e1Mh1RcvsHB51FV59W-Na2Di1GsYgXVCHYlCEBfc"
+    ),
+}
 
 # Envelope attributes of the documented example messages.
 EVENT_ID = "5a3d7f9b-ac76-4ebd-8f65-8b2c7d3e6f01"
@@ -207,6 +230,40 @@ def lesson_deleted(**overrides: Any) -> LessonDeleted:
     return _make(LessonDeleted, defaults, overrides)
 
 
+def user_export_requested(**overrides: Any) -> UserExportRequested:
+    defaults = {
+        "user_id": STUDENT_ID,
+        "export_id": EXPORT_ID,
+        "public_key": EXPORT_PUBLIC_KEY,
+        "requested_at": _at(50),
+    }
+    return _make(UserExportRequested, defaults, overrides)
+
+
+def _part(cls: type[E], service: str, overrides: dict[str, Any]) -> E:
+    defaults = {
+        "export_id": EXPORT_ID,
+        "user_id": STUDENT_ID,
+        "chunk": 0,
+        "chunks": 1,
+        "sealed": SEALED_PARTS[service],
+        "exported_at": _at(51),
+    }
+    return _make(cls, defaults, overrides)
+
+
+def content_user_data_exported(**overrides: Any) -> ContentUserDataExported:
+    return _part(ContentUserDataExported, "content", overrides)
+
+
+def assessment_user_data_exported(**overrides: Any) -> AssessmentUserDataExported:
+    return _part(AssessmentUserDataExported, "assessment", overrides)
+
+
+def ai_notes_user_data_exported(**overrides: Any) -> AiNotesUserDataExported:
+    return _part(AiNotesUserDataExported, "ai-notes", overrides)
+
+
 FACTORIES: dict[type[Event], Callable[..., Event]] = {
     UserRegistered: user_registered,
     UserRoleChanged: user_role_changed,
@@ -224,6 +281,10 @@ FACTORIES: dict[type[Event], Callable[..., Event]] = {
     ExamPublished: exam_published,
     AttemptCompleted: attempt_completed,
     NotesGenerated: notes_generated,
+    UserExportRequested: user_export_requested,
+    ContentUserDataExported: content_user_data_exported,
+    AssessmentUserDataExported: assessment_user_data_exported,
+    AiNotesUserDataExported: ai_notes_user_data_exported,
 }
 
 _missing = [cls.__name__ for cls in CATALOG if cls not in FACTORIES]

@@ -15,6 +15,11 @@ CONTENT_LESSONS: Final = "content.lessons"
 ASSESSMENT_EXAMS: Final = "assessment.exams"
 ASSESSMENT_ATTEMPTS: Final = "assessment.attempts"
 AI_NOTES_NOTES: Final = "ai-notes.notes"
+# Each service's sealed parts of personal data exports (`edvent_events.exports`): read by
+# identity, which alone can open them.
+CONTENT_USER_EXPORTS: Final = "content.user-exports"
+ASSESSMENT_USER_EXPORTS: Final = "assessment.user-exports"
+AI_NOTES_USER_EXPORTS: Final = "ai-notes.user-exports"
 
 ALL_TOPICS: Final[tuple[str, ...]] = (
     IDENTITY_USERS,
@@ -23,6 +28,9 @@ ALL_TOPICS: Final[tuple[str, ...]] = (
     ASSESSMENT_EXAMS,
     ASSESSMENT_ATTEMPTS,
     AI_NOTES_NOTES,
+    CONTENT_USER_EXPORTS,
+    ASSESSMENT_USER_EXPORTS,
+    AI_NOTES_USER_EXPORTS,
 )
 
 # The per-user data keys that decrypt personal fields (`edvent_events.pii`): written by

@@ -11,6 +11,7 @@ own the transaction. Which roles a service accepts is its own rule, not this one
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import func, or_, select
@@ -126,3 +127,31 @@ async def role_that_counts(
         return principal.role
     session_ended(principal, not_before=row.not_before, deleted=row.deleted_at is not None)
     return current_role(principal, known_role=row.role, changed_at=row.role_changed_at)
+
+
+async def exported(
+    session: AsyncSession, *, users: type[DeclarativeBase], user_id: UUID
+) -> dict[str, object] | None:
+    """What the service's reference row says of the user, for their data export; None
+    when the service never heard of them."""
+    columns = users.__table__.c
+    row = (
+        await session.execute(
+            select(
+                columns.role, columns.role_changed_at, columns.not_before, columns.deleted_at
+            ).where(columns.id == user_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return {
+        "user_id": str(user_id),
+        "role": row.role,
+        "role_changed_at": _iso(row.role_changed_at),
+        "sessions_not_before": _iso(row.not_before),
+        "deleted_at": _iso(row.deleted_at),
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

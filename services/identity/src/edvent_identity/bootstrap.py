@@ -16,6 +16,7 @@ from edvent_identity.config import Settings
 from edvent_identity.domain.accounts import PASSWORD_RESET_LIFETIME
 from edvent_identity.domain.throttle import SlowdownRule, ThrottleRule
 from edvent_identity.usecases import emails, maintenance
+from edvent_identity.usecases import exports as exports_usecase
 from edvent_identity.usecases.accounts import AccountPolicy
 from edvent_identity.usecases.auth import Throttles, TokenPolicy
 from edvent_identity.usecases.keys import KeyRing
@@ -105,6 +106,7 @@ class Identity:
     accounts: AccountPolicy
     mailer: SmtpSender
     delivery: emails.DeliveryPolicy
+    exports: exports_usecase.ExportPolicy
     # The service's job runner (libs/platform), once `register_jobs` was called.
     _jobs: JobRunner | None = field(default=None, init=False, repr=False)
 
@@ -166,6 +168,11 @@ class Identity:
             ),
             mailer=smtp_sender_from(settings),
             delivery=delivery_policy_from(settings),
+            exports=exports_usecase.ExportPolicy(
+                services=tuple(settings.export_services),
+                available_for=timedelta(seconds=settings.export_available_seconds),
+                wait_for=timedelta(seconds=settings.export_wait_seconds),
+            ),
         )
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -221,6 +228,7 @@ class Identity:
                 key_retention=self.keys.retention,
                 email_retention=timedelta(seconds=self.settings.email_keep_seconds),
             )
+            await exports_usecase.prune(session=session, policy=self.exports)
 
     async def deliver_emails(self) -> int:
         """One pass of the email sender (the job below runs it; tests call it)."""

@@ -107,6 +107,15 @@ class Settings(ServiceSettings, JwtSettings):
     # Sent (or given up) messages, without their bodies, are kept this long.
     email_keep_seconds: int = Field(default=7 * 86_400, ge=0)
 
+    # Data exports (GET /users/me/export): the services whose parts make one complete
+    # (JSON list), how long a finished export can be downloaded, and how long an
+    # unfinished one is awaited before the next GET asks the services again.
+    export_services: list[str] = Field(
+        default_factory=lambda: ["content", "assessment", "ai-notes"], min_length=1
+    )
+    export_available_seconds: int = Field(default=3600, ge=60)
+    export_wait_seconds: int = Field(default=600, ge=10)
+
     @field_validator(
         "signing_key_pem",
         "signing_key_file",

@@ -22,7 +22,7 @@ def test_the_jwks_is_documented_with_the_media_type_it_is_served_as(document) ->
 def test_operation_ids_read_as_client_method_names(document) -> None:
     ids = sorted(op["operationId"] for item in document["paths"].values() for op in item.values())
     assert ids == [
-        "changePassword", "changeRole", "confirmPasswordReset", "eraseMe", "eraseUser",
+        "changePassword", "changeRole", "confirmPasswordReset", "eraseMe", "eraseUser", "exportMe",
         "getMe", "getUser", "jwks", "listUsers", "login", "logout", "logoutAll", "refresh",
         "register", "requestPasswordReset", "verifyEmail",
     ]  # fmt: skip

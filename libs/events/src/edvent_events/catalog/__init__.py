@@ -8,9 +8,14 @@ types in the registry, and those must not leak into the published documents.
 from __future__ import annotations
 
 from edvent_events.catalog import ai_notes, assessment, content, identity
-from edvent_events.catalog.ai_notes import KeyConcept, NotesGenerated
-from edvent_events.catalog.assessment import AttemptCompleted, ExamPublished
+from edvent_events.catalog.ai_notes import AiNotesUserDataExported, KeyConcept, NotesGenerated
+from edvent_events.catalog.assessment import (
+    AssessmentUserDataExported,
+    AttemptCompleted,
+    ExamPublished,
+)
 from edvent_events.catalog.content import (
+    ContentUserDataExported,
     CourseArchived,
     CourseCreated,
     CourseOwnerChanged,
@@ -23,6 +28,7 @@ from edvent_events.catalog.content import (
 from edvent_events.catalog.identity import (
     UserDeleted,
     UserDisabled,
+    UserExportRequested,
     UserRegistered,
     UserRoleChanged,
     UserSessionsRevoked,
@@ -35,6 +41,7 @@ CATALOG: tuple[type[Event], ...] = (
     UserDeleted,
     UserSessionsRevoked,
     UserDisabled,
+    UserExportRequested,
     CourseCreated,
     CoursePublished,
     CourseUnpublished,
@@ -46,11 +53,17 @@ CATALOG: tuple[type[Event], ...] = (
     ExamPublished,
     AttemptCompleted,
     NotesGenerated,
+    ContentUserDataExported,
+    AssessmentUserDataExported,
+    AiNotesUserDataExported,
 )
 
 __all__ = [
     "CATALOG",
+    "AiNotesUserDataExported",
+    "AssessmentUserDataExported",
     "AttemptCompleted",
+    "ContentUserDataExported",
     "CourseArchived",
     "CourseCreated",
     "CourseOwnerChanged",
@@ -64,6 +77,7 @@ __all__ = [
     "NotesGenerated",
     "UserDeleted",
     "UserDisabled",
+    "UserExportRequested",
     "UserRegistered",
     "UserRoleChanged",
     "UserSessionsRevoked",

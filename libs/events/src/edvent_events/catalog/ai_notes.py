@@ -7,7 +7,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from edvent_events.contract import Event, register
-from edvent_events.topics import AI_NOTES_NOTES
+from edvent_events.exports import UserDataPart
+from edvent_events.topics import AI_NOTES_NOTES, AI_NOTES_USER_EXPORTS
 
 SOURCE = "/services/ai-notes"
 
@@ -53,3 +54,17 @@ class NotesGenerated(Event):
         description="Key concepts of the lesson, in the generator's order; may be empty."
     )
     generated_at: AwareDatetime = Field(description="When the notes were generated (RFC 3339).")
+
+
+@register
+class AiNotesUserDataExported(UserDataPart):
+    """ai-notes' part of a user's data export.
+
+    What ai-notes knows of the user: the role and session cut-off it checks.
+    The answer to `user.export_requested`, sealed so that only identity can read it
+    (libs/events README, "Data exports"); a large part comes as several chunks.
+    """
+
+    topic = AI_NOTES_USER_EXPORTS
+    ce_type = "edvent.ai_notes.user_data.exported.v1"
+    source = SOURCE

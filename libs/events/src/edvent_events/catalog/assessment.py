@@ -8,7 +8,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from edvent_events.contract import Event, KnownValues, register
-from edvent_events.topics import ASSESSMENT_ATTEMPTS, ASSESSMENT_EXAMS
+from edvent_events.exports import UserDataPart
+from edvent_events.topics import ASSESSMENT_ATTEMPTS, ASSESSMENT_EXAMS, ASSESSMENT_USER_EXPORTS
 
 SOURCE = "/services/assessment"
 
@@ -90,3 +91,17 @@ class AttemptCompleted(Event):
         gt=0,
         description="The standard error of `ability` (logits); set exactly when it is.",
     )
+
+
+@register
+class AssessmentUserDataExported(UserDataPart):
+    """assessment's part of a user's data export.
+
+    The user's attempts with their answer sheets, and their grade per exam.
+    The answer to `user.export_requested`, sealed so that only identity can read it
+    (libs/events README, "Data exports"); a large part comes as several chunks.
+    """
+
+    topic = ASSESSMENT_USER_EXPORTS
+    ce_type = "edvent.assessment.user_data.exported.v1"
+    source = SOURCE

@@ -7,7 +7,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from edvent_events.contract import Event, register
-from edvent_events.topics import CONTENT_COURSES, CONTENT_LESSONS
+from edvent_events.exports import UserDataPart
+from edvent_events.topics import CONTENT_COURSES, CONTENT_LESSONS, CONTENT_USER_EXPORTS
 
 SOURCE = "/services/content"
 SHA256_HEX = r"^[0-9a-f]{64}$"
@@ -164,3 +165,17 @@ class LessonDeleted(Event):
     lesson_id: UUID = Field(description="Id of the lesson; also the Kafka key and ce_subject.")
     course_id: UUID = Field(description="Id of the course the lesson belonged to.")
     deleted_at: AwareDatetime = Field(description="When the lesson was deleted (RFC 3339).")
+
+
+@register
+class ContentUserDataExported(UserDataPart):
+    """content's part of a user's data export.
+
+    The courses the user owns, as content holds them.
+    The answer to `user.export_requested`, sealed so that only identity can read it
+    (libs/events README, "Data exports"); a large part comes as several chunks.
+    """
+
+    topic = CONTENT_USER_EXPORTS
+    ce_type = "edvent.content.user_data.exported.v1"
+    source = SOURCE

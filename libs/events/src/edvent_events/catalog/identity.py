@@ -125,3 +125,27 @@ class UserDisabled(Event):
     user_id: UUID = Field(description="Id of the user; also the Kafka key and ce_subject.")
     disabled: bool = Field(description="True when the account was disabled, false when enabled.")
     changed_at: AwareDatetime = Field(description="When the change was made (RFC 3339).")
+
+
+@register
+class UserExportRequested(Event):
+    """A user asked for a copy of their data (`GET /api/v1/users/me/export`).
+
+    Every service holding something about the user answers with its
+    `user_data.exported` part, sealed to `public_key`, which only identity can open
+    (libs/events README, "Data exports").
+    """
+
+    topic = IDENTITY_USERS
+    ce_type = "edvent.identity.user.export_requested.v1"
+    source = SOURCE
+    key_field = "user_id"
+
+    user_id: UUID = Field(description="Whose data to gather; also the Kafka key and ce_subject.")
+    export_id: UUID = Field(description="Names this request; each part carries it back.")
+    public_key: str = Field(
+        min_length=43,
+        max_length=43,
+        description="X25519 public key (base64url, unpadded) to seal the parts to.",
+    )
+    requested_at: AwareDatetime = Field(description="When the user asked (RFC 3339).")

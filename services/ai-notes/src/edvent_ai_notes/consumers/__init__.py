@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from edvent_ai_notes.db.notes import LessonRef
 from edvent_ai_notes.domain.access import content_key_belongs
 from edvent_ai_notes.usecases import courses as courses_usecase
+from edvent_ai_notes.usecases import exports as exports_usecase
 from edvent_ai_notes.usecases import notes as notes_usecase
 from edvent_ai_notes.usecases import users as users_usecase
 from edvent_ai_notes.usecases.notes import Apply, Pipeline
+from edvent_events.catalog.ai_notes import AiNotesUserDataExported
 from edvent_events.catalog.content import (
     CourseArchived,
     CourseCreated,
@@ -30,9 +32,15 @@ from edvent_events.catalog.content import (
     LessonPublished,
     LessonUnpublished,
 )
-from edvent_events.catalog.identity import UserDeleted, UserRoleChanged, UserSessionsRevoked
+from edvent_events.catalog.identity import (
+    UserDeleted,
+    UserExportRequested,
+    UserRoleChanged,
+    UserSessionsRevoked,
+)
 from edvent_events.consumer import Handlers, RefusedEventError
 from edvent_events.envelope import Envelope
+from edvent_events.exports import send_part
 
 
 def handlers_for(pipeline: Pipeline) -> Handlers:
@@ -105,5 +113,14 @@ def handlers_for(pipeline: Pipeline) -> Handlers:
     @handlers.on(UserDeleted)
     async def on_user_deleted(session: AsyncSession, envelope: Envelope[UserDeleted]) -> None:
         await users_usecase.record_deleted(session=session, event=envelope.data)
+
+    @handlers.on(UserExportRequested)
+    async def on_user_export_requested(
+        session: AsyncSession, envelope: Envelope[UserExportRequested]
+    ) -> None:
+        request = envelope.data
+        data = await exports_usecase.gather(session=session, user_id=request.user_id)
+        if data is not None:
+            await send_part(session, AiNotesUserDataExported, request=request, data=data)
 
     return handlers

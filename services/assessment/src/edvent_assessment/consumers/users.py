@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from edvent_assessment.api.schemas import attempt_public
 from edvent_assessment.consumers import handlers
+from edvent_assessment.usecases import exports as exports_usecase
 from edvent_assessment.usecases import users as users_usecase
+from edvent_events.catalog.assessment import AssessmentUserDataExported
 from edvent_events.catalog.identity import (
     UserDeleted,
+    UserExportRequested,
     UserRegistered,
     UserRoleChanged,
     UserSessionsRevoked,
 )
 from edvent_events.envelope import Envelope
+from edvent_events.exports import send_part
 
 
 @handlers.on(UserRegistered)
@@ -35,3 +40,27 @@ async def on_user_sessions_revoked(
 @handlers.on(UserDeleted)
 async def on_user_deleted(session: AsyncSession, envelope: Envelope[UserDeleted]) -> None:
     await users_usecase.record_deleted(session=session, event=envelope.data)
+
+
+@handlers.on(UserExportRequested)
+async def on_user_export_requested(
+    session: AsyncSession, envelope: Envelope[UserExportRequested]
+) -> None:
+    request = envelope.data
+    gathered = await exports_usecase.gather(session=session, user_id=request.user_id)
+    if gathered is None:
+        return
+    await send_part(
+        session,
+        AssessmentUserDataExported,
+        request=request,
+        data={
+            # As GET /attempts/{id} shows them to the student (the `review` rule holds).
+            "attempts": [
+                attempt_public(view, gathered.actor).model_dump(mode="json")
+                for view in gathered.attempts
+            ],
+            "grades": gathered.grades,
+            "assessment_user": gathered.known_as,
+        },
+    )

@@ -258,6 +258,16 @@ class EraseRequest(BaseModel):
     password: _LOGIN_PASSWORD = Field(description="The account's current password.")
 
 
+class ExportPending(BaseModel):
+    """A data export on its way: ask again after `Retry-After` seconds."""
+
+    status: Literal["pending"] = "pending"
+    export_id: UUID
+    requested_at: AwareDatetime
+    parts_expected: list[str] = Field(description="The services asked for their part.")
+    parts_received: list[str] = Field(description="The services whose part is in.")
+
+
 class UserList(BaseModel):
     items: list[UserPublic]
     next_cursor: str | None = Field(

@@ -5,4 +5,4 @@ from edvent_events.consumer import Handlers
 handlers = Handlers()
 
 # Imported for their registrations on `handlers`.
-from edvent_identity.consumers import courses  # noqa: E402, F401
+from edvent_identity.consumers import courses, exports  # noqa: E402, F401

@@ -19,7 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ENUM, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, ENUM, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from edvent_identity.domain.users import Role
@@ -213,3 +213,43 @@ class EmailMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserExport(Base):
+    """A user's request for a copy of their data (edvent_events.exports).
+
+    The private key opens the parts the services seal to its public half; the row (and
+    with it every way to read those parts) goes when the download expires."""
+
+    __tablename__ = "user_exports"
+    __table_args__ = (
+        CheckConstraint("octet_length(private_key) = 32", name="private_key_x25519"),
+        Index("ix_user_exports_user_id_requested_at", "user_id", "requested_at"),
+        Index("ix_user_exports_requested_at", "requested_at"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    # The services whose parts make the export complete (IDENTITY_EXPORT_SERVICES then).
+    services: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    requested_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserExportPart(Base):
+    """One chunk of one service's sealed part of an export, as it came from Kafka."""
+
+    __tablename__ = "user_export_parts"
+    __table_args__ = (CheckConstraint("chunk >= 0 AND chunk < chunks", name="chunk_in_range"),)
+
+    export_id: Mapped[UUID] = mapped_column(
+        ForeignKey("user_exports.id", ondelete="CASCADE"), primary_key=True
+    )
+    service: Mapped[str] = mapped_column(Text, primary_key=True)
+    chunk: Mapped[int] = mapped_column(primary_key=True)
+    chunks: Mapped[int]
+    sealed: Mapped[str] = mapped_column(Text)
+    exported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

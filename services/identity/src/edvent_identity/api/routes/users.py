@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from edvent_identity.api.deps import (
@@ -15,8 +16,16 @@ from edvent_identity.api.deps import (
     ReadSessionDep,
     SessionDep,
 )
-from edvent_identity.api.schemas import EraseRequest, UserList, UserPublic, UserUpdate, problems
+from edvent_identity.api.schemas import (
+    EraseRequest,
+    ExportPending,
+    UserList,
+    UserPublic,
+    UserUpdate,
+    problems,
+)
 from edvent_identity.usecases import erasure
+from edvent_identity.usecases import exports as exports_usecase
 from edvent_identity.usecases import users as users_usecases
 from edvent_platform.auth import CurrentUser
 from edvent_platform.cursor import encode_page_key
@@ -39,6 +48,114 @@ register_url_convertor("not_me", NotMe())
 async def get_me(user: CurrentUser, session: ReadSessionDep) -> UserPublic:
     account = await users_usecases.current_account(session=session, principal=user)
     return UserPublic.model_validate(account)
+
+
+_EXPORT_DOCUMENT: dict[str, Any] = {
+    "type": "object",
+    "description": "Everything the platform holds about the caller, one section per kind.",
+    "required": ["format", "export_id", "account"],
+    "properties": {
+        "format": {"type": "string", "const": exports_usecase.FORMAT},
+        "export_id": {"type": "string", "format": "uuid"},
+        "requested_at": {"type": "string", "format": "date-time"},
+        "completed_at": {"type": "string", "format": "date-time"},
+        "sources": {
+            "type": "object",
+            "description": "Which service gave which sections.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "account": {"type": "object", "description": "identity: the user as stored."},
+        "sessions": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "identity: sign-ins.",
+        },
+        "emails": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "identity: emails sent.",
+        },
+        "courses": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "content: courses owned.",
+        },
+        "attempts": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "assessment: every attempt with its answer sheet.",
+        },
+        "grades": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "assessment: a grade per exam.",
+        },
+        "ai_notes": {"type": "object", "description": "ai-notes: what it knows of the user."},
+    },
+}
+
+
+@router.get(
+    "/me/export",
+    summary="Download my data (GDPR Art. 15/20)",
+    description=(
+        "Services never call each other, so the copy is gathered by events: the first "
+        "call publishes `user.export_requested` and answers 202 with `Retry-After`; "
+        "content, assessment and ai-notes each send their part sealed to a key only "
+        "identity holds; once every part is in, this answers 200 with the whole "
+        "document (`Content-Disposition: attachment`) for an hour. A part that does not "
+        "come within ten minutes makes the next call ask again."
+    ),
+    responses={
+        200: {
+            "description": "The caller's data as one JSON document.",
+            "content": {"application/json": {"schema": _EXPORT_DOCUMENT}},
+            "headers": {
+                "Content-Disposition": {
+                    "description": "attachment; filename=edvent-my-data-<date>.json",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        202: {
+            "model": ExportPending,
+            "description": "Being gathered: ask again after Retry-After seconds.",
+            "headers": {
+                "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+            },
+        },
+        **problems(401),
+    },
+    response_model=None,
+)
+async def export_me(user: CurrentUser, session: SessionDep, identity: IdentityDep) -> Response:
+    answer = await exports_usecase.read_or_request(
+        session=session, principal=user, policy=identity.exports
+    )
+    # Personal data: no shared cache keeps it.
+    headers = {"Cache-Control": "no-store"}
+    if isinstance(answer, exports_usecase.Pending):
+        body = ExportPending(
+            export_id=answer.export_id,
+            requested_at=answer.requested_at,
+            parts_expected=answer.expected,
+            parts_received=answer.received,
+        )
+        return JSONResponse(
+            body.model_dump(mode="json"),
+            status_code=status.HTTP_202_ACCEPTED,
+            headers=headers | {"Retry-After": str(EXPORT_RETRY_AFTER_SECONDS)},
+        )
+    day = str(answer.document.get("completed_at") or "")[:10] or "export"
+    return JSONResponse(
+        answer.document,
+        headers=headers
+        | {"Content-Disposition": f'attachment; filename="edvent-my-data-{day}.json"'},
+    )
+
+
+# A part usually arrives within a second or two of the request.
+EXPORT_RETRY_AFTER_SECONDS = 2
 
 
 _ERASURE = (
