@@ -126,6 +126,10 @@ class JobRunner:
     def job_names(self) -> list[str]:
         return [job.name for job in self._jobs]
 
+    def schedule(self) -> dict[str, tuple[float, bool]]:
+        """Each job's (interval, single_runner): what runs where across replicas."""
+        return {job.name: (job.interval, job.single_runner) for job in self._jobs}
+
     def wake(self, *names: str) -> None:
         """Cut the pause of these jobs short (new work just arrived): they run now."""
         for job in self._jobs:
