@@ -35,12 +35,19 @@ from edvent_events.outbox import MAX_MESSAGE_BYTES, notify_channel
 logger = logging.getLogger("edvent.events.relay")
 
 PUBLISHED = Counter("outbox_events_published_total", "Outbox rows published", ["schema"])
-LEADER = Gauge("outbox_relay_leader", "1 while this relay holds the publish lock", ["schema"])
+# With several workers per process (`serve --workers`), gauges combine as declared here.
+LEADER = Gauge(
+    "outbox_relay_leader",
+    "1 while this relay holds the publish lock",
+    ["schema"],
+    multiprocess_mode="livemax",
+)
 FAILURES = Counter("outbox_publish_failures_total", "Failed publish attempts", ["schema"])
 OLDEST_UNSENT = Gauge(
     "outbox_oldest_unsent_age_seconds",
     "Age of the oldest outbox row still to publish (parked rows excluded); 0 when none",
     ["schema"],
+    multiprocess_mode="livemax",
 )
 PRUNED = Counter(
     "outbox_relay_pruned_rows_total", "Rows deleted after their retention", ["schema", "table"]
