@@ -83,7 +83,7 @@ def build_runtime(*, service: str, schema: str, settings: ServiceSettings) -> Se
         max_attempts=settings.consumer_max_attempts,
         handler_timeout=settings.consumer_handler_timeout_seconds,
     )
-    jobs = JobRunner(service=service, engine=engine)
+    jobs = JobRunner(service=service, engine=engine, log_runs=settings.log_job_runs)
     for name, interval, work in events.periodic_jobs():
         jobs.every(interval, work, name=name, single_runner=True)
     return ServiceRuntime(
