@@ -46,7 +46,7 @@ def exposition() -> bytes:
         return generate_latest()
     forget_dead_workers(Path(directory))
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=directory)
+    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
     return generate_latest(registry)
 
 
@@ -59,7 +59,7 @@ def forget_dead_workers(directory: Path) -> None:
         except ValueError:
             continue
         if not _alive(pid):
-            multiprocess.mark_process_dead(pid, str(directory))
+            multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
 
 
 def _alive(pid: int) -> bool:
