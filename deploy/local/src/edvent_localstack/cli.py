@@ -19,6 +19,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import secrets
 import signal
 import sys
@@ -652,6 +653,17 @@ def install() -> int:
     return 0
 
 
+_PART_HELP = ", ".join(PARTS) + ", or a replica with EDVENT_REPLICAS (identity-2, ...)"
+_REPLICA = re.compile(rf"(?:{'|'.join(map(re.escape, SERVICES))})-[1-9][0-9]*")
+
+
+def part_name(value: str) -> str:
+    """A part `restart|stop|start` may name: one of PARTS, or a service's replica."""
+    if value in PARTS or _REPLICA.fullmatch(value):
+        return value
+    raise argparse.ArgumentTypeError(f"invalid choice: {value!r} (choose from {_PART_HELP})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="edvent-stack",
@@ -666,9 +678,7 @@ def main() -> None:
     status_cmd.add_argument("--json", action="store_true", help="as JSON")
     for verb in ("restart", "stop", "start"):
         verb_cmd = sub.add_parser(verb, help=f"{verb} one part")
-        # Replicas (`identity-2`, with EDVENT_REPLICAS) are parts too: the supervisor
-        # names the parts it knows when asked for another.
-        verb_cmd.add_argument("part", metavar="PART", help=", ".join(PARTS) + ", or a replica")
+        verb_cmd.add_argument("part", metavar="PART", type=part_name, help=_PART_HELP)
     args = parser.parse_args()
     if args.command == "status":
         sys.exit(status(as_json=args.json))
