@@ -9,7 +9,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install dev down test test-fast fuzz lint format bench docs er-diagram clean helm web web-test mailpit
+.PHONY: help install dev down test test-fast soak fuzz lint format bench docs er-diagram clean helm web web-test mailpit
 
 # Helm for the chart tests, built once from the Go module proxy into .cache/ (like the
 # Kafka jars); Go's own caches live there too so a clean checkout builds it only once.
@@ -21,6 +21,7 @@ help:
 	@echo "make down    stop a platform started by make dev in another shell"
 	@echo "make test    run every test against real PostgreSQL, Kafka, S3 and nginx"
 	@echo "make test-fast  the unit tests only (no PostgreSQL, Kafka, S3 or browser; seconds)"
+	@echo "make soak    the long drills (two replicas of everything, one of each killed under load)"
 	@echo "make fuzz    fuzz every service's OpenAPI longer than make test does (schemathesis)"
 	@echo "make lint    ruff, mypy, deptry, the OpenAPI lint and the ER diagram check"
 	@echo "make bench   run the benchmarks and write bench/RESULTS.md"
@@ -136,6 +137,11 @@ test: install web web-test .cache/installed-chromium $(HELM) $(MAILPIT)
 test-fast: .cache/installed-uv
 	@$(UV) sync --frozen --quiet
 	@$(UV) run --frozen pytest -q libs/*/tests/unit services/*/tests/unit $(PYTEST_ARGS)
+
+# The drills too long for `make test` (tests marked soak, each on a platform of its own:
+# tests-e2e/test_replicas.py starts one at EDVENT_REPLICAS=2, about 3 to 6 minutes).
+soak: install web $(MAILPIT)
+	@$(UV) run --frozen pytest -m soak -s tests-e2e $(PYTEST_ARGS)
 
 # The schemathesis tests of `make test`, with more examples (EDVENT_FUZZ_EXAMPLES).
 fuzz: install web $(MAILPIT)

@@ -14,6 +14,8 @@
 8. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
 9. the whole platform through its gateway, with wrk (bench/gateway_load.py).
 10. the web client in Chromium: first-screen JavaScript and a cold load (bench/web.py).
+11. two replicas of everything: the gateway's p99 before, during and after one replica
+    of each service is SIGKILLed (bench/replicas.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -45,6 +47,7 @@ from bench import (
     gateway_load,
     identity_storm,
     percentile,
+    replicas,
     web,
 )
 from bench.stack import infrastructure
@@ -268,6 +271,7 @@ def main() -> None:
     report += "\n" + asyncio.run(ai_notes.run())
     report += "\n" + asyncio.run(ai_notes_quality.run())
     report += "\n" + gateway_load.run()
+    report += "\n" + replicas.run()
     report += "\n" + web.run()
     RESULTS.write_text(report)
     sys.stdout.write(report)

@@ -229,6 +229,39 @@ def test_a_service_that_is_down_gives_a_problem_503(tmp_path):
     assert answer.headers["content-type"] == "application/problem+json"
 
 
+def test_a_service_with_two_replicas_gets_both_and_loses_none_when_one_is_gone(tmp_path):
+    """EDVENT_REPLICAS: both processes answer, and once one refuses connections (killed)
+    every request, a POST too, goes to the other."""
+    first, second = echo_server("first"), echo_server("second")
+    others = {name: echo_server(name) for name in UPSTREAMS if name != "CONTENT"}
+    gw = Gateway(
+        run_dir=tmp_path,
+        port=free_port(),
+        upstreams={
+            "CONTENT_UPSTREAM": [
+                f"127.0.0.1:{first.server_address[1]}",
+                f"127.0.0.1:{second.server_address[1]}",
+            ],
+            **{f"{n}_UPSTREAM": f"127.0.0.1:{s.server_address[1]}" for n, s in others.items()},
+        },
+    )
+    gw.start()
+    try:
+        both = {httpx.get(gw.url + "/api/v1/courses").json()["upstream"] for _ in range(6)}
+        first.shutdown()
+        first.server_close()
+        after = [
+            httpx.request(method, gw.url + "/api/v1/courses") for method in ("GET", "POST") * 5
+        ]
+    finally:
+        gw.stop()
+        second.shutdown()
+        for server in others.values():
+            server.shutdown()
+    assert both == {"first", "second"}
+    assert [(a.status_code, a.json()["upstream"]) for a in after] == [(200, "second")] * 10
+
+
 # --- the web client ----------------------------------------------------------------------
 
 

@@ -6,6 +6,10 @@ the foreground supervising them: a part that exits is restarted with backoff, on
 that keeps crashing is left stopped as failed. Ctrl-C (or `edvent-stack down` from
 another shell) stops it all. `status` lists the parts; `restart|stop|start PART`
 acts on one. Data lives under EDVENT_DATA_DIR (default .local/), reused by the next `up`.
+
+EDVENT_REPLICAS=N runs N processes of each service (parts `identity`, `identity-2`, …;
+replica k listens on `<PREFIX>PORT_k`, by default the first one's port + 100 (k - 1)),
+all behind the gateway's upstream for that service.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import secrets
 import signal
 import sys
@@ -67,9 +72,18 @@ class StackConfig:
     service_ports: dict[str, int]
     mailpit_smtp_port: int = 1025
     mailpit_http_port: int = 8025
+    # Processes per service (EDVENT_REPLICAS), and the ports of the second one on.
+    replicas: int = 1
+    replica_ports: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> StackConfig:
+        replicas = _int_env("EDVENT_REPLICAS", 1)
+        if replicas < 1:
+            raise StackError(f"EDVENT_REPLICAS must be 1 or more, not {replicas}")
+        service_ports = {
+            s.name: _int_env(f"{s.env_prefix}PORT", s.default_port) for s in SERVICES.values()
+        }
         return cls(
             data_dir=Path(os.environ.get("EDVENT_DATA_DIR", REPO_ROOT / ".local")).resolve(),
             gateway_port=_int_env("GATEWAY_PORT", 8080),
@@ -79,12 +93,23 @@ class StackConfig:
             kafka_partitions=_int_env("KAFKA_PARTITIONS", 3),
             s3_port=_int_env("S3_PORT", 9000),
             s3_bucket=os.environ.get("S3_BUCKET", "edvent-lessons"),
-            service_ports={
-                s.name: _int_env(f"{s.env_prefix}PORT", s.default_port) for s in SERVICES.values()
-            },
+            service_ports=service_ports,
             mailpit_smtp_port=_int_env("MAILPIT_SMTP_PORT", 1025),
             mailpit_http_port=_int_env("MAILPIT_HTTP_PORT", 8025),
+            replicas=replicas,
+            replica_ports={
+                s.name: [
+                    _int_env(replica_port_variable(s, k), service_ports[s.name] + 100 * (k - 1))
+                    for k in range(2, replicas + 1)
+                ]
+                for s in SERVICES.values()
+            },
         )
+
+    def instances(self, service: str) -> list[tuple[str, int]]:
+        """(part name, port) of each process of a service: `identity`, `identity-2`, …"""
+        ports = [self.service_ports[service], *self.replica_ports.get(service, [])]
+        return [(replica_name(service, k), port) for k, port in enumerate(ports, start=1)]
 
     @property
     def state_file(self) -> Path:
@@ -104,7 +129,21 @@ class StackConfig:
             "MAILPIT_SMTP_PORT": self.mailpit_smtp_port,
             "MAILPIT_HTTP_PORT": self.mailpit_http_port,
             **{f"{SERVICES[s].env_prefix}PORT": p for s, p in self.service_ports.items()},
+            **{
+                replica_port_variable(SERVICES[s], k): port
+                for s, ports in self.replica_ports.items()
+                for k, port in enumerate(ports, start=2)
+            },
         }
+
+
+def replica_name(service: str, k: int) -> str:
+    """The part name of a service's k-th process: the first keeps the service's name."""
+    return service if k == 1 else f"{service}-{k}"
+
+
+def replica_port_variable(service: Service, k: int) -> str:
+    return f"{service.env_prefix}PORT_{k}"
 
 
 DATA_TEAM_PASSWORD = "data-team-password"  # noqa: S105 - CONTRACT.md's documented default
@@ -286,7 +325,7 @@ class Stack:
             run_dir=cfg.data_dir / "gateway",
             port=cfg.gateway_port,
             upstreams={
-                s.upstream_variable: f"127.0.0.1:{cfg.service_ports[s.name]}"
+                s.upstream_variable: [f"127.0.0.1:{port}" for _, port in cfg.instances(s.name)]
                 for s in SERVICES.values()
             },
             # Unset: the defaults Gateway declares.
@@ -343,18 +382,24 @@ class Stack:
                 log_file=mailpit.log_file,
             ),
         ]
+        # Replicas of a service share its database role, Kafka principal and consumer
+        # group: the group splits the partitions among them, the outbox relay and the
+        # single-runner jobs take PostgreSQL advisory locks (one at a time).
         services = [
             ServicePart(
-                service.name,
-                [service.command(), "serve", "--port", str(cfg.service_ports[service.name])],
-                cfg.service_ports[service.name],
-                logs / f"{service.name}.log",
+                name,
+                [service.command(), "serve", "--port", str(port)],
+                port,
+                logs / f"{name}.log",
                 env=self._service_env(service, database_urls[service.name], kafka, s3),
             )
             for service in SERVICES.values()
+            for name, port in cfg.instances(service.name)
         ]
 
         def prepare(part: ServicePart) -> None:
+            if part.name not in SERVICES:
+                return  # a second replica: the first one's migrations are done
             service = SERVICES[part.name]
             self._step(f"{service.name}: migrations")
             # As the schema's owner; the service itself runs with DML only.
@@ -608,6 +653,17 @@ def install() -> int:
     return 0
 
 
+_PART_HELP = ", ".join(PARTS) + ", or a replica with EDVENT_REPLICAS (identity-2, ...)"
+_REPLICA = re.compile(rf"(?:{'|'.join(map(re.escape, SERVICES))})-[1-9][0-9]*")
+
+
+def part_name(value: str) -> str:
+    """A part `restart|stop|start` may name: one of PARTS, or a service's replica."""
+    if value in PARTS or _REPLICA.fullmatch(value):
+        return value
+    raise argparse.ArgumentTypeError(f"invalid choice: {value!r} (choose from {_PART_HELP})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="edvent-stack",
@@ -622,7 +678,7 @@ def main() -> None:
     status_cmd.add_argument("--json", action="store_true", help="as JSON")
     for verb in ("restart", "stop", "start"):
         verb_cmd = sub.add_parser(verb, help=f"{verb} one part")
-        verb_cmd.add_argument("part", choices=PARTS)
+        verb_cmd.add_argument("part", metavar="PART", type=part_name, help=_PART_HELP)
     args = parser.parse_args()
     if args.command == "status":
         sys.exit(status(as_json=args.json))

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,22 @@ def real_ip_config(trusted_proxies: tuple[str, ...]) -> str:
     return " ".join([*lines, "real_ip_header X-Forwarded-For;", "real_ip_recursive on;"])
 
 
+def upstream_servers(addresses: str | Sequence[str]) -> str:
+    """The template's `server ${X_UPSTREAM};` for one address or several: the others
+    become `server` lines of their own in the same upstream block.
+
+    nginx spreads requests round-robin. A process that refuses connections is skipped
+    for the request (`proxy_next_upstream error`, the default; a POST too, since it was
+    never sent) and left out for 10 s (`max_fails=1 fail_timeout=10s`, the defaults), so
+    a killed replica costs the requests it had in flight, not the ones after.
+    """
+    if isinstance(addresses, str):
+        return addresses
+    if not addresses:
+        raise StackError("an upstream needs at least one address")
+    return "; server ".join(addresses)
+
+
 def find_nginx() -> str:
     found = shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None
@@ -117,7 +134,9 @@ def render(template: str, values: dict[str, str]) -> str:
 class Gateway:
     run_dir: Path
     port: int
-    upstreams: dict[str, str]  # {"IDENTITY_UPSTREAM": "127.0.0.1:8001", ...}
+    # {"IDENTITY_UPSTREAM": ["127.0.0.1:8001", "127.0.0.1:8101"], ...}: a service's
+    # processes (EDVENT_REPLICAS), a plain "host:port" for one.
+    upstreams: Mapping[str, str | Sequence[str]]
     login_rate: str = "30r/m"
     login_burst: int = 20
     register_rate: str = "10r/m"
@@ -148,7 +167,7 @@ class Gateway:
         else:
             site.unlink(missing_ok=True)
         values = {
-            **self.upstreams,
+            **{name: upstream_servers(addresses) for name, addresses in self.upstreams.items()},
             "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
             "GATEWAY_LOGIN_RATE": self.login_rate,
             "GATEWAY_LOGIN_BURST": str(self.login_burst),

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from edvent_localstack.process import StackError, free_port, log_tail
+from edvent_localstack.services import SERVICES
 
 PORTS = (
     "GATEWAY_PORT", "POSTGRES_PORT", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "S3_PORT",
@@ -26,8 +27,18 @@ def platform_up(
     work: Path, env: dict[str, str], *, timeout: float
 ) -> Iterator[tuple[int, dict[str, int]]]:
     """`edvent-stack up` with `env`, on free ports (PORTS) and `work` as its data
-    dir; (its pid, the ports) once it printed its summary. SIGTERM at the end."""
-    ports = {name: free_port() for name in PORTS}
+    dir; (its pid, the ports) once it printed its summary. SIGTERM at the end.
+
+    With EDVENT_REPLICAS=N in `env`, the ports of the other replicas too
+    (`IDENTITY_PORT_2`, …)."""
+    replicas = int(env.get("EDVENT_REPLICAS", "1"))
+    names = [*PORTS]
+    names += [
+        f"{service.env_prefix}PORT_{k}"
+        for service in SERVICES.values()
+        for k in range(2, replicas + 1)
+    ]
+    ports = {name: free_port() for name in names}
     full_env = dict(
         os.environ, EDVENT_DATA_DIR=str(work), **env, **{k: str(v) for k, v in ports.items()}
     )

@@ -495,7 +495,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.set_defaults(func=replay)
 
-    p = sub.add_parser("relay", help="run a service's outbox relay in the foreground")
+    p = sub.add_parser(
+        "relay",
+        help="run a service's outbox relay in the foreground (publishing only: pruning is"
+        " the service's job, `outbox-prune`)",
+    )
     p.add_argument("--database-url", required=True)
     p.add_argument("--schema", required=True)
     p.add_argument("--batch-size", type=int, default=1000)

@@ -35,12 +35,19 @@ from edvent_events.outbox import MAX_MESSAGE_BYTES, notify_channel
 logger = logging.getLogger("edvent.events.relay")
 
 PUBLISHED = Counter("outbox_events_published_total", "Outbox rows published", ["schema"])
-LEADER = Gauge("outbox_relay_leader", "1 while this relay holds the publish lock", ["schema"])
+# With several workers per process (`serve --workers`), gauges combine as declared here.
+LEADER = Gauge(
+    "outbox_relay_leader",
+    "1 while this relay holds the publish lock",
+    ["schema"],
+    multiprocess_mode="livemax",
+)
 FAILURES = Counter("outbox_publish_failures_total", "Failed publish attempts", ["schema"])
 OLDEST_UNSENT = Gauge(
     "outbox_oldest_unsent_age_seconds",
     "Age of the oldest outbox row still to publish (parked rows excluded); 0 when none",
     ["schema"],
+    multiprocess_mode="livemax",
 )
 PRUNED = Counter(
     "outbox_relay_pruned_rows_total", "Rows deleted after their retention", ["schema", "table"]
@@ -94,8 +101,9 @@ class RelaySettings:
     batch_size: int = 2000
     poll_interval: float = 1.0
     retention: timedelta = timedelta(days=7)
-    # The relay is the one per-service worker, so it also forgets old handled-event ids
-    # and old dead-letter records of the service's consumer.
+    # `prune()` also forgets old handled-event ids and old dead-letter records of the
+    # service's consumer; the service's job runner calls it every `prune_interval` on
+    # one replica at a time (edvent_platform.app).
     inbox_retention: timedelta = timedelta(days=30)
     dead_letter_retention: timedelta = timedelta(days=30)
     prune_interval: float = 300.0
@@ -122,14 +130,6 @@ class _Round:
     @property
     def last_id(self) -> int:
         return int(self.rows[-1][ID]) if self.rows else 0
-
-
-@dataclass
-class _PruneJob:
-    table: str
-    statement: str
-    retention: timedelta
-    deleted: int = 0
 
 
 # RFC 3339 in UTC with microseconds, the same shape `envelope.rfc3339` gives.
@@ -182,9 +182,6 @@ class OutboxRelay:
             )
         ]
 
-    def _prune_jobs(self) -> list[_PruneJob]:
-        return [_PruneJob(*job) for job in self._prune]
-
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
@@ -215,6 +212,36 @@ class OutboxRelay:
             logger.error("relay for %s is still cancelling; leaving it", self.settings.schema)
         elif not task.cancelled() and (error := task.exception()) is not None:
             logger.error("relay for %s ended with an error", self.settings.schema, exc_info=error)
+
+    async def prune(self) -> int:
+        """Delete what is past its retention in the outbox (sent rows), the inbox and the
+        dead letters; the rows deleted.
+
+        Batches of `prune_batch_size`, each a short statement of its own (autocommit) on
+        a connection of its own, so no lock is held for long and publishing goes on.
+        Cancelled between two batches (the job runner's stop), it has lost nothing: the
+        next run deletes the rest. Any replica may run it; the service's job runner
+        lets one at a time.
+        """
+        size = self.settings.prune_batch_size
+        total = 0
+        conn = await self._connect()
+        try:
+            for table, statement, retention in self._prune:
+                deleted = 0
+                while True:
+                    count = (await self._query(conn, statement, (retention, size))).rowcount
+                    deleted += count
+                    PRUNED.labels(self.settings.schema, table).inc(count)
+                    if count < size:
+                        break
+                if deleted:
+                    logger.info("pruned %d rows of %s.%s", deleted, self.settings.schema, table)
+                total += deleted
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), timeout=CANCEL_GRACE)
+        return total
 
     async def run(self) -> None:
         backoff = 0.5
@@ -304,8 +331,7 @@ class OutboxRelay:
         """
         producer: AIOKafkaProducer | None = None
         loop = asyncio.get_running_loop()
-        next_prune = next_gauge = loop.time()
-        pruning: list[_PruneJob] = []
+        next_gauge = loop.time()
         backoff = 0.2
         pending: deque[Row] = deque()  # read, not handed over yet
         inflight: _Round | None = None
@@ -318,12 +344,6 @@ class OutboxRelay:
         isolate_through = 0
         try:
             while not self._stopping.is_set():
-                if loop.time() >= next_prune:
-                    pruning = self._prune_jobs()
-                    next_prune = loop.time() + self.settings.prune_interval
-                if pruning:
-                    # One short batch per round: catching up never starves publishing.
-                    await self._prune_step(conn, pruning)
                 if loop.time() >= next_gauge:
                     await self._measure_backlog(conn)
                     next_gauge = loop.time() + BACKLOG_GAUGE_INTERVAL
@@ -371,7 +391,7 @@ class OutboxRelay:
                         continue
                 else:
                     await self._mark(conn, marking)
-                if inflight is None and not pending and not pruning:
+                if inflight is None and not pending:
                     await self._wait_for_work(conn)
             # Stopping: what Kafka already acknowledged is marked, not sent twice.
             if inflight is not None:
@@ -532,18 +552,6 @@ class OutboxRelay:
             error,
         )
         await self._query(conn, self._fail, (error[:1000], row_id))
-
-    async def _prune_step(self, conn: psycopg.AsyncConnection[Row], jobs: list[_PruneJob]) -> None:
-        """Delete one batch of the first table still behind its retention."""
-        job = jobs[0]
-        size = self.settings.prune_batch_size
-        deleted = (await self._query(conn, job.statement, (job.retention, size))).rowcount
-        job.deleted += deleted
-        PRUNED.labels(self.settings.schema, job.table).inc(deleted)
-        if deleted < size:
-            jobs.pop(0)
-            if job.deleted:
-                logger.info("pruned %d rows of %s.%s", job.deleted, self.settings.schema, job.table)
 
     async def _measure_backlog(self, conn: psycopg.AsyncConnection[Row]) -> None:
         row = await (await self._query(conn, self._oldest, ())).fetchone()

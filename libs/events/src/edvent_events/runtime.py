@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -28,6 +29,7 @@ class EventsRuntime:
         outbox_retention: timedelta = timedelta(days=7),
         inbox_retention: timedelta = timedelta(days=30),
         dead_letter_retention: timedelta = timedelta(days=30),
+        prune_interval: float = 300.0,
         max_attempts: int = 5,
         handler_timeout: float = 60.0,
     ) -> None:
@@ -41,6 +43,7 @@ class EventsRuntime:
                     retention=outbox_retention,
                     inbox_retention=inbox_retention,
                     dead_letter_retention=dead_letter_retention,
+                    prune_interval=prune_interval,
                 )
             )
             if run_relay
@@ -68,6 +71,13 @@ class EventsRuntime:
             max_attempts=self._max_attempts,
             handler_timeout=self._handler_timeout,
         )
+
+    def periodic_jobs(self) -> list[tuple[str, float, Callable[[], Awaitable[object]]]]:
+        """(name, interval, work) of the upkeep the service's job runner (libs/platform)
+        runs, each on one replica at a time: pruning the outbox, inbox and dead letters."""
+        if self.relay is None:
+            return []
+        return [("outbox-prune", self.relay.settings.prune_interval, self.relay.prune)]
 
     async def start(self) -> None:
         if self.relay is not None:

@@ -79,9 +79,13 @@ def build_runtime(*, service: str, schema: str, settings: ServiceSettings) -> Se
         outbox_retention=timedelta(hours=settings.outbox_retention_hours),
         inbox_retention=timedelta(hours=settings.inbox_retention_hours),
         dead_letter_retention=timedelta(hours=settings.dead_letter_retention_hours),
+        prune_interval=settings.outbox_prune_interval_seconds,
         max_attempts=settings.consumer_max_attempts,
         handler_timeout=settings.consumer_handler_timeout_seconds,
     )
+    jobs = JobRunner(service=service, engine=engine, log_runs=settings.log_job_runs)
+    for name, interval, work in events.periodic_jobs():
+        jobs.every(interval, work, name=name, single_runner=True)
     return ServiceRuntime(
         settings=settings,
         engine=engine,
@@ -89,7 +93,7 @@ def build_runtime(*, service: str, schema: str, settings: ServiceSettings) -> Se
         events=events,
         read_engine=read_engine,
         read_sessions=session_factory(read_engine),
-        jobs=JobRunner(service=service, engine=engine),
+        jobs=jobs,
     )
 
 

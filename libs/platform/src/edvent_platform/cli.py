@@ -38,26 +38,34 @@ def serve(app_factory: str, *, host: str, port: int, workers: int = 1) -> None:
     """Uvicorn with `workers` processes on one port. Each runs the service's relay and
     consumers too, which is safe: one relay at a time holds the schema's advisory lock
     (the others wait as standbys), and consumers share the topic partitions as one
-    group, the inbox skipping redeliveries. /metrics counts the answering process."""
+    group, the inbox skipping redeliveries. /metrics counts every worker
+    (`metrics_multiprocess`)."""
     import uvicorn
 
-    uvicorn.run(
-        app_factory,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # With several workers uvicorn kills one that misses a health ping for this
-        # long; its 5 s default kills healthy workers on a busy machine, and each
-        # replacement spends seconds of CPU importing the app again.
-        timeout_worker_healthcheck=30,
-        log_config=None,
-        # Client addresses from X-Forwarded-For are the service's decision (identity
-        # trusts them only when told to), not uvicorn's.
-        proxy_headers=False,
-        # Let in-flight requests and event handlers finish on SIGTERM.
-        timeout_graceful_shutdown=20,
-    )
+    from edvent_platform import metrics_multiprocess
+
+    # Before the workers start: they inherit where to write their samples.
+    samples = metrics_multiprocess.prepare_workers(workers)
+    try:
+        uvicorn.run(
+            app_factory,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # With several workers uvicorn kills one that misses a health ping for this
+            # long; its 5 s default kills healthy workers on a busy machine, and each
+            # replacement spends seconds of CPU importing the app again.
+            timeout_worker_healthcheck=30,
+            log_config=None,
+            # Client addresses from X-Forwarded-For are the service's decision (identity
+            # trusts them only when told to), not uvicorn's.
+            proxy_headers=False,
+            # Let in-flight requests and event handlers finish on SIGTERM.
+            timeout_graceful_shutdown=20,
+        )
+    finally:
+        metrics_multiprocess.remove(samples)
 
 
 def service_main(

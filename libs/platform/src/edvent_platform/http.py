@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edvent_events.tracing import current_traceparent, valid_traceparent
 from edvent_platform.logging import request_id_var, trace_id_var
+from edvent_platform.metrics_multiprocess import exposition
 from edvent_platform.openapi import install_openapi
 from edvent_platform.problems import RFC_9110_TITLES, install_problem_handlers, problem_response
 
@@ -155,4 +156,4 @@ def install_platform(
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -19,6 +19,9 @@ stops the runner with its lifespan:
   the run when another replica holds it. A replica that dies releases it with its
   connection.
 - **Metrics**: runs by outcome, duration, and the time of the last success.
+- **Run log** (`log_runs`, `<SERVICE>_LOG_JOB_RUNS`): each run of a single-runner job
+  that held its lock is logged with its start and end (wall clock, with the process id),
+  so runs of all replicas can be laid side by side (the replicas drill does).
 - **Supervised tasks.** `spawn()` runs one-off work (a regenerate request) under the
   same stop rules instead of a bare `asyncio.create_task`: the runner keeps it, logs
   its failure, and waits for it at stop.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
 import zlib
@@ -57,11 +61,13 @@ LAST_SUCCESS = Gauge(
     "edvent_job_last_success_timestamp_seconds",
     "Unix time of a background job's last successful run",
     ["service", "job"],
+    multiprocess_mode="max",
 )
 TASKS = Gauge(
     "edvent_job_tasks_in_flight",
     "Supervised one-off tasks running now",
     ["service"],
+    multiprocess_mode="livesum",
 )
 
 
@@ -89,8 +95,10 @@ class JobRunner:
         engine: AsyncEngine | None = None,
         stop_grace: float = 10.0,
         rng: random.Random | None = None,
+        log_runs: bool = False,
     ) -> None:
         self.service = service
+        self.log_runs = log_runs
         self._engine = engine
         self.stop_grace = stop_grace
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
@@ -125,6 +133,10 @@ class JobRunner:
     @property
     def job_names(self) -> list[str]:
         return [job.name for job in self._jobs]
+
+    def schedule(self) -> dict[str, tuple[float, bool]]:
+        """Each job's (interval, single_runner): what runs where across replicas."""
+        return {job.name: (job.interval, job.single_runner) for job in self._jobs}
 
     def wake(self, *names: str) -> None:
         """Cut the pause of these jobs short (new work just arrived): they run now."""
@@ -239,9 +251,24 @@ class JobRunner:
             await conn.commit()
             if not taken:
                 return False
+            started = time.time()
             try:
                 await job.work()
             finally:
+                # Before the unlock: within [started, ended] this process held the lock.
+                ended = time.time()
                 await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 await conn.commit()
+                if self.log_runs:
+                    logger.info(
+                        "%s: job %s ran",
+                        self.service,
+                        job.name,
+                        extra={
+                            "job": job.name,
+                            "job_started": started,
+                            "job_ended": ended,
+                            "pid": os.getpid(),
+                        },
+                    )
         return True

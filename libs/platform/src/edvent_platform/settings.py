@@ -46,6 +46,10 @@ class ServiceSettings(BaseSettings):
     outbox_retention_hours: float = 168.0
     inbox_retention_hours: float = 720.0
     dead_letter_retention_hours: float = 720.0
+    # Log each run of a single-runner job with its start and end (the replicas drill).
+    log_job_runs: bool = False
+    # How often one replica deletes what is past those retentions (the job "outbox-prune").
+    outbox_prune_interval_seconds: float = Field(default=300.0, gt=0)
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_handler_timeout_seconds: float = Field(default=60.0, gt=0)
     # Peers whose X-Forwarded-For names the client (the gateway), comma-separated CIDR

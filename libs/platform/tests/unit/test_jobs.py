@@ -152,3 +152,19 @@ async def test_a_woken_job_runs_before_its_interval_is_up() -> None:
         assert asyncio.get_running_loop().time() < deadline, "the wake was not heard"
         await asyncio.sleep(0.01)
     await runner.stop()
+
+
+def test_the_outbox_prune_runs_on_the_service_runner_one_replica_at_a_time(monkeypatch) -> None:
+    from edvent_platform import app
+    from edvent_platform.settings import ServiceSettings
+
+    monkeypatch.setattr(app, "configure_logging", lambda **_: None)
+    runtime = app.build_runtime(
+        service="t-prune",
+        schema="t_prune",
+        settings=ServiceSettings(
+            database_url="postgresql+psycopg://svc:pw@127.0.0.1:1/none",
+            outbox_prune_interval_seconds=42,
+        ),
+    )
+    assert runtime.jobs.schedule()["outbox-prune"] == (42, True)
