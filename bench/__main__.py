@@ -11,8 +11,10 @@
 4. content: listing courses and uploading lesson bodies (bench/content.py).
 5. assessment: 50 students submitting attempts on one exam (bench/assessment.py).
 6. adaptive exams: simulated students, adaptive versus a fixed form (bench/adaptive.py).
-7. ai-notes: lesson.published → note ready, and search latency (bench/ai_notes.py).
-8. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
+7. ai-notes: lesson.published → note ready, and search latency (bench/ai_notes.py);
+   search at 400 and 4,000 lessons, with and without a course (bench/ai_notes_scale.py).
+8. ai-notes retrieval quality: recall and MRR@10 of search beside a tuned BM25, on a
+   held-out half of the questions (bench/ai_notes_quality.py).
 9. the whole platform through its gateway, with wrk (bench/gateway_load.py).
 10. the web client in Chromium: first-screen JavaScript and a cold load (bench/web.py).
 
@@ -42,6 +44,7 @@ from bench import (
     adaptive,
     ai_notes,
     ai_notes_quality,
+    ai_notes_scale,
     assessment,
     content,
     gateway_load,
@@ -299,6 +302,7 @@ def main() -> None:
     report += "\n" + asyncio.run(assessment.run())
     report += "\n" + adaptive.run()
     report += "\n" + asyncio.run(ai_notes.run())
+    report += "\n" + asyncio.run(ai_notes_scale.run())
     report += "\n" + asyncio.run(ai_notes_quality.run())
     report += "\n" + gateway_load.run()
     report += "\n" + web.run()
