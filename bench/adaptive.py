@@ -3,7 +3,10 @@
 1,000 simulated students (BENCH_SIMULATED_STUDENTS) with abilities from N(0, 1) take an adaptive
 exam over a 200-item bank through the assessment service's engine
 (`edvent_assessment.domain.simulation`), once with the default settings (Rasch) and once
-as 2PL; each is compared with a fixed random form from the same bank.
+as 2PL; each is compared with a designed fixed form from the same bank (the items with
+the most information over N(0, 1)), RMSE overall and for |θ| > 1.5. Then, for each model,
+BENCH_PRECISION_STUDENTS (default 10) students at each true ability from -2.5 to 2.5:
+how many items each exam needs to reach SE ≤ 0.3.
 
 Then BENCH_ADAPTIVE_SERVICE_STUDENTS (default 200) of them take the Rasch exam through
 the service's real use cases (`start_attempt`, `answer_question`, one transaction each)
@@ -27,25 +30,44 @@ import numpy as np
 from bench.stack import infrastructure, migrated_database
 from edvent_assessment import testing as simulation_service
 from edvent_assessment.domain.adaptive import AdaptiveConfig
-from edvent_assessment.domain.simulation import make_bank, report_markdown, simulate
+from edvent_assessment.domain.simulation import (
+    items_to_precision,
+    make_bank,
+    precision_markdown,
+    report_markdown,
+    simulate,
+)
 from edvent_platform.db import create_engine, session_factory
 
 BANK_SIZE = 200
 SEED = 2026
+PRECISION_TARGET = 0.3
+PRECISION_MAX_ITEMS = 100
+PRECISION_ABILITIES = [-2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
 
 
 def run() -> str:
     students = int(os.environ.get("BENCH_SIMULATED_STUDENTS", "1000"))
+    per_ability = int(os.environ.get("BENCH_PRECISION_STUDENTS", "10"))
     sections = []
     for model in ("rasch", "2pl"):
         config = AdaptiveConfig(mode="adaptive", model=model)
-        report = simulate(
-            items=make_bank(size=BANK_SIZE, model=model, seed=SEED),
-            config=config,
-            students=students,
-            seed=SEED,
-        )
+        items = make_bank(size=BANK_SIZE, model=model, seed=SEED)
+        report = simulate(items=items, config=config, students=students, seed=SEED)
+        rows = items_to_precision(
+            items=items, config=config, abilities=PRECISION_ABILITIES, per_ability=per_ability,
+            target=PRECISION_TARGET, max_items=PRECISION_MAX_ITEMS, seed=SEED,
+        )  # fmt: skip
         sections.append(report_markdown(report))
+        sections.append(
+            precision_markdown(
+                rows,
+                model=model,
+                target=PRECISION_TARGET,
+                max_items=PRECISION_MAX_ITEMS,
+                per_ability=per_ability,
+            )
+        )
     sections.append(asyncio.run(through_the_service()))
     return "\n".join(sections)
 

@@ -3,11 +3,17 @@
 The course: 60 lessons and 240 questions from SQuAD v1.1 (Wikipedia, CC BY-SA 4.0),
 in services/ai-notes/tests/data/quality/ (see its README). Every ranker ranks the same
 chunks for each question; a question counts as found at k when its lesson is among
-the first k distinct lessons of the ranked chunks (recall@1, recall@5).
+the first k distinct lessons of the ranked chunks (recall@1, recall@5), and MRR@10 is
+the mean of 1 / the rank of its lesson among the first 10 (0 when not there).
+
+The questions are split in two fixed halves (a seeded shuffle): BM25's k1 and b are
+tuned on the first half (a grid, best MRR@10), and every figure is reported on the
+second. Each ranker is compared with the tuned BM25 on the same questions: McNemar's
+exact test on recall@1 and a paired bootstrap interval of the MRR@10 difference.
 
 Rankers:
 - BM25 (rank-bm25's Okapi BM25) on plain lower-cased words, and on stems without stop
-  words (the stronger lexical baseline);
+  words, with rank-bm25's defaults (k1 1.5, b 0.75) and tuned (the baseline);
 - the local provider's embeddings alone (cosine similarity);
 - in-memory hybrid: reciprocal rank fusion of the two rankings above;
 - the service's real search: PostgreSQL (pgvector and full-text) started by the bench,
@@ -23,7 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
+import random
 import tempfile
 import time
 import uuid
@@ -34,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 from rank_bm25 import BM25Okapi
+from scipy.stats import binomtest
 
 from bench.stack import infrastructure, migrated_database
 from edvent_ai_notes.adapters.providers.local import EmbeddingWeights, LocalProvider
@@ -54,6 +63,10 @@ DATASET = (
 )
 DIMENSIONS = EMBEDDING_DIMENSIONS  # as OpenAI's text-embedding-3-small
 RRF_K = 60
+SPLIT_SEED = 2026
+K1_GRID = (0.5, 0.9, 1.2, 1.5, 1.8, 2.4)
+B_GRID = (0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
+BOOTSTRAP = 10_000
 COURSE_ID = uuid.UUID("5e1f0000-0000-4000-8000-000000000000")
 
 
@@ -105,8 +118,22 @@ def load() -> tuple[list[Lesson], list[BenchChunk], list[Question]]:
     return lessons, chunks, questions
 
 
-def bm25_ranker(chunks: Sequence[BenchChunk], tokens: Callable[[str], list[str]]) -> ChunkRanker:
-    index = BM25Okapi([tokens(chunk.indexed) for chunk in chunks])
+def split(questions: Sequence[Question]) -> tuple[list[Question], list[Question]]:
+    """The tuning half and the reported half, the same in every run."""
+    shuffled = list(questions)
+    random.Random(SPLIT_SEED).shuffle(shuffled)
+    half = len(shuffled) // 2
+    return shuffled[:half], shuffled[half:]
+
+
+def bm25_ranker(
+    chunks: Sequence[BenchChunk],
+    tokens: Callable[[str], list[str]],
+    *,
+    k1: float = 1.5,
+    b: float = 0.75,
+) -> ChunkRanker:
+    index = BM25Okapi([tokens(chunk.indexed) for chunk in chunks], k1=k1, b=b)
 
     async def rank(query: str) -> list[int]:
         scores = index.get_scores(tokens(query))
@@ -193,34 +220,87 @@ async def service_search(
             await engine.dispose()
 
 
-async def recall(ranker: LessonRanker, questions: Sequence[Question]) -> tuple[float, float]:
-    at1 = at5 = 0
+async def ranks(ranker: LessonRanker, questions: Sequence[Question]) -> list[int | None]:
+    """For each question, the rank of its lesson among the first 10 distinct (or None)."""
+    found: list[int | None] = []
     for question in questions:
         lessons: list[str] = []
         for lesson in await ranker(question.text):
             if lesson not in lessons:
                 lessons.append(lesson)
-                if len(lessons) == 5:
+                if len(lessons) == 10:
                     break
-        at1 += lessons[:1] == [question.lesson_id]
-        at5 += question.lesson_id in lessons
-    return at1 / len(questions), at5 / len(questions)
+        found.append(
+            lessons.index(question.lesson_id) + 1 if question.lesson_id in lessons else None
+        )
+    return found
+
+
+def reciprocal(found: Sequence[int | None]) -> np.ndarray:
+    return np.array([1.0 / rank if rank is not None else 0.0 for rank in found])
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    found: list[int | None]
+
+    def recall(self, k: int) -> float:
+        return sum(rank is not None and rank <= k for rank in self.found) / len(self.found)
+
+    @property
+    def mrr(self) -> float:
+        return float(reciprocal(self.found).mean())
+
+    def against(self, baseline: Row) -> str:
+        """McNemar's exact p on recall@1 and a 95% bootstrap interval of ΔMRR@10."""
+        mine = [rank == 1 for rank in self.found]
+        theirs = [rank == 1 for rank in baseline.found]
+        wins = sum(a and not b for a, b in zip(mine, theirs, strict=True))
+        losses = sum(b and not a for a, b in zip(mine, theirs, strict=True))
+        p = binomtest(wins, wins + losses, 0.5).pvalue if wins + losses else 1.0
+        difference = reciprocal(self.found) - reciprocal(baseline.found)
+        rng = np.random.default_rng(SPLIT_SEED)
+        samples = rng.integers(0, len(difference), (BOOTSTRAP, len(difference)))
+        means = np.sort(difference[samples].mean(axis=1))
+        low, high = means[int(0.025 * BOOTSTRAP)], means[int(0.975 * BOOTSTRAP) - 1]
+        return (
+            f"+{wins} / -{losses}, p {p:.2f} | {difference.mean():+.3f} ({low:+.3f} to {high:+.3f})"
+        )
+
+
+async def tune_bm25(
+    chunks: Sequence[BenchChunk], tune: Sequence[Question]
+) -> tuple[float, float, float]:
+    """k1 and b of stemmed BM25 with the best MRR@10 on the tuning half; that MRR."""
+    best = (-1.0, 1.5, 0.75)
+    for k1, b in itertools.product(K1_GRID, B_GRID):
+        ranker = by_lesson(bm25_ranker(chunks, content_stems, k1=k1, b=b), chunks)
+        mrr = float(reciprocal(await ranks(ranker, tune)).mean())
+        if mrr > best[0]:
+            best = (mrr, k1, b)
+    return best[1], best[2], best[0]
 
 
 async def measure(
     provider: LocalProvider, *, variants: bool = True, database: bool = True
-) -> list[tuple[str, float, float]]:
+) -> tuple[list[Row], str]:
+    """Every ranker's ranks on the reported half; and how BM25 was tuned."""
     lessons, chunks, questions = load()
+    tune, report = split(questions)
+    k1, b, tuned_mrr = await tune_bm25(chunks, tune)
     plain = bm25_ranker(chunks, words)
     stemmed = bm25_ranker(chunks, content_stems)
+    tuned = bm25_ranker(chunks, content_stems, k1=k1, b=b)
     vectors = await vector_ranker(chunks, provider)
     rankers: list[tuple[str, LessonRanker]] = [
         ("BM25, plain words", by_lesson(plain, chunks)),
         ("BM25, stems without stop words", by_lesson(stemmed, chunks)),
+        (f"**BM25, stems, tuned** (k1 {k1:g}, b {b:g}): the baseline", by_lesson(tuned, chunks)),
         ("local embeddings alone (in memory)", by_lesson(vectors, chunks)),
         (
-            "in-memory hybrid: RRF of local embeddings and stemmed BM25",
-            by_lesson(fused_ranker(vectors, stemmed), chunks),
+            "in-memory hybrid: RRF of local embeddings and tuned BM25",
+            by_lesson(fused_ranker(vectors, tuned), chunks),
         ),
     ]
     # What the local embeddings need to beat BM25: enough dimensions and word rarity.
@@ -241,41 +321,64 @@ async def measure(
         rankers.append(
             (
                 f"in-memory hybrid, {label}",
-                by_lesson(fused_ranker(vectors_variant, stemmed), chunks),
+                by_lesson(fused_ranker(vectors_variant, tuned), chunks),
             )
         )
-    rows = [(name, *await recall(ranker, questions)) for name, ranker in rankers]
+    rows = [Row(name, await ranks(ranker, report)) for name, ranker in rankers]
     if database:
         async with service_search(lessons, provider) as search:
-            rows.append(("**service search** (PostgreSQL hybrid, local provider)",
-                         *await recall(search, questions)))  # fmt: skip
-    return rows
+            rows.append(
+                Row("**service search** (PostgreSQL hybrid, local provider)",
+                    await ranks(search, report))
+            )  # fmt: skip
+    tuning = (
+        f"BM25 (stems) tuned on the other {len(tune)} questions over k1 in "
+        f"{', '.join(f'{v:g}' for v in K1_GRID)} and b in {', '.join(f'{v:g}' for v in B_GRID)}: "
+        f"k1 {k1:g}, b {b:g} (MRR@10 {tuned_mrr:.3f} there)."
+    )
+    return rows, tuning
 
 
 async def run() -> str:
     lessons, chunks, questions = load()
     provider = LocalProvider(dimensions=DIMENSIONS)
     started = time.perf_counter()
-    rows = await measure(provider)
+    rows, tuning = await measure(provider)
     elapsed = time.perf_counter() - started
     await provider.close()
+    baseline = next(row for row in rows if "the baseline" in row.name)
+    reported = len(rows[0].found)
     lines = [
         "## ai-notes retrieval quality",
         "",
         f"{len(lessons)} lessons ({len(chunks)} chunks by the service's chunker) and "
-        f"{len(questions)} questions from SQuAD v1.1 (CC BY-SA 4.0); lesson-level recall "
-        f"of the ranked chunks; local embeddings of {DIMENSIONS} dimensions; "
-        f"{elapsed:.1f} s in all.",
+        f"{len(questions)} questions from SQuAD v1.1 (CC BY-SA 4.0), split in two fixed "
+        f"halves: every figure below is on the {reported} reported questions. {tuning} "
+        f"Lesson-level recall and MRR@10 of the ranked chunks; local embeddings of "
+        f"{DIMENSIONS} dimensions; {elapsed:.1f} s in all.",
         "",
-        "| ranking | recall@1 | recall@5 |",
-        "|---|---|---|",
-        *(f"| {name} | {at1:.1%} | {at5:.1%} |" for name, at1, at5 in rows),
+        "| ranking | recall@1 | recall@5 | MRR@10 | vs tuned BM25: recall@1 won / lost, "
+        "McNemar p | ΔMRR@10 (95% bootstrap) |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {row.name} | {row.recall(1):.1%} | {row.recall(5):.1%} | {row.mrr:.3f} | "
+            + (row.against(baseline) if row is not baseline else "| ")
+            + " |"
+            for row in rows
+        ),
+        "",
+        "**The `local` embedding is lexical**: a hashing trick over stems, stem pairs and "
+        "character n-grams, weighted by word rarity in general English "
+        "(`adapters/providers/local/embedding.py`). It knows no meaning a word does not "
+        'share letters with, so "hybrid" with the local provider is two lexical rankers '
+        "fused; what it says about an embedding model's contribution is nothing.",
         "",
         "SQuAD's questions share many words with their paragraph (the crowd workers read "
-        "it), which favours BM25. The middle rows show what the local embeddings need to "
-        "help: enough dimensions and the word-rarity weighting. The last row is the "
-        "service's real search (`search_chunks` over PostgreSQL, the lessons ingested by "
-        "the pipeline's own chunker and the local provider).",
+        "it), which favours BM25. The service's own choices (ts_rank with IDF, RRF k 60; "
+        "bench/HISTORY.md, 2026-11-26) were made looking at all 240 questions, the reported "
+        "half included, so its row is if anything flattered; BM25's tuning saw only the "
+        "other half. With about 120 questions, a difference of a few questions is noise: "
+        "read the p value and the interval before the percentages.",
         "",
     ]
     return "\n".join(lines)

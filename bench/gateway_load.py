@@ -5,14 +5,16 @@ dir, free ports) and serves `GET /api/v1/courses?limit=20` (20 of 25 published
 courses, anonymous). Two load tools, each for what it measures honestly:
 
 - saturation: wrk (Debian's `wrk`), a closed loop of 32 connections at full speed,
-  alternating gateway and direct rounds so both see the same machine; requests/s and
-  the gateway's overhead, the median of the per-round pairs;
+  alternating gateway and direct rounds so both see the same machine; requests/s;
 - the same with an access token, which content reads afresh (it caches only the
   anonymous answers): one wrk round to each, reported beside;
 - a fixed 300 req/s: vegeta (`make bench` builds the pinned Go module into .cache/),
   an open loop that sends on schedule whatever the answers take, so slow answers
   count in full (wrk can only pace a closed loop, which hides them); p50/p99, and
-  whether the rate was held;
+  whether the rate was held. Direct and gateway alternate over PACED_ROUNDS rounds; the
+  gateway's overhead is the p99 it adds (gateway p99 - direct p99 of the same round),
+  reported with its spread over the rounds: a closed loop's requests/s mostly measure
+  the machine's noise, and a median of three of them was one;
 - that fixed rate again while wrk keeps 50 logins in flight for 30 s (Argon2 on the
   same cores): the list's p99, and what the logins got (identity queues them for its
   hashing workers, 503 past a bounded wait).
@@ -43,6 +45,8 @@ PATH = "/api/v1/courses?limit=20"
 RATE = 300
 CONNECTIONS = 32
 ROUNDS = 3
+PACED_ROUNDS = 5
+PACED_SECONDS = 10
 STORM_SECONDS = 30
 STORM_LOGINS = 50
 VEGETA_VERSION = "v12.12.0"
@@ -51,7 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 TARGET_RPS = 1000
 TARGET_P99 = 100.0
-TARGET_OVERHEAD = 0.15
+TARGET_OVERHEAD_MS = 15.0  # p99 added by the gateway: 15% of the p99 budget
 TARGET_STORM_P99 = 200.0
 
 
@@ -223,10 +227,14 @@ def run() -> str:
             name: wrk_figures(wrk(base + PATH, seconds=10, connections=CONNECTIONS, headers=auth))
             for name, base in (("direct", direct), ("gateway", gateway))
         }
-        fixed = {
-            name: paced_figures(paced(tool, base + PATH, seconds=15, work=work))
-            for name, base in (("direct", direct), ("gateway", gateway))
-        }
+        paced_rounds: dict[str, list[dict[str, float]]] = {"direct": [], "gateway": []}
+        for round_ in range(PACED_ROUNDS):
+            order = [("direct", direct), ("gateway", gateway)]
+            for name, base in order if round_ % 2 == 0 else order[::-1]:
+                paced_rounds[name].append(
+                    paced_figures(paced(tool, base + PATH, seconds=PACED_SECONDS, work=work))
+                )
+            loads.append(os.getloadavg()[0])
         storm = subprocess.Popen(
             wrk_args(
                 gateway + "/api/v1/auth/login",
@@ -243,13 +251,13 @@ def run() -> str:
         storm_out, _ = storm.communicate(timeout=120)
         logins = wrk_figures(storm_out)
         loads.append(os.getloadavg()[0])
-    return report(full, signed_in, fixed, under_storm, logins, loads)
+    return report(full, signed_in, paced_rounds, under_storm, logins, loads)
 
 
 def report(
     full: dict[str, list[dict[str, float]]],
     signed_in: dict[str, dict[str, float]],
-    fixed: dict[str, dict[str, float]],
+    paced_rounds: dict[str, list[dict[str, float]]],
     under_storm: dict[str, float],
     logins: dict[str, float],
     loads: list[float],
@@ -258,11 +266,18 @@ def report(
         return "**met**" if ok else "**missed**"
 
     rps = {name: statistics.median(r["rps"] for r in runs) for name, runs in full.items()}
-    pairs = sorted(
-        1 - g["rps"] / d["rps"] for g, d in zip(full["gateway"], full["direct"], strict=True)
+    added = sorted(
+        g["p99"] - d["p99"]
+        for g, d in zip(paced_rounds["gateway"], paced_rounds["direct"], strict=True)
     )
-    overhead = statistics.median(pairs)
+    overhead = statistics.median(added)
+    # Each side's round with the median p99, for the summary row.
+    fixed = {
+        name: sorted(runs, key=lambda f: f["p99"])[len(runs) // 2]
+        for name, runs in paced_rounds.items()
+    }
     gw = fixed["gateway"]
+    gateway_ok = all(held(f) for f in paced_rounds["gateway"])
     storm_ok = under_storm["p99"] <= TARGET_STORM_P99 and held(under_storm)
     rows = [
         f"| {name}, round {i + 1} | {r['rps']:,.0f} req/s | {r['p50']:.1f} ms | "
@@ -274,8 +289,12 @@ def report(
         f"| {label} | {f['sent']:,.0f} | {f['answered']:,.0f} | {f['success']:.1%} | "
         f"{f['p50']:.1f} ms | {f['p99']:.1f} ms | {f['max']:.0f} ms |"
         for label, f in (
-            ("direct", fixed["direct"]),
-            ("gateway", gw),
+            *(
+                (f"{name}, round {i + 1}", f)
+                for i in range(PACED_ROUNDS)
+                for name in ("direct", "gateway")
+                for f in (paced_rounds[name][i],)
+            ),
             ("gateway, login storm", under_storm),
         )
     ]
@@ -294,13 +313,16 @@ def report(
             f"| requests/s at saturation (wrk, {CONNECTIONS} connections, median of "
             f"{ROUNDS} rounds) | {rps['direct']:,.0f} | {rps['gateway']:,.0f} | "
             f"gateway ≥ {TARGET_RPS:,} | {verdict(rps['gateway'] >= TARGET_RPS)} |",
-            f"| gateway overhead (1 - gateway/direct, median of the {ROUNDS} round pairs: "
-            f"{', '.join(f'{p:.0%}' for p in pairs)}) | | {overhead:.0%} | "
-            f"≤ {TARGET_OVERHEAD:.0%} | {verdict(overhead <= TARGET_OVERHEAD)} |",
-            f"| p50 / p99 at a fixed {RATE} req/s (vegeta, open loop, 15 s) | "
+            f"| gateway overhead: p99 it adds at a fixed {RATE} req/s (gateway - direct, "
+            f"per round of {PACED_ROUNDS} interleaved; median, then range: "
+            f"{', '.join(f'{a:+.1f}' for a in added)} ms) | | {overhead:+.1f} ms "
+            f"({added[0]:+.1f} to {added[-1]:+.1f}) | median ≤ {TARGET_OVERHEAD_MS:.0f} ms | "
+            f"{verdict(overhead <= TARGET_OVERHEAD_MS)} |",
+            f"| p50 / p99 at a fixed {RATE} req/s (vegeta, open loop, the median round of "
+            f"{PACED_ROUNDS}, {PACED_SECONDS} s each) | "
             f"{fixed['direct']['p50']:.1f} / {fixed['direct']['p99']:.1f} ms | "
             f"{gw['p50']:.1f} / {gw['p99']:.1f} ms | gateway p99 ≤ {TARGET_P99:.0f} ms, "
-            f"rate held | {verdict(gw['p99'] <= TARGET_P99 and held(gw))} |",
+            f"rate held in every round | {verdict(gw['p99'] <= TARGET_P99 and gateway_ok)} |",
             f"| p99 at {RATE} req/s during {STORM_LOGINS} concurrent logins for "
             f"{STORM_SECONDS} s | | {under_storm['p99']:.1f} ms | ≤ {TARGET_STORM_P99:.0f} ms, "
             f"rate held | {verdict(storm_ok)} |",
@@ -320,7 +342,7 @@ def report(
             "ms), wrk, 10 s each.",
             "",
             f"Fixed rate (vegeta sends on schedule; 'held' means ≥ 97% of {RATE}/s sent "
-            "and every answer 2xx):",
+            "and every answer 2xx), direct and gateway alternating:",
             "",
             "| to | sent/s | answered 2xx/s | success | p50 | p99 | max |",
             "|---|---|---|---|---|---|---|",

@@ -241,19 +241,17 @@ def visible_lessons(rule: NoteFilter) -> ColumnElement[bool]:
     return everyone
 
 
-# The same rule for the search's plain SQL over chunks `c`: parameters :everything
-# (boolean) and :also_owner (uuid or null), from `visibility_params`.
-VISIBLE_CHUNK = """
-    EXISTS (
-        SELECT 1 FROM lessons vl LEFT JOIN courses vc ON vc.id = vl.course_id
-        WHERE vl.id = c.lesson_id AND (
-            CAST(:everything AS boolean)
-            OR vc.owner_id = CAST(:also_owner AS uuid)
-            OR ((vl.unpublished_at IS NULL OR vl.unpublished_at < vl.published_at)
-                AND vc.published_at IS NOT NULL
-                AND (vc.unpublished_at IS NULL OR vc.unpublished_at < vc.published_at)
-                AND vc.archived_at IS NULL)
-        )
+# The same rule for the search's plain SQL over lessons `vl` left-joined with their
+# courses `vc`: parameters :everything (boolean) and :also_owner (uuid or null), from
+# `visibility_params`.
+VISIBLE_LESSON = """
+    (
+        CAST(:everything AS boolean)
+        OR vc.owner_id = CAST(:also_owner AS uuid)
+        OR ((vl.unpublished_at IS NULL OR vl.unpublished_at < vl.published_at)
+            AND vc.published_at IS NOT NULL
+            AND (vc.unpublished_at IS NULL OR vc.unpublished_at < vc.published_at)
+            AND vc.archived_at IS NULL)
     )
 """
 

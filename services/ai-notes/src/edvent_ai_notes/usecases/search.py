@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_ai_notes.adapters.providers import NotesProvider
-from edvent_ai_notes.db.notes import VISIBLE_CHUNK, visibility_params
+from edvent_ai_notes.db.notes import VISIBLE_LESSON, visibility_params
 from edvent_ai_notes.db.tables import vector_literal
 from edvent_ai_notes.domain import access
 from edvent_ai_notes.domain.access import Actor
@@ -32,18 +32,39 @@ class SearchHit:
 
 # The full-text side is BM25-like: it matches any of the question's words (OR; a
 # question rarely repeats all of a lesson's words) and sums, per word, ts_rank (how
-# often it occurs, headings weighing more) times its IDF among the course's chunks, so
+# often it occurs, headings weighing more) times its IDF among the chunks searched, so
 # a rare word counts more than one found everywhere; PostgreSQL's rankings know no IDF.
 # Stems come from the 'english' configuration and are looked up under 'simple', which
 # does not stem them twice. Not ts_rank_cd: cover density, made for words found near
 # each other, ranked the full-text side 8 points lower at recall@1 on the SQuAD course
 # (bench/ai_notes_quality.py; before/after in bench/HISTORY.md).
-# iterative_scan lets HNSW keep searching when the course filter drops candidates.
-# Every chunk side of the query keeps to what the caller may see, before any LIMIT and
-# in the IDF counts (a hidden lesson's words must not even shift the scores).
-IN_COURSE = (
-    "(CAST(:course_id AS uuid) IS NULL OR c.course_id = CAST(:course_id AS uuid))"
-    f" AND {VISIBLE_CHUNK}"
+#
+# Access: `visible` is the set of lessons in scope the caller may see (CONTRACT.md "Who
+# may see what"), computed once; every chunk read below is filtered by it, before any
+# LIMIT and in the IDF counts (a hidden lesson's words must not even shift the scores).
+# The filter is written `(... IN visible) IS TRUE` so the planner keeps it as a hashed
+# lookup on each chunk an index hands over instead of turning it into a join that
+# starts from the lessons: that join read and ranked every visible chunk (a sequential
+# scan growing with the catalogue, bench/ai_notes_scale.py; bench/HISTORY.md).
+#
+# The nearest chunks across courses come from the HNSW index, which with iterative_scan
+# keeps searching until enough chunks pass the filter; within a course the planner may
+# rank the course's chunks exactly (their number is the course's, not the catalogue's).
+# The full-text side still reads every visible chunk holding one of the question's
+# words (GIN bitmaps), and counts the visible chunks for the IDF: BM25 needs the true
+# counts. That part grows with the catalogue; capping the counts was tried and not kept
+# (bench/HISTORY.md).
+VISIBLE = f"""
+    SELECT vl.id FROM lessons vl LEFT JOIN courses vc ON vc.id = vl.course_id
+    WHERE (CAST(:course_id AS uuid) IS NULL OR vl.course_id = CAST(:course_id AS uuid))
+      AND {VISIBLE_LESSON}
+"""
+SEEN = "(c.lesson_id IN (SELECT id FROM visible)) IS TRUE"
+# The course again on the chunks: within a course the planner may read the course's
+# chunks by its index (their number is the course's, not the catalogue's), and the
+# full-text bitmaps are the course's matches only.
+IN_SCOPE = (
+    f"(CAST(:course_id AS uuid) IS NULL OR c.course_id = CAST(:course_id AS uuid)) AND {SEEN}"
 )
 SEARCH = text(
     f"""
@@ -54,22 +75,25 @@ SEARCH = text(
     query AS (
         SELECT to_tsquery('simple', coalesce(string_agg(literal, ' | '), '')) AS q FROM words
     ),
+    visible AS MATERIALIZED ({VISIBLE}),
     semantic AS (
         SELECT id, row_number() OVER (ORDER BY distance) AS rank
         FROM (
             SELECT c.id, c.embedding <=> CAST(:vector AS vector) AS distance
             FROM lesson_chunks c
-            WHERE {IN_COURSE}
+            WHERE {IN_SCOPE}
             ORDER BY distance
             LIMIT {CANDIDATES}
         ) nearest
     ),
-    chunk_count AS (SELECT count(*) AS n FROM lesson_chunks c WHERE {IN_COURSE}),
-    weighted AS (
+    chunk_count AS MATERIALIZED (
+        SELECT count(*) AS n FROM lesson_chunks c WHERE {IN_SCOPE}
+    ),
+    weighted AS MATERIALIZED (
         SELECT words.q, ln(1 + (chunk_count.n - found.n + 0.5) / (found.n + 0.5)) AS idf
         FROM words, chunk_count, LATERAL (
             SELECT count(*) AS n FROM lesson_chunks c
-            WHERE c.search_vector @@ words.q AND {IN_COURSE}
+            WHERE c.search_vector @@ words.q AND {IN_SCOPE}
         ) found
     ),
     lexical AS (
@@ -77,7 +101,7 @@ SEARCH = text(
         FROM (
             SELECT c.id, sum(weighted.idf * ts_rank(c.search_vector, weighted.q)) AS rank
             FROM lesson_chunks c JOIN weighted ON c.search_vector @@ weighted.q
-            WHERE {IN_COURSE}
+            WHERE {IN_SCOPE}
             GROUP BY c.id
             ORDER BY rank DESC
             LIMIT {CANDIDATES}
@@ -104,6 +128,22 @@ SEARCH = text(
 )
 
 
+# For this transaction only. iterative_scan: HNSW keeps searching while the access
+# filter drops chunks. No sequential scans: pgvector prices `<=>` like any operator,
+# not the 6 KB vector it reads from TOAST for each row, so below some thousands of
+# chunks the planner ranked every visible chunk by exact distance instead of asking the
+# index (EXPLAIN in bench/ai_notes_scale.py; 128 ms of a 190 ms search at 5,700 chunks).
+PLANNER_SETTINGS = (
+    "SET LOCAL hnsw.iterative_scan = relaxed_order",
+    "SET LOCAL enable_seqscan = off",
+    # The local provider's sparse hashed vectors need a wide search: across courses at
+    # 400 lessons, 40 (the default) and 100 put the asked-about lesson first in 63 of
+    # 100 questions where exact distances did in 75; 400 came within one of exact in
+    # 60, still at half the old search's time (bench/HISTORY.md).
+    "SET LOCAL hnsw.ef_search = 400",
+)
+
+
 async def search_chunks(
     session: AsyncSession,
     *,
@@ -117,7 +157,8 @@ async def search_chunks(
     embedded (search's own lane, cached) before the first statement, so no transaction
     waits on the provider."""
     vector = await queries.embed(query)
-    await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    for setting in PLANNER_SETTINGS:
+        await session.execute(text(setting))
     rows = await session.execute(
         SEARCH,
         {

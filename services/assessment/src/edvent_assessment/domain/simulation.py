@@ -1,9 +1,14 @@
 """Simulated students taking an adaptive exam through the engine's own functions, against
-a fixed random form of the same bank: how precise each is, for how many items.
+fixed forms of the same bank: how precise each is, for how many items.
 
-Each simulated student has a known ability drawn from N(0, 1) and answers item i correctly
-with the model's probability at that ability. No I/O; `bench/adaptive.py` and the service's
-CLI print its report.
+The fair baseline is a *designed* fixed form: the items with the most Fisher information
+averaged over the ability distribution N(0, 1), from the same item parameters the
+adaptive exam uses (what a test designer with a calibrated bank would build). A random
+draw from the bank is reported beside it only to show what design alone buys.
+
+Each simulated student has a known ability and answers item i correctly with the model's
+probability at that ability. No I/O; `bench/adaptive.py` and the service's CLI print its
+report.
 """
 
 from __future__ import annotations
@@ -16,13 +21,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from edvent_assessment.domain.adaptive import (
+    QUADRATURE_POINTS,
     AdaptiveConfig,
     Bank,
     Estimate,
     IrtModel,
     Item,
     Response,
-    estimate_ability,
     next_step,
     selection_rng,
 )
@@ -35,10 +40,28 @@ class Accuracy:
     rmse: float
     bias: float
 
+    rmse_middle: float  # students with |ability| <= EXTREME
+    rmse_extreme: float  # students with |ability| > EXTREME, where adaptivity should pay
+
     @classmethod
     def of(cls, estimates: ArrayLike, truth: ArrayLike) -> Accuracy:
-        errors = np.asarray(estimates) - np.asarray(truth)
-        return cls(rmse=float(np.sqrt(np.mean(errors**2))), bias=float(np.mean(errors)))
+        truth_ = np.asarray(truth)
+        errors = np.asarray(estimates) - truth_
+        extreme = np.abs(truth_) > EXTREME
+
+        def rmse(selected: np.ndarray) -> float:
+            return float(np.sqrt(np.mean(selected**2))) if selected.size else float("nan")
+
+        return cls(
+            rmse=rmse(errors),
+            bias=float(np.mean(errors)),
+            rmse_middle=rmse(errors[~extreme]),
+            rmse_extreme=rmse(errors[extreme]),
+        )
+
+
+# The ability band where a form built for the middle of N(0, 1) has the least information.
+EXTREME = 1.5
 
 
 @dataclass(frozen=True)
@@ -48,12 +71,14 @@ class SimulationReport:
     config: AdaptiveConfig
     adaptive: Accuracy  # with the config's stop rules
     mean_items: float
-    fixed_length: int  # the adaptive mean, rounded: the fixed form of the same length
-    fixed: Accuracy
+    fixed_length: int  # the adaptive mean, rounded: the fixed forms of the same length
+    fixed: Accuracy  # the designed form
+    random: Accuracy  # a random form, for reference
     compare_at: int
-    adaptive_at: Accuracy  # both after exactly `compare_at` items
+    adaptive_at: Accuracy  # all three after exactly `compare_at` items
     fixed_at: Accuracy
-    fixed_full: Accuracy  # the fixed form of max_items items
+    random_at: Accuracy
+    fixed_full: Accuracy  # the designed form of max_items items
     items_to_match_fixed_full: int | None  # the first length where adaptive is as precise
     exposure_max: float  # the largest share of students any one item was served to
     never_used: float  # the share of the bank served to nobody
@@ -125,14 +150,19 @@ def simulate(
         exposure[positions[:stop]] += 1
     exposure /= students
 
-    form = rng.choice(len(bank), size=min(config.max_items, len(bank)), replace=False)
-    lengths = {min(length, len(form)) for length in (fixed_length, compare_at, len(form))}
-    fixed = _fixed_form(bank, config, form, sorted(lengths), abilities, rng)
+    length = min(config.max_items, len(bank))
+    form = designed_form(bank, length=length)
+    drawn = rng.choice(len(bank), size=length, replace=False)
+    fixed = _fixed_form(bank, config, form, abilities, rng)
+    random = _fixed_form(bank, config, drawn, abilities, rng)
 
     def adaptive_after(length: int) -> list[float]:
         return [path[min(length, len(path)) - 1].ability for path in paths]
 
-    fixed_full = Accuracy.of(fixed[len(form)], abilities)
+    def fixed_after(estimates: np.ndarray, length: int) -> Accuracy:
+        return Accuracy.of(estimates[:, min(length, len(form)) - 1], abilities)
+
+    fixed_full = fixed_after(fixed, len(form))
     match = next(
         (
             length
@@ -148,10 +178,12 @@ def simulate(
         adaptive=Accuracy.of(final, abilities),
         mean_items=mean_items,
         fixed_length=fixed_length,
-        fixed=Accuracy.of(fixed[min(fixed_length, len(form))], abilities),
+        fixed=fixed_after(fixed, fixed_length),
+        random=fixed_after(random, fixed_length),
         compare_at=compare_at,
         adaptive_at=Accuracy.of(adaptive_after(compare_at), abilities),
-        fixed_at=Accuracy.of(fixed[min(compare_at, len(form))], abilities),
+        fixed_at=fixed_after(fixed, compare_at),
+        random_at=fixed_after(random, compare_at),
         fixed_full=fixed_full,
         items_to_match_fixed_full=match,
         exposure_max=float(exposure.max()),
@@ -167,32 +199,171 @@ def _stop_length(path: Sequence[Estimate], config: AdaptiveConfig) -> int:
     return len(path)
 
 
+def designed_form(bank: Bank, *, length: int) -> np.ndarray:
+    """The `length` items with the most Fisher information averaged over N(0, 1), most
+    informative first (so every prefix is the designed form of its own length)."""
+    nodes, weights = _normal_quadrature(0.0, 1.0)
+    expected = sum(
+        weight * bank.information(float(node)) for node, weight in zip(nodes, weights, strict=True)
+    )
+    order = np.lexsort((np.arange(len(bank)), -np.asarray(expected)))
+    return order[:length]
+
+
+def _normal_quadrature(mean: float, sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Hermite nodes and weights for N(mean, sd²), the grid the engine's EAP uses."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(QUADRATURE_POINTS)
+    return mean + sd * nodes, weights / weights.sum()
+
+
+def prefix_estimates(
+    bank: Bank, config: AdaptiveConfig, form: np.ndarray, answers: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """EAP ability and standard error after each prefix of `form` answered as `answers`
+    (booleans, one per item): the engine's estimate (same prior, same quadrature) for
+    every length at once, which estimate_ability would take one call per length for."""
+    nodes, weights = _normal_quadrature(config.prior_mean, config.prior_sd)
+    a = bank.discrimination[form][:, None]
+    b = bank.difficulty[form][:, None]
+    logit = a * (nodes[None, :] - b)
+    # log P(correct) = -log(1 + e^-z), log P(wrong) = -log(1 + e^z), stable at any z.
+    loglik = np.cumsum(
+        -np.where(answers[:, None], np.logaddexp(0.0, -logit), np.logaddexp(0.0, logit)), axis=0
+    )
+    loglik -= loglik.max(axis=1, keepdims=True)
+    posterior = np.exp(loglik) * weights[None, :]
+    posterior /= posterior.sum(axis=1, keepdims=True)
+    mean = posterior @ nodes
+    variance = posterior @ nodes**2 - mean**2
+    return mean, np.sqrt(np.maximum(variance, 0.0))
+
+
 def _fixed_form(
     bank: Bank,
     config: AdaptiveConfig,
     form: np.ndarray,
-    lengths: Sequence[int],
     abilities: np.ndarray,
     rng: np.random.Generator,
-) -> dict[int, list[float]]:
-    """Every student answers the whole form; their estimates after its first `lengths`."""
-    by_length: dict[int, list[float]] = {length: [] for length in lengths}
+) -> np.ndarray:
+    """Every student answers the whole form; row s: their estimates after each length."""
+    rows = []
+    for ability in abilities:
+        truth = bank.probability_correct(float(ability))[form]
+        answers = rng.random(len(form)) < truth
+        rows.append(prefix_estimates(bank, config, form, answers)[0])
+    return np.array(rows)
+
+
+@dataclass(frozen=True)
+class PrecisionRow:
+    """Students of one true ability: the items each exam needed to reach the target SE."""
+
+    ability: float
+    adaptive_items: float  # mean over the students who reached it
+    adaptive_reached: float  # their share
+    fixed_items: float
+    fixed_reached: float
+
+
+def items_to_precision(
+    *,
+    items: Sequence[Item],
+    config: AdaptiveConfig,
+    abilities: Sequence[float],
+    per_ability: int,
+    target: float,
+    max_items: int,
+    seed: int,
+) -> list[PrecisionRow]:
+    """For students at each of `abilities`: how many items the adaptive exam (stopping at
+    SE ≤ `target`, at most `max_items`) and the designed fixed form (read until its EAP
+    SE first reaches `target`) need."""
+    bank = Bank(items, model=config.model)
+    max_items = min(max_items, len(bank))
+    settings = config.model_copy(
+        update={"target_standard_error": target, "max_items": max_items, "min_items": 1}
+    )
+    form = designed_form(bank, length=max_items)
+    rng = np.random.default_rng(seed)
+    rows = []
     for ability in abilities:
         truth = bank.probability_correct(float(ability))
-        responses = [
-            Response(bank.items[position].id, bool(rng.random() < truth[position]))
-            for position in form
+        adaptive: list[int | None] = []
+        fixed: list[int | None] = []
+        for student in range(per_ability):
+            responses: list[Response] = []
+            while True:
+                step = next_step(
+                    bank=bank, config=settings, responses=responses,
+                    rng=selection_rng(seed=f"{seed}-{ability}-{student}", position=len(responses)),
+                )  # fmt: skip
+                if step.next_item is None:
+                    break
+                position = bank.index[step.next_item.id]
+                responses.append(Response(step.next_item.id, bool(rng.random() < truth[position])))
+            reached = step.estimate.standard_error <= target
+            adaptive.append(len(responses) if reached else None)
+            answers = rng.random(len(form)) < truth[form]
+            _, errors = prefix_estimates(bank, settings, form, answers)
+            hit = np.flatnonzero(errors <= target)
+            fixed.append(int(hit[0]) + 1 if hit.size else None)
+        rows.append(
+            PrecisionRow(
+                ability=float(ability),
+                adaptive_items=_mean_reached(adaptive),
+                adaptive_reached=_share_reached(adaptive),
+                fixed_items=_mean_reached(fixed),
+                fixed_reached=_share_reached(fixed),
+            )
+        )
+    return rows
+
+
+def _mean_reached(lengths: Sequence[int | None]) -> float:
+    reached = [length for length in lengths if length is not None]
+    return float(np.mean(reached)) if reached else float("nan")
+
+
+def _share_reached(lengths: Sequence[int | None]) -> float:
+    return sum(length is not None for length in lengths) / len(lengths)
+
+
+def precision_markdown(
+    rows: Sequence[PrecisionRow], *, model: str, target: float, max_items: int, per_ability: int
+) -> str:
+    def cell(items: float, reached: float) -> str:
+        if reached == 0:
+            return f"not within {max_items}"
+        return f"{items:.1f}" + ("" if reached == 1 else f" ({reached:.0%} reached it)")
+
+    return "\n".join(
+        [
+            f"Items to reach SE ≤ {target:g} ({model}; {per_ability} students at each true "
+            f"ability; at most {max_items} items; the designed form read item by item):",
+            "",
+            "| true ability | adaptive | designed fixed form |",
+            "|---|---|---|",
+            *(
+                f"| {row.ability:+.1f} | {cell(row.adaptive_items, row.adaptive_reached)} | "
+                f"{cell(row.fixed_items, row.fixed_reached)} |"
+                for row in rows
+            ),
+            "",
         ]
-        for length in by_length:
-            estimate = estimate_ability(bank=bank, config=config, responses=responses[:length])
-            by_length[length].append(estimate.ability)
-    return by_length
+    )
 
 
 def report_markdown(report: SimulationReport) -> str:
     """The report as a bench/RESULTS.md section."""
     c = report.config
     match = report.items_to_match_fixed_full
+
+    def row(exam: str, items: str, accuracy: Accuracy) -> str:
+        return (
+            f"| {exam} | {items} | {accuracy.rmse:.3f} | {accuracy.rmse_middle:.3f} | "
+            f"{accuracy.rmse_extreme:.3f} | {accuracy.bias:+.3f} |"
+        )
+
     return "\n".join(
         [
             f"## adaptive exams (simulation, {c.model})",
@@ -201,23 +372,30 @@ def report_markdown(report: SimulationReport) -> str:
             f"bank; {c.estimator.upper()} with prior N({c.prior_mean:g}, {c.prior_sd:g}²), "
             f"maximum information among the top {c.exposure_top_k} (randomesque); stop at "
             f"SE ≤ {c.target_standard_error:g} after {c.min_items} items, or "
-            f"{c.max_items} items. The fixed form is one random draw from the same bank.",
+            f"{c.max_items} items. The baseline is a designed fixed form: the bank's items "
+            "with the most information averaged over N(0, 1), from the same parameters. A "
+            "random form is shown only for what design alone buys.",
             "",
-            "| exam | items | RMSE | bias |",
-            "|---|---|---|---|",
-            f"| adaptive | {report.mean_items:.1f} (mean) | {report.adaptive.rmse:.3f} | "
-            f"{report.adaptive.bias:+.3f} |",
-            f"| fixed form, same length | {report.fixed_length} | {report.fixed.rmse:.3f} | "
-            f"{report.fixed.bias:+.3f} |",
-            f"| adaptive, {report.compare_at} items | {report.compare_at} | "
-            f"{report.adaptive_at.rmse:.3f} | {report.adaptive_at.bias:+.3f} |",
-            f"| fixed form, {report.compare_at} items | {report.compare_at} | "
-            f"{report.fixed_at.rmse:.3f} | {report.fixed_at.bias:+.3f} |",
-            f"| fixed form, {c.max_items} items | {c.max_items} | "
-            f"{report.fixed_full.rmse:.3f} | {report.fixed_full.bias:+.3f} |",
+            f"| exam | items | RMSE | RMSE, abs(θ) ≤ {EXTREME:g} | RMSE, abs(θ) > {EXTREME:g} "
+            "| bias |",
+            "|---|---|---|---|---|---|",
+            row("adaptive", f"{report.mean_items:.1f} (mean)", report.adaptive),
+            row("**designed fixed form**, same length", str(report.fixed_length), report.fixed),
+            row("random fixed form, same length", str(report.fixed_length), report.random),
+            row(f"adaptive, {report.compare_at} items", str(report.compare_at), report.adaptive_at),
+            row(
+                f"**designed fixed form**, {report.compare_at} items",
+                str(report.compare_at),
+                report.fixed_at,
+            ),
+            row(
+                f"random fixed form, {report.compare_at} items",
+                str(report.compare_at),
+                report.random_at,
+            ),
+            row(f"designed fixed form, {c.max_items} items", str(c.max_items), report.fixed_full),
             "",
-            "Adaptive reaches the "
-            f"{c.max_items}-item fixed form's RMSE after "
+            f"Adaptive reaches the {c.max_items}-item designed form's RMSE after "
             + (f"{match} items." if match is not None else f"more than {c.max_items} items.")
             + f" Item exposure: at most {report.exposure_max:.0%} of students saw any one item; "
             f"{report.never_used:.0%} of the bank was never served. One step (estimate and "

@@ -1,0 +1,316 @@
+"""ai-notes search as the corpus grows: `uv run python -m bench.ai_notes_scale`.
+
+Real PostgreSQL with pgvector, migrated by `edvent-ai-notes migrate`; lessons ingested
+with the service's chunker and the local provider (`edvent_ai_notes.testing.ingest_lesson`),
+in 20 published courses plus one draft course a student may not see. At 400 lessons and
+again at BENCH_SCALE_LESSONS (default 4,000), BENCH_SCALE_SEARCHES (default 200) searches
+as a student through `search_chunks`, one at a time, within one course and across
+courses: p50 / p99, and EXPLAIN ANALYZE of one search of each kind, so the plans show
+whether each side of the hybrid uses its index. No hit may come from the draft course.
+
+Lessons are about 1,500 words: general English drawn by its frequency (wordfreq's list)
+with each course's own vocabulary of rarer words mixed in, so word frequencies look like
+a real catalogue's (a few words everywhere, most in a few lessons). Questions are a few
+words of a random visible lesson, some of its course's words among them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import wordfreq
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bench import percentile
+from bench.stack import infrastructure, migrated_database
+from edvent_ai_notes.adapters.providers.local import LocalProvider
+from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
+from edvent_ai_notes.db import notes as notes_db
+from edvent_ai_notes.db.notes import LessonRef, visibility_params
+from edvent_ai_notes.db.tables import vector_literal
+from edvent_ai_notes.domain import access
+from edvent_ai_notes.domain.access import Actor
+from edvent_ai_notes.testing import ingest_lesson
+from edvent_ai_notes.usecases.search import (
+    PLANNER_SETTINGS,
+    SEARCH,
+    search_chunks,
+    uncached,
+)
+from edvent_platform.db import create_engine, session_factory, transaction
+
+COURSES = 20
+SIZES = (400,)
+TARGET_MS = 100.0
+COURSE_WORDS = 150  # each course's own vocabulary
+GENERAL_WORDS = 20_000  # the general English the lessons are written in
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    general: list[str]
+    weights: list[float]
+    courses: list[list[str]]
+
+
+def vocabulary(seed: int) -> Vocabulary:
+    rng = random.Random(seed)
+    ranked = [
+        word for word in wordfreq.top_n_list("en", 60_000) if re.fullmatch(r"[a-z]{3,}", word)
+    ]
+    general = ranked[:GENERAL_WORDS]
+    frequencies = [wordfreq.word_frequency(word, "en") for word in general]
+    rare = ranked[GENERAL_WORDS:]
+    courses = [rng.sample(rare, COURSE_WORDS) for _ in range(COURSES + 1)]
+    return Vocabulary(general, frequencies, courses)
+
+
+def lesson_markdown(words: Vocabulary, course: int, seed: int, *, length: int = 1500) -> str:
+    """About `length` words in sections of paragraphs; one word in eight is the course's."""
+    rng = random.Random(seed)
+    own = words.courses[course]
+    focus = rng.sample(own, 20)  # this lesson's subject within its course
+    parts = [f"# Lesson {seed}\n"]
+    count = 0
+    while count < length:
+        parts.append(f"\n## {' '.join(rng.sample(focus, 2)).title()}\n")
+        for _ in range(rng.randint(2, 4)):
+            sentence_words = rng.choices(words.general, words.weights, k=rng.randint(60, 110))
+            for position in range(0, len(sentence_words), 8):
+                sentence_words[position] = rng.choice(focus if rng.random() < 0.7 else own)
+            count += len(sentence_words)
+            sentences = [
+                " ".join(sentence_words[i : i + 12]).capitalize() + "."
+                for i in range(0, len(sentence_words), 12)
+            ]
+            parts.append("\n" + " ".join(sentences) + "\n")
+    return "".join(parts)
+
+
+def question(markdown: str, rng: random.Random) -> str:
+    """Six words of one paragraph of the lesson, as a student might ask about it."""
+    paragraphs = [p for p in markdown.split("\n") if p and not p.startswith("#")]
+    tokens = re.findall(r"[a-z]+", rng.choice(paragraphs).lower())
+    start = rng.randrange(max(1, len(tokens) - 12))
+    return " ".join(rng.sample(tokens[start : start + 12], 6))
+
+
+@dataclass
+class Corpus:
+    sessions: async_sessionmaker[AsyncSession]
+    provider: LocalProvider
+    words: Vocabulary
+    course_ids: list[uuid.UUID]  # the published ones; the last of `all_ids` is a draft
+    draft_id: uuid.UUID
+    lessons: list[tuple[int, int]] = None  # type: ignore[assignment]  # (course, seed)
+
+    def __post_init__(self) -> None:
+        self.lessons = []
+
+    async def grow(self, total: int) -> None:
+        """Ingest lessons until `total` published ones, round-robin over the courses; one
+        draft-course lesson for every 20."""
+        while len(self.lessons) < total:
+            seed = len(self.lessons)
+            course = seed % COURSES
+            await self._ingest(course, self.course_ids[course], seed)
+            self.lessons.append((course, seed))
+            if seed % 20 == 0:
+                await self._ingest(COURSES, self.draft_id, 1_000_000 + seed)
+
+    async def _ingest(self, course: int, course_id: uuid.UUID, seed: int) -> None:
+        ref = LessonRef(
+            lesson_id=uuid.uuid4(), course_id=course_id, title=f"Lesson {seed}",
+            order_index=seed, content_key=f"scale/{seed}.md", content_sha256="0" * 64,
+            published_at=datetime.now(UTC),
+        )  # fmt: skip
+        markdown = lesson_markdown(self.words, course, seed)
+        async with transaction(self.sessions) as session:
+            await ingest_lesson(session, provider=self.provider, lesson=ref, markdown=markdown)
+
+
+@dataclass(frozen=True)
+class Timing:
+    lessons: int
+    chunks: int
+    scope: str
+    p50: float
+    p99: float
+    plan: str
+
+
+async def _params(
+    provider: LocalProvider, actor: Actor, query: str, course: uuid.UUID | None
+) -> dict[str, Any]:
+    (vector,) = await provider.embed([query])
+    return {
+        "q": query,
+        "vector": vector_literal(vector),
+        "course_id": course,
+        "limit": 10,
+        **visibility_params(access.note_filter(actor)),
+    }
+
+
+async def measure(corpus: Corpus, searches: int, admin_dsn: str) -> list[Timing]:
+    # Fresh statistics, as autovacuum would have them (it never analyzes a 21-row courses
+    # table); by the owner, since the service's role may not analyze the tables.
+    async with await psycopg.AsyncConnection.connect(admin_dsn, autocommit=True) as admin:
+        await admin.execute("ANALYZE ai_notes.lessons, ai_notes.courses, ai_notes.lesson_chunks")
+    async with corpus.sessions() as session:
+        chunks = int(await session.scalar(text("SELECT count(*) FROM lesson_chunks")) or 0)
+    student = Actor(user_id=uuid.uuid4(), role="STUDENT")
+    queries = uncached(corpus.provider)
+    timings = []
+    for scope in ("one course", "across courses"):
+        rng = random.Random(len(corpus.lessons))
+        asked = []
+        for _ in range(searches + 20):
+            course, seed = rng.choice(corpus.lessons)
+            asked.append(
+                (question(lesson_markdown(corpus.words, course, seed), rng),
+                 corpus.course_ids[course] if scope == "one course" else None)
+            )  # fmt: skip
+        durations = []
+        for i, (query, course_id) in enumerate(asked):
+            started = time.perf_counter()
+            async with transaction(corpus.sessions) as session:
+                hits = await search_chunks(
+                    session, queries=queries, actor=student, query=query, course_id=course_id,
+                    limit=10,
+                )  # fmt: skip
+            if i >= 20:  # warm-up
+                durations.append((time.perf_counter() - started) * 1000)
+            visible = await _courses_of(corpus, [hit.lesson_id for hit in hits])
+            assert corpus.draft_id not in visible, "search showed a draft course's lesson"
+        query, course_id = asked[-1]
+        async with transaction(corpus.sessions) as session:
+            for setting in PLANNER_SETTINGS:
+                await session.execute(text(setting))
+            rows = await session.execute(
+                text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + SEARCH.text),
+                await _params(corpus.provider, student, query, course_id),
+            )
+            plan = "\n".join(row[0] for row in rows)
+        durations.sort()
+        timings.append(
+            Timing(
+                lessons=len(corpus.lessons),
+                chunks=chunks,
+                scope=scope,
+                p50=percentile(durations, 50),
+                p99=percentile(durations, 99),
+                plan=plan,
+            )
+        )
+    return timings
+
+
+async def _courses_of(corpus: Corpus, lesson_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    if not lesson_ids:
+        return set()
+    async with corpus.sessions() as session:
+        rows = await session.execute(
+            text("SELECT DISTINCT course_id FROM lessons WHERE id = ANY(:ids)"),
+            {"ids": list(lesson_ids)},
+        )
+        return {row[0] for row in rows}
+
+
+async def collect() -> tuple[list[Timing], float]:
+    largest = int(os.environ.get("BENCH_SCALE_LESSONS", "4000"))
+    searches = int(os.environ.get("BENCH_SCALE_SEARCHES", "200"))
+    sizes = sorted({*(size for size in SIZES if size < largest), largest})
+    work = Path(tempfile.mkdtemp(prefix="edvent-bench-ai-notes-scale-"))
+    started = time.perf_counter()
+    with infrastructure(work, kafka=False) as infra:
+        url = migrated_database(infra.postgres, "ai-notes")
+        engine = create_engine(url, schema="ai_notes", app_name="bench-ai-notes-scale")
+        provider = LocalProvider(dimensions=EMBEDDING_DIMENSIONS)
+        try:
+            sessions = session_factory(engine)
+            course_ids = [uuid.uuid4() for _ in range(COURSES)]
+            async with transaction(sessions) as session:
+                for number, course_id in enumerate(course_ids):
+                    await notes_db.record_course_published(
+                        session, course_id=course_id, owner_id=uuid.uuid4(),
+                        title=f"Course {number}", at=datetime.now(UTC),
+                    )  # fmt: skip
+            corpus = Corpus(sessions, provider, vocabulary(2026), course_ids, uuid.uuid4())
+            timings = []
+            for size in sizes:
+                await corpus.grow(size)
+                timings += await measure(corpus, searches, infra.postgres.admin_dsn())
+        finally:
+            await provider.close()
+            await engine.dispose()
+    return timings, time.perf_counter() - started
+
+
+def _scan_lines(plan: str) -> list[str]:
+    """The plan's scan nodes, for the summary: which index (or none) each side used."""
+    return [
+        line.strip()
+        for line in plan.splitlines()
+        if re.search(r"Scan|Index Searches", line) and "Subquery" not in line
+    ]
+
+
+def report(timings: Sequence[Timing], elapsed: float) -> str:
+    largest = max(t.lessons for t in timings)
+    across = next(t for t in timings if t.lessons == largest and t.scope == "across courses")
+    met = "met" if across.p99 <= TARGET_MS else "MISSED"
+    lines = [
+        "## ai-notes search as the corpus grows",
+        "",
+        f"Lessons of about 1,500 words in {COURSES} published courses (and a draft course, "
+        "whose lessons no hit may show: none did), ingested by the service's chunker and "
+        "the local provider; searches as a student through `search_chunks`, one at a time, "
+        f"each a few words of a random lesson; {elapsed:.0f} s in all.",
+        "",
+        "| lessons (chunks) | scope | p50 | p99 |",
+        "|---|---|---|---|",
+        *(
+            f"| {t.lessons:,} ({t.chunks:,}) | {t.scope} | {t.p50:.1f} ms | {t.p99:.1f} ms |"
+            for t in timings
+        ),
+        "",
+        f"Target: p99 ≤ {TARGET_MS:.0f} ms at {largest:,} lessons across courses: "
+        f"{across.p99:.1f} ms ({met}).",
+        "",
+        f"EXPLAIN ANALYZE of one search at {largest:,} lessons, its scans:",
+        "",
+    ]
+    for t in timings:
+        if t.lessons == largest:
+            lines += [f"- {t.scope}:", "", "```", *_scan_lines(t.plan), "```", ""]
+    return "\n".join(lines)
+
+
+async def run() -> str:
+    timings, elapsed = await collect()
+    if os.environ.get("BENCH_SCALE_PLANS"):
+        for t in timings:
+            print(f"--- {t.lessons} lessons, {t.scope}\n{t.plan}\n")
+    return report(timings, elapsed)
+
+
+def main() -> None:
+    print(asyncio.run(run()))
+
+
+if __name__ == "__main__":
+    main()
