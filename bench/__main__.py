@@ -14,6 +14,7 @@
 8. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
 9. the whole platform through its gateway, with wrk (bench/gateway_load.py).
 10. the web client in Chromium: first-screen JavaScript and a cold load (bench/web.py).
+11. logins and notes with the abuse limits on versus effectively off (bench/limits.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -44,6 +45,7 @@ from bench import (
     content,
     gateway_load,
     identity_storm,
+    limits,
     percentile,
     web,
 )
@@ -269,6 +271,7 @@ def main() -> None:
     report += "\n" + asyncio.run(ai_notes_quality.run())
     report += "\n" + gateway_load.run()
     report += "\n" + web.run()
+    report += asyncio.run(limits.run())
     RESULTS.write_text(report)
     sys.stdout.write(report)
 
