@@ -19,6 +19,7 @@
 10. the web client in Chromium: first-screen JavaScript and a cold load (bench/web.py).
 11. two replicas of everything: the gateway's p99 before, during and after one replica
     of each service is SIGKILLed (bench/replicas.py).
+12. logins and notes with the abuse limits on versus effectively off (bench/limits.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -51,6 +52,7 @@ from bench import (
     content,
     gateway_load,
     identity_storm,
+    limits,
     percentile,
     replicas,
     web,
@@ -310,6 +312,7 @@ def main() -> None:
     report += "\n" + gateway_load.run()
     report += "\n" + replicas.run()
     report += "\n" + web.run()
+    report += asyncio.run(limits.run())
     RESULTS.write_text(report)
     sys.stdout.write(report)
 

@@ -126,10 +126,12 @@ async def measure(
             for index in range(lessons + 1):  # the first one warms up (group join, caches)
                 body = lesson_body(index).encode()
                 sha = hashlib.sha256(body).hexdigest()
-                key = f"lessons/{uuid.uuid4()}/{sha}.md"
+                lesson_id = uuid.uuid4()
+                # Where content stores bodies: ai-notes refuses a key outside it.
+                key = f"courses/{course_id}/lessons/{lesson_id}/{sha}.md"
                 client.put_object(Bucket=BUCKET, Key=key, Body=body)
                 event = LessonPublished(
-                    lesson_id=uuid.uuid4(), course_id=course_id, title=f"Lesson {index}",
+                    lesson_id=lesson_id, course_id=course_id, title=f"Lesson {index}",
                     order_index=index, content_key=key, content_sha256=sha,
                     published_at=datetime.now(UTC),
                 )  # fmt: skip

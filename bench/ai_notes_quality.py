@@ -50,6 +50,7 @@ from edvent_ai_notes.adapters.providers.local.text import content_stems, words
 from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
 from edvent_ai_notes.db import notes as notes_db
 from edvent_ai_notes.db.notes import LessonRef
+from edvent_ai_notes.db.vectors import register_vectors
 from edvent_ai_notes.domain.access import Actor
 from edvent_ai_notes.domain.chunking import chunk_markdown
 from edvent_ai_notes.domain.notes import Chunk
@@ -184,6 +185,7 @@ async def service_search(
     with infrastructure(work, kafka=False) as infra:
         url = migrated_database(infra.postgres, "ai-notes")
         engine = create_engine(url, schema="ai_notes", app_name="bench-ai-notes-quality")
+        register_vectors(engine)
         sessions = session_factory(engine)
         by_uuid = {lesson.uuid: lesson.id for lesson in lessons}
         try:

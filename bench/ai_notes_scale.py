@@ -40,7 +40,7 @@ from edvent_ai_notes.adapters.providers.local import LocalProvider
 from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
 from edvent_ai_notes.db import notes as notes_db
 from edvent_ai_notes.db.notes import LessonRef, visibility_params
-from edvent_ai_notes.db.tables import vector_literal
+from edvent_ai_notes.db.vectors import as_vector, register_vectors
 from edvent_ai_notes.domain import access
 from edvent_ai_notes.domain.access import Actor
 from edvent_ai_notes.testing import ingest_lesson
@@ -158,7 +158,7 @@ async def _params(
     (vector,) = await provider.embed([query])
     return {
         "q": query,
-        "vector": vector_literal(vector),
+        "vector": as_vector(vector),
         "course_id": course,
         "limit": 10,
         **visibility_params(access.note_filter(actor)),
@@ -239,6 +239,7 @@ async def collect() -> tuple[list[Timing], float]:
     with infrastructure(work, kafka=False) as infra:
         url = migrated_database(infra.postgres, "ai-notes")
         engine = create_engine(url, schema="ai_notes", app_name="bench-ai-notes-scale")
+        register_vectors(engine)
         provider = LocalProvider(dimensions=EMBEDDING_DIMENSIONS)
         try:
             sessions = session_factory(engine)

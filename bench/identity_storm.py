@@ -169,10 +169,10 @@ def start_identity(port: int, env: dict[str, str], log: Path) -> subprocess.Pope
         )
 
 
-def wait_ready(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_ready(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
     import httpx
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"identity exited:\n{log.read_text()[-3000:]}")

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from edvent_ai_notes.db import jobs as jobs_db
+from edvent_ai_notes.db import notes as notes_db
+from edvent_ai_notes.db.jobs import ClaimedJob
 from edvent_ai_notes.usecases import notes as notes_usecase
 from edvent_ai_notes.usecases.notes import Pipeline
 from edvent_platform.db import transaction
@@ -53,8 +55,40 @@ class NoteJobs:
             job = await jobs_db.claim_job(session, lease=self.lease)
         if job is None:
             return False
-        await notes_usecase.run_job(pipeline=self.pipeline, job=job, max_attempts=self.max_attempts)
+        await self._run(job)
         return True
+
+    async def _run(self, job: ClaimedJob) -> None:
+        """One claimed note job: the pipeline again for the lesson's current body, each
+        step in a unit of work of its own around the slow part. A spent budget puts it
+        off again (still pending); a provider or storage failure is retried with
+        backoff up to `max_attempts`, then the note stays `failed`."""
+        sessions = self.pipeline.sessions
+        async with transaction(sessions) as session:
+            lesson = await notes_db.lesson(session, lesson_id=job.lesson_id)
+            settled = (
+                None
+                if lesson is None
+                else await notes_usecase.admit_notes(session=session, lesson=lesson, force=True)
+            )
+        if lesson is None:
+            return  # deleted meanwhile: its job went with it
+        try:
+            apply = settled or await notes_usecase.prepare_notes(
+                pipeline=self.pipeline, lesson=lesson
+            )
+        except notes_usecase.AttemptFailed as failed:
+            async with transaction(sessions) as session:
+                await notes_usecase.job_failed(
+                    session=session, job=job, failed=failed, max_attempts=self.max_attempts
+                )
+            return
+        except Exception as exc:
+            async with transaction(sessions) as session:
+                await notes_usecase.job_crashed(session=session, job=job, lesson=lesson, error=exc)
+            raise
+        async with transaction(sessions) as session:
+            await notes_usecase.job_done(session=session, job=job, apply=apply)
 
     async def drain(self) -> None:
         # A job cut off at stop is claimed again once its lease ends.

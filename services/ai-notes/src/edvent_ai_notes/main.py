@@ -10,6 +10,7 @@ from edvent_ai_notes.api.routes import routers
 from edvent_ai_notes.bootstrap import AiNotes
 from edvent_ai_notes.config import Settings
 from edvent_ai_notes.consumers import handlers_for
+from edvent_ai_notes.db.vectors import register_vectors
 from edvent_platform.app import build_runtime, create_service_app
 from edvent_platform.auth import install_token_verifier
 
@@ -35,6 +36,8 @@ def create_app(
     # The runtime first: the service's parts need its sessions, and the event handlers
     # need the parts.
     runtime = build_runtime(service=SERVICE, schema=settings.db_schema, settings=settings)
+    register_vectors(runtime.engine)
+    register_vectors(runtime.read_engine)
     ai_notes = AiNotes.build(settings, runtime.sessions, provider=provider)
     ai_notes.register_jobs(runtime.jobs)
     app = create_service_app(

@@ -41,6 +41,7 @@ from edvent_events.catalog.identity import (
 from edvent_events.consumer import Handlers, RefusedEventError
 from edvent_events.envelope import Envelope
 from edvent_events.exports import send_part
+from edvent_platform.db import transaction
 
 
 def handlers_for(pipeline: Pipeline) -> Handlers:
@@ -86,7 +87,18 @@ def handlers_for(pipeline: Pipeline) -> Handlers:
                 f"courses/{event.course_id}/lessons/{event.lesson_id}/"
             )
         lesson = LessonRef.published(event)
-        return await notes_usecase.prepare_notes(pipeline=pipeline, lesson=lesson)
+        # Committed before the slow part, so that the note reads `pending` meanwhile.
+        async with transaction(pipeline.sessions) as session:
+            settled = await notes_usecase.admit_notes(session=session, lesson=lesson)
+        if settled is not None:
+            return settled
+        try:
+            return await notes_usecase.prepare_notes(pipeline=pipeline, lesson=lesson)
+        except notes_usecase.AttemptFailed as failed:
+            # The note reads `failed` with the reason while the consumer retries.
+            async with transaction(pipeline.sessions) as session:
+                await failed.record(session)
+            raise failed.error from None
 
     @handlers.on(LessonUnpublished)
     async def on_lesson_unpublished(

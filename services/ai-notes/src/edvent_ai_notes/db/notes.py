@@ -37,8 +37,8 @@ from edvent_ai_notes.db.tables import (
     lesson_chunks,
     lesson_tombstones,
     lessons,
-    vector_literal,
 )
+from edvent_ai_notes.db.vectors import as_vector
 from edvent_ai_notes.domain.access import LessonFacts, NoteFilter
 from edvent_ai_notes.domain.notes import Chunk, GeneratedNote, RetrievedChunk
 from edvent_events.catalog.content import LessonPublished
@@ -447,7 +447,7 @@ async def related_chunks(
         {
             "course_id": course_id,
             "lesson_id": lesson_id,
-            "vector": vector_literal(vector),
+            "vector": as_vector(vector),
             "limit": limit,
         },
     )

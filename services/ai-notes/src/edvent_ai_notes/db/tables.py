@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -25,40 +23,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import UserDefinedType
 
 from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
+from edvent_ai_notes.db.vectors import Embedding
 from edvent_platform.db import service_metadata
 
 metadata = service_metadata("ai_notes")
-
-
-class Vector(UserDefinedType[list[float]]):
-    """pgvector's `vector(n)`, sent and read as its text form `[x,y,...]`."""
-
-    cache_ok = True
-
-    def __init__(self, dimensions: int) -> None:
-        self.dimensions = dimensions
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return f"vector({self.dimensions})"
-
-    def bind_processor(self, dialect: Any) -> Any:
-        def process(value: Sequence[float] | None) -> str | None:
-            return None if value is None else vector_literal(value)
-
-        return process
-
-    def result_processor(self, dialect: Any, coltype: Any) -> Any:
-        def process(value: str | None) -> list[float] | None:
-            return None if value is None else [float(x) for x in value.strip("[]").split(",")]
-
-        return process
-
-
-def vector_literal(values: Sequence[float]) -> str:
-    return "[" + ",".join(f"{v:.7g}" for v in values) + "]"
 
 
 # From content.courses: who owns a course, whether it is published, archived. Each
@@ -209,7 +179,7 @@ lesson_chunks = Table(
     Column("position", Integer, nullable=False),
     Column("heading_path", ARRAY(Text), nullable=False),
     Column("text", Text, nullable=False),
-    Column("embedding", Vector(EMBEDDING_DIMENSIONS), nullable=False),
+    Column("embedding", Embedding(EMBEDDING_DIMENSIONS), nullable=False),
     # The headings (weight A) and the text (weight B), 'english' configuration.
     Column("search_vector", TSVECTOR, nullable=False),
     UniqueConstraint("lesson_id", "position", name="uq_lesson_chunks_lesson_id_position"),

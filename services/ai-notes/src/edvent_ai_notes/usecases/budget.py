@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from edvent_ai_notes import metrics
 from edvent_ai_notes.db import jobs as jobs_db
 from edvent_ai_notes.domain.notes import Usage
-from edvent_platform.db import transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Spend:
+    tokens: int
+    requests: int
 
 
 @dataclass
@@ -34,22 +39,23 @@ class TokenBudget:
         tomorrow = datetime.combine(now.date() + timedelta(days=1), time(), tzinfo=UTC)
         return min(tomorrow, now + self.recheck)
 
-    async def record(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        usage: Usage,
-        embedding_tokens: int,
-        requests: int,
-    ) -> None:
-        tokens = usage.prompt_tokens + usage.completion_tokens + embedding_tokens
+    def count(self, *, usage: Usage, embedding_tokens: int, requests: int) -> Spend:
+        """What an attempt spent, counted in the metrics at once; `record` stores it."""
         metrics.LLM_TOKENS.labels(self.provider, "prompt").inc(usage.prompt_tokens)
         metrics.LLM_TOKENS.labels(self.provider, "completion").inc(usage.completion_tokens)
         metrics.LLM_TOKENS.labels(self.provider, "embedding").inc(embedding_tokens)
-        async with transaction(sessions) as session:
-            await jobs_db.spend_tokens(
-                session, provider=self.provider, day=_today(), tokens=tokens, requests=requests
-            )
+        tokens = usage.prompt_tokens + usage.completion_tokens + embedding_tokens
+        return Spend(tokens=tokens, requests=requests)
+
+    async def record(self, session: AsyncSession, *, spend: Spend) -> None:
+        """In the caller's transaction."""
+        await jobs_db.spend_tokens(
+            session,
+            provider=self.provider,
+            day=_today(),
+            tokens=spend.tokens,
+            requests=spend.requests,
+        )
 
 
 def _today() -> date:

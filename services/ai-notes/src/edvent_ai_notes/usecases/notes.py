@@ -1,10 +1,12 @@
 """The notes pipeline: body → chunks → embeddings → context → notes → one transaction.
 
-`prepare_notes` does the slow part (S3, embeddings, generation) with no transaction
-open and returns `apply(session)`, which writes the result in the caller's transaction:
-the consumer's inbox transaction for `lesson.published`, a unit of its own for a
-regenerate request. Writing is idempotent and all at once: the lesson's chunks are
-replaced and its note upserted together, so readers see the old note or the new one.
+Three steps, each in the caller's hands (the consumer of `lesson.published`, the note
+jobs): `admit_notes` in a unit of work of the caller's, committed so that the note
+reads `pending`; `prepare_notes`, the slow part (S3, embeddings, generation) with no
+transaction open, returning `apply(session)`; and that, in the caller's transaction
+(the consumer's inbox transaction, or the job's). No step commits. Writing is
+idempotent and all at once: the lesson's chunks are replaced and its note upserted
+together, so readers see the old note or the new one.
 """
 
 from __future__ import annotations
@@ -48,11 +50,10 @@ from edvent_ai_notes.domain.notes import (
     RetrievedChunk,
 )
 from edvent_ai_notes.limits import Limiter, estimated_tokens
-from edvent_ai_notes.usecases.budget import TokenBudget
+from edvent_ai_notes.usecases.budget import Spend, TokenBudget
 from edvent_events.catalog.ai_notes import KeyConcept as EventKeyConcept
 from edvent_events.catalog.ai_notes import NotesGenerated
 from edvent_events.outbox import add_event
-from edvent_platform.db import transaction
 
 logger = logging.getLogger("edvent.ai_notes.pipeline")
 
@@ -88,15 +89,27 @@ async def nothing(session: AsyncSession) -> None:
     return None
 
 
-async def prepare_notes(*, pipeline: Pipeline, lesson: LessonRef, force: bool = False) -> Apply:
-    """The slow part for one publication of a lesson; raises when an attempt failed
-    in a way worth retrying (provider, storage), after recording the note `failed`.
-    A failure that would repeat (no body, too large a body, a lesson the provider
-    cannot summarise) is settled at once: the note is written `failed`, nothing raised."""
-    async with pipeline.sessions() as session:
-        if await notes_db.is_deleted(session, lesson_id=lesson.lesson_id):
-            return nothing  # lesson.deleted came first: the delete wins
-        known = await notes_db.state(session, lesson_id=lesson.lesson_id)
+class AttemptFailed(Exception):  # noqa: N818 - named for what happened
+    """`prepare_notes` failed in a way worth retrying (provider, storage). The caller
+    commits `record` (the note `failed` with the reason, and any tokens spent) in a
+    unit of work of its own, then retries (raises `error` again, or backs the job off)."""
+
+    def __init__(self, error: ProviderError | StorageUnavailable, record: Apply) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.record = record
+
+
+async def admit_notes(
+    *, session: AsyncSession, lesson: LessonRef, force: bool = False
+) -> Apply | None:
+    """Before the slow part, in the caller's unit of work: `None` when this publication
+    needs notes made, and then its note reads `pending` once the caller commits; else
+    what to apply instead in the final transaction (nothing, or the reference row only).
+    """
+    if await notes_db.is_deleted(session, lesson_id=lesson.lesson_id):
+        return nothing  # lesson.deleted came first: the delete wins
+    known = await notes_db.state(session, lesson_id=lesson.lesson_id)
     if known is not None and known.published_at > lesson.published_at:
         return nothing  # a newer publication was seen; this one is history
     if (
@@ -107,15 +120,22 @@ async def prepare_notes(*, pipeline: Pipeline, lesson: LessonRef, force: bool = 
     ):
         # The same body again: nothing to compute, the reference row may still change.
         return _record_only(lesson)
-    async with transaction(pipeline.sessions) as session:
-        if not await notes_db.record_lesson(session, lesson=lesson):
-            return nothing
-        await notes_db.add_pending(
-            session, lesson_id=lesson.lesson_id, sha256=lesson.content_sha256
-        )
+    if not await notes_db.record_lesson(session, lesson=lesson):
+        return nothing
+    await notes_db.add_pending(session, lesson_id=lesson.lesson_id, sha256=lesson.content_sha256)
+    return None
+
+
+async def prepare_notes(*, pipeline: Pipeline, lesson: LessonRef) -> Apply:
+    """The slow part for one publication of a lesson (S3, embeddings, generation), in no
+    transaction: it only reads. Returns what the caller applies in its transaction.
+    A failure that would repeat (no body, too large a body, a lesson the provider
+    cannot summarise) is settled there (the note `failed`); one worth retrying raises
+    `AttemptFailed`."""
     if await pipeline.budget.spent(pipeline.sessions):
         metrics.BUDGET_POSTPONED.labels(pipeline.budget.provider).inc()
         return _postpone(lesson, until=pipeline.budget.resumes_at())
+    spend: Spend | None = None
     try:
         body = await pipeline.bodies.read(key=lesson.content_key)
         if len(body) > pipeline.options.max_lesson_bytes:
@@ -124,14 +144,31 @@ async def prepare_notes(*, pipeline: Pipeline, lesson: LessonRef, force: bool = 
                 f"{pipeline.options.max_lesson_bytes}"
             )
         async with pipeline.generation.slot():
-            chunks, vectors, note = await _compute(pipeline=pipeline, lesson=lesson, body=body)
+            chunks, vectors, generated = await _compute(pipeline=pipeline, lesson=lesson, body=body)
+        spend = pipeline.budget.count(
+            usage=generated.usage,
+            embedding_tokens=estimated_tokens(*(embedding_text(c) for c in chunks)),
+            requests=2 if chunks else 1,
+        )
+        note = validated(generated)
     except (BodyMissing, BodyTooLarge, Unsummarisable) as exc:
-        return _fail(lesson, failure_reason(exc))
+        return _spending(pipeline, spend, _fail(lesson, failure_reason(exc)))
     except (ProviderError, StorageUnavailable) as exc:
-        async with transaction(pipeline.sessions) as session:
-            await _fail(lesson, failure_reason(exc))(session)
-        raise
-    return _store(lesson, chunks, vectors, note)
+        record = _spending(pipeline, spend, _fail(lesson, failure_reason(exc)))
+        raise AttemptFailed(exc, record) from exc
+    return _spending(pipeline, spend, _store(lesson, chunks, vectors, note))
+
+
+def _spending(pipeline: Pipeline, spend: Spend | None, then: Apply) -> Apply:
+    """`then`, after recording the tokens the attempt spent (whatever became of it)."""
+    if spend is None:
+        return then
+
+    async def apply(session: AsyncSession) -> None:
+        await pipeline.budget.record(session, spend=spend)
+        await then(session)
+
+    return apply
 
 
 async def _compute(
@@ -156,13 +193,7 @@ async def _compute(
         metrics.LLM_REQUESTS.labels(provider, "generate", "error").inc()
         raise
     metrics.LLM_REQUESTS.labels(provider, "generate", "ok").inc()
-    await pipeline.budget.record(
-        pipeline.sessions,
-        usage=generated.usage,
-        embedding_tokens=estimated_tokens(*(embedding_text(c) for c in chunks)),
-        requests=2 if chunks else 1,
-    )
-    return chunks, vectors, validated(generated)
+    return chunks, vectors, generated
 
 
 async def embedded_chunks(
@@ -395,36 +426,34 @@ async def request_regeneration(
     return True
 
 
-async def run_job(*, pipeline: Pipeline, job: ClaimedJob, max_attempts: int) -> None:
-    """One claimed note job: the pipeline again for the lesson's current body. A spent
-    budget puts it off again (still pending); a provider or storage failure is retried
-    with backoff up to `max_attempts`, then the note stays `failed`."""
-    async with pipeline.sessions() as session:
-        lesson = await notes_db.lesson(session, lesson_id=job.lesson_id)
-    if lesson is None:
-        return  # deleted meanwhile: its job went with it
-    try:
-        apply = await prepare_notes(pipeline=pipeline, lesson=lesson, force=True)
-    except (ProviderError, StorageUnavailable):
-        async with transaction(pipeline.sessions) as session:
-            if job.attempts < max_attempts:
-                backoff = timedelta(seconds=min(300, 5 * 2 ** (job.attempts - 1)))
-                await jobs_db.retry_job(session, lesson_id=job.lesson_id, after=backoff)
-            else:
-                await jobs_db.finish_job(session, lesson_id=job.lesson_id)
-        logger.warning("notes job for lesson %s failed (try %d)", job.lesson_id, job.attempts)
-        return
-    except Exception as exc:
-        async with transaction(pipeline.sessions) as session:
-            await _fail(lesson, f"{type(exc).__name__}: {exc}")(session)
-            await jobs_db.finish_job(session, lesson_id=job.lesson_id)
-        raise
-    async with transaction(pipeline.sessions) as session:
-        # The lesson's locks before the job's row, in the order every writer takes them.
-        await notes_db.lesson(session, lesson_id=job.lesson_id, lock=True)
-        # Finished first: a postponement (budget spent) adds the job back.
+async def job_failed(
+    *, session: AsyncSession, job: ClaimedJob, failed: AttemptFailed, max_attempts: int
+) -> None:
+    """A job's attempt failed in a way worth retrying: the note reads `failed` with the
+    reason, and the job is tried again with backoff up to `max_attempts`."""
+    await failed.record(session)
+    if job.attempts < max_attempts:
+        backoff = timedelta(seconds=min(300, 5 * 2 ** (job.attempts - 1)))
+        await jobs_db.retry_job(session, lesson_id=job.lesson_id, after=backoff)
+    else:
         await jobs_db.finish_job(session, lesson_id=job.lesson_id)
-        await apply(session)
+    logger.warning("notes job for lesson %s failed (try %d)", job.lesson_id, job.attempts)
+
+
+async def job_crashed(
+    *, session: AsyncSession, job: ClaimedJob, lesson: LessonRef, error: Exception
+) -> None:
+    """An unexpected error: the note fails with it and the job is not tried again."""
+    await _fail(lesson, f"{type(error).__name__}: {error}")(session)
+    await jobs_db.finish_job(session, lesson_id=job.lesson_id)
+
+
+async def job_done(*, session: AsyncSession, job: ClaimedJob, apply: Apply) -> None:
+    # The lesson's locks before the job's row, in the order every writer takes them.
+    await notes_db.lesson(session, lesson_id=job.lesson_id, lock=True)
+    # Finished first: a postponement (budget spent) adds the job back.
+    await jobs_db.finish_job(session, lesson_id=job.lesson_id)
+    await apply(session)
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_ai_notes.adapters.providers import NotesProvider
 from edvent_ai_notes.db.notes import VISIBLE_LESSON, visibility_params
-from edvent_ai_notes.db.tables import vector_literal
+from edvent_ai_notes.db.vectors import as_vector
 from edvent_ai_notes.domain import access
 from edvent_ai_notes.domain.access import Actor
 from edvent_ai_notes.limits import Limiter, QueryEmbeddings
@@ -163,7 +163,7 @@ async def search_chunks(
         SEARCH,
         {
             "q": query,
-            "vector": vector_literal(vector),
+            "vector": as_vector(vector),
             "course_id": course_id,
             "limit": limit,
             **visibility_params(access.note_filter(actor)),

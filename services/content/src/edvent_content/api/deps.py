@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from edvent_content.bootstrap import Content
 from edvent_content.domain.access import Actor
@@ -25,13 +25,16 @@ async def get_content(request: Request) -> Content:  # async: no worker-thread h
 ContentDep = Annotated[Content, Depends(get_content)]
 
 
-async def end_read(session: AsyncSession) -> None:
-    """End what the request read so far (nothing was written) and give the connection
-    back before slow work such as reading a body or talking to S3; the write that
-    follows starts a new transaction and checks again under a lock. What was read
-    stays usable: detached first, as a rollback would expire it."""
-    session.expunge_all()
-    await session.rollback()
+async def get_reads(request: Request) -> async_sessionmaker[AsyncSession]:
+    reads: async_sessionmaker[AsyncSession] = request.app.state.runtime.read_sessions
+    return reads
+
+
+# Short read-only sessions, for routes with slow work (S3, a client's upload): they read
+# what they need in one (`async with reads() as session`) and give its connection back
+# before the slow work; the write that follows runs in the request's unit of work and
+# checks again under a lock.
+ReadSessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_reads)]
 
 
 async def _actor(user: CurrentUser, session: SessionDep) -> Actor:
@@ -48,3 +51,20 @@ async def _maybe_actor(user: OptionalUser, session: ReadSessionDep) -> Actor | N
 
 
 MaybeSignedIn = Annotated[Actor | None, Depends(_maybe_actor)]
+
+
+async def _actor_briefly(user: CurrentUser, reads: ReadSessions) -> Actor:
+    async with reads() as session:
+        return await users_usecase.actor_for(session=session, principal=user)
+
+
+async def _maybe_actor_briefly(user: OptionalUser, reads: ReadSessions) -> Actor | None:
+    if user is None:
+        return None
+    async with reads() as session:
+        return await users_usecase.actor_for(session=session, principal=user)
+
+
+# `SignedIn` and `MaybeSignedIn` for the routes with slow work: read in a short session.
+SignedInBriefly = Annotated[Actor, Depends(_actor_briefly)]
+MaybeSignedInBriefly = Annotated[Actor | None, Depends(_maybe_actor_briefly)]

@@ -5,8 +5,9 @@
   most 8 s); `max_retries` of them per request. What is still failing then raises
   `ProviderUnavailable`, and the pipeline's attempt fails (the consumer retries it).
 - At most `concurrency` requests of this process are in flight at once.
-- Notes come as structured output (`response_format` with a strict JSON schema) and
-  are validated with Pydantic; anything else raises `MalformedAnswer` and is not stored.
+- Notes come as structured output: the SDK's `parse` sends `NotesAnswer`'s strict JSON
+  schema as the response format and validates the answer with it; anything else
+  (and a cut-off or filtered answer) raises `MalformedAnswer` and is not stored.
 - Embeddings are asked for at the pgvector column's dimension (`dimensions=`).
 """
 
@@ -15,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated
 
 import openai
-from openai.types.shared_params import ResponseFormatJSONSchema
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from edvent_ai_notes.adapters.providers import MalformedAnswer, ProviderUnavailable
 from edvent_ai_notes.domain.notes import GeneratedNote, KeyConcept, LessonSource, Usage
@@ -40,44 +40,33 @@ Use only what the lesson and the related excerpts say; do not invent facts.\
 """
 
 
+def _length(low: int, high: int | None = None) -> AfterValidator:
+    """A length check the model's JSON schema leaves out: OpenAI's strict structured
+    output refuses schemas with `minLength` or `maxLength`."""
+
+    def check(value: str) -> str:
+        if len(value) < low or (high is not None and len(value) > high):
+            raise ValueError(f"must have {low} to {high or 'any number of'} characters")
+        return value
+
+    return AfterValidator(check)
+
+
 class _Concept(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    definition: str = Field(min_length=1, max_length=2000)
+    name: Annotated[str, _length(1, 200)]
+    definition: Annotated[str, _length(1, 2000)]
 
 
 class NotesAnswer(BaseModel):
-    """What the model must answer; its JSON schema is sent as the response format."""
+    """What the model must answer: the SDK sends its JSON schema as the strict response
+    format and parses the answer into it (`chat.completions.parse`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    summary_markdown: str = Field(min_length=1)
+    summary_markdown: Annotated[str, _length(1)]
     key_concepts: list[_Concept]
-
-
-def _strict_schema() -> dict[str, Any]:
-    concept = {
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "definition": {"type": "string"}},
-        "required": ["name", "definition"],
-        "additionalProperties": False,
-    }
-    return {
-        "type": "object",
-        "properties": {
-            "summary_markdown": {"type": "string"},
-            "key_concepts": {"type": "array", "items": concept},
-        },
-        "required": ["summary_markdown", "key_concepts"],
-        "additionalProperties": False,
-    }
-
-
-RESPONSE_FORMAT: ResponseFormatJSONSchema = {
-    "type": "json_schema",
-    "json_schema": {"name": "lesson_notes", "strict": True, "schema": _strict_schema()},
-}
 
 
 class OpenAIProvider:
@@ -140,31 +129,35 @@ class OpenAIProvider:
     async def generate_notes(self, *, lesson: LessonSource) -> GeneratedNote:
         async with self._limit:
             try:
-                response = await self._client.chat.completions.create(
+                response = await self._client.chat.completions.parse(
                     model=self.chat_model,
                     messages=[
                         {"role": "system", "content": SYSTEM_PROMPT},
                         {"role": "user", "content": _prompt(lesson)},
                     ],
-                    response_format=RESPONSE_FORMAT,
+                    response_format=NotesAnswer,
                     temperature=0.2,
                 )
             except openai.APIError as exc:
                 raise ProviderUnavailable(_describe(exc)) from exc
+            except openai.LengthFinishReasonError as exc:
+                raise MalformedAnswer("the answer was cut off at the token limit") from exc
+            except openai.ContentFilterFinishReasonError as exc:
+                raise MalformedAnswer("the answer was stopped by the content filter") from exc
+            except ValidationError as exc:
+                errors = "; ".join(
+                    f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}"
+                    for e in exc.errors()[:3]
+                )
+                raise MalformedAnswer(errors) from exc
         if not response.choices:
             raise MalformedAnswer("the answer has no choices")
-        choice = response.choices[0]
-        if choice.message.refusal:
-            raise MalformedAnswer(f"the model refused: {choice.message.refusal[:200]}")
-        if choice.finish_reason == "length":
-            raise MalformedAnswer("the answer was cut off at the token limit")
-        try:
-            answer = NotesAnswer.model_validate_json(choice.message.content or "")
-        except ValidationError as exc:
-            errors = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors()[:3]
-            )
-            raise MalformedAnswer(errors) from exc
+        message = response.choices[0].message
+        if message.refusal:
+            raise MalformedAnswer(f"the model refused: {message.refusal[:200]}")
+        answer = message.parsed
+        if answer is None:
+            raise MalformedAnswer("the answer is empty")
         usage = response.usage
         return GeneratedNote(
             summary_markdown=answer.summary_markdown,

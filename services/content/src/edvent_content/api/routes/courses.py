@@ -18,9 +18,10 @@ from edvent_content.api.deps import (
     ContentDep,
     MaybeSignedIn,
     ReadSessionDep,
+    ReadSessions,
     SessionDep,
     SignedIn,
-    end_read,
+    SignedInBriefly,
 )
 from edvent_content.api.schemas import (
     CourseCreate,
@@ -229,13 +230,15 @@ async def archive_course(course_id: UUID, actor: SignedIn, session: SessionDep) 
 async def add_lesson(
     course_id: UUID,
     body: LessonCreate,
-    actor: SignedIn,
+    actor: SignedInBriefly,
+    reads: ReadSessions,
     session: SessionDep,
     content: ContentDep,
 ) -> LessonPublic:
-    await courses_usecase.manageable_course(session=session, actor=actor, course_id=course_id)
+    async with reads() as read:
+        await courses_usecase.manageable_course(session=read, actor=actor, course_id=course_id)
     markdown = body_from_text(body.content_markdown, limit=content.settings.max_lesson_bytes)
-    await end_read(session)
+    # Stored before the unit of work begins: no connection waits on S3.
     lesson_id = uuid.uuid4()
     key = await lessons_usecase.store_body(
         store=content.store, course_id=course_id, lesson_id=lesson_id, body=markdown

@@ -14,10 +14,12 @@ from edvent_content.adapters.storage import MEDIA_TYPE
 from edvent_content.api.deps import (
     ContentDep,
     MaybeSignedIn,
+    MaybeSignedInBriefly,
     ReadSessionDep,
+    ReadSessions,
     SessionDep,
     SignedIn,
-    end_read,
+    SignedInBriefly,
 )
 from edvent_content.api.schemas import LessonPublic, problems
 from edvent_content.domain.content import NOT_BLANK_PATTERN, BodyReader, etag_matches
@@ -57,17 +59,20 @@ async def get_lesson(
 async def replace_content(
     lesson_id: UUID,
     request: Request,
-    actor: SignedIn,
+    actor: SignedInBriefly,
+    reads: ReadSessions,
     session: SessionDep,
     content: ContentDep,
 ) -> LessonPublic:
     limit = content.settings.max_lesson_bytes
     declared = request.headers.get("content-length", "")
-    lesson = await lessons_usecase.replaceable_lesson(
-        session=session, actor=actor, lesson_id=lesson_id
-    )
+    async with reads() as read:
+        lesson = await lessons_usecase.replaceable_lesson(
+            session=read, actor=actor, lesson_id=lesson_id
+        )
     course_id = lesson.course_id
-    await end_read(session)
+    # No connection is held from here until the write: the body arrives at the client's
+    # pace and goes to S3.
     if declared.isdigit() and int(declared) > limit:
         metrics.UPLOADS.labels("refused").inc()
         raise ContentTooLarge(limit)
@@ -105,13 +110,16 @@ async def replace_content(
 )
 async def read_content(
     lesson_id: UUID,
-    actor: MaybeSignedIn,
-    session: ReadSessionDep,
+    actor: MaybeSignedInBriefly,
+    reads: ReadSessions,
     content: ContentDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    lesson = await lessons_usecase.visible_lesson(session=session, actor=actor, lesson_id=lesson_id)
-    await end_read(session)
+    # Read in a short session: no connection is held while S3 answers.
+    async with reads() as read:
+        lesson = await lessons_usecase.visible_lesson(
+            session=read, actor=actor, lesson_id=lesson_id
+        )
     headers = {
         "ETag": f'"{lesson.content_sha256}"',
         # Drafts are private and bodies change: caches must ask again every time.
