@@ -42,11 +42,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from opentelemetry import trace
 from sqlalchemy import BigInteger, Integer, Text, Uuid, bindparam, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edvent_events import tracing
 from edvent_events.admin import ensure_topics
 from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.contract import Event
@@ -62,7 +64,6 @@ from edvent_events.handlers import REFUSED, Apply, Handler, Handlers, Prepare, R
 from edvent_events.outbox import dead_letters, inbox
 from edvent_events.relay import producer_settings
 from edvent_events.topics import dlq_topic, retry_topic
-from edvent_events.tracing import current_traceparent, valid_traceparent
 
 logger = logging.getLogger("edvent.events.consumer")
 
@@ -490,46 +491,70 @@ class ConsumerRunner:
         attempt: _Attempt,
     ) -> str:
         # Events this handler writes continue the trace of the event it handles.
-        token = current_traceparent.set(valid_traceparent(envelope.traceparent))
-        try:
-            prepare = self.handlers.preparation(type(envelope.data))
-            apply: Apply | None = None
-            if prepare is not None:
-                async with self.sessions() as session:
-                    if await session.scalar(HANDLED_BEFORE, {"event_id": event_id}) is not None:
-                        return "duplicate"
-                    where = {
-                        "topic": record.topic,
-                        "partition": record.partition,
-                        "offset": record.offset,
-                    }
-                    if await session.scalar(DEAD_LETTERED, where) is not None:
-                        return "already_dead_lettered"
-                # Outside any transaction: the slow half holds no connection.
-                attempt.claimed = True
-                apply = await prepare(envelope)
-                attempt.claimed = False
-            async with self.sessions() as session, session.begin():
-                claimed = await session.execute(
-                    CLAIM,
-                    {
-                        "event_id": event_id,
-                        "ce_type": envelope.type,
-                        "topic": record.topic,
-                        "partition": record.partition,
-                        "offset": record.offset,
-                    },
-                )
-                if claimed.first() is None:
-                    return await self._why_not_claimed(session, record)
-                attempt.claimed = True
-                if apply is not None:
-                    await apply(session)
-                else:
-                    await handler(session, envelope)
-            return "handled"
-        finally:
-            current_traceparent.reset(token)
+        with tracing.consuming(
+            name=f"{record.topic} process",
+            traceparent=envelope.traceparent,
+            attributes=tracing.kafka_attributes(
+                operation="process",
+                topic=record.topic,
+                key=envelope.subject,
+                event_id=envelope.id,
+                **{
+                    "messaging.consumer.group.name": self.group_id,
+                    "messaging.destination.partition.id": str(record.partition),
+                    "messaging.kafka.offset": record.offset,
+                    "cloudevents.event_type": envelope.type,
+                },
+            ),
+        ):
+            outcome = await self._handle_in_span(record, envelope, event_id, handler, attempt)
+            trace.get_current_span().set_attribute("edvent.outcome", outcome)
+            return outcome
+
+    async def _handle_in_span(
+        self,
+        record: ConsumerRecord[Any, Any],
+        envelope: Envelope[Event],
+        event_id: uuid.UUID,
+        handler: Handler[Any],
+        attempt: _Attempt,
+    ) -> str:
+        prepare = self.handlers.preparation(type(envelope.data))
+        apply: Apply | None = None
+        if prepare is not None:
+            async with self.sessions() as session:
+                if await session.scalar(HANDLED_BEFORE, {"event_id": event_id}) is not None:
+                    return "duplicate"
+                where = {
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                }
+                if await session.scalar(DEAD_LETTERED, where) is not None:
+                    return "already_dead_lettered"
+            # Outside any transaction: the slow half holds no connection.
+            attempt.claimed = True
+            apply = await prepare(envelope)
+            attempt.claimed = False
+        async with self.sessions() as session, session.begin():
+            claimed = await session.execute(
+                CLAIM,
+                {
+                    "event_id": event_id,
+                    "ce_type": envelope.type,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                },
+            )
+            if claimed.first() is None:
+                return await self._why_not_claimed(session, record)
+            attempt.claimed = True
+            if apply is not None:
+                await apply(session)
+            else:
+                await handler(session, envelope)
+        return "handled"
 
     async def _why_not_claimed(
         self, session: AsyncSession, record: ConsumerRecord[Any, Any]
