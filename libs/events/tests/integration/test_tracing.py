@@ -24,9 +24,7 @@ async def test_the_context_survives_the_outbox_the_relay_and_kafka(
     with trace.use_span(work, end_on_exit=True):
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="traced", seq=1))
-    (stored,) = await fetch_all(
-        database_url, f"SELECT traceparent FROM {events_db.schema}.outbox"
-    )
+    (stored,) = await fetch_all(database_url, f"SELECT traceparent FROM {events_db.schema}.outbox")
     create = next(s for s in spans.get_finished_spans() if s.name == f"{thing.topic} create")
     assert create.kind is SpanKind.PRODUCER
     assert create.parent is not None and create.parent.span_id == work.context.span_id
