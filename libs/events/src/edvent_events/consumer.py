@@ -43,6 +43,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from opentelemetry import trace
+from prometheus_client import Gauge
 from sqlalchemy import BigInteger, Integer, Text, Uuid, bindparam, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -66,6 +67,15 @@ from edvent_events.relay import producer_settings
 from edvent_events.topics import dlq_topic, retry_topic
 
 logger = logging.getLogger("edvent.events.consumer")
+
+LAG = Gauge(
+    "kafka_consumer_lag",
+    "Records of a partition not yet read by this member of the group (the partition's end"
+    " as last fetched, minus the consumer's position)",
+    ["group", "topic", "partition"],
+)
+# How often the lag is measured (reading what the consumer already knows; no request).
+LAG_INTERVAL = 2.0
 
 __all__ = [
     "DLQ_HEADERS",
@@ -202,6 +212,7 @@ class ConsumerRunner:
         self._last_commit = time.monotonic()
         self._epoch = 0
         self._unknown_types_logged: set[str] = set()
+        self._lag_task: asyncio.Task[None] | None = None
         self._dead_letters = DeadLetters(
             service=service,
             sessions=sessions,
@@ -276,6 +287,8 @@ class ConsumerRunner:
                 return
             backoff = min(backoff * 2, self.max_backoff)
         self.connected.set()
+        # Beside the loop: a handler that takes long is when the lag matters.
+        self._lag_task = asyncio.create_task(self._measure_lag(), name=f"lag-{self.service}")
         while not self._stopping.is_set():
             try:
                 await self._run()
@@ -298,6 +311,10 @@ class ConsumerRunner:
                     await self._task
             except asyncio.CancelledError:
                 pass
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lag_task
         await self._commit_pending()
         await _close_quietly(self._consumer, self._producer)
 
@@ -363,6 +380,29 @@ class ConsumerRunner:
     async def _partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         self._epoch += 1
         await self._commit_pending(revoked)
+        for tp in revoked:
+            # Another member reports these now.
+            with contextlib.suppress(KeyError):
+                LAG.remove(self.group_id, tp.topic, str(tp.partition))
+
+    async def _measure_lag(self) -> None:
+        """Every `LAG_INTERVAL`, from what the consumer knows (its prefetching keeps each
+        partition's end fresh while a handler runs); no request to the broker."""
+        while not self._stopping.is_set():
+            consumer = self._consumer
+            assert consumer is not None  # connected before this starts
+            for tp in consumer.assignment():
+                highwater = consumer.highwater(tp)
+                if highwater is None:
+                    continue  # nothing fetched from it yet
+                try:
+                    position = await asyncio.wait_for(consumer.position(tp), timeout=0.05)
+                except Exception:  # noqa: BLE001, S112 - revoked meanwhile, or no position yet
+                    continue
+                LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(
+                    max(highwater - position, 0)
+                )
+            await self._backoff(LAG_INTERVAL)
 
     async def _process(self, record: ConsumerRecord[Any, Any]) -> bool:
         """Handle one record; True when it is settled (handled, skipped or dead-lettered)."""

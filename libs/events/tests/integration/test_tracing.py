@@ -3,6 +3,8 @@ the real outbox, relay, Kafka and consumer (tracing on, spans recorded in memory
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -88,3 +90,41 @@ async def test_with_tracing_off_the_incoming_context_is_carried_unchanged(
         await runner.stop()
         await relay.stop()
     assert seen == [incoming]
+
+
+async def test_metrics_show_the_consumer_lag_per_partition(
+    sessions, kafka, thing, unique, monkeypatch
+):
+    from prometheus_client import REGISTRY
+
+    from edvent_events import consumer as consumer_module
+
+    from .helpers import as_message, send
+
+    release = asyncio.Event()
+
+    async def blocked(session, envelope) -> None:
+        await release.wait()
+
+    # One key, one partition: four records behind the one being handled.
+    await send(kafka.admin, [as_message(thing(thing_id="k", seq=i)) for i in range(5)])
+    runner = runner_for(sessions, kafka, thing, blocked, unique)
+
+    def lags() -> dict[str, float]:
+        return {
+            sample.labels["partition"]: sample.value
+            for metric in REGISTRY.collect()
+            if metric.name == "kafka_consumer_lag"
+            for sample in metric.samples
+            if sample.labels["group"] == runner.group_id
+        }
+
+    monkeypatch.setattr(consumer_module, "LAG_INTERVAL", 0.1)
+    await runner.start()
+    try:
+        await eventually(lambda: any(value == 4 for value in lags().values()))
+        release.set()
+        await eventually(lambda: lags() and all(value == 0 for value in lags().values()))
+    finally:
+        release.set()
+        await runner.stop()
