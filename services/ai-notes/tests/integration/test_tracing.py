@@ -24,6 +24,8 @@ async def test_the_trace_of_a_published_lesson_survives_to_notes_generated(
     await content.send(event, traceparent=incoming)
 
     await eventually(lambda: len(staged(sql, event.lesson_id)) == 1)
+    # The handling span ends just after its transaction committed the row.
+    await eventually(lambda: any(s.name.endswith(" process") for s in spans.get_finished_spans()))
     [(stored,)] = staged(sql, event.lesson_id)
     assert_outbox_continues(spans, stored, incoming)
     in_trace = {
