@@ -12,7 +12,8 @@
 6. adaptive exams: simulated students, adaptive versus a fixed form (bench/adaptive.py).
 7. ai-notes: lesson.published → note ready, and search latency (bench/ai_notes.py).
 8. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
-9. the whole platform through its gateway, with wrk (bench/gateway_load.py).
+9. the whole platform through its gateway, with wrk (bench/gateway_load.py), and the
+   same with tracing on versus off (bench/tracing_overhead.py).
 10. the web client in Chromium: first-screen JavaScript and a cold load (bench/web.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
@@ -45,6 +46,7 @@ from bench import (
     gateway_load,
     identity_storm,
     percentile,
+    tracing_overhead,
     web,
 )
 from bench.stack import infrastructure
@@ -268,6 +270,7 @@ def main() -> None:
     report += "\n" + asyncio.run(ai_notes.run())
     report += "\n" + asyncio.run(ai_notes_quality.run())
     report += "\n" + gateway_load.run()
+    report += "\n" + tracing_overhead.run()
     report += "\n" + web.run()
     RESULTS.write_text(report)
     sys.stdout.write(report)
