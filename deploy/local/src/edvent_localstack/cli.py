@@ -517,8 +517,8 @@ class Stack:
         )
         if cfg.tracing:
             print(
-                f"traces: Jaeger at http://127.0.0.1:{cfg.jaeger_ui_port} "
-                f"(OTLP/HTTP in at 127.0.0.1:{cfg.jaeger_otlp_port}; in memory; "
+                f"traces: Jaeger at http://127.0.0.1:{cfg.jaeger_ui_port} (query API under "
+                f"/api; OTLP/HTTP in at 127.0.0.1:{cfg.jaeger_otlp_port}; in memory; "
                 "EDVENT_TRACING=off starts without it)"
             )
         print(f"\nGateway: {gateway}\n(Ctrl-C or `make down` stops everything)", flush=True)

@@ -7,10 +7,17 @@ tools/jaeger (`go install …@version` refuses Jaeger: its go.mod has replace
 directives); EDVENT_JAEGER names another one. Our own configuration listens only on
 127.0.0.1 and on the ports given, so several stacks (tests, a second checkout) can run
 side by side; run with no arguments Jaeger would take fixed ports, a dozen of them.
+
+The UI's assets are not in the Go module (Jaeger's release binaries embed a build of
+the separate jaeger-ui project), so this build serves the query API (`/api/...`, what
+the tests read) and a placeholder page at `/`. With EDVENT_JAEGER_UI naming a built
+jaeger-ui (its `packages/jaeger-ui/build` directory, or the assets of a Jaeger release)
+the real UI is served from there.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +56,11 @@ extensions:
         memory:
           max_traces: {max_traces}
   jaeger_query:
+    # Else it traces its own queries to an OTLP endpoint at 127.0.0.1:4317: nothing
+    # there, or another stack's viewer.
+    enable_tracing: false
     storage:
-      traces: memory_store
+      traces: memory_store{ui}
     http:
       endpoint: 127.0.0.1:{ui_port}
     grpc:
@@ -89,6 +99,7 @@ class JaegerServer:
     grpc_port: int
     log_file: Path
     max_traces: int = 50_000
+    ui_assets: str | None = field(default_factory=lambda: os.environ.get("EDVENT_JAEGER_UI"))
     _process: ManagedProcess | None = field(default=None, init=False, repr=False)
 
     @property
@@ -117,6 +128,9 @@ class JaegerServer:
                 ui_port=self.ui_port,
                 grpc_port=self.grpc_port,
                 otlp_port=self.otlp_port,
+                ui=f"\n    ui:\n      assets_path: {json.dumps(self.ui_assets)}"
+                if self.ui_assets
+                else "",
             )
         )
         argv = [str(jaeger_binary()), "--config", f"file:{config}"]
