@@ -9,7 +9,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 
-.PHONY: help install dev down test test-fast soak fuzz lint format bench docs er-diagram clean helm web web-test mailpit
+.PHONY: help install dev down test test-deps test-fast soak fuzz lint format bench docs er-diagram clean helm web web-test mailpit jaeger
 
 # Helm for the chart tests, built once from the Go module proxy into .cache/ (like the
 # Kafka jars); Go's own caches live there too so a clean checkout builds it only once.
@@ -31,6 +31,7 @@ help:
 	@echo "make web     build the web client into web/dist (make dev and make test do it)"
 	@echo "make web-test  the web client's unit tests (make test runs them)"
 	@echo "make mailpit build the pinned Mailpit (local mail sink) into .cache/mailpit (make dev and make test do it)"
+	@echo "make jaeger  build the pinned Jaeger (trace viewer) into .cache/jaeger (make dev and make test do it)"
 
 install: .cache/installed-uv .cache/installed-nginx
 	@$(UV) sync --frozen --quiet
@@ -66,7 +67,9 @@ endef
 
 # Chromium for the browser tests and the web benchmark: Playwright drives it by path
 # and never downloads a browser.
-.cache/installed-chromium:
+# After nginx: `make test` makes its parts side by side, and two apt-get runs at once
+# would fight over dpkg's lock.
+.cache/installed-chromium: | .cache/installed-nginx
 	$(call system_package,chromium)
 
 # The web client (web/): `npm ci` when the lockfile changes (npm's cache in .cache/npm),
@@ -124,13 +127,35 @@ $(MAILPIT):
 
 mailpit: $(MAILPIT)
 
-dev: install web $(MAILPIT)
+# Jaeger v2, the local trace viewer, built like helm, once. `go install …@version`
+# refuses it (its go.mod has replace directives), so tools/jaeger is a module of our own
+# that pins it as a tool (`go get -tool`); `go build` there takes a few minutes.
+JAEGER_VERSION := v1.75.0
+JAEGER := $(CURDIR)/.cache/jaeger/$(JAEGER_VERSION)/jaeger
+# `EDVENT_TRACING=off make dev` starts the platform without Jaeger, and never builds it.
+TRACE_VIEWER := $(if $(filter off,$(EDVENT_TRACING)),,$(JAEGER))
+
+$(JAEGER):
+	@command -v go >/dev/null 2>&1 || { echo "Go is missing: make dev and make test need it to build Jaeger (https://go.dev/dl/), or set EDVENT_TRACING=off"; exit 1; }
+	@echo "building jaeger $(JAEGER_VERSION) with go build in tools/jaeger (once; a few minutes)"
+	@mkdir -p $(dir $(JAEGER))
+	@cd tools/jaeger && GOPATH=$(CURDIR)/.cache/go GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS="-modcacherw -buildvcs=false" \
+		go build -trimpath -o $(JAEGER).tmp github.com/jaegertracing/jaeger/cmd/jaeger && mv $(JAEGER).tmp $(JAEGER)
+
+jaeger: $(JAEGER)
+
+dev: install web $(MAILPIT) $(TRACE_VIEWER)
 	@$(UV) run --frozen edvent-stack up
 
 down:
 	@$(UV) run --frozen edvent-stack down
 
-test: install web web-test .cache/installed-chromium $(HELM) $(MAILPIT)
+# What `make test` needs, made side by side (-j3): Jaeger's build is minutes of compiling
+# (the e2e trace test reads its query API), the rest mostly downloads.
+test-deps: install web web-test .cache/installed-chromium $(HELM) $(MAILPIT) $(TRACE_VIEWER)
+
+test:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-deps
 	@EDVENT_HELM=$(HELM) $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 # Unit tests only: pure logic, no infrastructure started.
@@ -144,7 +169,7 @@ soak: install web $(MAILPIT)
 	@$(UV) run --frozen pytest -m soak -s tests-e2e $(PYTEST_ARGS)
 
 # The schemathesis tests of `make test`, with more examples (EDVENT_FUZZ_EXAMPLES).
-fuzz: install web $(MAILPIT)
+fuzz: install web $(MAILPIT) $(TRACE_VIEWER)
 	@EDVENT_FUZZ_EXAMPLES=$${EDVENT_FUZZ_EXAMPLES:-100} $(UV) run --frozen pytest -s \
 		tests-e2e/test_openapi_fuzz.py $(PYTEST_ARGS)
 
@@ -177,7 +202,7 @@ format: install
 	@$(UV) run --frozen ruff format .
 	@$(UV) run --frozen ruff check --fix .
 
-bench: install web .cache/installed-wrk .cache/installed-chromium $(VEGETA) $(MAILPIT)
+bench: install web .cache/installed-wrk .cache/installed-chromium $(VEGETA) $(MAILPIT) $(JAEGER)
 	@$(UV) run --frozen python -m bench
 
 er-diagram: install

@@ -15,7 +15,8 @@
    search at 400 and 4,000 lessons, with and without a course (bench/ai_notes_scale.py).
 8. ai-notes retrieval quality: recall and MRR@10 of search beside a tuned BM25, on a
    held-out half of the questions (bench/ai_notes_quality.py).
-9. the whole platform through its gateway, with wrk (bench/gateway_load.py).
+9. the whole platform through its gateway, with wrk (bench/gateway_load.py), and the
+   same with tracing on versus off (bench/tracing_overhead.py).
 10. the web client in Chromium: first-screen JavaScript and a cold load (bench/web.py).
 11. two replicas of everything: the gateway's p99 before, during and after one replica
     of each service is SIGKILLed (bench/replicas.py).
@@ -55,6 +56,7 @@ from bench import (
     limits,
     percentile,
     replicas,
+    tracing_overhead,
     web,
 )
 from bench.stack import infrastructure
@@ -311,6 +313,7 @@ def main() -> None:
     report += "\n" + asyncio.run(ai_notes_quality.run())
     report += "\n" + gateway_load.run()
     report += "\n" + replicas.run()
+    report += "\n" + tracing_overhead.run()
     report += "\n" + web.run()
     report += asyncio.run(limits.run())
     RESULTS.write_text(report)

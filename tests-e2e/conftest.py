@@ -34,6 +34,8 @@ class Platform:
     pid: int
     # Mailpit's UI and HTTP API (the mail identity sends).
     mailpit: str = ""
+    # Jaeger's UI and query API (the spans every service exports).
+    jaeger: str = ""
 
     def kafka_as(self, principal: str) -> KafkaConnection:
         """A service's own Kafka principal (`content`, ...), with the password the stack
@@ -84,6 +86,7 @@ def platform() -> Iterator[Platform]:
             data_dir=data_dir,
             pid=pid,
             mailpit=f"http://127.0.0.1:{ports['MAILPIT_HTTP_PORT']}",
+            jaeger=f"http://127.0.0.1:{ports['JAEGER_UI_PORT']}",
         )
 
 

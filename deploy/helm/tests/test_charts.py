@@ -198,6 +198,29 @@ def test_a_service_deployment_probes_shuts_down_gracefully_and_runs_locked_down(
 
 
 @pytest.mark.parametrize("chart", SERVICES)
+def test_traces_go_to_the_collector_named_and_nowhere_without_one(chart: str) -> None:
+    (container,) = one(render(chart), "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert not [e for e in container.get("env", []) if e["name"].startswith("OTEL_")]
+    docs = render(
+        chart,
+        "values.yaml",
+        "otel.endpoint=http://otel-collector.observability:4318",
+        "otel.samplerArg=0.25",
+        "env[0].name=OTEL_EXPORTER_OTLP_HEADERS",
+        "env[0].value=x-tenant=edvent",
+    )
+    (container,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env == {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector.observability:4318",
+        "OTEL_SERVICE_NAME": chart,
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": "0.25",
+        "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=edvent",
+    }
+
+
+@pytest.mark.parametrize("chart", SERVICES)
 def test_the_migration_runs_as_a_pre_install_and_pre_upgrade_hook(chart: str) -> None:
     docs = render(chart)
     job = one(docs, "Job", f"{chart}-migrate")

@@ -135,3 +135,29 @@ spec:
 {{- toString . -}}
 {{- end -}}
 {{- end -}}
+
+{{/* OpenTelemetry's standard variables from `.Values.otel`: none while no endpoint is
+set (the service then exports nothing). `env` entries come after and win. */}}
+{{- define "edvent.otelEnv" -}}
+{{- $otel := .Values.otel | default dict -}}
+{{- if $otel.endpoint -}}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ $otel.endpoint | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ $otel.serviceName | default .Chart.Name | quote }}
+{{- with $otel.sampler }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ . | quote }}
+{{- end }}
+{{- if and $otel.sampler (ne (toString $otel.samplerArg) "") }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ include "edvent.string" $otel.samplerArg | quote }}
+{{- end }}
+{{- with $otel.resourceAttributes }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ . | quote }}
+{{- end }}
+{{- else -}}
+[]
+{{- end -}}
+{{- end -}}

@@ -125,7 +125,8 @@ spec:
                 name: {{ $fullname }}
             - secretRef:
                 name: {{ include "edvent.secretName" . }}
-          {{- with .Values.env }}
+          {{- $otel := include "edvent.otelEnv" . | fromYamlArray }}
+          {{- with concat $otel .Values.env }}
           env:
             {{- toYaml . | nindent 12 }}
           {{- end }}

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from edvent_localstack.kafka import KafkaBroker
     from edvent_localstack.s3 import S3Server
 
-PARTS = ["postgres", "kafka", "s3", "mailpit", *SERVICES, "gateway"]
+PARTS = ["postgres", "kafka", "s3", "mailpit", "jaeger", *SERVICES, "gateway"]
 
 
 def _int_env(name: str, default: int) -> int:
@@ -75,6 +75,11 @@ class StackConfig:
     # Processes per service (EDVENT_REPLICAS), and the ports of the second one on.
     replicas: int = 1
     replica_ports: dict[str, list[int]] = field(default_factory=dict)
+    # Jaeger, the trace viewer, unless EDVENT_TRACING=off.
+    tracing: bool = True
+    jaeger_otlp_port: int = 4318
+    jaeger_ui_port: int = 16686
+    jaeger_grpc_port: int = 16685
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -104,6 +109,11 @@ class StackConfig:
                 ]
                 for s in SERVICES.values()
             },
+            tracing=os.environ.get("EDVENT_TRACING", "on").strip().lower()
+            not in ("off", "0", "false", "no"),
+            jaeger_otlp_port=_int_env("JAEGER_OTLP_PORT", 4318),
+            jaeger_ui_port=_int_env("JAEGER_UI_PORT", 16686),
+            jaeger_grpc_port=_int_env("JAEGER_GRPC_PORT", 16685),
         )
 
     def instances(self, service: str) -> list[tuple[str, int]]:
@@ -128,6 +138,15 @@ class StackConfig:
             "S3_PORT": self.s3_port,
             "MAILPIT_SMTP_PORT": self.mailpit_smtp_port,
             "MAILPIT_HTTP_PORT": self.mailpit_http_port,
+            **(
+                {
+                    "JAEGER_OTLP_PORT": self.jaeger_otlp_port,
+                    "JAEGER_UI_PORT": self.jaeger_ui_port,
+                    "JAEGER_GRPC_PORT": self.jaeger_grpc_port,
+                }
+                if self.tracing
+                else {}
+            ),
             **{f"{SERVICES[s].env_prefix}PORT": p for s, p in self.service_ports.items()},
             **{
                 replica_port_variable(SERVICES[s], k): port
@@ -280,6 +299,7 @@ class Stack:
     def layout(self) -> Layout:
         """The real parts: PostgreSQL, Kafka, S3, the four services and nginx."""
         cfg = self.config
+        from edvent_localstack.jaeger import JaegerServer
         from edvent_localstack.kafka import KafkaBroker
         from edvent_localstack.mailpit import MailpitServer
         from edvent_localstack.s3 import S3Server, ensure_bucket
@@ -320,6 +340,17 @@ class Stack:
             smtp_port=cfg.mailpit_smtp_port,
             http_port=cfg.mailpit_http_port,
             log_file=logs / "mailpit.log",
+        )
+        jaeger = (
+            JaegerServer(
+                run_dir=cfg.data_dir / "jaeger",
+                otlp_port=cfg.jaeger_otlp_port,
+                ui_port=cfg.jaeger_ui_port,
+                grpc_port=cfg.jaeger_grpc_port,
+                log_file=logs / "jaeger.log",
+            )
+            if cfg.tracing
+            else None
         )
         gateway = Gateway(
             run_dir=cfg.data_dir / "gateway",
@@ -382,6 +413,16 @@ class Stack:
                 log_file=mailpit.log_file,
             ),
         ]
+        if jaeger is not None:
+            infra.append(
+                ServerPart(
+                    "jaeger",
+                    jaeger,
+                    jaeger.url,
+                    functools.partial(port_open, cfg.jaeger_otlp_port),
+                    log_file=jaeger.log_file,
+                )
+            )
         # Replicas of a service share its database role, Kafka principal and consumer
         # group: the group splits the partitions among them, the outbox relay and the
         # single-runner jobs take PostgreSQL advisory locks (one at a time).
@@ -424,6 +465,7 @@ class Stack:
                 "kafka": "Kafka (KRaft, single node)",
                 "s3": "S3 server",
                 "mailpit": "mail sink (Mailpit)",
+                "jaeger": "trace viewer (Jaeger)",
                 "gateway": "gateway (nginx)",
             },
         )
@@ -450,6 +492,11 @@ class Stack:
                 f"{prefix}TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
             }
         )
+        if cfg.tracing:
+            # Spans go to the local Jaeger (OTLP over HTTP); spans of a finished request
+            # show within a second instead of the SDK's default five.
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{cfg.jaeger_otlp_port}"
+            env.setdefault("OTEL_BSP_SCHEDULE_DELAY", "1000")
         if service.name == "identity":
             # Mail goes to Mailpit; links in it point at the web client on the gateway.
             env.update(
@@ -513,6 +560,12 @@ class Stack:
             f"mail: Mailpit at http://127.0.0.1:{cfg.mailpit_http_port} "
             f"(SMTP 127.0.0.1:{cfg.mailpit_smtp_port}; nothing leaves the machine)"
         )
+        if cfg.tracing:
+            print(
+                f"traces: Jaeger at http://127.0.0.1:{cfg.jaeger_ui_port} (query API under "
+                f"/api; OTLP/HTTP in at 127.0.0.1:{cfg.jaeger_otlp_port}; in memory; "
+                "EDVENT_TRACING=off starts without it)"
+            )
         print(f"\nGateway: {gateway}\n(Ctrl-C or `make down` stops everything)", flush=True)
 
     # -- stop --------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from edvent_localstack.services import SERVICES
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     from edvent_events.connection import Kafka
     from edvent_localstack.kafka import KafkaBroker
@@ -333,3 +334,24 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Tracing on for one test: the spans of the outbox, the relay and the consumers
+    (`edvent_events.tracing`) are recorded here, finished ones as they end."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from edvent_events import tracing
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.use_tracer_provider(provider)
+    try:
+        yield exporter
+    finally:
+        tracing.use_tracer_provider(None)
+        provider.shutdown()

@@ -315,3 +315,29 @@ class ProductionSecretsContract:
     def test_production_starts_with_real_secrets(self) -> None:
         values = {field: f"Xq9-real-{field}" for field in self.secret_fields}
         assert self.settings_class(**{**self.base(), **values}).environment == "production"
+
+
+def traceparent_header() -> tuple[str, dict[str, str]]:
+    """A caller's fresh trace context: (its traceparent, the header carrying it)."""
+    value = f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+    return value, {"traceparent": value}
+
+
+def assert_outbox_continues(spans: Any, stored: str | None, incoming: str) -> None:
+    """`stored` (an outbox row's traceparent) names the span that wrote the event, and
+    that span continues `incoming` (the caller's context): the trace survives the outbox.
+    `spans` is the `spans` fixture's exporter (tracing on)."""
+    from edvent_events.tracing import span_context_of
+
+    written, caller = span_context_of(stored), span_context_of(incoming)
+    assert written is not None and caller is not None, (stored, incoming)
+    assert written.trace_id == caller.trace_id, (stored, incoming)
+    [create] = [s for s in spans.get_finished_spans() if s.context.span_id == written.span_id]
+    assert create.name.endswith(" create"), create.name
+    # Its parent is the caller's span, or a span of the service under it (a consumer's).
+    by_id = {s.context.span_id: s for s in spans.get_finished_spans()}
+    parent = create.parent
+    while parent is not None and parent.span_id != caller.span_id:
+        above = by_id.get(parent.span_id)
+        parent = above.parent if above is not None else None
+    assert parent is not None, f"{create.name} does not descend from the caller's span"

@@ -42,11 +42,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from opentelemetry import trace
+from prometheus_client import Gauge
 from sqlalchemy import BigInteger, Integer, Text, Uuid, bindparam, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from edvent_events import tracing
 from edvent_events.admin import ensure_topics
 from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.contract import Event
@@ -62,9 +65,19 @@ from edvent_events.handlers import REFUSED, Apply, Handler, Handlers, Prepare, R
 from edvent_events.outbox import dead_letters, inbox
 from edvent_events.relay import producer_settings
 from edvent_events.topics import dlq_topic, retry_topic
-from edvent_events.tracing import current_traceparent, valid_traceparent
 
 logger = logging.getLogger("edvent.events.consumer")
+
+LAG = Gauge(
+    "kafka_consumer_lag",
+    "Records of a partition not yet read by this member of the group (the partition's end"
+    " as last fetched, minus the consumer's position)",
+    ["group", "topic", "partition"],
+    # A partition belongs to one worker at a time (`serve --workers`): the live one's.
+    multiprocess_mode="livemax",
+)
+# How often the lag is measured (reading what the consumer already knows; no request).
+LAG_INTERVAL = 2.0
 
 __all__ = [
     "DLQ_HEADERS",
@@ -201,6 +214,7 @@ class ConsumerRunner:
         self._last_commit = time.monotonic()
         self._epoch = 0
         self._unknown_types_logged: set[str] = set()
+        self._lag_task: asyncio.Task[None] | None = None
         self._dead_letters = DeadLetters(
             service=service,
             sessions=sessions,
@@ -275,6 +289,8 @@ class ConsumerRunner:
                 return
             backoff = min(backoff * 2, self.max_backoff)
         self.connected.set()
+        # Beside the loop: a handler that takes long is when the lag matters.
+        self._lag_task = asyncio.create_task(self._measure_lag(), name=f"lag-{self.service}")
         while not self._stopping.is_set():
             try:
                 await self._run()
@@ -297,6 +313,10 @@ class ConsumerRunner:
                     await self._task
             except asyncio.CancelledError:
                 pass
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lag_task
         await self._commit_pending()
         await _close_quietly(self._consumer, self._producer)
 
@@ -362,6 +382,29 @@ class ConsumerRunner:
     async def _partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         self._epoch += 1
         await self._commit_pending(revoked)
+        for tp in revoked:
+            # Another member reports these now.
+            with contextlib.suppress(KeyError):
+                LAG.remove(self.group_id, tp.topic, str(tp.partition))
+
+    async def _measure_lag(self) -> None:
+        """Every `LAG_INTERVAL`, from what the consumer knows (its prefetching keeps each
+        partition's end fresh while a handler runs); no request to the broker."""
+        while not self._stopping.is_set():
+            consumer = self._consumer
+            assert consumer is not None  # connected before this starts
+            for tp in consumer.assignment():
+                highwater = consumer.highwater(tp)
+                if highwater is None:
+                    continue  # nothing fetched from it yet
+                try:
+                    position = await asyncio.wait_for(consumer.position(tp), timeout=0.05)
+                except Exception:  # noqa: BLE001, S112 - revoked meanwhile, or no position yet
+                    continue
+                LAG.labels(self.group_id, tp.topic, str(tp.partition)).set(
+                    max(highwater - position, 0)
+                )
+            await self._backoff(LAG_INTERVAL)
 
     async def _process(self, record: ConsumerRecord[Any, Any]) -> bool:
         """Handle one record; True when it is settled (handled, skipped or dead-lettered)."""
@@ -490,46 +533,70 @@ class ConsumerRunner:
         attempt: _Attempt,
     ) -> str:
         # Events this handler writes continue the trace of the event it handles.
-        token = current_traceparent.set(valid_traceparent(envelope.traceparent))
-        try:
-            prepare = self.handlers.preparation(type(envelope.data))
-            apply: Apply | None = None
-            if prepare is not None:
-                async with self.sessions() as session:
-                    if await session.scalar(HANDLED_BEFORE, {"event_id": event_id}) is not None:
-                        return "duplicate"
-                    where = {
-                        "topic": record.topic,
-                        "partition": record.partition,
-                        "offset": record.offset,
-                    }
-                    if await session.scalar(DEAD_LETTERED, where) is not None:
-                        return "already_dead_lettered"
-                # Outside any transaction: the slow half holds no connection.
-                attempt.claimed = True
-                apply = await prepare(envelope)
-                attempt.claimed = False
-            async with self.sessions() as session, session.begin():
-                claimed = await session.execute(
-                    CLAIM,
-                    {
-                        "event_id": event_id,
-                        "ce_type": envelope.type,
-                        "topic": record.topic,
-                        "partition": record.partition,
-                        "offset": record.offset,
-                    },
-                )
-                if claimed.first() is None:
-                    return await self._why_not_claimed(session, record)
-                attempt.claimed = True
-                if apply is not None:
-                    await apply(session)
-                else:
-                    await handler(session, envelope)
-            return "handled"
-        finally:
-            current_traceparent.reset(token)
+        with tracing.consuming(
+            name=f"{record.topic} process",
+            traceparent=envelope.traceparent,
+            attributes=tracing.kafka_attributes(
+                operation="process",
+                topic=record.topic,
+                key=envelope.subject,
+                event_id=envelope.id,
+                **{
+                    "messaging.consumer.group.name": self.group_id,
+                    "messaging.destination.partition.id": str(record.partition),
+                    "messaging.kafka.offset": record.offset,
+                    "cloudevents.event_type": envelope.type,
+                },
+            ),
+        ):
+            outcome = await self._handle_in_span(record, envelope, event_id, handler, attempt)
+            trace.get_current_span().set_attribute("edvent.outcome", outcome)
+            return outcome
+
+    async def _handle_in_span(
+        self,
+        record: ConsumerRecord[Any, Any],
+        envelope: Envelope[Event],
+        event_id: uuid.UUID,
+        handler: Handler[Any],
+        attempt: _Attempt,
+    ) -> str:
+        prepare = self.handlers.preparation(type(envelope.data))
+        apply: Apply | None = None
+        if prepare is not None:
+            async with self.sessions() as session:
+                if await session.scalar(HANDLED_BEFORE, {"event_id": event_id}) is not None:
+                    return "duplicate"
+                where = {
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                }
+                if await session.scalar(DEAD_LETTERED, where) is not None:
+                    return "already_dead_lettered"
+            # Outside any transaction: the slow half holds no connection.
+            attempt.claimed = True
+            apply = await prepare(envelope)
+            attempt.claimed = False
+        async with self.sessions() as session, session.begin():
+            claimed = await session.execute(
+                CLAIM,
+                {
+                    "event_id": event_id,
+                    "ce_type": envelope.type,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                },
+            )
+            if claimed.first() is None:
+                return await self._why_not_claimed(session, record)
+            attempt.claimed = True
+            if apply is not None:
+                await apply(session)
+            else:
+                await handler(session, envelope)
+        return "handled"
 
     async def _why_not_claimed(
         self, session: AsyncSession, record: ConsumerRecord[Any, Any]

@@ -13,6 +13,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -33,9 +34,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from edvent_events import tracing
 from edvent_events.contract import Event
 from edvent_events.envelope import build_headers, rfc3339
-from edvent_events.tracing import current_traceparent
 
 # The largest Kafka message the relay's producer sends (its `max_request_size`, 1 MiB,
 # just under the brokers' default `message.max.bytes`). `add_event` refuses larger
@@ -127,7 +128,41 @@ async def add_event(
     """
     event_id = event_id or uuid.uuid4()
     occurred_at = occurred_at or datetime.now(UTC)
-    traceparent = traceparent or current_traceparent.get()
+    if traceparent is not None or not tracing.enabled():
+        return await _add_event(
+            session,
+            event,
+            traceparent=traceparent or tracing.current_traceparent(),
+            event_id=event_id,
+            occurred_at=occurred_at,
+        )
+    # The row stores this span's context: the relay's publish and the consumers'
+    # handling hang under the work that wrote the event.
+    with tracing.tracer("edvent_events.outbox").start_as_current_span(
+        f"{event.topic} create",
+        kind=SpanKind.PRODUCER,
+        attributes=tracing.kafka_attributes(
+            operation="create", topic=event.topic, key=event.subject, event_id=str(event_id)
+        )
+        | {"cloudevents.event_type": event.ce_type},
+    ):
+        return await _add_event(
+            session,
+            event,
+            traceparent=tracing.current_traceparent(),
+            event_id=event_id,
+            occurred_at=occurred_at,
+        )
+
+
+async def _add_event(
+    session: AsyncSession,
+    event: Event,
+    *,
+    traceparent: str | None,
+    event_id: uuid.UUID,
+    occurred_at: datetime,
+) -> uuid.UUID:
     data = None if event.tombstone else event.model_dump(mode="json")
     size = message_size(
         event=event, data=data, event_id=event_id, occurred_at=occurred_at, traceparent=traceparent

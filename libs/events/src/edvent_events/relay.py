@@ -26,8 +26,17 @@ import psycopg
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    Span,
+    SpanKind,
+    Status,
+    StatusCode,
+    set_span_in_context,
+)
 from prometheus_client import Counter, Gauge
 
+from edvent_events import tracing
 from edvent_events.connection import Kafka, client_kwargs
 from edvent_events.envelope import build_headers
 from edvent_events.outbox import MAX_MESSAGE_BYTES, notify_channel
@@ -126,6 +135,8 @@ class _Round:
     partitions: list[TopicPartition] = field(default_factory=list)  # of each row
     futures: dict[TopicPartition, asyncio.Future[Any]] = field(default_factory=dict)
     failure: tuple[int, str] | None = None  # a row that could not be handed over
+    # Each row's publish span (tracing on), ended when Kafka answers for its batch.
+    spans: list[Span] = field(default_factory=list)
 
     @property
     def last_id(self) -> int:
@@ -438,13 +449,17 @@ class OutboxRelay:
             batch = batches.get(tp)
             if batch is not None and one_per_partition:
                 break
+            span = self._publish_span(row, tp) if tracing.enabled() else None
             headers = build_headers(
                 event_id=row[EVENT_ID],
                 source=row[SOURCE],
                 ce_type=row[CE_TYPE],
                 time=row[CE_TIME],
                 subject=row[KEY],
-                traceparent=row[TRACEPARENT],
+                # Consumers continue the publish span (tracing on), else the row's trace.
+                traceparent=row[TRACEPARENT]
+                if span is None
+                else tracing.traceparent_of(span.get_span_context()),
             )
             # JSON null is a tombstone's row (`Event.tombstone`): sent with no value.
             value = None if row[DATA] == "null" else row[DATA].encode()
@@ -468,6 +483,8 @@ class OutboxRelay:
             pending.popleft()
             round_.rows.append(row)
             round_.partitions.append(tp)
+            if span is not None:
+                round_.spans.append(span)
         for tp, batch in batches.items():
             try:
                 round_.futures[tp] = await producer.send_batch(
@@ -514,7 +531,31 @@ class OutboxRelay:
             elif failure is None:
                 error = refused[tp]
                 failure = (row[ID], f"{type(error).__name__}: {error} (topic {tp.topic})")
+        for span, tp in zip(round_.spans, round_.partitions, strict=False):
+            if tp in refused:
+                span.set_status(Status(StatusCode.ERROR, type(refused[tp]).__name__))
+            span.end()
         return acked, failure or round_.failure
+
+    def _publish_span(self, row: Row, tp: TopicPartition) -> Span:
+        """A span for handing this row to Kafka, continuing the trace it was written in."""
+        written_in = tracing.span_context_of(row[TRACEPARENT])
+        return tracing.tracer("edvent_events.relay").start_span(
+            f"{row[TOPIC]} publish",
+            context=set_span_in_context(NonRecordingSpan(written_in)) if written_in else None,
+            kind=SpanKind.PRODUCER,
+            attributes=tracing.kafka_attributes(
+                operation="publish",
+                topic=row[TOPIC],
+                key=row[KEY],
+                event_id=str(row[EVENT_ID]),
+                **{
+                    "messaging.destination.partition.id": str(tp.partition),
+                    "cloudevents.event_type": row[CE_TYPE],
+                    "edvent.outbox.schema": self.settings.schema,
+                },
+            ),
+        )
 
     async def _mark_and_read(
         self, conn: psycopg.AsyncConnection[Row], ids: list[int], cursor: int

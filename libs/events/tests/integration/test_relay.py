@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from edvent_events.envelope import decode
 from edvent_events.outbox import add_event
-from edvent_events.tracing import current_traceparent
+from edvent_events.tracing import continued
 from edvent_localstack.pytest_plugin import eventually, read_topic
 
 from .helpers import equals, relay_for, unsent
@@ -154,12 +154,9 @@ async def test_the_trace_of_the_work_that_wrote_an_event_travels_with_it(
     sessions, database_url, events_db, thing, kafka
 ):
     traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    token = current_traceparent.set(traceparent)
-    try:
+    with continued(traceparent):
         async with sessions() as session, session.begin():
             await add_event(session, thing(thing_id="traced", seq=1))
-    finally:
-        current_traceparent.reset(token)
     relay = relay_for(database_url, events_db.schema, kafka.admin)
     relay.start()
     try:

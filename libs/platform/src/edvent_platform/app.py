@@ -21,11 +21,13 @@ from starlette.types import ASGIApp
 
 from edvent_events.consumer import Handlers
 from edvent_events.runtime import EventsRuntime
+from edvent_platform import telemetry
 from edvent_platform.db import check_database, create_engine, session_factory
 from edvent_platform.http import ReadinessCheck, install_platform
 from edvent_platform.jobs import JobRunner
 from edvent_platform.logging import configure_logging
 from edvent_platform.settings import ServiceSettings
+from edvent_platform.telemetry import configure_tracing, instrument_engine
 
 logger = logging.getLogger("edvent.app")
 
@@ -56,6 +58,7 @@ def build_runtime(*, service: str, schema: str, settings: ServiceSettings) -> Se
     `create_service_app` with the handlers.
     """
     configure_logging(service=service, level=settings.log_level)
+    configure_tracing(service=service)
     engine = create_engine(
         settings.database_url,
         schema=schema,
@@ -70,6 +73,8 @@ def build_runtime(*, service: str, schema: str, settings: ServiceSettings) -> Se
         app_name=service,
         read_only=True,
     )
+    for each in (engine, read_engine):
+        instrument_engine(each)
     events = EventsRuntime(
         service=service,
         schema=schema,
@@ -143,6 +148,7 @@ def create_service_app(
                 await hook(app)
             await engine.dispose()
             await read_engine.dispose()
+            telemetry.shutdown()
             logger.info("%s stopped", service)
 
     first_prefix = api_prefixes[0]
@@ -160,6 +166,7 @@ def create_service_app(
     # so it runs inside it: request ids, access logs and metrics cover its answers.
     for cls in reversed(middleware):
         app.add_middleware(cls)
+    telemetry.instrument_app(app)
     install_platform(
         app,
         # The service's own dependencies (S3, say) beside the database and Kafka.

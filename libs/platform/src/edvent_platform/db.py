@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import MetaData, text
+from prometheus_client import REGISTRY, Metric
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, MetaData, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
 # Stable constraint names, so migrations can refer to them.
 NAMING_CONVENTION = {
@@ -62,8 +67,9 @@ def create_engine(
     anonymous catalogue, does not go through these pools. `pool_recycle` retires
     connections before idle timeouts elsewhere do.
     """
-    return create_async_engine(
+    engine = create_async_engine(
         psycopg_url(url),
+        poolclass=MeasuredPool,
         pool_size=pool_size,
         max_overflow=0,
         pool_pre_ping=True,
@@ -75,6 +81,60 @@ def create_engine(
         },
         **({"isolation_level": "AUTOCOMMIT"} if read_only else {}),
     )
+    _POOLS.add(engine.sync_engine, "read" if read_only else "write")
+    return engine
+
+
+class MeasuredPool(AsyncAdaptedQueuePool):
+    """The default pool of async engines, counting who waits for a connection."""
+
+    waiting = 0
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        # Runs while the caller waits: a full pool blocks in here.
+        self.waiting += 1
+        try:
+            return super()._do_get()
+        finally:
+            self.waiting -= 1
+
+
+class _PoolCollector(Collector):
+    """`/metrics`: connections in use and requests waiting, per pool (`write`, `read`),
+    read from every live engine of the process when scraped."""
+
+    def __init__(self) -> None:
+        self._engines: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+    def add(self, engine: Engine, name: str) -> None:
+        self._engines[engine] = name
+
+    def collect(self) -> Iterator[Metric]:
+        in_use = GaugeMetricFamily(
+            "db_pool_connections_in_use", "Connections checked out of the pool", labels=["pool"]
+        )
+        waiting = GaugeMetricFamily(
+            "db_pool_waiting", "Callers waiting for a connection of the pool", labels=["pool"]
+        )
+        size = GaugeMetricFamily("db_pool_size", "Connections the pool may hold", labels=["pool"])
+        totals: dict[str, list[int]] = {}
+        for engine, name in list(self._engines.items()):
+            pool = engine.pool
+            if not isinstance(pool, MeasuredPool):
+                continue
+            total = totals.setdefault(name, [0, 0, 0])
+            total[0] += pool.checkedout()
+            total[1] += pool.waiting
+            total[2] += pool.size()
+        for name, (used, queued, capacity) in sorted(totals.items()):
+            in_use.add_metric([name], used)
+            waiting.add_metric([name], queued)
+            size.add_metric([name], capacity)
+        yield from (in_use, waiting, size)
+
+
+_POOLS = _PoolCollector()
+REGISTRY.register(_POOLS)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

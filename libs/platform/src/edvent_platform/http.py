@@ -12,11 +12,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from edvent_events.tracing import current_traceparent, valid_traceparent
-from edvent_platform.logging import request_id_var, trace_id_var
+from edvent_events import tracing
+from edvent_platform.logging import request_id_var
 from edvent_platform.metrics_multiprocess import exposition
 from edvent_platform.openapi import install_openapi
 from edvent_platform.problems import RFC_9110_TITLES, install_problem_handlers, problem_response
@@ -54,10 +56,14 @@ class RequestContextMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         supplied = headers.get("x-request-id", "")
         request_id = supplied if _SAFE_REQUEST_ID.match(supplied) else uuid.uuid4().hex
-        traceparent = valid_traceparent(headers.get("traceparent"))
         request_token = request_id_var.set(request_id)
-        trace_token = trace_id_var.set(traceparent.split("-")[1] if traceparent else None)
-        traceparent_token = current_traceparent.set(traceparent)
+        # Tracing on, OpenTelemetry's middleware (outside this one) made the server span
+        # from the `traceparent`; the gateway's request id goes on it. Without a server
+        # span (tracing off) the caller's context is carried along as it came.
+        carried = None
+        if not trace.get_current_span().get_span_context().is_valid:
+            carried = tracing.attach(headers.get("traceparent"))
+        trace.get_current_span().set_attribute("http.request.header.x-request-id", [request_id])
         started = time.perf_counter()
         status = 500
 
@@ -107,8 +113,8 @@ class RequestContextMiddleware:
                     },
                 )
             request_id_var.reset(request_token)
-            trace_id_var.reset(trace_token)
-            current_traceparent.reset(traceparent_token)
+            if carried is not None:
+                otel_context.detach(carried)
 
 
 def _is_plain_text(headers: list[tuple[bytes, bytes]]) -> bool:

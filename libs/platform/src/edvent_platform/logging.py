@@ -1,4 +1,5 @@
-"""JSON logs, one object per line, carrying the request id and trace id in scope."""
+"""JSON logs, one object per line, carrying the request id and the trace and span ids
+in scope (OpenTelemetry's current span, or the remote context carried when tracing is off)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
-trace_id_var: ContextVar[str | None] = ContextVar("trace_id", default=None)
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -37,8 +39,10 @@ class JsonFormatter(logging.Formatter):
         }
         if (request_id := request_id_var.get()) is not None:
             entry["request_id"] = request_id
-        if (trace_id := trace_id_var.get()) is not None:
-            entry["trace_id"] = trace_id
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            entry["trace_id"] = format(span_context.trace_id, "032x")
+            entry["span_id"] = format(span_context.span_id, "016x")
         for key, value in vars(record).items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

@@ -8,6 +8,9 @@ they start: each writes its samples to memory-mapped files there, and any worker
 died keeps its part of the totals); each gauge declares how workers combine
 (`multiprocess_mode`: a relay leader is `livemax`, a count of tasks `livesum`, a
 timestamp `max`). "live" gauges of a worker that died are dropped at the next scrape.
+The database pool figures (`edvent_platform.db`'s collector, computed at scrape time)
+are not in the shared files: with several workers, read them per worker or from
+PostgreSQL's `pg_stat_activity`.
 """
 
 from __future__ import annotations

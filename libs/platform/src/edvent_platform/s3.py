@@ -9,6 +9,7 @@ this library: only the services that import this module depend on it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -110,7 +111,11 @@ class S3Bucket:
 
     async def in_thread(self, call: Callable[..., T], *args: Any) -> T:
         """`call(*args)` on the pool, errors as boto3 raised them (reading a body)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
+        # In the caller's context: the S3 call's span and log lines join its trace.
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, context.run, call, *args
+        )
 
     async def check(self) -> None:
         """Readiness: the bucket answers a signed request."""

@@ -116,3 +116,43 @@ async def test_a_pool_whose_connections_the_server_dropped_serves_the_next_reque
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
     finally:
         await engine.dispose()
+
+
+def _pool_figures(pool: str) -> tuple[float, float]:
+    from prometheus_client import REGISTRY
+
+    in_use = REGISTRY.get_sample_value("db_pool_connections_in_use", {"pool": pool})
+    waiting = REGISTRY.get_sample_value("db_pool_waiting", {"pool": pool})
+    return in_use or 0.0, waiting or 0.0
+
+
+async def test_metrics_show_the_pools_connections_in_use_and_the_callers_waiting(
+    postgres, scratch_schema
+):
+    engine = create_engine(
+        postgres.service_url(scratch_schema),
+        schema=scratch_schema.schema,
+        pool_size=1,
+        app_name="platform-test",
+        read_only=True,  # a pool name no other live engine of this process shares
+    )
+    before_in_use, before_waiting = _pool_figures("read")
+    try:
+        async with engine.connect() as held:
+            await held.execute(text("SELECT 1"))
+            assert _pool_figures("read") == (before_in_use + 1, before_waiting)
+
+            async def second() -> None:
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+
+            waiter = asyncio.create_task(second())
+            for _ in range(100):
+                if _pool_figures("read")[1] == before_waiting + 1:
+                    break
+                await asyncio.sleep(0.01)
+            assert _pool_figures("read") == (before_in_use + 1, before_waiting + 1)
+        await asyncio.wait_for(waiter, timeout=5)
+        assert _pool_figures("read") == (before_in_use, before_waiting)
+    finally:
+        await engine.dispose()

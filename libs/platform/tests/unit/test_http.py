@@ -59,7 +59,7 @@ def make_app(*, ready: bool = True) -> FastAPI:
 
     @app.get("/trace")
     async def trace() -> dict[str, str | None]:
-        return {"traceparent": current_traceparent.get(), "request_id": request_id_var.get()}
+        return {"traceparent": current_traceparent(), "request_id": request_id_var.get()}
 
     return app
 

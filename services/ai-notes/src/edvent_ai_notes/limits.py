@@ -71,7 +71,8 @@ class QueryEmbeddings:
         metrics.QUERY_CACHE.labels("miss").inc()
         async with self.limiter.slot():
             try:
-                [vector] = await self.provider.embed([query])
+                with metrics.llm_call(self.provider.name, "query"):
+                    [vector] = await self.provider.embed([query])
             except Exception:
                 metrics.LLM_REQUESTS.labels(self.provider.name, "query", "error").inc()
                 raise

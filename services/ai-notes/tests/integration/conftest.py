@@ -156,7 +156,9 @@ class Content:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
         return key, sha
 
-    async def send(self, *events: Event, event_id: str | None = None) -> None:
+    async def send(
+        self, *events: Event, event_id: str | None = None, traceparent: str | None = None
+    ) -> None:
         """Each event written by its owner's principal, as its owner's relay would."""
         for event in events:
             owner = type(event).source.rsplit("/", 1)[-1]
@@ -164,7 +166,7 @@ class Content:
             producer = AIOKafkaProducer(**client_kwargs(bootstrap), acks="all")
             await producer.start()
             try:
-                message = encode(event, event_id=event_id)
+                message = encode(event, event_id=event_id, traceparent=traceparent)
                 await producer.send_and_wait(
                     message.topic, value=message.value, key=message.key, headers=message.headers
                 )

@@ -51,6 +51,7 @@ from edvent_ai_notes.domain.notes import (
 )
 from edvent_ai_notes.limits import Limiter, estimated_tokens
 from edvent_ai_notes.usecases.budget import Spend, TokenBudget
+from edvent_events import tracing
 from edvent_events.catalog.ai_notes import KeyConcept as EventKeyConcept
 from edvent_events.catalog.ai_notes import NotesGenerated
 from edvent_events.outbox import add_event
@@ -137,7 +138,10 @@ async def prepare_notes(*, pipeline: Pipeline, lesson: LessonRef) -> Apply:
         return _postpone(lesson, until=pipeline.budget.resumes_at())
     spend: Spend | None = None
     try:
-        body = await pipeline.bodies.read(key=lesson.content_key)
+        with tracing.span(
+            "ai_notes.read_body", attributes={"ai_notes.content_key": lesson.content_key}
+        ):
+            body = await pipeline.bodies.read(key=lesson.content_key)
         if len(body) > pipeline.options.max_lesson_bytes:
             raise BodyTooLarge(
                 f"the lesson body has {len(body)} bytes; notes are made of at most "
@@ -184,11 +188,19 @@ async def _compute(
         pipeline=pipeline, lesson=lesson, chunks=chunks, vectors=vectors, options=options
     )
     try:
-        generated = await pipeline.provider.generate_notes(
-            lesson=LessonSource(
-                title=lesson.title, markdown=markdown, chunks=tuple(chunks), context=tuple(context)
+        with metrics.llm_call(
+            provider, "generate", **{"ai_notes.context_chunks": len(context)}
+        ) as span:
+            generated = await pipeline.provider.generate_notes(
+                lesson=LessonSource(
+                    title=lesson.title,
+                    markdown=markdown,
+                    chunks=tuple(chunks),
+                    context=tuple(context),
+                )
             )
-        )
+            span.set_attribute("gen_ai.usage.input_tokens", generated.usage.prompt_tokens)
+            span.set_attribute("gen_ai.usage.output_tokens", generated.usage.completion_tokens)
     except Exception:
         metrics.LLM_REQUESTS.labels(provider, "generate", "error").inc()
         raise
@@ -206,7 +218,8 @@ async def embedded_chunks(
     vectors: list[list[float]] = []
     if chunks:
         try:
-            vectors = await provider.embed([embedding_text(c) for c in chunks])
+            with metrics.llm_call(provider.name, "embed", **{"ai_notes.chunks": len(chunks)}):
+                vectors = await provider.embed([embedding_text(c) for c in chunks])
         except Exception:
             metrics.LLM_REQUESTS.labels(provider.name, "embed", "error").inc()
             raise
