@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -165,8 +166,10 @@ def _answers(attempt: dict[str, Any], *, seed: int) -> list[dict[str, Any]]:
 
 
 async def wave(
-    http: httpx.AsyncClient, requests: list[tuple[str, dict[str, Any] | None, dict[str, str]]],
-    *, expect: int,
+    http: httpx.AsyncClient,
+    requests: Sequence[tuple[str, Any, dict[str, str]]],
+    *,
+    expect: int,
 ) -> tuple[list[float], list[dict[str, Any] | None], int, float]:
     """Every request sent at once; (sorted latencies in s, bodies by request (None when
     it failed), errors, seconds from the first sent to the last answered)."""
@@ -334,8 +337,7 @@ def prepare_limit(admin_dsn: str, exam_id: str) -> tuple[str, str]:
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         for table in ("users", "exam_attempts", "outbox"):
             conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {s}.{table}"
-                f" (LIKE assessment.{table} INCLUDING ALL)"
+                f"CREATE TABLE IF NOT EXISTS {s}.{table} (LIKE assessment.{table} INCLUDING ALL)"
             )
         conn.execute(
             f"CREATE TRIGGER exam_attempts_immutable BEFORE INSERT OR UPDATE OR DELETE"
