@@ -14,6 +14,8 @@
 8. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
 9. the whole platform through its gateway, with wrk (bench/gateway_load.py).
 10. the web client in Chromium: first-screen JavaScript and a cold load (bench/web.py).
+11. an exam rush through the gateway beside pgbench's limit (bench/exam_rush.py).
+12. signed-in reads through the gateway beside the anonymous list (bench/signed_in.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -42,9 +44,11 @@ from bench import (
     ai_notes_quality,
     assessment,
     content,
+    exam_rush,
     gateway_load,
     identity_storm,
     percentile,
+    signed_in,
     web,
 )
 from bench.stack import infrastructure
@@ -269,6 +273,8 @@ def main() -> None:
     report += "\n" + asyncio.run(ai_notes_quality.run())
     report += "\n" + gateway_load.run()
     report += "\n" + web.run()
+    report += "\n" + exam_rush.run()
+    report += "\n" + signed_in.run()
     RESULTS.write_text(report)
     sys.stdout.write(report)
 
