@@ -460,7 +460,7 @@ def report(result: dict[str, Any], bound: dict[str, dict[str, float]], *, studen
 
 
 async def _run(work: Path, students_count: int, profile_dir: Path | None) -> str:
-    with platform_up(work, ENV, timeout=300) as (_, ports):
+    with platform_up(work, ENV, timeout=600) as (_, ports):
         gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         identity_url = f"http://127.0.0.1:{ports['IDENTITY_PORT']}"
         async with httpx.AsyncClient(base_url=identity_url, timeout=120) as identity:

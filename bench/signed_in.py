@@ -164,7 +164,7 @@ def run() -> str:
         return "## Signed-in reads\n\nSkipped: vegeta is missing (`make bench` builds it).\n"
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-signed-in-"))
     loads = []
-    with platform_up(work, ENV, timeout=300) as (_, ports):
+    with platform_up(work, ENV, timeout=600) as (_, ports):
         gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         student, reads = seed(f"http://127.0.0.1:{ports['IDENTITY_PORT']}", gateway)
         auth = tuple(f"{k}: {v}" for k, v in student.items())
