@@ -201,7 +201,8 @@ def report(
         paced_ = fixed[name]
         held = paced_["sent"] >= 0.97 * RATE and paced_["success"] == 1.0
         rows.append(
-            f"| {name} | {signed['rps']:,.0f} req/s (p50 {signed['p50']:.1f} ms) | "
+            f"| {name} | {signed['rps']:,.0f} req/s (p50 {signed['p50']:.1f} ms, "
+            f"{signed['bad'] + signed['errors']:,.0f} not 2xx) | "
             f"{anonymous['rps']:,.0f} req/s | {share:.0%} {verdict(share >= TARGET_SHARE)} | "
             f"{paced_['p50']:.1f} / {paced_['p99']:.1f} ms, {paced_['success']:.1%} 2xx | "
             f"{verdict(paced_['p99'] <= TARGET_P99 and held)} |"
