@@ -132,8 +132,8 @@ def _catalogue(scope: Scope) -> bool:
 
 
 def _bearer_token(scope: Scope) -> str | None:
-    """None without an Authorization header; "" for one that is not a bearer token
-    (the route refuses it)."""
+    """None without an Authorization header; "" for one that is not a single bearer
+    token (left to the route, which decides as it always did)."""
     values = [value for name, value in scope["headers"] if name.lower() == b"authorization"]
     if not values:
         return None
