@@ -21,6 +21,8 @@
 11. two replicas of everything: the gateway's p99 before, during and after one replica
     of each service is SIGKILLed (bench/replicas.py).
 12. logins and notes with the abuse limits on versus effectively off (bench/limits.py).
+13. an exam rush through the gateway beside pgbench's limit (bench/exam_rush.py).
+14. signed-in reads through the gateway beside the anonymous list (bench/signed_in.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -51,11 +53,13 @@ from bench import (
     ai_notes_scale,
     assessment,
     content,
+    exam_rush,
     gateway_load,
     identity_storm,
     limits,
     percentile,
     replicas,
+    signed_in,
     tracing_overhead,
     web,
 )
@@ -316,6 +320,8 @@ def main() -> None:
     report += "\n" + tracing_overhead.run()
     report += "\n" + web.run()
     report += asyncio.run(limits.run())
+    report += "\n" + exam_rush.run()
+    report += "\n" + signed_in.run()
     RESULTS.write_text(report)
     sys.stdout.write(report)
 

@@ -115,6 +115,16 @@ async def role_that_counts(
     """The caller's role now: the token's, or one identity's events gave the user since
     the token was issued (see `current_role`). `Unauthorized` when the token's session
     has ended since (sessions revoked, account erased; see `session_ended`)."""
+    role, _ = await role_and_row(session, users=users, principal=principal)
+    return role
+
+
+async def role_and_row(
+    session: AsyncSession, *, users: type[DeclarativeBase], principal: Principal
+) -> tuple[str, bool]:
+    """`role_that_counts`, and whether the user's row exists already: rows are never
+    deleted (an erasure keeps a pseudonym), so a caller that found it need not
+    `insert_if_missing` it again in the same transaction (one round trip fewer)."""
     columns = users.__table__.c
     row = (
         await session.execute(
@@ -124,9 +134,9 @@ async def role_that_counts(
         )
     ).first()
     if row is None:
-        return principal.role
+        return principal.role, False
     session_ended(principal, not_before=row.not_before, deleted=row.deleted_at is not None)
-    return current_role(principal, known_role=row.role, changed_at=row.role_changed_at)
+    return current_role(principal, known_role=row.role, changed_at=row.role_changed_at), True
 
 
 async def exported(

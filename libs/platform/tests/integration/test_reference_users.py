@@ -179,3 +179,21 @@ async def test_tokens_from_before_the_cut_off_or_of_an_erased_user_are_refused(d
             session, users=users, principal=token(erased, T0 + timedelta(days=1))
         )
     assert (await row(session, users, erased)).deleted_at == T0
+
+
+async def test_role_and_row_says_whether_the_row_exists(db) -> None:
+    session, users = db
+    principal = Principal(
+        user_id=uuid.uuid4(), role="STUDENT", token_id="t", issued_at=T0 + timedelta(hours=1)
+    )
+    assert await reference_users.role_and_row(session, users=users, principal=principal) == (
+        "STUDENT",
+        False,
+    )
+    await reference_users.insert_if_missing(
+        session, users=users, user_id=principal.user_id, role="STUDENT"
+    )
+    assert await reference_users.role_and_row(session, users=users, principal=principal) == (
+        "STUDENT",
+        True,
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import psycopg
 
 
-async def _titles(client, **params) -> list[str]:
-    response = await client.get("/api/v1/courses", params=params)
+async def _titles(client, headers=None, **params) -> list[str]:
+    response = await client.get("/api/v1/courses", params=params, headers=headers)
     assert response.status_code == 200, response.text
     return [course["title"] for course in response.json()["items"]]
 
@@ -31,9 +31,12 @@ async def test_repeated_anonymous_lists_are_answered_from_memory(
         "ALTER TABLE content.courses ENABLE TRIGGER courses_bump_catalogue_version",
     )
     assert await _titles(client) == ["Kept"]
-    # A token bypasses the cache, and other query strings are answers of their own.
-    listed = await client.get("/api/v1/courses", headers=people.student.auth)
-    assert [course["title"] for course in listed.json()["items"]] == ["Changed unseen"]
+    # A student's view is the anonymous one, so they get it too; an instructor's and an
+    # ADMIN's views are their own (drafts), read afresh; other query strings are answers
+    # of their own.
+    assert await _titles(client, headers=people.student.auth) == ["Kept"]
+    assert await _titles(client, headers=people.owner.auth) == ["Changed unseen"]
+    assert await _titles(client, headers=people.admin.auth) == ["Changed unseen"]
     assert await _titles(client, limit=5) == ["Changed unseen"]
 
 
@@ -100,3 +103,67 @@ async def test_without_the_version_row_the_list_is_read_afresh(
             "INSERT INTO content.catalogue_version (id, version) VALUES (1, 1000000) "
             "ON CONFLICT (id) DO NOTHING",
         )
+
+
+async def _behind_the_triggers_back(admin_dsn: str, title: str) -> None:
+    await _sql(
+        admin_dsn,
+        "ALTER TABLE content.courses DISABLE TRIGGER courses_bump_catalogue_version",
+        f"UPDATE content.courses SET title = '{title}'",
+        "ALTER TABLE content.courses ENABLE TRIGGER courses_bump_catalogue_version",
+    )
+
+
+async def test_a_student_token_refused_by_the_route_is_refused_from_memory_too(
+    client, catalogue, identity, people, sql
+) -> None:
+    await catalogue.course(people.owner, published=True, title="Kept")
+    assert await _titles(client) == ["Kept"]
+    forged = {"Authorization": "Bearer " + people.student.access_token[:-4] + "AAAA"}
+    assert (await client.get("/api/v1/courses", headers=forged)).status_code == 401
+    # Sessions cut off (as `user.sessions_revoked` records it), then the account erased.
+    student = await identity.register("cut-off")
+    assert await _titles(client, headers=student.auth) == ["Kept"]
+    sql(
+        "INSERT INTO content.users (id, role, not_before) VALUES (%s, 'STUDENT', now())"
+        " ON CONFLICT (id) DO UPDATE SET not_before = now()",
+        (student.id,),
+    )
+    assert (await client.get("/api/v1/courses", headers=student.auth)).status_code == 401
+    erased = await identity.register("erased")
+    sql(
+        "INSERT INTO content.users (id, role, deleted_at) VALUES (%s, 'STUDENT', now())"
+        " ON CONFLICT (id) DO UPDATE SET deleted_at = now()",
+        (erased.id,),
+    )
+    assert (await client.get("/api/v1/courses", headers=erased.auth)).status_code == 401
+
+
+async def test_a_student_promoted_since_the_token_sees_their_own_view_not_the_cached_one(
+    client, catalogue, identity, people, admin_dsn, sql
+) -> None:
+    await catalogue.course(people.owner, published=True, title="Listed")
+    assert await _titles(client) == ["Listed"]
+    promoted = await identity.register("promoted")
+    assert await _titles(client, headers=promoted.auth) == ["Listed"]
+    # identity's `user.role_changed`, heard after the token was issued: INSTRUCTOR counts.
+    sql(
+        "INSERT INTO content.users (id, role, role_changed_at) VALUES"
+        " (%s, 'INSTRUCTOR', now() + interval '1 second') ON CONFLICT (id) DO UPDATE"
+        " SET role = 'INSTRUCTOR', role_changed_at = now() + interval '1 second'",
+        (promoted.id,),
+    )
+    draft = await client.post("/api/v1/courses", json={"title": "Own draft"}, headers=promoted.auth)
+    assert draft.status_code == 201, draft.text
+    await _behind_the_triggers_back(admin_dsn, "Unseen")
+    assert sorted(await _titles(client, headers=promoted.auth)) == ["Unseen", "Unseen"]
+    # A demoted owner is a student again: the anonymous view, without their drafts.
+    sql(
+        "UPDATE content.users SET role = 'STUDENT', role_changed_at = now() + interval '2 seconds'"
+        " WHERE id = %s",
+        (promoted.id,),
+    )
+    assert await _titles(client, headers=promoted.auth) == await _titles(client)
+    assert "Own draft" not in await _titles(client, headers=promoted.auth)
+    own = await client.get("/api/v1/courses", params={"owner": "me"}, headers=promoted.auth)
+    assert own.status_code == 200 and own.json()["items"] == []

@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlalchemy import Interval, func, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from edvent_assessment.db.tables import Attempt, Course, Exam
 from edvent_platform.cursor import PageKey
@@ -112,7 +113,7 @@ async def insert_open(
 async def close(
     session: AsyncSession,
     *,
-    attempt_id: UUID,
+    attempt: Attempt,
     status: str,
     score: int,
     passed: bool,
@@ -120,22 +121,28 @@ async def close(
     ability: float | None = None,
     standard_error: float | None = None,
 ) -> Attempt:
+    """Close the open, locked `attempt` (loaded in this session) and return it as closed.
+
+    Only `completed_at` comes back from the database: the rest is what was written, so
+    the 4 KB sheet is not sent back and decoded again (the rush's profile showed it)."""
+    values = {
+        "status": status,
+        "score": score,
+        "passed": passed,
+        "answer_sheet": answer_sheet,
+        "ability": ability,
+        "standard_error": standard_error,
+    }
     statement = (
         update(Attempt)
-        .where(Attempt.id == attempt_id, Attempt.status == OPEN)
-        .values(
-            status=status,
-            score=score,
-            passed=passed,
-            completed_at=func.now(),
-            answer_sheet=answer_sheet,
-            ability=ability,
-            standard_error=standard_error,
-        )
-        .returning(Attempt)
-        .execution_options(populate_existing=True)
+        .where(Attempt.id == attempt.id, Attempt.status == OPEN)
+        .values(completed_at=func.now(), **values)
+        .returning(Attempt.completed_at)
+        .execution_options(synchronize_session=False)
     )
-    attempt: Attempt = (await session.scalars(statement)).one()
+    completed_at = (await session.execute(statement)).scalar_one()
+    for name, value in {**values, "completed_at": completed_at}.items():
+        set_committed_value(attempt, name, value)
     return attempt
 
 
@@ -180,13 +187,15 @@ async def now(session: AsyncSession) -> datetime:
     return found
 
 
-async def lock_pair(session: AsyncSession, *, exam_id: UUID, user_id: UUID) -> None:
+async def lock_pair(session: AsyncSession, *, exam_id: UUID, user_id: UUID) -> datetime:
     """Serialise starts of one student at one exam until the transaction ends, so that
     counting the attempts and inserting one cannot interleave with another start
-    (two racing starts cannot both take the last attempt)."""
-    await session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtextextended(f"attempt:{exam_id}:{user_id}", 0)))
-    )
+    (two racing starts cannot both take the last attempt). Returns the database clock
+    (`now()`, the transaction's start, so the same as `now` would read later), in the
+    same round trip."""
+    lock = func.pg_advisory_xact_lock(func.hashtextextended(f"attempt:{exam_id}:{user_id}", 0))
+    found: datetime = (await session.execute(select(lock, func.now()))).one()[1]
+    return found
 
 
 async def count_started(session: AsyncSession, *, exam_id: UUID, user_id: UUID) -> int:

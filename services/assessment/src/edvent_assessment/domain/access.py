@@ -36,6 +36,9 @@ class Actor:
 
     user_id: UUID
     role: str
+    # Whether the users reference table has the caller's row already (found by the role
+    # lookup in this transaction): then starting an attempt need not insert it.
+    known: bool = False
 
     @property
     def is_admin(self) -> bool:

@@ -133,7 +133,7 @@ async def expire(*, session: AsyncSession, located: Located) -> Attempt:
         sheet = scoring.unanswered(sheet)
     attempt = await attempts_db.close(
         session,
-        attempt_id=located.attempt.id,
+        attempt=located.attempt,
         status=EXPIRED,
         score=0,
         passed=False,
@@ -161,7 +161,7 @@ async def start_attempt(
         )
     access.check_may_start(actor, facts, took_it_before=took_it_before)
     await users_usecase.remember(session=session, actor=actor)
-    await attempts_db.lock_pair(session, exam_id=exam_id, user_id=actor.user_id)
+    now = await attempts_db.lock_pair(session, exam_id=exam_id, user_id=actor.user_id)
     current = await attempts_db.open_attempt(
         session, exam_id=exam_id, user_id=actor.user_id, grace=grace
     )
@@ -170,7 +170,6 @@ async def start_attempt(
             return _located_view(current)
         await expire(session=session, located=current)
     settings = parse_config(exam.config)
-    now = await attempts_db.now(session)
     window = window_state(settings, now=now)
     if window != "open":
         raise ExamNotOpen(before=window == "before")
@@ -263,7 +262,7 @@ async def submit_attempt(
     )
     attempt = await attempts_db.close(
         session,
-        attempt_id=attempt_id,
+        attempt=located.attempt,
         status=COMPLETED,
         score=graded.score,
         passed=graded.passed,
@@ -348,7 +347,7 @@ async def answer_question(
     score = adaptive.expected_score(bank=exam_bank.bank, ability=step.estimate.ability)
     attempt = await attempts_db.close(
         session,
-        attempt_id=attempt_id,
+        attempt=located.attempt,
         status=COMPLETED,
         score=score,
         passed=score >= located.exam.passing_score_percent,

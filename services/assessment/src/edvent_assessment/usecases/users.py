@@ -23,12 +23,15 @@ from edvent_platform.auth import Principal
 async def actor_for(*, session: AsyncSession, principal: Principal) -> Actor:
     """The caller with the role that counts now: a role change heard of since the token
     was issued overrides the token's."""
-    role = await reference_users.role_that_counts(session, users=User, principal=principal)
-    return Actor(user_id=principal.user_id, role=role)
+    role, known = await reference_users.role_and_row(session, users=User, principal=principal)
+    return Actor(user_id=principal.user_id, role=role, known=known)
 
 
 async def remember(*, session: AsyncSession, actor: Actor) -> None:
-    """A valid token proves its user exists: make the row a foreign key can point at."""
+    """A valid token proves its user exists: make the row a foreign key can point at
+    (nothing to do when the role lookup found it; rows are never deleted)."""
+    if actor.known:
+        return
     role = actor.role if actor.role in Role.__members__ else Role.STUDENT
     await reference_users.insert_if_missing(session, users=User, user_id=actor.user_id, role=role)
 

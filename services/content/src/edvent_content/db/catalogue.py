@@ -7,11 +7,21 @@ what the statement itself does (bench/RESULTS.md, the gateway load).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
 from psycopg_pool import AsyncConnectionPool
 
 from edvent_platform.db import libpq_url
 
 QUERY = "SELECT version FROM catalogue_version"
+# The version and, in the same round trip, what decides a signed-in caller's view: the
+# users reference row (`edvent_platform.reference_users`), if there is one.
+WITH_USER_QUERY = (
+    "SELECT v.version, u.role, u.role_changed_at, u.not_before, u.deleted_at"
+    " FROM catalogue_version v LEFT JOIN users u ON u.id = %s"
+)
 
 
 class CatalogueVersion:
@@ -48,3 +58,23 @@ class CatalogueVersion:
             raise LookupError("the catalogue_version row is missing")
         version: int = row[0]
         return version
+
+    async def read_with_user(self, user_id: UUID) -> tuple[int, UserRow | None]:
+        """The version now and the user's reference row (None: not heard of yet)."""
+        async with self.pool.connection(timeout=1.0) as conn:
+            cursor = await conn.execute(WITH_USER_QUERY, (user_id,))
+            row = await cursor.fetchone()
+        if row is None:
+            raise LookupError("the catalogue_version row is missing")
+        version, role, role_changed_at, not_before, deleted_at = row
+        if role is None:
+            return version, None
+        return version, UserRow(role, role_changed_at, not_before, deleted_at is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    role: str
+    role_changed_at: datetime | None
+    not_before: datetime | None
+    deleted: bool
