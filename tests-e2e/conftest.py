@@ -34,6 +34,13 @@ class Platform:
     pid: int
     # Mailpit's UI and HTTP API (the mail identity sends).
     mailpit: str = ""
+    # Ralph, the LRS learning-records posts xAPI statements to (Basic auth: `lrs_auth`).
+    lrs: str = ""
+
+    @property
+    def lrs_auth(self) -> tuple[str, str]:
+        secrets = json.loads((self.data_dir / "secrets.json").read_text())
+        return ("edvent", secrets["lrs"])
 
     def kafka_as(self, principal: str) -> KafkaConnection:
         """A service's own Kafka principal (`content`, ...), with the password the stack
@@ -72,7 +79,7 @@ def platform() -> Iterator[Platform]:
             gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}",
             service_ports={
                 svc: ports[f"{svc.upper().replace('-', '_')}_PORT"]
-                for svc in ("identity", "content", "assessment", "ai-notes")
+                for svc in ("identity", "content", "assessment", "ai-notes", "learning-records")
             },
             kafka=KafkaConnection(
                 f"127.0.0.1:{ports['KAFKA_PORT']}",
@@ -84,6 +91,7 @@ def platform() -> Iterator[Platform]:
             data_dir=data_dir,
             pid=pid,
             mailpit=f"http://127.0.0.1:{ports['MAILPIT_HTTP_PORT']}",
+            lrs=f"http://127.0.0.1:{ports['LRS_PORT']}",
         )
 
 

@@ -17,7 +17,7 @@ from edvent_localstack.process import StackError, free_port, log_tail
 PORTS = (
     "GATEWAY_PORT", "POSTGRES_PORT", "KAFKA_PORT", "KAFKA_CONTROLLER_PORT", "S3_PORT",
     "IDENTITY_PORT", "CONTENT_PORT", "ASSESSMENT_PORT", "AI_NOTES_PORT",
-    "MAILPIT_SMTP_PORT", "MAILPIT_HTTP_PORT",
+    "LEARNING_RECORDS_PORT", "MAILPIT_SMTP_PORT", "MAILPIT_HTTP_PORT", "LRS_PORT",
 )  # fmt: skip
 
 
