@@ -1,8 +1,8 @@
 """`edvent-stack`: the whole platform on one machine, without Docker.
 
 `up` starts PostgreSQL, Kafka, the S3 server, Mailpit, Ralph (the LRS), the services
-(migrations first) and nginx, waits until each is healthy, prints where everything runs, and stays in
-the foreground supervising them: a part that exits is restarted with backoff, one
+(migrations first) and nginx, waits until each is healthy, prints where everything
+runs, and stays in the foreground supervising them: a part that exits is restarted with backoff, one
 that keeps crashing is left stopped as failed. Ctrl-C (or `edvent-stack down` from
 another shell) stops it all. `status` lists the parts; `restart|stop|start PART`
 acts on one. Data lives under EDVENT_DATA_DIR (default .local/), reused by the next `up`.
