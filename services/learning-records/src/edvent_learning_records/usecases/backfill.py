@@ -8,6 +8,7 @@ a new LRS) is queued and sent by the running service's sender.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ from edvent_events.consumer import Handlers
 from edvent_events.envelope import DecodeError, decode
 
 logger = logging.getLogger("edvent.learning_records.backfill")
+
+# A partition that yields nothing for this long (the broker gone) ends the replay of
+# its topic rather than hanging the command.
+STALL_SECONDS = 60
 
 
 @dataclass
@@ -65,8 +70,10 @@ async def _replay_topic(
     batch: int,
     replayed: Replayed,
 ) -> None:
-    await consumer.topics()  # fresh metadata
-    numbers = consumer.partitions_for_topic(topic) or set()
+    # A consumer without a subscription tracks no topic's metadata: ask for all of it
+    # through aiokafka's client.
+    cluster = await consumer._client.fetch_all_metadata()
+    numbers = cluster.partitions_for_topic(topic) or set()
     tps = [TopicPartition(topic, p) for p in sorted(numbers)]
     if not tps:
         logger.warning("backfill: topic %s not found", topic)
@@ -80,20 +87,29 @@ async def _replay_topic(
         if start < ends[tp]:
             consumer.seek(tp, start)
             remaining[tp] = ends[tp]
+    stalled_since = time.monotonic()
     while remaining:
-        fetched = await consumer.getmany(*remaining, timeout_ms=2000, max_records=batch)
-        records: list[Any] = []
-        for tp, messages in fetched.items():
-            for message in messages:
-                if message.offset < remaining.get(tp, 0):
-                    records.append(message)
-            if messages and messages[-1].offset + 1 >= remaining.get(tp, 0):
-                remaining.pop(tp, None)
+        if time.monotonic() - stalled_since > STALL_SECONDS:
+            logger.warning("backfill: %s made no progress for %ss; stopping", topic, STALL_SECONDS)
+            break
+        fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch)
+        records: list[Any] = [
+            message
+            for tp, messages in fetched.items()
+            for message in messages
+            if message.offset < remaining.get(tp, 0)
+        ]
         if records:
+            stalled_since = time.monotonic()
             async with transaction() as session:
                 for record in records:
                     replayed.read += 1
                     await _apply(record, handlers, session, replayed)
+        # The position, not the last record's offset: a log may end in offsets that hold
+        # no record (compacted away, or a transaction marker).
+        for tp in list(remaining):
+            if await consumer.position(tp) >= remaining[tp]:
+                del remaining[tp]
     consumer.unsubscribe()
 
 
