@@ -14,6 +14,8 @@
 8. ai-notes retrieval quality: recall of search beside BM25 (bench/ai_notes_quality.py).
 9. the whole platform through its gateway, with wrk (bench/gateway_load.py).
 10. the web client in Chromium: first-screen JavaScript and a cold load (bench/web.py).
+11. learning-records: an exam rush into the LRS, statements/s and lag
+    (bench/learning_records.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -44,6 +46,7 @@ from bench import (
     content,
     gateway_load,
     identity_storm,
+    learning_records,
     percentile,
     web,
 )
@@ -267,6 +270,7 @@ def main() -> None:
     report += "\n" + adaptive.run()
     report += "\n" + asyncio.run(ai_notes.run())
     report += "\n" + asyncio.run(ai_notes_quality.run())
+    report += "\n" + asyncio.run(learning_records.run())
     report += "\n" + gateway_load.run()
     report += "\n" + web.run()
     RESULTS.write_text(report)
