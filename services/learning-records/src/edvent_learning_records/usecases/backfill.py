@@ -79,6 +79,7 @@ async def _replay_topic(
         logger.warning("backfill: topic %s not found", topic)
         return
     consumer.assign(tps)
+    logger.info("backfill: %s, partitions %s", topic, [tp.partition for tp in tps])
     ends = await consumer.end_offsets(tps)
     found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in tps})
     remaining = {}
@@ -87,6 +88,7 @@ async def _replay_topic(
         if start < ends[tp]:
             consumer.seek(tp, start)
             remaining[tp] = ends[tp]
+    logger.info("backfill: %s from %s to %s", topic, found, ends)
     stalled_since = time.monotonic()
     while remaining:
         if time.monotonic() - stalled_since > STALL_SECONDS:
