@@ -78,6 +78,8 @@ async def _replay_topic(
     if not tps:
         logger.warning("backfill: topic %s not found", topic)
         return
+    # Replaces the previous topic's assignment. (Unsubscribing after a manual
+    # assignment left aiokafka's stop() waiting for good.)
     consumer.assign(tps)
     logger.info("backfill: %s, partitions %s", topic, [tp.partition for tp in tps])
     ends = await consumer.end_offsets(tps)
@@ -112,7 +114,6 @@ async def _replay_topic(
         for tp in list(remaining):
             if await consumer.position(tp) >= remaining[tp]:
                 del remaining[tp]
-    consumer.unsubscribe()
 
 
 async def _apply(
