@@ -119,7 +119,8 @@ class RalphServer:
         if result.returncode != 0:
             raise StackError(f"ralph auth failed:\n{result.stdout}{result.stderr}")
 
-    def start(self, timeout: float = 60) -> None:
+    # Ralph imports for 15 s on an idle 2-core machine; far longer on a busy one.
+    def start(self, timeout: float = 180) -> None:
         ensure_port_free(self.port, "Ralph (LRS)")
         bin_dir = ensure_ralph()
         (self.data_dir / "lrs").mkdir(parents=True, exist_ok=True)
