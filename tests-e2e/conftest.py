@@ -74,7 +74,8 @@ def platform() -> Iterator[Platform]:
         # client addresses (X-Forwarded-For); without the header, 127.0.0.1 as before.
         "GATEWAY_TRUSTED_PROXIES": "127.0.0.1/32",
     }
-    with platform_up(data_dir, env, timeout=300) as (pid, ports):
+    # Ralph (the LRS) and learning-records start too; a busy machine needs the margin.
+    with platform_up(data_dir, env, timeout=420) as (pid, ports):
         yield Platform(
             gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}",
             service_ports={
