@@ -185,6 +185,7 @@ lint: install .cache/openapi-lint-npm-ci
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy libs/events/src libs/platform/src deploy/local/src \
 		services/identity/src services/content/src services/assessment/src services/ai-notes/src \
+		services/learning-records/src \
 		bench tools/er_diagram.py tools/helm_values_schema.py
 	@$(UV) run --frozen python web/scripts/dump_openapi.py tools/openapi-lint/out
 	@cd tools/openapi-lint && set -o pipefail && for service in identity content assessment ai-notes; do \

@@ -23,6 +23,8 @@
 12. logins and notes with the abuse limits on versus effectively off (bench/limits.py).
 13. an exam rush through the gateway beside pgbench's limit (bench/exam_rush.py).
 14. signed-in reads through the gateway beside the anonymous list (bench/signed_in.py).
+15. learning-records: an exam rush into the LRS, statements/s and lag
+    (bench/learning_records.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
 BENCH_RATE (200/s), BENCH_SECONDS (15).
@@ -56,6 +58,7 @@ from bench import (
     exam_rush,
     gateway_load,
     identity_storm,
+    learning_records,
     limits,
     percentile,
     replicas,
@@ -315,6 +318,7 @@ def main() -> None:
     report += "\n" + asyncio.run(ai_notes.run())
     report += "\n" + asyncio.run(ai_notes_scale.run())
     report += "\n" + asyncio.run(ai_notes_quality.run())
+    report += "\n" + asyncio.run(learning_records.run())
     report += "\n" + gateway_load.run()
     report += "\n" + replicas.run()
     report += "\n" + tracing_overhead.run()

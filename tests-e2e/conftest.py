@@ -36,6 +36,13 @@ class Platform:
     mailpit: str = ""
     # Jaeger's UI and query API (the spans every service exports).
     jaeger: str = ""
+    # Ralph, the LRS learning-records posts xAPI statements to (Basic auth: `lrs_auth`).
+    lrs: str = ""
+
+    @property
+    def lrs_auth(self) -> tuple[str, str]:
+        secrets = json.loads((self.data_dir / "secrets.json").read_text())
+        return ("edvent", secrets["lrs"])
 
     def kafka_as(self, principal: str) -> KafkaConnection:
         """A service's own Kafka principal (`content`, ...), with the password the stack
@@ -69,12 +76,13 @@ def platform() -> Iterator[Platform]:
         # client addresses (X-Forwarded-For); without the header, 127.0.0.1 as before.
         "GATEWAY_TRUSTED_PROXIES": "127.0.0.1/32",
     }
-    with platform_up(data_dir, env, timeout=300) as (pid, ports):
+    # Ralph (the LRS) and learning-records start too; a busy machine needs the margin.
+    with platform_up(data_dir, env, timeout=420) as (pid, ports):
         yield Platform(
             gateway=f"http://127.0.0.1:{ports['GATEWAY_PORT']}",
             service_ports={
                 svc: ports[f"{svc.upper().replace('-', '_')}_PORT"]
-                for svc in ("identity", "content", "assessment", "ai-notes")
+                for svc in ("identity", "content", "assessment", "ai-notes", "learning-records")
             },
             kafka=KafkaConnection(
                 f"127.0.0.1:{ports['KAFKA_PORT']}",
@@ -87,6 +95,7 @@ def platform() -> Iterator[Platform]:
             pid=pid,
             mailpit=f"http://127.0.0.1:{ports['MAILPIT_HTTP_PORT']}",
             jaeger=f"http://127.0.0.1:{ports['JAEGER_UI_PORT']}",
+            lrs=f"http://127.0.0.1:{ports['LRS_PORT']}",
         )
 
 

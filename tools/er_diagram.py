@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-SCHEMAS = ("identity", "content", "assessment", "ai_notes")
+SCHEMAS = ("identity", "content", "assessment", "ai_notes", "learning_records")
 # Every service has these; they are drawn once, in a note, not in every diagram.
 MECHANICS = ("outbox", "inbox", "dead_letters", "alembic_version")
 
@@ -60,6 +60,14 @@ FED_BY: dict[str, tuple[str, str]] = {
         "content.courses",
         "content.courses: created, owner_changed",
     ),
+    "learning_records.courses": (
+        "content.courses",
+        "content.courses: created, owner_changed",
+    ),
+    "learning_records.erased_users": (
+        "identity.users",
+        "identity.users: deleted",
+    ),
 }
 
 # What each JSONB column holds.
@@ -71,6 +79,7 @@ HOLDS: dict[str, str] = {
     "assessment.exam_attempts.answer_sheet": "each question as it was, the answers, right or not",
     "assessment.exam_analytics.document": "running sums for analytics and item statistics",
     "ai_notes.ai_notes.key_concepts": "[{name, definition}] from the LLM, validated",
+    "learning_records.statements.body": "the xAPI 1.0.3 statement sent to the LRS",
 }
 
 

@@ -30,11 +30,12 @@ import yaml
 HELM_DIR = Path(__file__).resolve().parents[1]
 REPO = HELM_DIR.parents[1]
 KUBERNETES_VERSION = "1.37"
-SERVICES = ["identity", "content", "assessment", "ai-notes"]
+SERVICES = ["identity", "content", "assessment", "ai-notes", "learning-records"]
 CHARTS = [*SERVICES, "gateway"]
 VALUES = ["values.yaml", "values-production.yaml"]
 PREFIX = {"identity": "IDENTITY_", "content": "CONTENT_", "assessment": "ASSESSMENT_"}
 PREFIX["ai-notes"] = "AI_NOTES_"
+PREFIX["learning-records"] = "LEARNING_RECORDS_"
 
 
 def _helm() -> str | None:
@@ -288,16 +289,18 @@ def test_only_the_gateway_reaches_a_service_and_it_reaches_only_its_dependencies
         names += selector.get("matchLabels", {}).values()
         for expression in selector.get("matchExpressions", []):
             names += expression["values"]
-    # identity also serves the JWKS to the services that verify its tokens.
+    # identity also serves the JWKS to the services that verify its tokens;
+    # learning-records has no public API: only Prometheus reaches it.
     verifiers = {"content", "assessment", "ai-notes"} if chart == "identity" else set()
-    expected = {"gateway"} | verifiers
+    expected = {"prometheus"} if chart == "learning-records" else {"gateway"} | verifiers
     assert set(names) == expected
     ports = {p["port"] for rule in policy["egress"] for p in rule["ports"]}
     assert {53, 5432, 9092} <= ports
     # identity also reaches its mail server (SMTP submission, 587 or 465).
     smtp = {587, 465} if chart == "identity" else set()
     assert ports <= {53, 5432, 9092, 443, 8000} | smtp
-    assert (443 in ports) == (chart in ("content", "ai-notes"))  # S3
+    # S3, or the LRS.
+    assert (443 in ports) == (chart in ("content", "ai-notes", "learning-records"))
     assert smtp <= ports
 
 

@@ -1,8 +1,8 @@
 """`edvent-stack`: the whole platform on one machine, without Docker.
 
-`up` starts PostgreSQL, Kafka, the S3 server, the four services (migrations first)
-and nginx, waits until each is healthy, prints where everything runs, and stays in
-the foreground supervising them: a part that exits is restarted with backoff, one
+`up` starts PostgreSQL, Kafka, the S3 server, Mailpit, Ralph (the LRS), the services
+(migrations first) and nginx, waits until each is healthy, prints where everything
+runs, and stays in the foreground supervising them: a part that exits is restarted with backoff, one
 that keeps crashing is left stopped as failed. Ctrl-C (or `edvent-stack down` from
 another shell) stops it all. `status` lists the parts; `restart|stop|start PART`
 acts on one. Data lives under EDVENT_DATA_DIR (default .local/), reused by the next `up`.
@@ -46,9 +46,10 @@ from edvent_localstack.supervisor import ControlServer, Supervisor, request
 
 if TYPE_CHECKING:
     from edvent_localstack.kafka import KafkaBroker
+    from edvent_localstack.ralph import RalphServer
     from edvent_localstack.s3 import S3Server
 
-PARTS = ["postgres", "kafka", "s3", "mailpit", "jaeger", *SERVICES, "gateway"]
+PARTS = ["postgres", "kafka", "s3", "mailpit", "jaeger", "lrs", *SERVICES, "gateway"]
 
 
 def _int_env(name: str, default: int) -> int:
@@ -80,6 +81,7 @@ class StackConfig:
     jaeger_otlp_port: int = 4318
     jaeger_ui_port: int = 16686
     jaeger_grpc_port: int = 16685
+    lrs_port: int = 8100
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -114,6 +116,7 @@ class StackConfig:
             jaeger_otlp_port=_int_env("JAEGER_OTLP_PORT", 4318),
             jaeger_ui_port=_int_env("JAEGER_UI_PORT", 16686),
             jaeger_grpc_port=_int_env("JAEGER_GRPC_PORT", 16685),
+            lrs_port=_int_env("LRS_PORT", 8100),
         )
 
     def instances(self, service: str) -> list[tuple[str, int]]:
@@ -147,6 +150,7 @@ class StackConfig:
                 if self.tracing
                 else {}
             ),
+            "LRS_PORT": self.lrs_port,
             **{f"{SERVICES[s].env_prefix}PORT": p for s, p in self.service_ports.items()},
             **{
                 replica_port_variable(SERVICES[s], k): port
@@ -170,8 +174,9 @@ DATA_TEAM_PASSWORD = "data-team-password"  # noqa: S105 - CONTRACT.md's document
 
 def secret_names() -> list[str]:
     """`postgres`; per service its runtime role (`identity`), its migrator
-    (`identity-migrator`) and its Kafka principal (`kafka-identity`); `kafka-admin`."""
-    names = ["postgres", "kafka-admin"]
+    (`identity-migrator`) and its Kafka principal (`kafka-identity`); `kafka-admin`;
+    `lrs`, the Basic-auth password learning-records posts to Ralph with."""
+    names = ["postgres", "kafka-admin", "lrs"]
     for name in SERVICES:
         names += [name, f"{name}-migrator", f"kafka-{name}"]
     return names
@@ -263,6 +268,7 @@ def status_table(rows: Sequence[Mapping[str, Any]]) -> str:
 class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
+        self.lrs: RalphServer | None = None
         self.supervisor: Supervisor | None = None
         self.control: ControlServer | None = None
         self._state_lock = threading.Lock()
@@ -302,6 +308,7 @@ class Stack:
         from edvent_localstack.jaeger import JaegerServer
         from edvent_localstack.kafka import KafkaBroker
         from edvent_localstack.mailpit import MailpitServer
+        from edvent_localstack.ralph import RalphServer
         from edvent_localstack.s3 import S3Server, ensure_bucket
 
         secrets_ = load_secrets(cfg.data_dir)
@@ -352,12 +359,21 @@ class Stack:
             if cfg.tracing
             else None
         )
+        lrs = RalphServer(
+            data_dir=cfg.data_dir / "lrs",
+            port=cfg.lrs_port,
+            log_file=logs / "lrs.log",
+            password=secrets_["lrs"],
+            home_page=f"http://127.0.0.1:{cfg.gateway_port}",
+        )
+        self.lrs = lrs
         gateway = Gateway(
             run_dir=cfg.data_dir / "gateway",
             port=cfg.gateway_port,
             upstreams={
                 s.upstream_variable: [f"127.0.0.1:{port}" for _, port in cfg.instances(s.name)]
                 for s in SERVICES.values()
+                if s.routed
             },
             # Unset: the defaults Gateway declares.
             login_rate=os.environ.get("GATEWAY_LOGIN_RATE", Gateway.login_rate),
@@ -412,6 +428,13 @@ class Stack:
                 functools.partial(port_open, cfg.mailpit_smtp_port),
                 log_file=mailpit.log_file,
             ),
+            ServerPart(
+                "lrs",
+                lrs,
+                lrs.url,
+                functools.partial(http_ok, f"{lrs.url}/__heartbeat__"),
+                log_file=lrs.log_file,
+            ),
         ]
         if jaeger is not None:
             infra.append(
@@ -432,7 +455,7 @@ class Stack:
                 [service.command(), "serve", "--port", str(port)],
                 port,
                 logs / f"{name}.log",
-                env=self._service_env(service, database_urls[service.name], kafka, s3),
+                env=self._service_env(service, database_urls[service.name], kafka, s3, lrs),
             )
             for service in SERVICES.values()
             for name, port in cfg.instances(service.name)
@@ -466,12 +489,18 @@ class Stack:
                 "s3": "S3 server",
                 "mailpit": "mail sink (Mailpit)",
                 "jaeger": "trace viewer (Jaeger)",
+                "lrs": "learning record store (Ralph)",
                 "gateway": "gateway (nginx)",
             },
         )
 
     def _service_env(
-        self, service: Service, database_url: str, kafka: KafkaBroker, s3: S3Server
+        self,
+        service: Service,
+        database_url: str,
+        kafka: KafkaBroker,
+        s3: S3Server,
+        lrs: RalphServer,
     ) -> dict[str, str]:
         cfg, prefix = self.config, service.env_prefix
         identity_url = f"http://127.0.0.1:{cfg.service_ports['identity']}"
@@ -505,6 +534,15 @@ class Stack:
                     "IDENTITY_SMTP_PORT": str(cfg.mailpit_smtp_port),
                     "IDENTITY_SMTP_SECURITY": "none",
                     "IDENTITY_WEB_ORIGIN": f"http://127.0.0.1:{cfg.gateway_port}",
+                }
+            )
+        if service.name == "learning-records":
+            env.update(
+                {
+                    "LEARNING_RECORDS_LRS_URL": lrs.url,
+                    "LEARNING_RECORDS_LRS_USERNAME": lrs.username,
+                    "LEARNING_RECORDS_LRS_PASSWORD": lrs.password,
+                    "LEARNING_RECORDS_PLATFORM_BASE_URL": f"http://127.0.0.1:{cfg.gateway_port}",
                 }
             )
         return env
@@ -555,6 +593,12 @@ class Stack:
             f"  KAFKA_USERNAME={DATA_TEAM} KAFKA_PASSWORD=… uv run edvent-events "
             f"--bootstrap-servers {kafka} tail identity.users --from-beginning"
         )
+        lrs = self.lrs
+        if lrs is not None:
+            print(
+                f"learning records: Ralph (xAPI LRS) at {lrs.url}/xAPI/statements, Basic auth "
+                f'{lrs.username!r}, password in {cfg.data_dir / "secrets.json"} ("lrs")'
+            )
         print("parts: uv run edvent-stack status | restart|stop|start PART")
         print(
             f"mail: Mailpit at http://127.0.0.1:{cfg.mailpit_http_port} "
@@ -693,13 +737,16 @@ def act(command: str, part: str) -> int:
 
 
 def install() -> int:
-    """Fetch the Kafka and S3Proxy jars with Maven (once; cached under .cache/)."""
+    """Fetch the Kafka and S3Proxy jars with Maven and make Ralph's environment (once;
+    cached under .cache/)."""
     from edvent_localstack.kafka import ensure_kafka_jars
+    from edvent_localstack.ralph import ensure_ralph
     from edvent_localstack.s3 import ensure_s3proxy_jars
 
     try:
         ensure_kafka_jars()
         ensure_s3proxy_jars()
+        ensure_ralph()
     except StackError as exc:
         print(f"edvent-stack: {exc}", file=sys.stderr)
         return 1
@@ -726,7 +773,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start the whole platform and supervise it (foreground)")
     sub.add_parser("down", help="stop a platform started by `up` in another shell")
-    sub.add_parser("install", help="fetch the Kafka and S3Proxy jars")
+    sub.add_parser("install", help="fetch the Kafka and S3Proxy jars, install Ralph")
     status_cmd = sub.add_parser("status", help="every part: state, pid, address, health")
     status_cmd.add_argument("--json", action="store_true", help="as JSON")
     for verb in ("restart", "stop", "start"):

@@ -1,4 +1,4 @@
-"""The four services as the local stack and the tests know them, and their commands."""
+"""The services as the local stack and the tests know them, and their commands."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ class Service:
     schema: str  # also the name of its database role
     env_prefix: str  # of its settings, e.g. IDENTITY_
     default_port: int
+    # Behind the gateway (a public HTTP API); learning-records has none.
+    routed: bool = True
 
     @property
     def upstream_variable(self) -> str:
@@ -52,5 +54,6 @@ SERVICES: dict[str, Service] = {
         Service("content", "content", "CONTENT_", 8002),
         Service("assessment", "assessment", "ASSESSMENT_", 8003),
         Service("ai-notes", "ai_notes", "AI_NOTES_", 8004),
+        Service("learning-records", "learning_records", "LEARNING_RECORDS_", 8005, routed=False),
     )
 }

@@ -1,8 +1,8 @@
 """Who may do what on the broker: the platform's principals and their ACLs.
 
 One principal per service (its name: `identity`, `content`, `assessment`,
-`ai-notes`), a read-only `data-team`, and the stack's admin (a super user, so it needs
-no ACL). A service writes only the topics it owns, its own dead-letter topics and
+`ai-notes`, `learning-records`), a read-only `data-team`, and the stack's admin (a super
+user, so it needs no ACL). A service writes only the topics it owns, its own dead-letter topics and
 nothing else; it reads only the topics it consumes (and the retry topics that bring
 its own dead letters back), in consumer groups named after it. `data-team` reads every
 domain topic in its own groups `data-team.*` and writes nothing. Everything else is
@@ -71,6 +71,8 @@ OWNS: Final[Mapping[str, tuple[str, ...]]] = {
     "content": (CONTENT_COURSES, CONTENT_LESSONS, CONTENT_USER_EXPORTS),
     "assessment": (ASSESSMENT_EXAMS, ASSESSMENT_ATTEMPTS, ASSESSMENT_USER_EXPORTS),
     "ai-notes": (AI_NOTES_NOTES, AI_NOTES_USER_EXPORTS),
+    # Publishes nothing: its statements go to the LRS.
+    "learning-records": (),
 }
 # What each service's consumer subscribes to. A new subscription needs a line here
 # (and in the charts' values), or the broker refuses it: TopicAuthorizationFailed.
@@ -84,6 +86,13 @@ CONSUMES: Final[Mapping[str, tuple[str, ...]]] = {
     "content": (IDENTITY_USERS,),
     "assessment": (IDENTITY_USERS, CONTENT_COURSES, ASSESSMENT_ATTEMPTS),
     "ai-notes": (IDENTITY_USERS, CONTENT_COURSES, CONTENT_LESSONS),
+    "learning-records": (
+        IDENTITY_USERS,
+        CONTENT_COURSES,
+        CONTENT_LESSONS,
+        ASSESSMENT_ATTEMPTS,
+        AI_NOTES_NOTES,
+    ),
 }
 SERVICES: Final[tuple[str, ...]] = tuple(OWNS)
 
