@@ -85,13 +85,19 @@ async def test_an_expired_attempt_is_terminated(events, lrs, mapper: Mapper):
     assert verbs[TERMINATED]["result"]["completion"] is False
 
 
-async def test_registration_lesson_and_note_reach_the_lrs(events, lrs, mapper: Mapper):
+async def test_registration_lesson_and_note_reach_the_lrs(events, lrs, mapper: Mapper, sql):
     owner, course, lesson = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     now = datetime.now(UTC)
     registered = await events.send(
         UserRegistered(user_id=owner, email="enc:v1:x", role="INSTRUCTOR", registered_at=now)
     )
     await events.send(CourseCreated(course_id=course, owner_id=owner, title="T", created_at=now))
+    # content.courses and content.lessons are two topics, with no order between them:
+    # the lesson names its author once the course is known (else the platform does).
+    await eventually(
+        lambda: sql("SELECT 1 FROM learning_records.courses WHERE id = %s", (course,)) != [],
+        timeout=30,
+    )
     shared = await events.send(
         LessonPublished(
             lesson_id=lesson,
