@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from .conftest import Platform
 
 PARTS = [
-    "postgres", "kafka", "s3", "mailpit",
-    "identity", "content", "assessment", "ai-notes", "gateway",
+    "postgres", "kafka", "s3", "mailpit", "jaeger", "lrs",
+    "identity", "content", "assessment", "ai-notes", "learning-records", "gateway",
 ]  # fmt: skip
 
 
