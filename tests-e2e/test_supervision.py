@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .conftest import Platform
 
 PARTS = [
-    "postgres", "kafka", "s3", "mailpit", "jaeger", "lrs",
+    "postgres", "kafka", "s3", "mailpit", "lrs", "jaeger",
     "identity", "content", "assessment", "ai-notes", "learning-records", "gateway",
 ]  # fmt: skip
 

@@ -315,7 +315,8 @@ class ConsumerRunner:
                 pass
         if self._lag_task is not None:
             self._lag_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # A measurement that failed must not fail the shutdown.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._lag_task
         await self._commit_pending()
         await _close_quietly(self._consumer, self._producer)
@@ -393,11 +394,13 @@ class ConsumerRunner:
         while not self._stopping.is_set():
             consumer = self._consumer
             assert consumer is not None  # connected before this starts
-            for tp in consumer.assignment():
-                highwater = consumer.highwater(tp)
-                if highwater is None:
-                    continue  # nothing fetched from it yet
+            for tp in list(consumer.assignment()):
                 try:
+                    # Either may find the partition revoked by a rebalance meanwhile
+                    # (aiokafka asserts it is assigned); the next round sees the new set.
+                    highwater = consumer.highwater(tp)
+                    if highwater is None:
+                        continue  # nothing fetched from it yet
                     position = await asyncio.wait_for(consumer.position(tp), timeout=0.05)
                 except Exception:  # noqa: BLE001, S112 - revoked meanwhile, or no position yet
                     continue

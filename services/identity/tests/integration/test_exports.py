@@ -14,6 +14,7 @@ from edvent_events.catalog.ai_notes import AiNotesUserDataExported
 from edvent_events.catalog.assessment import AssessmentUserDataExported
 from edvent_events.catalog.content import ContentUserDataExported
 from edvent_events.exports import UserDataPart
+from edvent_identity.db import exports as exports_db
 from edvent_identity.usecases import exports
 
 REQUESTED = "edvent.identity.user.export_requested.v1"
@@ -53,7 +54,16 @@ async def test_an_export_is_asked_once_filled_by_parts_and_gone_with_the_account
         "SELECT data FROM identity.outbox WHERE ce_type = %s AND key = %s",
         (REQUESTED, str(account.id)),
     )
-    export_id, public_key = uuid.UUID(data["export_id"]), data["public_key"]
+    assert len(data["public_key"]) == 43
+    # Other services' test apps on this broker may answer that request; the parts below
+    # go to an export of the test's own, asked a moment later and never published.
+    export_id = uuid.uuid4()
+    private_key, public_key = sealing.new_keypair()
+    async with identity.transaction() as session:
+        await exports_db.add(
+            session, export_id=export_id, user_id=account.id, private_key=private_key,
+            services=["content", "assessment", "ai-notes"], requested_at=datetime.now(UTC),
+        )  # fmt: skip
     ids = {"export_id": export_id, "user_id": account.id, "public_key": public_key}
 
     # Random hex hardly compresses: about 900 KB sealed, two chunks.
@@ -85,6 +95,13 @@ async def test_an_export_is_asked_once_filled_by_parts_and_gone_with_the_account
     assert document["account"]["email"] == account.email
     assert document["courses"] == [] and len(document["attempts"]) == 5000
     assert document["sources"]["assessment"] == ["attempts", "grades"]
+
+    # A part that no longer opens is not served: the export is asked for again.
+    sql("UPDATE identity.user_export_parts SET sealed = 'AAAA' WHERE export_id = %s", (export_id,))
+    broken = await client.get("/api/v1/users/me/export", headers=account.auth)
+    assert broken.status_code == 202, broken.text
+    assert broken.json()["export_id"] != str(export_id)
+    assert outbox_rows(account.id).count(REQUESTED) == 2
 
     erased = await client.request(
         "DELETE", "/api/v1/users/me", json={"password": account.password}, headers=account.auth

@@ -99,6 +99,10 @@ async def mark_completed(session: AsyncSession, *, export_id: UUID, at: datetime
     )
 
 
+async def forget(session: AsyncSession, *, export_id: UUID) -> None:
+    await session.execute(delete(UserExport).where(UserExport.id == export_id))
+
+
 async def prune(session: AsyncSession, *, requested_before: datetime) -> int:
     """Forget exports (their keys and parts) asked for before the moment."""
     result = await session.execute(

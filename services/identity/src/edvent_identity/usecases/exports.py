@@ -8,6 +8,7 @@ the parts are sealed so only identity can read them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,8 @@ from edvent_identity.usecases.users import current_account
 from edvent_platform.auth import Principal
 
 FORMAT = "edvent.user-export.v1"
+
+logger = logging.getLogger("edvent.identity.exports")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,13 @@ async def read_or_request(
         state, now=now, available_for=policy.available_for, wait_for=policy.wait_for
     )
     if step is Next.SERVE and latest is not None:
-        return Ready(latest.id, await _document(session, user=user, export=latest))
+        try:
+            return Ready(latest.id, await _document(session, user=user, export=latest))
+        except sealing.UnopenablePartError:
+            # A part that does not open (chunks of two sealings, say, after a replayed
+            # request) cannot be served: forget it and ask the services again.
+            logger.warning("export %s has a part that does not open; asking again", latest.id)
+            await exports_db.forget(session, export_id=latest.id)
     if step is Next.WAIT and latest is not None:
         chunks = await exports_db.chunks_of(session, export_id=latest.id)
         received = rules.complete_services(latest.services, (_chunk(c) for c in chunks))
