@@ -90,9 +90,8 @@ PROBE_GROUP = "edvent-localstack-probe"
 JVM_OPTIONS = [
     "-Xms256m",
     "-Xmx512m",
-    # Serial GC and the C1 compiler only: measured on the 2-core box, a broker start costs
-    # ~1.9 s of CPU instead of ~3.6 s with G1 and C2 (cold start ~2 s instead of ~3.3 s,
-    # ~30 MB less RSS); a dev/test broker never needs C2's peak throughput.
+    # Serial GC and the C1 compiler only: on a 2-core box a broker then starts with about
+    # half the CPU (bench/HISTORY.md); a dev/test broker never needs C2's peak throughput.
     "-XX:+UseSerialGC",
     "-XX:TieredStopAtLevel=1",
     # A broker that ran out of memory should die (and be reported), not limp on.
