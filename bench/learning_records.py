@@ -119,9 +119,9 @@ async def run() -> str:
     return f"""## learning-records: {title}
 
 `uv run python -m bench.learning_records` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC) on
-{platform.machine()}, {os.cpu_count()} cores, a machine shared with other engineers'
-runs (noisy). PostgreSQL, Kafka (3 partitions) and Ralph 5.1.0 (file-system backend)
-on this machine; the service with its defaults (batches of up to 200, one sender).
+{platform.machine()}, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the
+end). PostgreSQL, Kafka (3 partitions) and Ralph 5.1.0 (file-system backend) on this
+machine; the service with its defaults (batches of up to 200, one sender).
 Events published in {published:.1f} s.
 
 | statements stored | statements/s (first sent → last stored) | lag p50 | lag p99 | lag max |
