@@ -13,18 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from edvent_identity.db.tables import EmailMessage, RefreshToken, UserExport, UserExportPart
 
 
-async def latest(
-    session: AsyncSession, *, user_id: UUID, for_update: bool = False
-) -> UserExport | None:
-    query = (
+async def latest(session: AsyncSession, *, user_id: UUID) -> UserExport | None:
+    return await session.scalar(
         select(UserExport)
         .where(UserExport.user_id == user_id)
         .order_by(UserExport.requested_at.desc())
         .limit(1)
     )
-    if for_update:
-        query = query.with_for_update()
-    return await session.scalar(query)
 
 
 async def add(

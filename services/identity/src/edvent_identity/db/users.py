@@ -53,6 +53,12 @@ async def by_id(session: AsyncSession, user_id: UUID, *, for_update: bool = Fals
     return (await session.scalars(statement)).one_or_none()
 
 
+async def lock_without_key(session: AsyncSession, user_id: UUID) -> None:
+    """FOR NO KEY UPDATE on the user's row: serialises changes that hang off the user
+    without blocking sign-ins and refreshes, which take FOR KEY SHARE."""
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
 async def page(session: AsyncSession, *, limit: int, after: PageKey | None) -> list[User]:
     """Newest first; `limit` rows after `after`."""
     statement = select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit)

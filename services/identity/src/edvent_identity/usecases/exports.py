@@ -59,14 +59,7 @@ async def read_or_request(
     *, session: AsyncSession, principal: Principal, policy: ExportPolicy
 ) -> Pending | Ready:
     user = await current_account(session=session, principal=principal)
-    # One request at a time per user: two clicks must not send two requests.
-    await users_db.by_id(session, user.id, for_update=True)
-    now = datetime.now(UTC)
-    latest = await exports_db.latest(session, user_id=user.id)
-    state = None if latest is None else ExportState(latest.requested_at, latest.completed_at)
-    step = rules.next_step(
-        state, now=now, available_for=policy.available_for, wait_for=policy.wait_for
-    )
+    latest, step = await _latest_and_step(session, user_id=user.id, policy=policy)
     if step is Next.SERVE and latest is not None:
         try:
             return Ready(latest.id, await _document(session, user=user, export=latest))
@@ -75,10 +68,17 @@ async def read_or_request(
             # request) cannot be served: forget it and ask the services again.
             logger.warning("export %s has a part that does not open; asking again", latest.id)
             await exports_db.forget(session, export_id=latest.id)
-    if step is Next.WAIT and latest is not None:
-        chunks = await exports_db.chunks_of(session, export_id=latest.id)
-        received = rules.complete_services(latest.services, (_chunk(c) for c in chunks))
-        return Pending(latest.id, latest.requested_at, sorted(received), list(latest.services))
+    elif step is Next.WAIT and latest is not None:
+        return await _pending(session, latest)
+    # One request at a time per user (two clicks send one), decided again under a lock
+    # on the user's row that leaves sign-ins (FOR KEY SHARE) free; a broken export just
+    # forgotten is asked for anew whatever came before it.
+    await users_db.lock_without_key(session, user.id)
+    if step is not Next.SERVE:
+        latest, step = await _latest_and_step(session, user_id=user.id, policy=policy)
+        if step is Next.WAIT and latest is not None:
+            return await _pending(session, latest)
+    now = datetime.now(UTC)
     export_id = uuid4()
     private_key, public_key = sealing.new_keypair()
     await exports_db.add(
@@ -96,6 +96,23 @@ async def read_or_request(
         ),
     )
     return Pending(export_id, now, [], list(policy.services))
+
+
+async def _latest_and_step(
+    session: AsyncSession, *, user_id: UUID, policy: ExportPolicy
+) -> tuple[UserExport | None, Next]:
+    latest = await exports_db.latest(session, user_id=user_id)
+    state = None if latest is None else ExportState(latest.requested_at, latest.completed_at)
+    step = rules.next_step(
+        state, now=datetime.now(UTC), available_for=policy.available_for, wait_for=policy.wait_for
+    )
+    return latest, step
+
+
+async def _pending(session: AsyncSession, export: UserExport) -> Pending:
+    chunks = await exports_db.chunks_of(session, export_id=export.id)
+    received = rules.complete_services(export.services, (_chunk(c) for c in chunks))
+    return Pending(export.id, export.requested_at, sorted(received), list(export.services))
 
 
 async def record_part(*, session: AsyncSession, service: str, event: UserDataPart) -> None:
