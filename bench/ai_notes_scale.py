@@ -198,8 +198,7 @@ async def measure(corpus: Corpus, searches: int, admin_dsn: str) -> list[Timing]
             assert corpus.draft_id not in visible, "search showed a draft course's lesson"
         query, course_id = asked[-1]
         async with transaction(corpus.sessions) as session:
-            for setting in PLANNER_SETTINGS:
-                await session.execute(text(setting))
+            await session.execute(PLANNER_SETTINGS)
             rows = await session.execute(
                 text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + SEARCH.text),
                 await _params(corpus.provider, student, query, course_id),

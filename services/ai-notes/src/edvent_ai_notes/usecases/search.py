@@ -128,19 +128,17 @@ SEARCH = text(
 )
 
 
-# For this transaction only. iterative_scan: HNSW keeps searching while the access
-# filter drops chunks. No sequential scans: pgvector prices `<=>` like any operator,
-# not the 6 KB vector it reads from TOAST for each row, so below some thousands of
-# chunks the planner ranked every visible chunk by exact distance instead of asking the
-# index (EXPLAIN in bench/ai_notes_scale.py; 128 ms of a 190 ms search at 5,700 chunks).
-PLANNER_SETTINGS = (
-    "SET LOCAL hnsw.iterative_scan = relaxed_order",
-    "SET LOCAL enable_seqscan = off",
-    # The local provider's sparse hashed vectors need a wide search: across courses at
-    # 400 lessons, 40 (the default) and 100 put the asked-about lesson first in 63 of
-    # 100 questions where exact distances did in 75; 400 came within one of exact in
-    # 60, still at half the old search's time (bench/HISTORY.md).
-    "SET LOCAL hnsw.ef_search = 400",
+# For this transaction only, in one round trip (`set_config(..., true)` is SET LOCAL).
+# iterative_scan: HNSW keeps searching while the access filter drops chunks. No
+# sequential scans: pgvector prices `<=>` like any operator, not the vector it reads from
+# TOAST for each row, so below some thousands of chunks the planner ranked every visible
+# chunk by exact distance instead of asking the index. ef_search 400: the local
+# provider's sparse hashed vectors need a wide search to rank as exact distances do.
+# The figures behind both are in bench/HISTORY.md (search as the corpus grows).
+PLANNER_SETTINGS = text(
+    "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+    " set_config('enable_seqscan', 'off', true),"
+    " set_config('hnsw.ef_search', '400', true)"
 )
 
 
@@ -157,8 +155,7 @@ async def search_chunks(
     embedded (search's own lane, cached) before the first statement, so no transaction
     waits on the provider."""
     vector = await queries.embed(query)
-    for setting in PLANNER_SETTINGS:
-        await session.execute(text(setting))
+    await session.execute(PLANNER_SETTINGS)
     rows = await session.execute(
         SEARCH,
         {
