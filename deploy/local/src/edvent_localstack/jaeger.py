@@ -27,10 +27,10 @@ import httpx
 
 from edvent_localstack.process import (
     CACHE_DIR,
+    HttpServerProcess,
     ManagedProcess,
     StackError,
     ensure_port_free,
-    wait_for_port,
 )
 
 JAEGER_VERSION = "v1.75.0"
@@ -92,7 +92,7 @@ def jaeger_binary() -> Path:
 
 
 @dataclass
-class JaegerServer:
+class JaegerServer(HttpServerProcess):
     run_dir: Path
     otlp_port: int
     ui_port: int
@@ -112,10 +112,6 @@ class JaegerServer:
         """What services take as OTEL_EXPORTER_OTLP_ENDPOINT (OTLP over HTTP)."""
         return f"http://127.0.0.1:{self.otlp_port}"
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process and self._process.running() else None
-
     def start(self, timeout: float = 60) -> None:
         ensure_port_free(self.otlp_port, "Jaeger OTLP")
         ensure_port_free(self.ui_port, "Jaeger UI")
@@ -134,22 +130,12 @@ class JaegerServer:
             )
         )
         argv = [str(jaeger_binary()), "--config", f"file:{config}"]
-        self._process = ManagedProcess("Jaeger", argv, self.log_file, cwd=self.run_dir)
-        self._process.start()
-
-        def ready() -> bool:
-            return wait_for_port(self.otlp_port, timeout=0.2) and (
-                httpx.get(f"{self.url}/api/services", timeout=1).status_code == 200
-            )
-
-        self._process.wait_ready(ready, timeout=timeout)
-
-    def running(self) -> bool:
-        return self._process is not None and self._process.running()
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
+        self._launch(
+            ManagedProcess("Jaeger", argv, self.log_file, cwd=self.run_dir),
+            port=self.otlp_port,
+            health_url=f"{self.url}/api/services",
+            timeout=timeout,
+        )
 
 
 class JaegerClient:

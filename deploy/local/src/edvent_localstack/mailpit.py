@@ -17,10 +17,10 @@ import httpx
 
 from edvent_localstack.process import (
     CACHE_DIR,
+    HttpServerProcess,
     ManagedProcess,
     StackError,
     ensure_port_free,
-    wait_for_port,
 )
 
 MAILPIT_VERSION = "v1.33.1"
@@ -36,7 +36,7 @@ def mailpit_binary() -> Path:
 
 
 @dataclass
-class MailpitServer:
+class MailpitServer(HttpServerProcess):
     data_dir: Path
     smtp_port: int
     http_port: int
@@ -50,10 +50,6 @@ class MailpitServer:
     @property
     def smtp_address(self) -> str:
         return f"127.0.0.1:{self.smtp_port}"
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process and self._process.running() else None
 
     def start(self, timeout: float = 30) -> None:
         ensure_port_free(self.smtp_port, "Mailpit SMTP")
@@ -69,22 +65,12 @@ class MailpitServer:
             "--smtp-auth-allow-insecure",
             "--disable-version-check",
         ]  # fmt: skip
-        self._process = ManagedProcess("Mailpit", argv, self.log_file, cwd=self.data_dir)
-        self._process.start()
-
-        def ready() -> bool:
-            return wait_for_port(self.smtp_port, timeout=0.2) and (
-                httpx.get(f"{self.url}/api/v1/info", timeout=1).status_code == 200
-            )
-
-        self._process.wait_ready(ready, timeout=timeout)
-
-    def running(self) -> bool:
-        return self._process is not None and self._process.running()
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
+        self._launch(
+            ManagedProcess("Mailpit", argv, self.log_file, cwd=self.data_dir),
+            port=self.smtp_port,
+            health_url=f"{self.url}/api/v1/info",
+            timeout=timeout,
+        )
 
 
 class MailpitClient:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCAL_DIR = PACKAGE_DIR.parents[1]  # deploy/local: configs and poms live here
 REPO_ROOT = LOCAL_DIR.parents[1]
@@ -165,3 +167,40 @@ def stop_process_group(pid: int, *, timeout: float = 15.0) -> None:
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
+
+
+class HttpServerProcess:
+    """A local server run as one `ManagedProcess` and ready once its port is open and a
+    health URL answers 200 (Mailpit, Jaeger, Ralph). Subclasses set `_process` to None
+    and call `_launch` from their `start`."""
+
+    _process: ManagedProcess | None
+
+    def _launch(
+        self,
+        process: ManagedProcess,
+        *,
+        port: int,
+        health_url: str,
+        timeout: float,
+    ) -> None:
+        self._process = process
+        process.start()
+
+        def ready() -> bool:
+            return wait_for_port(port, timeout=0.2) and (
+                httpx.get(health_url, timeout=1).status_code == 200
+            )
+
+        process.wait_ready(ready, timeout=timeout)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process and self._process.running() else None
+
+    def running(self) -> bool:
+        return self._process is not None and self._process.running()
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.stop()

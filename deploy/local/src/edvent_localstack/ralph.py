@@ -19,15 +19,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from edvent_localstack.process import (
     CACHE_DIR,
     LOCAL_DIR,
+    HttpServerProcess,
     ManagedProcess,
     StackError,
     ensure_port_free,
-    wait_for_port,
 )
 
 RALPH_VERSION = "5.1.0"
@@ -65,7 +63,7 @@ def ensure_ralph() -> Path:
 
 
 @dataclass
-class RalphServer:
+class RalphServer(HttpServerProcess):
     data_dir: Path
     port: int
     log_file: Path
@@ -78,10 +76,6 @@ class RalphServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process and self._process.running() else None
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RALPH_")}
@@ -130,21 +124,9 @@ class RalphServer:
             "--host", "127.0.0.1", "--port", str(self.port),
             "--no-access-log",
         ]  # fmt: skip
-        self._process = ManagedProcess(
-            "Ralph", argv, self.log_file, env=self.env(), cwd=self.data_dir
+        self._launch(
+            ManagedProcess("Ralph", argv, self.log_file, env=self.env(), cwd=self.data_dir),
+            port=self.port,
+            health_url=f"{self.url}/__heartbeat__",
+            timeout=timeout,
         )
-        self._process.start()
-
-        def ready() -> bool:
-            return wait_for_port(self.port, timeout=0.2) and (
-                httpx.get(f"{self.url}/__heartbeat__", timeout=1).status_code == 200
-            )
-
-        self._process.wait_ready(ready, timeout=timeout)
-
-    def running(self) -> bool:
-        return self._process is not None and self._process.running()
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
