@@ -78,6 +78,16 @@ async def claim_job(session: AsyncSession, *, lease: timedelta) -> ClaimedJob | 
     return ClaimedJob(lesson_id=claimed.lesson_id, reason=claimed.reason, attempts=claimed.attempts)
 
 
+async def requested_by(session: AsyncSession, *, user_id: UUID) -> list[tuple[UUID, datetime]]:
+    """(lesson, when) of the note runs the user asked for that still wait."""
+    rows = await session.execute(
+        select(note_jobs.c.lesson_id, note_jobs.c.requested_at)
+        .where(note_jobs.c.requested_by == user_id)
+        .order_by(note_jobs.c.requested_at)
+    )
+    return [(row.lesson_id, row.requested_at) for row in rows]
+
+
 async def retry_job(session: AsyncSession, *, lesson_id: UUID, after: timedelta) -> None:
     await session.execute(
         update(note_jobs)

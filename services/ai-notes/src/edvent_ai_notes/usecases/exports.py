@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from edvent_ai_notes.db.tables import User, note_jobs
+from edvent_ai_notes.db import jobs as jobs_db
+from edvent_ai_notes.db.tables import User
 from edvent_platform import reference_users
 
 
@@ -18,15 +18,11 @@ async def gather(*, session: AsyncSession, user_id: UUID) -> dict[str, Any] | No
     known = await reference_users.exported(session, users=User, user_id=user_id)
     if known is not None and known["deleted_at"] is not None:
         return None
-    waiting = await session.execute(
-        select(note_jobs.c.lesson_id, note_jobs.c.requested_at)
-        .where(note_jobs.c.requested_by == user_id)
-        .order_by(note_jobs.c.requested_at)
-    )
+    waiting = await jobs_db.requested_by(session, user_id=user_id)
     return {
         "ai_notes_user": known,
         "note_regenerations_waiting": [
-            {"lesson_id": str(row.lesson_id), "requested_at": row.requested_at.isoformat()}
-            for row in waiting
+            {"lesson_id": str(lesson_id), "requested_at": requested_at.isoformat()}
+            for lesson_id, requested_at in waiting
         ],
     }

@@ -70,6 +70,14 @@ def _listed() -> ColumnElement[bool]:
     return and_(Course.is_published, Course.archived_at.is_(None))
 
 
+async def owned_by(session: AsyncSession, *, owner_id: UUID) -> list[Course]:
+    """Every course the user owns, oldest first (their data export)."""
+    statement = (
+        select(Course).where(Course.owner_id == owner_id).order_by(Course.created_at, Course.id)
+    )
+    return list(await session.scalars(statement))
+
+
 async def change(session: AsyncSession, *, course_id: UUID, **values: Any) -> Course:
     statement = (
         update(Course)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from edvent_content.db.tables import Course, User
+from edvent_content.db import courses as courses_db
+from edvent_content.db.tables import User
 from edvent_platform import reference_users
 
 
@@ -17,9 +17,7 @@ async def gather(*, session: AsyncSession, user_id: UUID) -> dict[str, Any] | No
     known = await reference_users.exported(session, users=User, user_id=user_id)
     if known is not None and known["deleted_at"] is not None:
         return None
-    courses = await session.scalars(
-        select(Course).where(Course.owner_id == user_id).order_by(Course.created_at, Course.id)
-    )
+    courses = await courses_db.owned_by(session, owner_id=user_id)
     return {
         "courses": [
             {
