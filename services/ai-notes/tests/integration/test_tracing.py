@@ -24,11 +24,16 @@ async def test_the_trace_of_a_published_lesson_survives_to_notes_generated(
     await content.send(event, traceparent=incoming)
 
     await eventually(lambda: len(staged(sql, event.lesson_id)) == 1)
-    # The handling span ends just after its transaction committed the row.
-    await eventually(lambda: any(s.name.endswith(" process") for s in spans.get_finished_spans()))
+    trace_id = int(incoming[3:35], 16)
+    # The handling span ends just after its transaction committed the row. Wait for this
+    # trace's: another test's message may have ended a `process` span already.
+    await eventually(
+        lambda: any(
+            s.name.endswith(" process") and s.context.trace_id == trace_id
+            for s in spans.get_finished_spans()
+        )
+    )
     [(stored,)] = staged(sql, event.lesson_id)
     assert_outbox_continues(spans, stored, incoming)
-    in_trace = {
-        s.name for s in spans.get_finished_spans() if s.context.trace_id == int(incoming[3:35], 16)
-    }
+    in_trace = {s.name for s in spans.get_finished_spans() if s.context.trace_id == trace_id}
     assert {"ai_notes.read_body", "ai_notes.embed", "ai_notes.generate"} <= in_trace, in_trace
