@@ -8,11 +8,17 @@ directives); EDVENT_JAEGER names another one. Our own configuration listens only
 127.0.0.1 and on the ports given, so several stacks (tests, a second checkout) can run
 side by side; run with no arguments Jaeger would take fixed ports, a dozen of them.
 
-The UI's assets are not in the Go module (Jaeger's release binaries embed a build of
-the separate jaeger-ui project), so this build serves the query API (`/api/...`, what
-the tests read) and a placeholder page at `/`. With EDVENT_JAEGER_UI naming a built
-jaeger-ui (its `packages/jaeger-ui/build` directory, or the assets of a Jaeger release)
-the real UI is served from there.
+jaeger-ui's assets are not in the Go module (Jaeger's release binaries embed a build of
+that separate project, which no package registry carries), so a bare build serves only
+the query API (`/api/...`, what the tests read) and a placeholder page. The launcher
+points `jaeger_query.ui.assets_path` at our own small viewer instead,
+deploy/local/trace-viewer/ (plain HTML, JavaScript and CSS reading that same API: pick a
+service, its recent traces, one trace as a waterfall with each span's attributes,
+events and links, or a trace opened by its id). Jaeger serves `static/*` from that
+directory and its `index.html` for every other path outside `/api`, so the viewer's
+screens have URLs of their own (`/search?service=content`, `/trace/<trace id>`, the same
+as jaeger-ui's). EDVENT_JAEGER_UI naming a built jaeger-ui (its `packages/jaeger-ui/build`
+directory, or the assets of a Jaeger release) serves that instead.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import httpx
 
 from edvent_localstack.process import (
     CACHE_DIR,
+    LOCAL_DIR,
     HttpServerProcess,
     ManagedProcess,
     StackError,
@@ -34,6 +41,8 @@ from edvent_localstack.process import (
 )
 
 JAEGER_VERSION = "v1.75.0"
+# Our trace viewer: Jaeger's `ui.assets_path` (index.html, static/app.js, static/style.css).
+TRACE_VIEWER = LOCAL_DIR / "trace-viewer"
 
 _CONFIG = """\
 service:
@@ -60,7 +69,9 @@ extensions:
     # there, or another stack's viewer.
     enable_tracing: false
     storage:
-      traces: memory_store{ui}
+      traces: memory_store
+    ui:
+      assets_path: {ui_assets}
     http:
       endpoint: 127.0.0.1:{ui_port}
     grpc:
@@ -99,7 +110,9 @@ class JaegerServer(HttpServerProcess):
     grpc_port: int
     log_file: Path
     max_traces: int = 50_000
-    ui_assets: str | None = field(default_factory=lambda: os.environ.get("EDVENT_JAEGER_UI"))
+    ui_assets: str = field(
+        default_factory=lambda: os.environ.get("EDVENT_JAEGER_UI") or str(TRACE_VIEWER)
+    )
     _process: ManagedProcess | None = field(default=None, init=False, repr=False)
 
     @property
@@ -124,9 +137,7 @@ class JaegerServer(HttpServerProcess):
                 ui_port=self.ui_port,
                 grpc_port=self.grpc_port,
                 otlp_port=self.otlp_port,
-                ui=f"\n    ui:\n      assets_path: {json.dumps(self.ui_assets)}"
-                if self.ui_assets
-                else "",
+                ui_assets=json.dumps(self.ui_assets),
             )
         )
         argv = [str(jaeger_binary()), "--config", f"file:{config}"]
