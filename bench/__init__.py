@@ -5,3 +5,86 @@ def percentile(sorted_values: list[float], p: float) -> float:
     """The p-th percentile of already sorted values (nearest rank, no interpolation)."""
     index = min(len(sorted_values) - 1, round(p / 100 * (len(sorted_values) - 1)))
     return sorted_values[index]
+
+
+def process_label(name: str, cmdline: list[str]) -> str:
+    """Which part of the platform a process is, for CPU accounting: `assessment`,
+    `postgres`, `kafka`, ... (`other` for the rest of the machine)."""
+    words = " ".join(cmdline)
+    for part in ("identity", "content", "assessment", "ai-notes", "learning-records"):
+        if f"edvent-{part}" in words:
+            return part
+    if "kafka" in words and "java" in name:
+        return "kafka"
+    for part in ("postgres", "nginx", "jaeger", "mailpit", "ralph", "pgbench"):
+        if part in name or part in words[:200]:
+            return part
+    return "other"
+
+
+class CpuMeter:
+    """CPU seconds each part of the machine used between `start()` and `stop()`, read
+    from every process's own counters (psutil): the profile of a whole platform, so a
+    benchmark can say which process the cores went to. The benchmark's own process is
+    `bench client`."""
+
+    def __init__(self) -> None:
+        self._before: dict[int, tuple[str, float]] = {}
+        self.seconds: dict[str, float] = {}
+        self.wall = 0.0
+
+    @staticmethod
+    def _snapshot() -> dict[int, tuple[str, float]]:
+        import os
+
+        import psutil
+
+        own = os.getpid()
+        found: dict[int, tuple[str, float]] = {}
+        for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+            info = process.info
+            times = info.get("cpu_times")
+            if times is None:
+                continue
+            label = (
+                "bench client"
+                if process.pid == own
+                else process_label(info.get("name") or "", info.get("cmdline") or [])
+            )
+            found[process.pid] = (label, times.user + times.system)
+        return found
+
+    def start(self) -> None:
+        import time
+
+        self._before = self._snapshot()
+        self._began = time.perf_counter()
+
+    def stop(self) -> None:
+        import time
+
+        self.wall = time.perf_counter() - self._began
+        seconds: dict[str, float] = {}
+        for pid, (label, used) in self._snapshot().items():
+            earlier = self._before.get(pid, (label, 0.0))[1]
+            seconds[label] = seconds.get(label, 0.0) + max(0.0, used - earlier)
+        self.seconds = dict(sorted(seconds.items(), key=lambda item: -item[1]))
+
+    def table(self, *, per: int, unit: str) -> list[str]:
+        """Markdown rows: each part's CPU seconds, its share of the cores over the
+        window, and milliseconds of CPU per `unit` (`per` of them in the window)."""
+        import os
+
+        cores = os.cpu_count() or 1
+        rows = [
+            f"| part | CPU s in {self.wall:.1f} s | share of {cores} cores | CPU ms per {unit} |",
+            "|---|---|---|---|",
+        ]
+        for label, used in self.seconds.items():
+            if used < 0.05:
+                continue
+            rows.append(
+                f"| {label} | {used:.2f} | {used / (self.wall * cores):.0%} | "
+                f"{used * 1000 / max(per, 1):.1f} |"
+            )
+        return rows

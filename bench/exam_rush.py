@@ -19,7 +19,9 @@ attempt of the rush. Started and submitted attempts are separate pgbench runs, a
 rush's two waves are.
 
 BENCH_RUSH_PROFILE=DIR: py-spy records assessment during each wave into DIR
-(flame graphs, SVG), for profiling before changing anything.
+(flame graphs, SVG; BENCH_RUSH_PROFILE_FORMAT=raw for collapsed stacks), for profiling
+before changing anything. Beside it, the report shows the CPU every process of the
+machine used during each wave.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer
 
-from bench import percentile
+from bench import CpuMeter, percentile
+from bench.wire import Connection
 from edvent_events.acls import DATA_TEAM
 from edvent_events.connection import KafkaConnection
 from edvent_localstack.cli import DATA_TEAM_PASSWORD
@@ -66,6 +69,12 @@ ENV = {
     "IDENTITY_REGISTER_MAX_PER_CLIENT": "100000",
     "IDENTITY_LOGIN_MAX_FAILURES_PER_CLIENT": "100000",
     "IDENTITY_ACCESS_TOKEN_TTL_SECONDS": "3600",
+    # As a deployment runs with no OTEL_* set (the charts' default): `make dev` exports
+    # every span to its trace viewer, whose cost bench.tracing_overhead measures apart.
+    # BENCH_TRACING=on measures with it.
+    "EDVENT_TRACING": os.environ.get("BENCH_TRACING", "off"),
+    # Processes of each service behind the gateway (`EDVENT_REPLICAS`).
+    "EDVENT_REPLICAS": os.environ.get("BENCH_RUSH_REPLICAS", "1"),
 }
 
 
@@ -166,13 +175,14 @@ def _answers(attempt: dict[str, Any], *, seed: int) -> list[dict[str, Any]]:
 
 
 async def wave(
-    http: httpx.AsyncClient,
+    connections: Sequence[Connection],
     requests: Sequence[tuple[str, Any, dict[str, str]]],
     *,
     expect: int,
 ) -> tuple[list[float], list[dict[str, Any] | None], int, float]:
-    """Every request sent at once; (sorted latencies in s, bodies by request (None when
-    it failed), errors, seconds from the first sent to the last answered)."""
+    """Every request sent at once, each on its student's own connection; (sorted
+    latencies in s, bodies by request (None when it failed), errors, seconds from the
+    first sent to the last answered)."""
     latencies: list[float] = []
     bodies: list[dict[str, Any] | None] = [None] * len(requests)
     errors = 0
@@ -184,12 +194,12 @@ async def wave(
         await go.wait()
         began = time.perf_counter()
         try:
-            answer = await http.post(path, json=body, headers=headers)
-        except httpx.TransportError:
+            answer = await connections[index].request("POST", path, json_body=body, headers=headers)
+        except (OSError, asyncio.IncompleteReadError):
             errors += 1
             return
         latencies.append(time.perf_counter() - began)
-        if answer.status_code != expect:
+        if answer.status != expect:
             errors += 1
             return
         bodies[index] = answer.json()
@@ -231,8 +241,11 @@ def _pid_on_port(port: int) -> int | None:
 def profiler(pid: int | None, out: Path | None, seconds: int) -> subprocess.Popen[bytes] | None:
     if pid is None or out is None or shutil.which("py-spy") is None:
         return None
+    # flamegraph (an SVG) by default; BENCH_RUSH_PROFILE_FORMAT=raw for collapsed stacks.
+    form = os.environ.get("BENCH_RUSH_PROFILE_FORMAT", "flamegraph")
     return subprocess.Popen(
-        ["py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "200", "-o", str(out)],
+        ["py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "200", "-f", form,
+         "-o", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -244,27 +257,34 @@ async def rush(
     count = len(students)
     seen: set[str] = set()
     reader = asyncio.create_task(completed_events(kafka, exam_id, seen))
-    limits = httpx.Limits(max_connections=count + 5, max_keepalive_connections=count + 5)
-    async with httpx.AsyncClient(base_url=gateway, timeout=60, limits=limits) as http:
+    connections = [Connection(gateway) for _ in range(count)]
+    async with httpx.AsyncClient(base_url=gateway, timeout=60) as http:
         # Connections opened beforehand: the rush measures the service, not TCP set-up.
-        await asyncio.gather(*(http.get("/api/v1/courses?limit=1") for _ in range(count)))
+        await asyncio.gather(*(c.request("GET", "/api/v1/courses?limit=1") for c in connections))
         spy = profiler(assessment_pid, profile_dir and profile_dir / "start.svg", 8)
+        start_cpu = CpuMeter()
+        start_cpu.start()
         starts, bodies, start_errors, start_span = await wave(
-            http,
+            connections,
             [(f"/api/v1/exams/{exam_id}/attempts", None, {"Authorization": f"Bearer {t}"})
              for t, _ in students],
             expect=201,
         )  # fmt: skip
+        start_cpu.stop()
         if spy:
             spy.wait()
+        submitting = [connections[i] for i, body in enumerate(bodies) if body is not None]
         submits_to_send = [
             (f"/api/v1/attempts/{body['id']}/submit", {"answers": _answers(body, seed=i)},
              {"Authorization": f"Bearer {students[i][0]}"})
             for i, body in enumerate(bodies) if body is not None
         ]  # fmt: skip
         spy = profiler(assessment_pid, profile_dir and profile_dir / "submit.svg", 8)
-        submits, _, submit_errors, submit_span = await wave(http, submits_to_send, expect=200)
+        submit_cpu = CpuMeter()
+        submit_cpu.start()
+        submits, _, submit_errors, submit_span = await wave(submitting, submits_to_send, expect=200)
         answered = time.perf_counter()
+        submit_cpu.stop()
         if spy:
             spy.wait()
         expected = len(submits_to_send) - submit_errors
@@ -279,12 +299,13 @@ async def rush(
                     analytics_after = time.perf_counter() - answered
             await asyncio.sleep(0.05)
     reader.cancel()
-    await asyncio.gather(reader, return_exceptions=True)
+    await asyncio.gather(reader, *(c.close() for c in connections), return_exceptions=True)
     return {
         "starts": starts, "start_errors": start_errors, "start_span": start_span,
         "submits": submits, "submit_errors": submit_errors, "submit_span": submit_span,
         "submitted": expected, "analytics_after": analytics_after,
         "events_after": events_after, "events_seen": len(seen),
+        "start_cpu": start_cpu, "submit_cpu": submit_cpu,
     }  # fmt: skip
 
 
@@ -418,7 +439,8 @@ def report(result: dict[str, Any], bound: dict[str, dict[str, float]], *, studen
             "",
             f"{platform.machine()}, {os.cpu_count()} cores shared by the whole platform, the "
             "load and whatever else runs here (1-minute load average before and after: "
-            f"{load[0]:.1f}, {load[1]:.1f}); `edvent-stack up` as `make dev` runs it. "
+            f"{load[0]:.1f}, {load[1]:.1f}); `edvent-stack up` as `make dev` runs it, tracing "
+            f"{ENV['EDVENT_TRACING']}, {ENV['EDVENT_REPLICAS']} process(es) of each service. "
             f"{students} students, signed in beforehand, start one published exam of "
             f"{QUESTIONS} questions all in the same instant through the gateway, then submit "
             "all in the same instant.",
@@ -436,6 +458,17 @@ def report(result: dict[str, Any], bound: dict[str, dict[str, float]], *, studen
             f"{result['submitted']} attempts after {after(result['analytics_after'])}, and "
             f"`attempt.completed` events for all of them were on `assessment.attempts` after "
             f"{after(result['events_after'])} ({result['events_seen']} seen).",
+            "",
+            "Where the cores went during each wave (every process's own CPU counters, "
+            "from the first request sent to the last answer):",
+            "",
+            "Start:",
+            "",
+            *result["start_cpu"].table(per=students, unit="start"),
+            "",
+            "Submit:",
+            "",
+            *result["submit_cpu"].table(per=result["submitted"], unit="submit"),
             "",
             f"The limit, in the same run: pgbench ({students} clients, the same statements "
             "on copies of the tables, fsync on):",

@@ -44,6 +44,10 @@ ENV = {
     "IDENTITY_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
     "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
     "IDENTITY_ACCESS_TOKEN_TTL_SECONDS": "3600",
+    # As a deployment runs with no OTEL_* set (the charts' default): `make dev` exports
+    # every span to its trace viewer, whose cost bench.tracing_overhead measures apart.
+    # BENCH_TRACING=on measures with it.
+    "EDVENT_TRACING": os.environ.get("BENCH_TRACING", "off"),
 }
 LESSON = "# Photosynthesis\n\n" + (
     "Plants turn light, water and carbon dioxide into glucose and oxygen. "
@@ -213,7 +217,8 @@ def report(
             "",
             f"{platform.machine()}, {os.cpu_count()} cores shared by the whole platform, the "
             "load tools and whatever else runs here (1-minute load average during the run: "
-            f"{min(loads):.1f} to {max(loads):.1f}); `edvent-stack up` as `make dev` runs it. "
+            f"{min(loads):.1f} to {max(loads):.1f}); `edvent-stack up` as `make dev` runs it, tracing "
+            f"{ENV['EDVENT_TRACING']}. "
             "A student's token on each read; beside each, in the round just before it, the "
             f"anonymous `GET {LIST}` (content's cache). wrk: {CONNECTIONS} connections, "
             f"{SECONDS} s each; vegeta: {RATE} req/s for 15 s, open loop.",

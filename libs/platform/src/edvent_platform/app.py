@@ -7,6 +7,7 @@ how those are wired is the same for all four services and lives here.
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -15,6 +16,8 @@ from datetime import timedelta
 from functools import partial
 
 from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp
@@ -188,4 +191,37 @@ def create_service_app(
     # (lesson content takes 5 MiB); this is the default for the rest.
     for router in routers:
         app.include_router(router, max_body_size=settings.max_request_body_bytes)
+    refuse_worker_threads(app)
     return app
+
+
+def refuse_worker_threads(app: FastAPI) -> None:
+    """Raise when a route or one of its dependencies is a plain `def`.
+
+    FastAPI runs those on a worker thread: a hop of a thread pool per call, which in
+    the exam rush cost more than the function it ran (bench/HISTORY.md). Everything
+    here is async, so the rule is checked when the app is built, not remembered.
+    """
+    sync: list[str] = []
+
+    def visit(dependant: Dependant, route: str) -> None:
+        call = dependant.call
+        if call is not None:
+            target = call if inspect.isfunction(call) or inspect.ismethod(call) else None
+            if target is None and callable(call) and not inspect.isclass(call):
+                target = call.__call__  # an instance, e.g. a security scheme
+            if target is not None and not (
+                inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target)
+            ):
+                sync.append(f"{route}: {getattr(call, '__qualname__', call)!r}")
+        for sub in dependant.dependencies:
+            visit(sub, route)
+
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            visit(route.dependant, f"{','.join(sorted(route.methods))} {route.path}")
+    if sync:
+        raise TypeError(
+            "plain `def` routes or dependencies run on a worker thread; make them async: "
+            + "; ".join(sync)
+        )

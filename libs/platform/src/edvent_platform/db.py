@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+import select
+import time
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from prometheus_client import REGISTRY, Metric
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, MetaData, text
+from psycopg import pq
+from sqlalchemy import Engine, MetaData, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -60,19 +65,18 @@ def create_engine(
     sees a fresh snapshot either way), and PostgreSQL refuses any write on them.
 
     A fixed pool: past `pool_size` a request waits for a connection instead of opening
-    one that is closed again on return (connecting costs far more than waiting). A ping
-    before each checkout (one round trip): without it, the first request to use a pool
-    after PostgreSQL restarted failed with 503, however long after the outage, once per
-    pool (a service has two, and one may sit idle for hours). The hottest read, the
-    anonymous catalogue, does not go through these pools. `pool_recycle` retires
-    connections before idle timeouts elsewhere do.
+    one that is closed again on return (connecting costs far more than waiting). Each
+    checkout makes sure the connection is alive (`_alive_at_checkout`): without that,
+    the first request to use a pool after PostgreSQL restarted failed with 503, however
+    long after the outage, once per pool (a service has two, and one may sit idle for
+    hours). The hottest read, the anonymous catalogue, does not go through these pools.
+    `pool_recycle` retires connections before idle timeouts elsewhere do.
     """
     engine = create_async_engine(
         psycopg_url(url),
         poolclass=MeasuredPool,
         pool_size=pool_size,
         max_overflow=0,
-        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={
             "options": f"-c search_path={schema},extensions"
@@ -82,7 +86,47 @@ def create_engine(
         **({"isolation_level": "AUTOCOMMIT"} if read_only else {}),
     )
     _POOLS.add(engine.sync_engine, "read" if read_only else "write")
+    event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
+    event.listen(engine.sync_engine.pool, "checkout", _alive_at_checkout)
     return engine
+
+
+# A connection idle longer than this gets a real ping at checkout: a peer that vanished
+# without closing the socket (a NAT or firewall timeout) shows only to a round trip.
+PING_WHEN_IDLE_SECONDS = 30.0
+
+
+def _note_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _alive_at_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+    """Refuse a dead connection before a request gets it, without a round trip when it
+    was used moments ago.
+
+    SQLAlchemy's `pool_pre_ping` sends `SELECT 1` at every checkout: one round trip in
+    seven of an exam submit, and a context switch to PostgreSQL each time on a busy
+    machine (bench/HISTORY.md). An idle connection has nothing to read, so a socket that
+    is readable means the server closed it (a restart, `pg_terminate_backend`: its
+    goodbye or EOF is waiting) and the pool takes another. Only a connection idle for
+    longer than PING_WHEN_IDLE_SECONDS is pinged as before.
+    """
+    connection = dbapi_connection.driver_connection
+    if connection.closed or connection.pgconn.status != pq.ConnStatus.OK:
+        raise DisconnectionError("the connection is closed")
+    poller = select.poll()
+    poller.register(connection.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poller.poll(0):
+        raise DisconnectionError("the server closed the idle connection")
+    idle_since = record.info.get("checked_in_at")
+    if idle_since is not None and time.monotonic() - idle_since > PING_WHEN_IDLE_SECONDS:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        except Exception as exc:  # noqa: BLE001 - any failure means a dead connection
+            raise DisconnectionError(f"the ping failed: {exc}") from exc
+        finally:
+            cursor.close()
 
 
 class MeasuredPool(AsyncAdaptedQueuePool):

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -150,7 +151,10 @@ def install_platform(
         ready = True
         for name, check in readiness.items():
             try:
-                await asyncio.wait_for(check(), timeout=readiness_timeout)
+                # Probes come every few seconds: their SQL and S3 calls would fill the
+                # trace viewer with one-span traces that bury the requests' own.
+                with suppress_instrumentation():
+                    await asyncio.wait_for(check(), timeout=readiness_timeout)
                 results[name] = "ok"
             except Exception as exc:  # noqa: BLE001 - any failure means not ready
                 ready = False

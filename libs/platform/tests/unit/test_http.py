@@ -266,3 +266,38 @@ async def test_an_unparseable_body_has_a_proper_title(client):
     )
     assert answer.status_code in (400, 413, 422)
     assert answer.json()["title"] != "Error"
+
+
+def test_a_plain_def_dependency_or_route_is_refused_when_the_app_is_built() -> None:
+    from fastapi import Depends
+    from fastapi.security import HTTPBearer
+
+    from edvent_platform.app import refuse_worker_threads
+
+    app = FastAPI()
+
+    def blocking() -> int:
+        return 1
+
+    async def fine(bearer: object = Depends(HTTPBearer(auto_error=False))) -> int:
+        return 2
+
+    @app.get("/fine")
+    async def all_async(value: int = Depends(fine)) -> int:
+        return value
+
+    refuse_worker_threads(app)  # async routes, an instance with an async __call__
+
+    @app.get("/hop")
+    async def hops(value: int = Depends(blocking)) -> int:
+        return value
+
+    with pytest.raises(TypeError, match="GET /hop.*blocking"):
+        refuse_worker_threads(app)
+
+    @app.get("/sync")
+    def sync_route() -> int:
+        return 3
+
+    with pytest.raises(TypeError, match="GET /sync"):
+        refuse_worker_threads(app)

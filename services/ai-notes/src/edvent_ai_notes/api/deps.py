@@ -16,7 +16,7 @@ from edvent_platform.deps import PageAfter as PageAfter
 from edvent_platform.deps import SessionDep as SessionDep
 
 
-def get_ai_notes(request: Request) -> AiNotes:
+async def get_ai_notes(request: Request) -> AiNotes:  # async: no worker-thread hop
     ai_notes: AiNotes = request.app.state.ai_notes
     return ai_notes
 

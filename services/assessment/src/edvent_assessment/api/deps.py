@@ -16,7 +16,7 @@ from edvent_platform.deps import PageAfter as PageAfter
 from edvent_platform.deps import SessionDep as SessionDep
 
 
-def get_assessment(request: Request) -> Assessment:
+async def get_assessment(request: Request) -> Assessment:  # async: no worker-thread hop
     assessment: Assessment = request.app.state.assessment
     return assessment
 
