@@ -16,6 +16,8 @@ def process_label(name: str, cmdline: list[str]) -> str:
             return part
     if "kafka" in words and "java" in name:
         return "kafka"
+    if name in ("wrk", "vegeta"):
+        return "load tool"
     for part in ("postgres", "nginx", "jaeger", "mailpit", "ralph", "pgbench"):
         if part in name or part in words[:200]:
             return part
@@ -25,32 +27,41 @@ def process_label(name: str, cmdline: list[str]) -> str:
 class CpuMeter:
     """CPU seconds each part of the machine used between `start()` and `stop()`, read
     from every process's own counters (psutil): the profile of a whole platform, so a
-    benchmark can say which process the cores went to. The benchmark's own process is
-    `bench client`."""
+    benchmark can say which process the cores went to. With `platform_pid` (the
+    `edvent-stack up` process), its descendants are labelled by part and every other
+    process is `elsewhere on the machine`; the benchmark's own process is `bench client`, wrk and
+    vegeta are `load tool`."""
 
-    def __init__(self) -> None:
+    def __init__(self, platform_pid: int | None = None) -> None:
+        self._platform_pid = platform_pid
         self._before: dict[int, tuple[str, float]] = {}
         self.seconds: dict[str, float] = {}
         self.wall = 0.0
 
-    @staticmethod
-    def _snapshot() -> dict[int, tuple[str, float]]:
+    def _snapshot(self) -> dict[int, tuple[str, float]]:
         import os
 
         import psutil
 
         own = os.getpid()
+        platform: set[int] | None = None
+        if self._platform_pid is not None:
+            try:
+                root = psutil.Process(self._platform_pid)
+                platform = {self._platform_pid, *(p.pid for p in root.children(recursive=True))}
+            except psutil.NoSuchProcess:
+                platform = set()
         found: dict[int, tuple[str, float]] = {}
         for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
             info = process.info
             times = info.get("cpu_times")
             if times is None:
                 continue
-            label = (
-                "bench client"
-                if process.pid == own
-                else process_label(info.get("name") or "", info.get("cmdline") or [])
-            )
+            label = process_label(info.get("name") or "", info.get("cmdline") or [])
+            if process.pid == own:
+                label = "bench client"
+            elif platform is not None and process.pid not in platform and label != "load tool":
+                label = "elsewhere on the machine"
             found[process.pid] = (label, times.user + times.system)
         return found
 

@@ -8,6 +8,13 @@ as a student through `search_chunks`, one at a time, within one course and acros
 courses: p50 / p99, and EXPLAIN ANALYZE of one search of each kind, so the plans show
 whether each side of the hybrid uses its index. No hit may come from the draft course.
 
+Building lessons one by one (an HNSW insert per chunk, a commit per lesson) ran at 17 a
+minute on a loaded machine. Here a process pool chunks and embeds them (the service's
+`embedded_chunks` with the local provider), `ingest_lesson` stores each with those
+vectors, 50 lessons a transaction, and the HNSW index is dropped while the corpus grows
+and built again from its own definition (`pg_get_indexdef`) afterwards: the rows and
+indexes the service writes, the graph built in one go.
+
 Lessons are about 1,500 words: general English drawn by its frequency (wordfreq's list)
 with each course's own vocabulary of rarer words mixed in, so word frequencies look like
 a real catalogue's (a few words everywhere, most in a few lessons). Questions are a few
@@ -17,15 +24,18 @@ words of a random visible lesson, some of its course's words among them.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import random
 import re
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +54,7 @@ from edvent_ai_notes.db.vectors import as_vector, register_vectors
 from edvent_ai_notes.domain import access
 from edvent_ai_notes.domain.access import Actor
 from edvent_ai_notes.testing import ingest_lesson
+from edvent_ai_notes.usecases.notes import PipelineOptions, embedded_chunks, embedding_text
 from edvent_ai_notes.usecases.search import (
     PLANNER_SETTINGS,
     SEARCH,
@@ -57,12 +68,14 @@ SIZES = (400,)
 TARGET_MS = 100.0
 COURSE_WORDS = 150  # each course's own vocabulary
 GENERAL_WORDS = 20_000  # the general English the lessons are written in
+BATCH = 50  # lessons a worker prepares, and a transaction stores, at a time
+HNSW_INDEX = "ai_notes.ix_lesson_chunks_embedding"
 
 
 @dataclass(frozen=True)
 class Vocabulary:
     general: list[str]
-    weights: list[float]
+    cumulative: list[float]  # of the words' frequencies: `random.choices` sums them each call
     courses: list[list[str]]
 
 
@@ -75,7 +88,7 @@ def vocabulary(seed: int) -> Vocabulary:
     frequencies = [wordfreq.word_frequency(word, "en") for word in general]
     rare = ranked[GENERAL_WORDS:]
     courses = [rng.sample(rare, COURSE_WORDS) for _ in range(COURSES + 1)]
-    return Vocabulary(general, frequencies, courses)
+    return Vocabulary(general, list(accumulate(frequencies)), courses)
 
 
 def lesson_markdown(words: Vocabulary, course: int, seed: int, *, length: int = 1500) -> str:
@@ -88,7 +101,9 @@ def lesson_markdown(words: Vocabulary, course: int, seed: int, *, length: int = 
     while count < length:
         parts.append(f"\n## {' '.join(rng.sample(focus, 2)).title()}\n")
         for _ in range(rng.randint(2, 4)):
-            sentence_words = rng.choices(words.general, words.weights, k=rng.randint(60, 110))
+            sentence_words = rng.choices(
+                words.general, cum_weights=words.cumulative, k=rng.randint(60, 110)
+            )
             for position in range(0, len(sentence_words), 8):
                 sentence_words[position] = rng.choice(focus if rng.random() < 0.7 else own)
             count += len(sentence_words)
@@ -108,6 +123,58 @@ def question(markdown: str, rng: random.Random) -> str:
     return " ".join(rng.sample(tokens[start : start + 12], 6))
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """One lesson's body and what the local provider embeds of it, in order."""
+
+    course: int
+    seed: int
+    markdown: str
+    texts: list[str]
+    vectors: list[list[float]]
+
+
+_worker_words: Vocabulary | None = None
+
+
+def _start_worker(words: Vocabulary) -> None:
+    global _worker_words
+    _worker_words = words
+
+
+def _prepare(lessons: list[tuple[int, int]]) -> list[Prepared]:
+    """In a worker process: each (course, seed)'s body, chunked and embedded by the
+    service's own `embedded_chunks` and local provider."""
+    assert _worker_words is not None
+    provider = LocalProvider(dimensions=EMBEDDING_DIMENSIONS)
+
+    async def prepare_all() -> list[Prepared]:
+        prepared = []
+        for course, seed in lessons:
+            markdown = lesson_markdown(_worker_words, course, seed)
+            chunks, vectors = await embedded_chunks(
+                provider=provider, markdown=markdown, options=PipelineOptions()
+            )
+            texts = [embedding_text(chunk) for chunk in chunks]
+            prepared.append(Prepared(course, seed, markdown, texts, vectors))
+        return prepared
+
+    return asyncio.run(prepare_all())
+
+
+class Precomputed(LocalProvider):
+    """The local provider, answering `ingest_lesson` with the vectors a worker computed
+    for exactly these texts (checked), so the stored rows are `ingest_lesson`'s own."""
+
+    def __init__(self, lesson: Prepared) -> None:
+        super().__init__(dimensions=EMBEDDING_DIMENSIONS)
+        self._lesson = lesson
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        assert list(texts) == self._lesson.texts, "chunks differ from the worker's"
+        return self._lesson.vectors
+
+
 @dataclass
 class Corpus:
     sessions: async_sessionmaker[AsyncSession]
@@ -115,31 +182,72 @@ class Corpus:
     words: Vocabulary
     course_ids: list[uuid.UUID]  # the published ones; the last of `all_ids` is a draft
     draft_id: uuid.UUID
+    admin_dsn: str
     lessons: list[tuple[int, int]] = None  # type: ignore[assignment]  # (course, seed)
 
     def __post_init__(self) -> None:
         self.lessons = []
 
-    async def grow(self, total: int) -> None:
-        """Ingest lessons until `total` published ones, round-robin over the courses; one
-        draft-course lesson for every 20."""
-        while len(self.lessons) < total:
-            seed = len(self.lessons)
-            course = seed % COURSES
-            await self._ingest(course, self.course_ids[course], seed)
-            self.lessons.append((course, seed))
+    def _wanted(self, total: int) -> list[tuple[int, int]]:
+        """(course, seed) of the lessons to add: round-robin over the courses until
+        `total` published ones, one draft-course lesson for every 20."""
+        wanted = []
+        for seed in range(len(self.lessons), total):
+            wanted.append((seed % COURSES, seed))
             if seed % 20 == 0:
-                await self._ingest(COURSES, self.draft_id, 1_000_000 + seed)
+                wanted.append((COURSES, 1_000_000 + seed))
+        return wanted
 
-    async def _ingest(self, course: int, course_id: uuid.UUID, seed: int) -> None:
+    async def grow(self, total: int) -> None:
+        wanted = self._wanted(total)
+        async with await psycopg.AsyncConnection.connect(self.admin_dsn, autocommit=True) as admin:
+            cursor = await admin.execute("SELECT pg_get_indexdef(%s::regclass)", (HNSW_INDEX,))
+            (definition,) = await cursor.fetchone() or ("",)
+            await admin.execute(f"DROP INDEX {HNSW_INDEX}")
+            started = time.perf_counter()
+            for batch in _prepared(self.words, wanted):
+                async with transaction(self.sessions) as session:
+                    for lesson in batch:
+                        await self._ingest(session, lesson)
+                self.lessons += [(p.course, p.seed) for p in batch if p.course < COURSES]
+            ingested = time.perf_counter() - started
+            # The whole graph in memory, as pgvector's docs advise for a build.
+            await admin.execute("SET maintenance_work_mem = '2GB'")
+            started = time.perf_counter()
+            await admin.execute(definition)
+            print(
+                f"ai-notes scale: {len(self.lessons):,} lessons, {len(wanted):,} added in "
+                f"{ingested:.0f} s, HNSW index built in {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
+
+    async def _ingest(self, session: AsyncSession, lesson: Prepared) -> None:
+        course_id = self.course_ids[lesson.course] if lesson.course < COURSES else self.draft_id
         ref = LessonRef(
-            lesson_id=uuid.uuid4(), course_id=course_id, title=f"Lesson {seed}",
-            order_index=seed, content_key=f"scale/{seed}.md", content_sha256="0" * 64,
-            published_at=datetime.now(UTC),
+            lesson_id=uuid.uuid4(), course_id=course_id, title=f"Lesson {lesson.seed}",
+            order_index=lesson.seed, content_key=f"scale/{lesson.seed}.md",
+            content_sha256="0" * 64, published_at=datetime.now(UTC),
         )  # fmt: skip
-        markdown = lesson_markdown(self.words, course, seed)
-        async with transaction(self.sessions) as session:
-            await ingest_lesson(session, provider=self.provider, lesson=ref, markdown=markdown)
+        await ingest_lesson(
+            session, provider=Precomputed(lesson), lesson=ref, markdown=lesson.markdown
+        )
+
+
+def _prepared(words: Vocabulary, wanted: list[tuple[int, int]]) -> Iterator[list[Prepared]]:
+    """Batches of prepared lessons in order, a few batches ahead of the caller."""
+    batches = [wanted[i : i + BATCH] for i in range(0, len(wanted), BATCH)]
+    workers = os.cpu_count() or 1
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    with ProcessPoolExecutor(
+        workers, context, initializer=_start_worker, initargs=(words,)
+    ) as pool:
+        ahead: list[Future[list[Prepared]]] = []
+        for batch in batches:
+            ahead.append(pool.submit(_prepare, batch))
+            if len(ahead) > 2 * workers:
+                yield ahead.pop(0).result()
+        for future in ahead:
+            yield future.result()
 
 
 @dataclass(frozen=True)
@@ -249,7 +357,10 @@ async def collect() -> tuple[list[Timing], float]:
                         session, course_id=course_id, owner_id=uuid.uuid4(),
                         title=f"Course {number}", at=datetime.now(UTC),
                     )  # fmt: skip
-            corpus = Corpus(sessions, provider, vocabulary(2026), course_ids, uuid.uuid4())
+            corpus = Corpus(
+                sessions, provider, vocabulary(2026), course_ids, uuid.uuid4(),
+                infra.postgres.admin_dsn(),
+            )  # fmt: skip
             timings = []
             for size in sizes:
                 await corpus.grow(size)

@@ -252,7 +252,8 @@ def profiler(pid: int | None, out: Path | None, seconds: int) -> subprocess.Pope
 
 async def rush(
     gateway: str, exam_id: str, students: list[tuple[str, str]], owner: dict[str, str],
-    kafka: KafkaConnection, *, assessment_pid: int | None, profile_dir: Path | None,
+    kafka: KafkaConnection, *, platform_pid: int, assessment_pid: int | None,
+    profile_dir: Path | None,
 ) -> dict[str, Any]:  # fmt: skip
     count = len(students)
     seen: set[str] = set()
@@ -262,7 +263,7 @@ async def rush(
         # Connections opened beforehand: the rush measures the service, not TCP set-up.
         await asyncio.gather(*(c.request("GET", "/api/v1/courses?limit=1") for c in connections))
         spy = profiler(assessment_pid, profile_dir and profile_dir / "start.svg", 8)
-        start_cpu = CpuMeter()
+        start_cpu = CpuMeter(platform_pid)
         start_cpu.start()
         starts, bodies, start_errors, start_span = await wave(
             connections,
@@ -280,7 +281,7 @@ async def rush(
             for i, body in enumerate(bodies) if body is not None
         ]  # fmt: skip
         spy = profiler(assessment_pid, profile_dir and profile_dir / "submit.svg", 8)
-        submit_cpu = CpuMeter()
+        submit_cpu = CpuMeter(platform_pid)
         submit_cpu.start()
         submits, _, submit_errors, submit_span = await wave(submitting, submits_to_send, expect=200)
         answered = time.perf_counter()
@@ -320,29 +321,25 @@ def _sql_literal(text: str) -> str:
 
 def limit_scripts(work: Path, *, exam_id: str, sheet: str, graded: str) -> tuple[Path, Path]:
     """pgbench scripts: a start and a submit, statement for statement as the service
-    makes them (the pool's pre-ping, BEGIN, the role lookup, ..., COMMIT), on copies of
+    makes them (BEGIN, the role lookup, ..., COMMIT), on copies of
     its tables. Each client is one student (`:client_id`); a start takes a new exam id so
     the student's open attempts do not collide, and a submit closes one of them."""
     s = LIMIT_SCHEMA
     user = "md5('rush' || :client_id)::uuid"
     start = f"""\\set n random(1, 1000000000)
-SELECT 1;
 BEGIN;
 SELECT role, role_changed_at, not_before, deleted_at FROM {s}.users WHERE id = {user};
 SELECT * FROM assessment.exams JOIN assessment.courses ON courses.id = exams.course_id WHERE exams.id = '{exam_id}';
-INSERT INTO {s}.users (id, role) VALUES ({user}, 'STUDENT') ON CONFLICT (id) DO NOTHING;
-SELECT pg_advisory_xact_lock(hashtextextended('attempt:' || :n || {user}, 0));
+SELECT pg_advisory_xact_lock(hashtextextended('attempt:' || :n || {user}, 0)), now();
 SELECT * FROM {s}.exam_attempts WHERE exam_id = md5(:n::text)::uuid AND user_id = {user} AND status = 'in_progress' FOR UPDATE;
-SELECT now();
 SELECT * FROM assessment.questions WHERE exam_id = '{exam_id}' ORDER BY position;
 INSERT INTO {s}.exam_attempts (id, exam_id, user_id, deadline, answer_sheet) VALUES (gen_random_uuid(), md5(:n::text)::uuid, {user}, now() + interval '1 hour', {_sql_literal(sheet)}) ON CONFLICT (exam_id, user_id) WHERE status = 'in_progress' DO NOTHING RETURNING *;
 COMMIT;
 """  # noqa: E501
-    submit = f"""SELECT 1;
-BEGIN;
+    submit = f"""BEGIN;
 SELECT role, role_changed_at, not_before, deleted_at FROM {s}.users WHERE id = {user};
 SELECT a.*, e.*, now() > a.deadline + interval '30 seconds' AS late, now() FROM {s}.exam_attempts a JOIN assessment.exams e ON e.id = '{exam_id}' WHERE a.id = (SELECT id FROM {s}.exam_attempts WHERE user_id = {user} AND status = 'in_progress' LIMIT 1) FOR UPDATE OF a;
-UPDATE {s}.exam_attempts SET status = 'completed', score = 55, passed = false, completed_at = now(), answer_sheet = {_sql_literal(graded)} WHERE id = (SELECT id FROM {s}.exam_attempts WHERE user_id = {user} AND status = 'in_progress' LIMIT 1) AND status = 'in_progress' RETURNING *;
+UPDATE {s}.exam_attempts SET status = 'completed', score = 55, passed = false, completed_at = now(), answer_sheet = {_sql_literal(graded)} WHERE id = (SELECT id FROM {s}.exam_attempts WHERE user_id = {user} AND status = 'in_progress' LIMIT 1) AND status = 'in_progress' RETURNING completed_at;
 INSERT INTO {s}.outbox (event_id, topic, key, ce_type, source, occurred_at, data) VALUES (gen_random_uuid(), 'assessment.attempts', 'k', 'edvent.assessment.attempt.completed.v1', '/services/assessment', now(), '{{"score": 55}}');
 COMMIT;
 """  # noqa: E501
@@ -401,6 +398,14 @@ def limit(admin_dsn: str, work: Path, exam_id: str, *, clients: int) -> dict[str
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {LIMIT_SCHEMA}")
     sheet, graded = prepare_limit(admin_dsn, exam_id)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        # Each client is a student the role lookup finds, as every rushing student is.
+        conn.execute(
+            f"INSERT INTO {LIMIT_SCHEMA}.users (id, role)"
+            " SELECT md5('rush' || c)::uuid, 'STUDENT' FROM generate_series(0, %s) AS c"
+            " ON CONFLICT (id) DO NOTHING",
+            (clients,),
+        )
     start, submit = limit_scripts(work, exam_id=exam_id, sheet=sheet, graded=graded)
     # A warm-up round of each, then the measured one: as many starts per client as
     # submits, so every submit finds an open attempt of its student.
@@ -493,7 +498,7 @@ def report(result: dict[str, Any], bound: dict[str, dict[str, float]], *, studen
 
 
 async def _run(work: Path, students_count: int, profile_dir: Path | None) -> str:
-    with platform_up(work, ENV, timeout=600) as (_, ports):
+    with platform_up(work, ENV, timeout=600) as (platform_pid, ports):
         gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         identity_url = f"http://127.0.0.1:{ports['IDENTITY_PORT']}"
         async with httpx.AsyncClient(base_url=identity_url, timeout=120) as identity:
@@ -516,7 +521,8 @@ async def _run(work: Path, students_count: int, profile_dir: Path | None) -> str
         load_before = os.getloadavg()[0]
         result = await rush(
             gateway, exam_id, students, owner, kafka,
-            assessment_pid=_pid_on_port(ports["ASSESSMENT_PORT"]), profile_dir=profile_dir,
+            platform_pid=platform_pid, assessment_pid=_pid_on_port(ports["ASSESSMENT_PORT"]),
+            profile_dir=profile_dir,
         )  # fmt: skip
         secrets_ = json.loads((work / "secrets.json").read_text())
         admin_dsn = (

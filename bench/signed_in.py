@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from bench import CpuMeter
 from bench.gateway_load import paced_figures, vegeta, wrk, wrk_figures
 from edvent_localstack.launch import platform_up
 
@@ -168,7 +169,7 @@ def run() -> str:
         return "## Signed-in reads\n\nSkipped: vegeta is missing (`make bench` builds it).\n"
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-signed-in-"))
     loads = []
-    with platform_up(work, ENV, timeout=600) as (_, ports):
+    with platform_up(work, ENV, timeout=600) as (platform_pid, ports):
         gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         student, reads = seed(f"http://127.0.0.1:{ports['IDENTITY_PORT']}", gateway)
         auth = tuple(f"{k}: {v}" for k, v in student.items())
@@ -176,11 +177,16 @@ def run() -> str:
         for path in reads.values():
             wrk(gateway + path, seconds=2, connections=CONNECTIONS, headers=auth)
         saturation: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
+        cpu: dict[str, CpuMeter] = {}
         for name, path in reads.items():
             anonymous = wrk_figures(wrk(gateway + LIST, seconds=SECONDS, connections=CONNECTIONS))
+            meter = CpuMeter(platform_pid)
+            meter.start()
             signed = wrk_figures(
                 wrk(gateway + path, seconds=SECONDS, connections=CONNECTIONS, headers=auth)
             )
+            meter.stop()
+            cpu[name] = meter
             saturation[name] = (anonymous, signed)
             loads.append(os.getloadavg()[0])
         fixed = {
@@ -188,13 +194,14 @@ def run() -> str:
             for name, path in reads.items()
         }
         loads.append(os.getloadavg()[0])
-    return report(saturation, fixed, loads)
+    return report(saturation, fixed, loads, cpu)
 
 
 def report(
     saturation: dict[str, tuple[dict[str, float], dict[str, float]]],
     fixed: dict[str, dict[str, float]],
     loads: list[float],
+    cpu: dict[str, CpuMeter],
 ) -> str:
     def verdict(ok: bool) -> str:
         return "**met**" if ok else "**missed**"
@@ -217,8 +224,8 @@ def report(
             "",
             f"{platform.machine()}, {os.cpu_count()} cores shared by the whole platform, the "
             "load tools and whatever else runs here (1-minute load average during the run: "
-            f"{min(loads):.1f} to {max(loads):.1f}); `edvent-stack up` as `make dev` runs it, tracing "
-            f"{ENV['EDVENT_TRACING']}. "
+            f"{min(loads):.1f} to {max(loads):.1f}); `edvent-stack up` as `make dev` runs "
+            f"it, tracing {ENV['EDVENT_TRACING']}. "
             "A student's token on each read; beside each, in the round just before it, the "
             f"anonymous `GET {LIST}` (content's cache). wrk: {CONNECTIONS} connections, "
             f"{SECONDS} s each; vegeta: {RATE} req/s for 15 s, open loop.",
@@ -229,6 +236,21 @@ def report(
             "|---|---|---|---|---|---|",
             *rows,
             "",
+            "Where the cores went during each signed-in wrk round (every process's own CPU "
+            "counters):",
+            "",
+            *(
+                line
+                for name, meter in cpu.items()
+                for line in (
+                    f"{name}, {saturation[name][1]['rps'] * meter.wall:,.0f} requests:",
+                    "",
+                    *meter.table(
+                        per=round(saturation[name][1]["rps"] * meter.wall), unit="request"
+                    ),
+                    "",
+                )
+            ),
         ]
     )
 

@@ -452,7 +452,7 @@ class Stack:
         services = [
             ServicePart(
                 name,
-                [service.command(), "serve", "--port", str(port)],
+                service.argv("serve", "--port", str(port)),
                 port,
                 logs / f"{name}.log",
                 env=self._service_env(service, database_urls[service.name], kafka, s3, lrs),

@@ -27,6 +27,7 @@ from edvent_localstack.process import (
     StackError,
     ensure_port_free,
 )
+from edvent_localstack.services import BACKGROUND_NICE
 
 RALPH_VERSION = "5.1.0"
 RALPH_REQUIREMENTS = (f"ralph-malph[cli,lrs]=={RALPH_VERSION}", "requests>=2.32")
@@ -119,8 +120,10 @@ class RalphServer(HttpServerProcess):
         bin_dir = ensure_ralph()
         (self.data_dir / "lrs").mkdir(parents=True, exist_ok=True)
         self.write_credentials(bin_dir)
+        # The LRS, like learning-records that feeds it, is background work (services.py).
         argv = [
-            str(bin_dir / "uvicorn"), "edvent_ralph:app", "--app-dir", str(LOCAL_DIR / "ralph"),
+            *BACKGROUND_NICE, str(bin_dir / "uvicorn"), "edvent_ralph:app",
+            "--app-dir", str(LOCAL_DIR / "ralph"),
             "--host", "127.0.0.1", "--port", str(self.port),
             "--no-access-log",
         ]  # fmt: skip
