@@ -1,5 +1,13 @@
 """The benchmarks of `make bench`; shared helpers below."""
 
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
 
 def percentile(sorted_values: list[float], p: float) -> float:
     """The p-th percentile of already sorted values (nearest rank, no interpolation)."""
@@ -99,3 +107,23 @@ class CpuMeter:
                 f"{used * 1000 / max(per, 1):.1f} |"
             )
         return rows
+
+
+def pid_on_port(port: int) -> int | None:
+    """The process listening on a local port (`ss`), for py-spy."""
+    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True)
+    found = re.search(r"pid=(\d+)", out.stdout)
+    return int(found.group(1)) if found else None
+
+
+def profiler(pid: int | None, out: Path | None, seconds: int) -> subprocess.Popen[bytes] | None:
+    """py-spy recording `pid` for `seconds` into `out` (none without all three)."""
+    if pid is None or out is None or shutil.which("py-spy") is None:
+        return None
+    # flamegraph (an SVG) by default; BENCH_PROFILE_FORMAT=raw for collapsed stacks.
+    form = os.environ.get("BENCH_PROFILE_FORMAT", "flamegraph")
+    return subprocess.Popen(
+        ["py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "200", "-f", form,
+         "-o", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip

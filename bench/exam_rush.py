@@ -19,7 +19,7 @@ attempt of the rush. Started and submitted attempts are separate pgbench runs, a
 rush's two waves are.
 
 BENCH_RUSH_PROFILE=DIR: py-spy records assessment during each wave into DIR
-(flame graphs, SVG; BENCH_RUSH_PROFILE_FORMAT=raw for collapsed stacks), for profiling
+(flame graphs, SVG; BENCH_PROFILE_FORMAT=raw for collapsed stacks), for profiling
 before changing anything. Beside it, the report shows the CPU every process of the
 machine used during each wave.
 """
@@ -32,7 +32,6 @@ import os
 import platform
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer
 
-from bench import CpuMeter, percentile
+from bench import CpuMeter, percentile, pid_on_port, profiler
 from bench.wire import Connection
 from edvent_events.acls import DATA_TEAM
 from edvent_events.connection import KafkaConnection
@@ -230,24 +229,6 @@ async def completed_events(kafka: KafkaConnection, exam_id: str, seen: set[str])
                         seen.add(data["attempt_id"])
     finally:
         await consumer.stop()
-
-
-def _pid_on_port(port: int) -> int | None:
-    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True)
-    found = re.search(r"pid=(\d+)", out.stdout)
-    return int(found.group(1)) if found else None
-
-
-def profiler(pid: int | None, out: Path | None, seconds: int) -> subprocess.Popen[bytes] | None:
-    if pid is None or out is None or shutil.which("py-spy") is None:
-        return None
-    # flamegraph (an SVG) by default; BENCH_RUSH_PROFILE_FORMAT=raw for collapsed stacks.
-    form = os.environ.get("BENCH_RUSH_PROFILE_FORMAT", "flamegraph")
-    return subprocess.Popen(
-        ["py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "200", "-f", form,
-         "-o", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 async def rush(
@@ -521,7 +502,7 @@ async def _run(work: Path, students_count: int, profile_dir: Path | None) -> str
         load_before = os.getloadavg()[0]
         result = await rush(
             gateway, exam_id, students, owner, kafka,
-            platform_pid=platform_pid, assessment_pid=_pid_on_port(ports["ASSESSMENT_PORT"]),
+            platform_pid=platform_pid, assessment_pid=pid_on_port(ports["ASSESSMENT_PORT"]),
             profile_dir=profile_dir,
         )  # fmt: skip
         secrets_ = json.loads((work / "secrets.json").read_text())

@@ -11,6 +11,9 @@ each beside the anonymous `GET /api/v1/courses?limit=20` (content's cache):
 - saturation: wrk, 32 connections, 10 s, rounds alternating the anonymous list and
   each signed-in read, so each read is compared with the list of its own moment;
 - a fixed 300 req/s: vegeta (open loop, 15 s), p50/p99 and whether the rate was held.
+
+Beside each signed-in round, the CPU every process of the platform used; with
+BENCH_SIGNED_IN_PROFILE=DIR, py-spy records the answering service into DIR.
 """
 
 from __future__ import annotations
@@ -29,13 +32,20 @@ from typing import Any
 
 import httpx
 
-from bench import CpuMeter
+from bench import CpuMeter, pid_on_port, profiler
 from bench.gateway_load import paced_figures, vegeta, wrk, wrk_figures
 from edvent_localstack.launch import platform_up
 
 ADMIN_EMAIL = "bench-admin@example.com"
 PASSWORD = "bench admin password"  # noqa: S105 (a throwaway local stack)
 LIST = "/api/v1/courses?limit=20"
+# The service answering each read, as the port variable of `edvent-stack up`.
+ANSWERED_BY = {
+    "GET /courses?limit=20": "CONTENT_PORT",
+    "GET /lessons/{id}": "CONTENT_PORT",
+    "GET /notes/{id}": "AI_NOTES_PORT",
+    "GET /exams?course_id=": "ASSESSMENT_PORT",
+}
 RATE = 300
 CONNECTIONS = 32
 SECONDS = 10
@@ -168,6 +178,10 @@ def run() -> str:
     if tool is None:
         return "## Signed-in reads\n\nSkipped: vegeta is missing (`make bench` builds it).\n"
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-signed-in-"))
+    profile = os.environ.get("BENCH_SIGNED_IN_PROFILE")
+    profile_dir = Path(profile).resolve() if profile else None
+    if profile_dir:
+        profile_dir.mkdir(parents=True, exist_ok=True)
     loads = []
     with platform_up(work, ENV, timeout=600) as (platform_pid, ports):
         gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
@@ -182,10 +196,18 @@ def run() -> str:
             anonymous = wrk_figures(wrk(gateway + LIST, seconds=SECONDS, connections=CONNECTIONS))
             meter = CpuMeter(platform_pid)
             meter.start()
+            spy = profiler(
+                pid_on_port(ports[ANSWERED_BY[name]]),
+                profile_dir
+                and profile_dir / f"{ANSWERED_BY[name].split('_')[0].lower()}-{len(cpu)}.svg",
+                SECONDS - 1,
+            )
             signed = wrk_figures(
                 wrk(gateway + path, seconds=SECONDS, connections=CONNECTIONS, headers=auth)
             )
             meter.stop()
+            if spy:
+                spy.wait()
             cpu[name] = meter
             saturation[name] = (anonymous, signed)
             loads.append(os.getloadavg()[0])

@@ -14,11 +14,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp
 
@@ -205,7 +206,7 @@ def refuse_worker_threads(app: FastAPI) -> None:
     sync: list[str] = []
 
     def visit(dependant: Dependant, route: str) -> None:
-        call = dependant.call
+        call: Any = dependant.call
         if call is not None:
             target = call if inspect.isfunction(call) or inspect.ismethod(call) else None
             if target is None and callable(call) and not inspect.isclass(call):
@@ -219,7 +220,7 @@ def refuse_worker_threads(app: FastAPI) -> None:
 
     for route in app.routes:
         if isinstance(route, APIRoute):
-            visit(route.dependant, f"{','.join(sorted(route.methods))} {route.path}")
+            visit(route.dependant, f"{','.join(sorted(route.methods or ()))} {route.path}")
     if sync:
         raise TypeError(
             "plain `def` routes or dependencies run on a worker thread; make them async: "

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -240,7 +241,27 @@ class HttpJwksFetch:
         await self._client.aclose()
 
 
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    key: jwt.PyJWK  # the key object that verified it, as the cache held it then
+    kid: str
+    expires_at: float
+
+
 class TokenVerifier:
+    """Checks access tokens against identity's keys.
+
+    A token that passed every check is remembered (up to `memo_size`, least recently
+    used first out), so its next request skips the signature and claims work: in the
+    signed-in benchmarks that was a tenth of a service's event loop, once per request
+    with the same token (bench/HISTORY.md). Only the exact string that was verified is
+    remembered; each use re-checks what can change since: its expiry, and that its
+    key is still the one identity publishes under its `kid` (a key withdrawn from the
+    JWKS rejects it at once). Sessions, roles and erasure are the service's checks
+    after this one, on every request, as before.
+    """
+
     def __init__(
         self,
         *,
@@ -249,15 +270,38 @@ class TokenVerifier:
         audience: str,
         leeway: int = 30,
         on_close: Callable[[], Awaitable[None]] | None = None,
+        memo_size: int = 4096,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
         self._on_close = on_close
+        self._memo: OrderedDict[str, _Verified] = OrderedDict()
+        self._memo_size = memo_size
+        self._clock = clock
 
     async def verify(self, token: str) -> Principal:
         """The principal of a valid access token; `Unauthorized` for anything else."""
+        known = self._memo.get(token)
+        if known is not None:
+            if self._clock() >= known.expires_at + self.leeway:
+                self._memo.pop(token, None)
+                raise _invalid_token("The access token has expired.")
+            # (Other requests run during the await: the entry may be gone after it.)
+            if await self.keys.get(known.kid) is known.key:
+                if token in self._memo:
+                    self._memo.move_to_end(token)
+                return known.principal
+            self._memo.pop(token, None)  # its key changed: verify afresh, below
+        principal, key, kid, expires_at = await self._verify_afresh(token)
+        self._memo[token] = _Verified(principal, key, kid, expires_at)
+        if len(self._memo) > self._memo_size:
+            self._memo.popitem(last=False)
+        return principal
+
+    async def _verify_afresh(self, token: str) -> tuple[Principal, jwt.PyJWK, str, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -301,7 +345,8 @@ class TokenVerifier:
         ):
             raise _invalid_token("The access token's claims are malformed.")
         issued_at = datetime.fromtimestamp(iat, UTC)
-        return Principal(user_id=user_id, role=role, token_id=token_id, issued_at=issued_at)
+        principal = Principal(user_id=user_id, role=role, token_id=token_id, issued_at=issued_at)
+        return principal, key, kid, float(claims["exp"])
 
     async def aclose(self) -> None:
         if self._on_close is not None:

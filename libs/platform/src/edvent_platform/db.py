@@ -123,7 +123,7 @@ def _alive_at_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("SELECT 1")
-        except Exception as exc:  # noqa: BLE001 - any failure means a dead connection
+        except Exception as exc:
             raise DisconnectionError(f"the ping failed: {exc}") from exc
         finally:
             cursor.close()

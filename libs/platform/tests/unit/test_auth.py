@@ -493,3 +493,75 @@ async def test_require_role_still_needs_a_token(client: Any) -> None:
 def test_require_role_needs_roles() -> None:
     with pytest.raises(ValueError, match="at least one role"):
         require_role()
+
+
+# --- remembered tokens ------------------------------------------------------------------
+
+
+async def test_a_verified_token_is_remembered_and_its_next_use_skips_the_signature(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    signer = Signer("k1")
+    verifier = verifier_for(FakeJwks(signer))
+    token = signer.token()
+    first = await verifier.verify(token)
+    decodes = 0
+    real_decode = jwt.decode
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal decodes
+        decodes += 1
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    assert await verifier.verify(token) == first
+    assert decodes == 0
+    # Another token, even of the same user, is verified in full.
+    await verifier.verify(signer.token(sub=str(first.user_id)))
+    assert decodes == 1
+
+
+async def test_a_remembered_token_expires_on_time() -> None:
+    signer = Signer("k1")
+    clock = Clock()
+    clock.now = time.time()
+    verifier = TokenVerifier(
+        keys=JwksCache(FakeJwks(signer), ttl=300, min_refetch=5),
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        leeway=0,
+        clock=clock,
+    )
+    token = signer.token(exp=int(clock.now) + 60)
+    await verifier.verify(token)
+    clock.now += 61
+    error = await rejected(verifier, token)
+    assert "expired" in error.detail
+
+
+async def test_a_remembered_token_is_rejected_once_its_key_is_withdrawn() -> None:
+    """A key identity stops publishing (rotated out after a compromise, say) rejects
+    the tokens it signed at the next JWKS fetch, remembered or not."""
+    old, new = Signer("k1"), Signer("k2")
+    jwks = FakeJwks(old)
+    clock = Clock()
+    verifier = verifier_for(jwks, clock=clock, ttl=60, min_refetch=0)
+    token = old.token()
+    await verifier.verify(token)
+    jwks.signers = [new]
+    clock.now += 61  # the JWKS cache's TTL: the next use fetches the keys again
+    error = await rejected(verifier, token)
+    assert "unknown key" in error.detail
+
+
+async def test_the_memory_of_tokens_is_bounded() -> None:
+    signer = Signer("k1")
+    verifier = TokenVerifier(
+        keys=JwksCache(FakeJwks(signer), ttl=300, min_refetch=5),
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        memo_size=3,
+    )
+    for _ in range(10):
+        await verifier.verify(signer.token())
+    assert len(verifier._memo) == 3

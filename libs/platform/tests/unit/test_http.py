@@ -292,7 +292,7 @@ def test_a_plain_def_dependency_or_route_is_refused_when_the_app_is_built() -> N
     async def hops(value: int = Depends(blocking)) -> int:
         return value
 
-    with pytest.raises(TypeError, match="GET /hop.*blocking"):
+    with pytest.raises(TypeError, match=r"GET /hop.*blocking"):
         refuse_worker_threads(app)
 
     @app.get("/sync")
