@@ -7,7 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, BackgroundTasks, Query
 
-from edvent_ai_notes.api.deps import AiNotesDep, PageAfter, SessionDep, SignedIn
+from edvent_ai_notes.api.deps import (
+    AiNotesDep,
+    PageAfter,
+    ReadSessionDep,
+    SessionDep,
+    SignedIn,
+    SignedInReading,
+)
 from edvent_ai_notes.api.schemas import (
     KeyConceptPublic,
     NoteList,
@@ -116,8 +123,8 @@ async def list_notes_by_concept(
             description="A key concept's name, any case.",
         ),
     ],
-    actor: SignedIn,
-    session: SessionDep,
+    actor: SignedInReading,
+    session: ReadSessionDep,
     after: PageAfter,
     limit: Limit = 20,
 ) -> NoteList:
@@ -137,7 +144,7 @@ async def list_notes_by_concept(
     description="404 for a lesson never published or not visible to the caller "
     "(CONTRACT.md, who may see what). `failure_reason` only for the course owner and ADMIN.",
 )
-async def get_note(lesson_id: UUID, actor: SignedIn, session: SessionDep) -> NotePublic:
+async def get_note(lesson_id: UUID, actor: SignedInReading, session: ReadSessionDep) -> NotePublic:
     return _public(await reading.note(session=session, actor=actor, lesson_id=lesson_id))
 
 

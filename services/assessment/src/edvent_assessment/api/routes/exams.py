@@ -8,7 +8,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from edvent_assessment.api.deps import AssessmentDep, PageAfter, SessionDep, SignedIn
+from edvent_assessment.api.deps import (
+    AssessmentDep,
+    PageAfter,
+    ReadSessionDep,
+    SessionDep,
+    SignedIn,
+    SignedInReading,
+)
 from edvent_assessment.api.schemas import (
     AnalyticsPublic,
     AttemptList,
@@ -90,8 +97,8 @@ async def create_exam(body: ExamCreate, actor: SignedIn, session: SessionDep) ->
     "sees every exam of their own courses, an ADMIN all. `course_id` narrows to one course.",
 )
 async def list_exams(
-    actor: SignedIn,
-    session: SessionDep,
+    actor: SignedInReading,
+    session: ReadSessionDep,
     after: PageAfter,
     limit: Limit = 20,
     course_id: UUID | None = None,
@@ -112,7 +119,7 @@ async def list_exams(
     description="Correct answers only for the course's owner and ADMINs. A draft exam, or "
     "an exam of a draft or archived course, is 404 for everyone else.",
 )
-async def get_exam(exam_id: UUID, actor: SignedIn, session: SessionDep) -> ExamDetail:
+async def get_exam(exam_id: UUID, actor: SignedInReading, session: ReadSessionDep) -> ExamDetail:
     view = await exams_usecase.visible_exam(session=session, actor=actor, exam_id=exam_id)
     return exam_detail(view, actor)
 
