@@ -54,6 +54,16 @@ def zipf(word: str) -> float:
     return math.log10(frequency) + 9 if frequency else 1.0
 
 
+@lru_cache(maxsize=65536)
+def _char_grams(word: str, low: int, high: int) -> tuple[str, ...]:
+    """The word's character n-grams, `low` to `high` long, with a space either side, in
+    order (shorter first); the embedder's hot loop, so each word is cut once."""
+    padded = f" {word} "
+    return tuple(
+        padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)
+    )
+
+
 class HashedEmbedder:
     def __init__(self, *, dimensions: int, weights: EmbeddingWeights | None = None) -> None:
         if dimensions < 16:
@@ -73,22 +83,26 @@ class HashedEmbedder:
         stems: Counter[str] = Counter()
         pairs: Counter[str] = Counter()
         chars: Counter[str] = Counter()
+        # One dict for every group's features, as before (a stem and a character n-gram
+        # spelt alike share their rarity); the order of updates is kept, so are vectors.
         rarity: dict[str, float] = {}
+        word_rarity: dict[str, float] = {}
         previous: str | None = None
         for word in kept:
+            r = word_rarity.get(word)
+            if r is None:  # never below 0, as a feature's rarity starts at 0
+                r = word_rarity[word] = max(0.0, self._rarity(word))
             s = stem(word)
             stems[s] += 1
-            rarity[s] = max(rarity.get(s, 0.0), self._rarity(word))
+            rarity[s] = max(rarity.get(s, 0.0), r)
             if previous is not None:
                 pairs[f"{previous} {s}"] += 1
                 rarity[f"{previous} {s}"] = (rarity[previous] + rarity[s]) / 2
             previous = s
-            padded = f" {word} "
-            for n in range(w.char_min, w.char_max + 1):
-                for i in range(len(padded) - n + 1):
-                    gram = padded[i : i + n]
-                    chars[gram] += 1
-                    rarity[gram] = max(rarity.get(gram, 0.0), self._rarity(word))
+            for gram in _char_grams(word, w.char_min, w.char_max):
+                chars[gram] += 1
+                if rarity.get(gram, -1.0) < r:
+                    rarity[gram] = r
         for counts in (stems, pairs, chars):
             yield {f: math.log1p(c) * rarity[f] for f, c in counts.items()}
 
