@@ -606,9 +606,9 @@ class Stack:
         )
         if cfg.tracing:
             print(
-                f"traces: Jaeger at http://127.0.0.1:{cfg.jaeger_ui_port} (query API under "
-                f"/api; OTLP/HTTP in at 127.0.0.1:{cfg.jaeger_otlp_port}; in memory; "
-                "EDVENT_TRACING=off starts without it)"
+                f"traces: the trace viewer at http://127.0.0.1:{cfg.jaeger_ui_port} (Jaeger; "
+                f"query API under /api; OTLP/HTTP in at 127.0.0.1:{cfg.jaeger_otlp_port}; "
+                "in memory; EDVENT_TRACING=off starts without it)"
             )
         print(f"\nGateway: {gateway}\n(Ctrl-C or `make down` stops everything)", flush=True)
 

@@ -164,9 +164,5 @@ async def list_exams(
         after=after,
     )
     items = rows[:limit]
-    counts = await exams_db.question_counts(session, [exam.id for exam in items])
     more = len(rows) > limit
-    return (
-        [(exam, counts.get(exam.id, 0)) for exam in items],
-        PageKey(items[-1].created_at, items[-1].id) if more else None,
-    )
+    return items, PageKey(items[-1][0].created_at, items[-1][0].id) if more else None
