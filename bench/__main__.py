@@ -27,7 +27,10 @@
     (bench/learning_records.py).
 
 Results go to bench/RESULTS.md (and stdout). Sizes: BENCH_EVENTS (default 20000),
-BENCH_RATE (200/s), BENCH_SECONDS (15).
+BENCH_RATE (200/s), BENCH_SECONDS (15). The exam rush and the signed-in reads run the
+platform with tracing off, as a deployment without OTEL_* runs (BENCH_TRACING=on: as
+`make dev` has it); both report the CPU each process used, and record py-spy profiles
+with BENCH_RUSH_PROFILE or BENCH_SIGNED_IN_PROFILE=DIR.
 """
 
 from __future__ import annotations
