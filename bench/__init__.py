@@ -6,7 +6,10 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
+
+import psutil
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -47,10 +50,6 @@ class CpuMeter:
         self.wall = 0.0
 
     def _snapshot(self) -> dict[int, tuple[str, float]]:
-        import os
-
-        import psutil
-
         own = os.getpid()
         platform: set[int] | None = None
         if self._platform_pid is not None:
@@ -74,14 +73,10 @@ class CpuMeter:
         return found
 
     def start(self) -> None:
-        import time
-
         self._before = self._snapshot()
         self._began = time.perf_counter()
 
     def stop(self) -> None:
-        import time
-
         self.wall = time.perf_counter() - self._began
         seconds: dict[str, float] = {}
         for pid, (label, used) in self._snapshot().items():
@@ -92,8 +87,6 @@ class CpuMeter:
     def table(self, *, per: int, unit: str) -> list[str]:
         """Markdown rows: each part's CPU seconds, its share of the cores over the
         window, and milliseconds of CPU per `unit` (`per` of them in the window)."""
-        import os
-
         cores = os.cpu_count() or 1
         rows = [
             f"| part | CPU s in {self.wall:.1f} s | share of {cores} cores | CPU ms per {unit} |",

@@ -148,14 +148,14 @@ def wrk_figures(output: str) -> dict[str, float]:
     }
 
 
-def paced(tool: str, url: str, *, seconds: int, work: Path) -> dict[str, Any]:
-    """`url` at exactly RATE req/s for `seconds` (vegeta, open loop); its report."""
-    targets = work / "targets.txt"
-    targets.write_text(f"GET {url}\n")
-    results = work / "results.bin"
+def vegeta_attack(
+    tool: str, targets: Path, *, rate: int, seconds: int, results: Path
+) -> dict[str, Any]:
+    """vegeta sends the requests of `targets` at exactly `rate` per second for `seconds`
+    (open loop, 10 s timeout); its JSON report."""
     subprocess.run(
         [
-            tool, "attack", f"-targets={targets}", f"-rate={RATE}/s", f"-duration={seconds}s",
+            tool, "attack", f"-targets={targets}", f"-rate={rate}/s", f"-duration={seconds}s",
             "-timeout=10s", f"-output={results}",
         ],
         check=True, capture_output=True,
@@ -165,6 +165,15 @@ def paced(tool: str, url: str, *, seconds: int, work: Path) -> dict[str, Any]:
     )
     figures: dict[str, Any] = json.loads(report.stdout)
     return figures
+
+
+def paced(
+    tool: str, url: str, *, seconds: int, work: Path, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """`url` (with `headers`) at exactly RATE req/s for `seconds`; vegeta's report."""
+    targets = work / "targets.txt"
+    targets.write_text(f"GET {url}\n" + "".join(f"{k}: {v}\n" for k, v in (headers or {}).items()))
+    return vegeta_attack(tool, targets, rate=RATE, seconds=seconds, results=work / "results.bin")
 
 
 def paced_figures(report: dict[str, Any]) -> dict[str, float]:

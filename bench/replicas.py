@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench.gateway_load import ADMIN_EMAIL, PASSWORD, seed, vegeta
+from bench.gateway_load import ADMIN_EMAIL, PASSWORD, seed, vegeta, vegeta_attack
 from edvent_localstack.launch import platform_up
 from edvent_localstack.services import SERVICES
 
@@ -37,19 +37,7 @@ KILL_AFTER = 2.0
 
 
 def attack(tool: str, targets: Path, *, seconds: int, work: Path, name: str) -> dict[str, Any]:
-    results = work / f"{name}.bin"
-    subprocess.run(
-        [
-            tool, "attack", f"-targets={targets}", f"-rate={RATE}/s", f"-duration={seconds}s",
-            "-timeout=10s", f"-output={results}",
-        ],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    report = subprocess.run(
-        [tool, "report", "-type=json", str(results)], check=True, capture_output=True, text=True
-    )
-    figures: dict[str, Any] = json.loads(report.stdout)
-    return figures
+    return vegeta_attack(tool, targets, rate=RATE, seconds=seconds, results=work / f"{name}.bin")
 
 
 def figures(report: dict[str, Any]) -> dict[str, Any]:

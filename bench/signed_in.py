@@ -18,12 +18,10 @@ BENCH_SIGNED_IN_PROFILE=DIR, py-spy records the answering service into DIR.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,20 +31,20 @@ from typing import Any
 import httpx
 
 from bench import CpuMeter, pid_on_port, profiler
-from bench.gateway_load import paced_figures, vegeta, wrk, wrk_figures
+from bench.gateway_load import RATE, paced, paced_figures, vegeta, wrk, wrk_figures
 from edvent_localstack.launch import platform_up
 
 ADMIN_EMAIL = "bench-admin@example.com"
 PASSWORD = "bench admin password"  # noqa: S105 (a throwaway local stack)
 LIST = "/api/v1/courses?limit=20"
-# The service answering each read, as the port variable of `edvent-stack up`.
+# The service answering each read (for py-spy), as its port's variable names it.
 ANSWERED_BY = {
-    "GET /courses?limit=20": "CONTENT_PORT",
-    "GET /lessons/{id}": "CONTENT_PORT",
-    "GET /notes/{id}": "AI_NOTES_PORT",
-    "GET /exams?course_id=": "ASSESSMENT_PORT",
+    "GET /courses?limit=20": "CONTENT",
+    "GET /lessons/{id}": "CONTENT",
+    "GET /notes/{id}": "AI_NOTES",
+    "GET /exams?course_id=": "ASSESSMENT",
 }
-RATE = 300
+# RATE (300 req/s) and `paced` are the gateway benchmark's.
 CONNECTIONS = 32
 SECONDS = 10
 TARGET_SHARE = 0.5
@@ -156,21 +154,6 @@ def seed(identity: str, gateway: str) -> tuple[dict[str, str], dict[str, str]]:
     return student, reads
 
 
-def paced(tool: str, url: str, headers: dict[str, str], *, seconds: int, work: Path) -> Any:
-    targets = work / "targets.txt"
-    targets.write_text(f"GET {url}\n" + "".join(f"{k}: {v}\n" for k, v in headers.items()))
-    results = work / "results.bin"
-    subprocess.run(
-        [tool, "attack", f"-targets={targets}", f"-rate={RATE}/s", f"-duration={seconds}s",
-         "-timeout=10s", f"-output={results}"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    report = subprocess.run(
-        [tool, "report", "-type=json", str(results)], check=True, capture_output=True, text=True
-    )
-    return json.loads(report.stdout)
-
-
 def run() -> str:
     if shutil.which("wrk") is None:
         return "## Signed-in reads\n\nSkipped: `wrk` is missing (`apt-get install wrk`).\n"
@@ -196,10 +179,10 @@ def run() -> str:
             anonymous = wrk_figures(wrk(gateway + LIST, seconds=SECONDS, connections=CONNECTIONS))
             meter = CpuMeter(platform_pid)
             meter.start()
+            service = ANSWERED_BY[name]
             spy = profiler(
-                pid_on_port(ports[ANSWERED_BY[name]]),
-                profile_dir
-                and profile_dir / f"{ANSWERED_BY[name].split('_')[0].lower()}-{len(cpu)}.svg",
+                pid_on_port(ports[f"{service}_PORT"]),
+                profile_dir and profile_dir / f"{len(cpu)}-{service.lower()}.svg",
                 SECONDS - 1,
             )
             signed = wrk_figures(
@@ -212,7 +195,7 @@ def run() -> str:
             saturation[name] = (anonymous, signed)
             loads.append(os.getloadavg()[0])
         fixed = {
-            name: paced_figures(paced(tool, gateway + path, student, seconds=15, work=work))
+            name: paced_figures(paced(tool, gateway + path, headers=student, seconds=15, work=work))
             for name, path in reads.items()
         }
         loads.append(os.getloadavg()[0])
