@@ -111,12 +111,7 @@ def _alive_at_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy
     goodbye or EOF is waiting) and the pool takes another. Only a connection idle for
     longer than PING_WHEN_IDLE_SECONDS is pinged as before.
     """
-    connection = dbapi_connection.driver_connection
-    if connection.closed or connection.pgconn.status != pq.ConnStatus.OK:
-        raise DisconnectionError("the connection is closed")
-    poller = select.poll()
-    poller.register(connection.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
-    if poller.poll(0):
+    if _server_closed(dbapi_connection.driver_connection):
         raise DisconnectionError("the server closed the idle connection")
     idle_since = record.info.get("checked_in_at")
     if idle_since is not None and time.monotonic() - idle_since > PING_WHEN_IDLE_SECONDS:
@@ -127,6 +122,15 @@ def _alive_at_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy
             raise DisconnectionError(f"the ping failed: {exc}") from exc
         finally:
             cursor.close()
+
+
+def _server_closed(connection: Any) -> bool:
+    """Whether psycopg's connection is closed, or its socket readable while idle."""
+    if connection.closed or connection.pgconn.status != pq.ConnStatus.OK:
+        return True
+    poller = select.poll()
+    poller.register(connection.pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 class MeasuredPool(AsyncAdaptedQueuePool):

@@ -118,6 +118,34 @@ async def test_a_pool_whose_connections_the_server_dropped_serves_the_next_reque
         await engine.dispose()
 
 
+async def test_a_connection_idle_past_the_threshold_is_pinged_and_replaced_when_dead(
+    postgres, scratch_schema, admin_dsn, monkeypatch
+):
+    """A peer gone without a word (a NAT timeout) leaves the socket quiet: only the ping
+    of a long-idle connection finds it. Simulated by hiding the socket's state."""
+    from edvent_platform import db
+
+    monkeypatch.setattr(db, "PING_WHEN_IDLE_SECONDS", 0.0)
+    monkeypatch.setattr(db, "_server_closed", lambda connection: False)
+    engine = create_engine(
+        postgres.service_url(scratch_schema),
+        schema=scratch_schema.schema,
+        app_name="platform-idle-ping-test",
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        async with await psycopg.AsyncConnection.connect(admin_dsn, autocommit=True) as admin:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'platform-idle-ping-test'"
+            )
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
+
+
 def _pool_figures(pool: str) -> tuple[float, float]:
     from prometheus_client import REGISTRY
 
