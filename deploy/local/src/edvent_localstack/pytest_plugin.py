@@ -36,6 +36,7 @@ from edvent_localstack.process import free_port
 from edvent_localstack.services import SERVICES
 
 if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
     from fastapi import FastAPI
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -92,6 +93,21 @@ def kafka(infra_dir: Path) -> Iterator[KafkaBroker]:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+async def producer(kafka: KafkaBroker) -> AsyncIterator[AIOKafkaProducer]:
+    """A raw producer as the broker's admin, for a test that publishes an event exactly
+    as its producing service would (`edvent_events.envelope.encode`). A suite that must
+    publish as a service's principal defines its own."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(**kafka.client_kwargs())
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
 
 
 @pytest.fixture(scope="session")

@@ -110,16 +110,6 @@ async def people(identity: Identity) -> People:
     )
 
 
-@pytest.fixture(scope="session")
-async def producer(kafka: Any) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(**kafka.client_kwargs())
-    await producer.start()
-    try:
-        yield producer
-    finally:
-        await producer.stop()
-
-
 def course_known(sql: Callable[..., list[tuple[Any, ...]]], course_id: Any) -> bool:
     return bool(sql("SELECT 1 FROM assessment.courses WHERE id = %s", (course_id,)))
 

@@ -78,16 +78,6 @@ async def app(make_settings: Callable[..., Settings]) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture(scope="session")
-async def producer(kafka: Any) -> AsyncIterator[AIOKafkaProducer]:
-    producer = AIOKafkaProducer(**kafka.client_kwargs())
-    await producer.start()
-    try:
-        yield producer
-    finally:
-        await producer.stop()
-
-
-@pytest.fixture(scope="session")
 def mapper() -> Mapper:
     return Mapper(BASE_URL)
 
