@@ -32,6 +32,7 @@ from edvent_platform.jobs import JobRunner
 from edvent_platform.logging import configure_logging
 from edvent_platform.settings import ServiceSettings
 from edvent_platform.telemetry import configure_tracing, instrument_engine
+from edvent_platform.view_cache import CachedView, ViewCache, ViewVersion
 
 logger = logging.getLogger("edvent.app")
 
@@ -119,6 +120,7 @@ def create_service_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     middleware: Sequence[Callable[[ASGIApp], ASGIApp]] = (),
+    cached_views: Sequence[CachedView] = (),
     description: str = "",
     version: str = "1.0.0",
 ) -> FastAPI:
@@ -128,9 +130,18 @@ def create_service_app(
         runtime.events.consume(handlers)
     events = runtime.events
     engine, read_engine = runtime.engine, runtime.read_engine
+    # Students' shared views answered from memory (edvent_platform.view_cache); the
+    # service's migrations make its `view_version` table and triggers.
+    view_version = (
+        ViewVersion(database_url=settings.database_url, schema=schema, app_name=service)
+        if cached_views
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if view_version is not None:
+            await view_version.open()
         for hook in on_startup:
             await hook(app)
         await events.start()
@@ -150,6 +161,8 @@ def create_service_app(
             await events.stop()
             for hook in on_shutdown:
                 await hook(app)
+            if view_version is not None:
+                await view_version.close()
             await engine.dispose()
             await read_engine.dispose()
             telemetry.shutdown()
@@ -170,6 +183,9 @@ def create_service_app(
     # so it runs inside it: request ids, access logs and metrics cover its answers.
     for cls in reversed(middleware):
         app.add_middleware(cls)
+    if view_version is not None:
+        app.state.view_version = view_version
+        app.add_middleware(partial(ViewCache, views=cached_views))
     telemetry.instrument_app(app)
     install_platform(
         app,

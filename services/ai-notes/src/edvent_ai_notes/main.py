@@ -13,9 +13,14 @@ from edvent_ai_notes.consumers import handlers_for
 from edvent_ai_notes.db.vectors import register_vectors
 from edvent_platform.app import build_runtime, create_service_app
 from edvent_platform.auth import install_token_verifier
+from edvent_platform.view_cache import ID, CachedView
 
 SERVICE = "ai-notes"
 API_PREFIXES = ("/api/v1/notes",)
+# Every student's view of a lesson's notes, and of the notes naming a concept, is the
+# same (no failure details); answered from memory while no course, lesson or note
+# changes. Not search: its answers are per question, and each costs the caller's budget.
+CACHED_VIEWS = (CachedView("/api/v1/notes"), CachedView(f"/api/v1/notes/{ID}"))
 
 
 async def _start(app: FastAPI) -> None:
@@ -50,6 +55,7 @@ def create_app(
         runtime=runtime,
         on_startup=[_start],
         on_shutdown=[_stop],
+        cached_views=CACHED_VIEWS,
         description="AI summaries and key concepts for lessons; semantic search.",
     )
     app.state.ai_notes = ai_notes

@@ -120,7 +120,9 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(autouse=True)
 async def clean(admin_dsn: str, app: FastAPI, scripted: ScriptedProvider) -> None:
     await empty_schema(
-        admin_dsn, "ai_notes", keep=("outbox", "inbox", "dead_letters", "alembic_version")
+        admin_dsn,
+        "ai_notes",
+        keep=("outbox", "inbox", "dead_letters", "alembic_version", "view_version"),
     )
     scripted.reset()
 

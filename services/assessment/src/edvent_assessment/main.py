@@ -11,9 +11,13 @@ from edvent_assessment.config import Settings
 from edvent_assessment.consumers import handlers
 from edvent_platform.app import create_service_app
 from edvent_platform.auth import install_token_verifier
+from edvent_platform.view_cache import CachedView
 
 SERVICE = "assessment"
 API_PREFIXES = ("/api/v1/exams", "/api/v1/attempts")
+# Every student's exam list is the same (published exams of published, unarchived
+# courses); answered from memory while no course, exam or question changes.
+CACHED_VIEWS = (CachedView("/api/v1/exams"),)
 
 DESCRIPTION = """Exams, questions, timed attempts and analytics.
 
@@ -54,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         handlers=handlers,
         on_startup=[_start],
         on_shutdown=[_stop],
+        cached_views=CACHED_VIEWS,
         description=DESCRIPTION,
     )
     assessment = Assessment.build(settings, app.state.runtime.sessions)

@@ -82,7 +82,15 @@ async def no_exams(admin_dsn: str, app: FastAPI) -> None:
     await empty_schema(
         admin_dsn,
         "assessment",
-        keep=("users", "courses", "outbox", "inbox", "dead_letters", "alembic_version"),
+        keep=(
+            "users",
+            "courses",
+            "outbox",
+            "inbox",
+            "dead_letters",
+            "alembic_version",
+            "view_version",
+        ),
     )
 
 

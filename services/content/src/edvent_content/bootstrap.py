@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from edvent_content.adapters.storage import LessonStore
 from edvent_content.config import Settings
-from edvent_content.db.catalogue import CatalogueVersion
 from edvent_platform.auth import TokenVerifier, jwks_token_verifier
 
 
@@ -16,8 +15,6 @@ class Content:
     store: LessonStore
     # Verifies access tokens with identity's JWKS, fetched over HTTP and cached.
     verifier: TokenVerifier
-    # What the anonymous catalogue's cache checks on every request.
-    catalogue_version: CatalogueVersion
 
     @classmethod
     def build(cls, settings: Settings) -> Content:
@@ -25,15 +22,11 @@ class Content:
             settings=settings,
             store=LessonStore.from_settings(settings),
             verifier=jwks_token_verifier(settings),
-            catalogue_version=CatalogueVersion(
-                database_url=settings.database_url, schema=settings.db_schema, app_name="content"
-            ),
         )
 
     async def start(self) -> None:
-        await self.catalogue_version.open()
+        """Nothing opens before serving."""
 
     async def stop(self) -> None:
-        await self.catalogue_version.close()
         await self.verifier.aclose()
         self.store.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from edvent_content.api.catalogue_cache import CatalogueCache
 from edvent_content.api.errors import install_error_mapping
 from edvent_content.api.routes import routers
 from edvent_content.bootstrap import Content
@@ -12,9 +11,15 @@ from edvent_content.config import Settings
 from edvent_content.consumers import handlers
 from edvent_platform.app import create_service_app
 from edvent_platform.auth import install_token_verifier
+from edvent_platform.view_cache import ID, CachedView
 
 SERVICE = "content"
 API_PREFIXES = ("/api/v1/courses", "/api/v1/lessons")
+# A student's view of these is the anonymous one (no drafts, not even their own).
+CACHED_VIEWS = (
+    CachedView("/api/v1/courses", anonymous=True, own={"owner": "me"}),
+    CachedView(f"/api/v1/lessons/{ID}", anonymous=True),
+)
 
 
 async def _start(app: FastAPI) -> None:
@@ -41,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         readiness={"s3": content.store.check},
         on_startup=[_start],
         on_shutdown=[_stop],
-        middleware=[CatalogueCache],
+        cached_views=CACHED_VIEWS,
         description="Courses and lessons; lesson bodies in S3.",
     )
     app.state.content = content

@@ -90,7 +90,7 @@ async def no_courses(admin_dsn: str, app: FastAPI) -> None:
     await empty_schema(
         admin_dsn,
         "content",
-        keep=("users", "outbox", "inbox", "dead_letters", "alembic_version", "catalogue_version"),
+        keep=("users", "outbox", "inbox", "dead_letters", "alembic_version", "view_version"),
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
 from edvent_ai_notes.db.vectors import Embedding
 from edvent_platform.db import service_metadata
+from edvent_platform.view_cache import version_table
 
 metadata = service_metadata("ai_notes")
 
@@ -200,3 +201,8 @@ Index(
     postgresql_using="gin",
     postgresql_ops={"anon_1": "jsonb_path_ops"},
 )
+
+
+# One row: a counter triggers on courses, lessons and ai_notes bump with every write
+# (migration 0007), so the cache of students' views knows when it is stale.
+view_version = version_table(metadata)

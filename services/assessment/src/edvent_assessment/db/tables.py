@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from edvent_platform.db import service_metadata
+from edvent_platform.view_cache import version_table
 
 metadata = service_metadata("assessment")
 
@@ -219,3 +220,8 @@ class ExamAnalytics(Base):
     )
     document: Mapped[dict[str, Any]] = mapped_column(JSONB)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# One row: a counter triggers on courses, exams and questions bump with every write
+# (migration 0008), so the cache of students' views knows when it is stale.
+view_version = version_table(metadata)

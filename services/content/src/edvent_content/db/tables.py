@@ -6,13 +6,11 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import (
-    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
     Integer,
-    SmallInteger,
     Text,
     UniqueConstraint,
     func,
@@ -20,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from edvent_platform.db import service_metadata
+from edvent_platform.view_cache import version_table
 
 metadata = service_metadata("content")
 
@@ -105,12 +104,6 @@ class Lesson(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class CatalogueVersion(Base):
-    """One row: a counter a trigger on `courses` bumps with every write (migration
-    0004), so the anonymous catalogue's cache knows when it is stale."""
-
-    __tablename__ = "catalogue_version"
-    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
-
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="1")
-    version: Mapped[int] = mapped_column(BigInteger, server_default="0")
+# One row: a counter triggers on `courses` and `lessons` bump with every write
+# (migration 0007), so the cache of students' views knows when it is stale.
+view_version = version_table(metadata)

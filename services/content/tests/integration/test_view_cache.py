@@ -1,4 +1,5 @@
-"""The anonymous catalogue is answered from memory, and never staler than the database."""
+"""Students' views (the catalogue, a lesson) are answered from memory, never staler than the
+database, and never given to any other view."""
 
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ async def test_repeated_anonymous_lists_are_answered_from_memory(
     # what it answers now shows it answers from memory.
     await _sql(
         admin_dsn,
-        "ALTER TABLE content.courses DISABLE TRIGGER courses_bump_catalogue_version",
+        "ALTER TABLE content.courses DISABLE TRIGGER courses_bump_view_version",
         "UPDATE content.courses SET title = 'Changed unseen'",
-        "ALTER TABLE content.courses ENABLE TRIGGER courses_bump_catalogue_version",
+        "ALTER TABLE content.courses ENABLE TRIGGER courses_bump_view_version",
     )
     assert await _titles(client) == ["Kept"]
     # A student's view is the anonymous one, so they get it too; an instructor's and an
@@ -89,18 +90,18 @@ async def test_without_the_version_row_the_list_is_read_afresh(
     await catalogue.course(people.owner, published=True, title="One")
     assert await _titles(client) == ["One"]
     try:
-        await _sql(admin_dsn, "DELETE FROM content.catalogue_version")
+        await _sql(admin_dsn, "DELETE FROM content.view_version")
         await _sql(
             admin_dsn,
-            "ALTER TABLE content.courses DISABLE TRIGGER courses_bump_catalogue_version",
+            "ALTER TABLE content.courses DISABLE TRIGGER courses_bump_view_version",
             "UPDATE content.courses SET title = 'Two'",
-            "ALTER TABLE content.courses ENABLE TRIGGER courses_bump_catalogue_version",
+            "ALTER TABLE content.courses ENABLE TRIGGER courses_bump_view_version",
         )
         assert await _titles(client) == ["Two"]
     finally:
         await _sql(
             admin_dsn,
-            "INSERT INTO content.catalogue_version (id, version) VALUES (1, 1000000) "
+            "INSERT INTO content.view_version (id, version) VALUES (1, 1000000) "
             "ON CONFLICT (id) DO NOTHING",
         )
 
@@ -108,9 +109,9 @@ async def test_without_the_version_row_the_list_is_read_afresh(
 async def _behind_the_triggers_back(admin_dsn: str, title: str) -> None:
     await _sql(
         admin_dsn,
-        "ALTER TABLE content.courses DISABLE TRIGGER courses_bump_catalogue_version",
+        "ALTER TABLE content.courses DISABLE TRIGGER courses_bump_view_version",
         f"UPDATE content.courses SET title = '{title}'",
-        "ALTER TABLE content.courses ENABLE TRIGGER courses_bump_catalogue_version",
+        "ALTER TABLE content.courses ENABLE TRIGGER courses_bump_view_version",
     )
 
 
@@ -167,3 +168,56 @@ async def test_a_student_promoted_since_the_token_sees_their_own_view_not_the_ca
     assert "Own draft" not in await _titles(client, headers=promoted.auth)
     own = await client.get("/api/v1/courses", params={"owner": "me"}, headers=promoted.auth)
     assert own.status_code == 200 and own.json()["items"] == []
+
+
+async def _lesson_title(client, lesson_id: str, headers=None) -> str | int:
+    response = await client.get(f"/api/v1/lessons/{lesson_id}", headers=headers)
+    return response.json()["title"] if response.status_code == 200 else response.status_code
+
+
+async def test_a_students_lesson_is_answered_from_memory_and_drafts_never_are(
+    client, catalogue, people, admin_dsn
+) -> None:
+    course = await catalogue.course(people.owner, published=True)
+    lesson = await catalogue.lesson(people.owner, course["id"], published=True, title="Kept")
+    draft = await catalogue.lesson(people.owner, course["id"], title="Draft")
+    assert await _lesson_title(client, lesson["id"], people.student.auth) == "Kept"
+    await _sql(
+        admin_dsn,
+        "ALTER TABLE content.lessons DISABLE TRIGGER lessons_bump_view_version",
+        "UPDATE content.lessons SET title = 'Changed unseen'",
+        "ALTER TABLE content.lessons ENABLE TRIGGER lessons_bump_view_version",
+    )
+    # Students and anonymous callers share the published lesson's view; the owner's
+    # and an ADMIN's are read afresh; a draft is no student's, from memory or not.
+    assert await _lesson_title(client, lesson["id"], people.student.auth) == "Kept"
+    assert await _lesson_title(client, lesson["id"]) == "Kept"
+    assert await _lesson_title(client, lesson["id"], people.owner.auth) == "Changed unseen"
+    assert await _lesson_title(client, lesson["id"], people.admin.auth) == "Changed unseen"
+    for _ in range(2):
+        assert await _lesson_title(client, draft["id"], people.student.auth) == 404
+    assert await _lesson_title(client, draft["id"], people.owner.auth) == "Changed unseen"
+
+
+async def test_an_unpublished_lesson_or_course_is_gone_from_memory_at_once(
+    client, catalogue, people
+) -> None:
+    course = await catalogue.course(people.owner, published=True)
+    lesson = await catalogue.lesson(people.owner, course["id"], published=True, title="Shown")
+    other = await catalogue.lesson(people.owner, course["id"], published=True, title="Other")
+    for _ in range(2):
+        assert await _lesson_title(client, lesson["id"], people.student.auth) == "Shown"
+        assert await _lesson_title(client, other["id"]) == "Other"
+    response = await client.post(
+        f"/api/v1/lessons/{lesson['id']}/unpublish", headers=people.owner.auth
+    )
+    assert response.status_code == 200, response.text
+    assert await _lesson_title(client, lesson["id"], people.student.auth) == 404
+    assert await _lesson_title(client, lesson["id"]) == 404
+    assert await _lesson_title(client, other["id"], people.student.auth) == "Other"
+    response = await client.post(
+        f"/api/v1/courses/{course['id']}/archive", headers=people.owner.auth
+    )
+    assert response.status_code == 200, response.text
+    assert await _lesson_title(client, other["id"], people.student.auth) == 404
+    assert await _lesson_title(client, other["id"]) == 404
