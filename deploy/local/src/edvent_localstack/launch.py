@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from edvent_localstack.process import StackError, free_port, log_tail
+from edvent_localstack.process import StackError, free_ports, log_tail
 from edvent_localstack.services import SERVICES
 
 PORTS = (
@@ -40,7 +40,7 @@ def platform_up(
         for service in SERVICES.values()
         for k in range(2, replicas + 1)
     ]
-    ports = {name: free_port() for name in names}
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     full_env = dict(
         os.environ, EDVENT_DATA_DIR=str(work), **env, **{k: str(v) for k, v in ports.items()}
     )

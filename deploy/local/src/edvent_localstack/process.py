@@ -49,9 +49,21 @@ def ensure_port_free(port: int, what: str) -> None:
 
 def free_port() -> int:
     """A port the kernel considers free right now (for tests)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different ports the kernel considers free right now. Each socket stays
+    bound until all are chosen: one closed at once may be handed out again by the next
+    bind (a stack once got the same port for PostgreSQL and identity)."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def wait_for_port(port: int, *, timeout: float, host: str = "127.0.0.1") -> bool:

@@ -32,7 +32,7 @@ from edvent_localstack.postgres import (
     provision_service,
     service_database,
 )
-from edvent_localstack.process import free_port
+from edvent_localstack.process import free_port, free_ports
 from edvent_localstack.services import SERVICES
 
 if TYPE_CHECKING:
@@ -82,10 +82,11 @@ def kafka(infra_dir: Path) -> Iterator[KafkaBroker]:
     `kafka.connection("data-team")`; `kafka.client_kwargs(user)` for a raw aiokafka client."""
     from edvent_localstack.kafka import KafkaBroker
 
+    port, controller_port = free_ports(2)
     broker = KafkaBroker(
         data_dir=infra_dir / "kafka",
-        port=free_port(),
-        controller_port=free_port(),
+        port=port,
+        controller_port=controller_port,
         log_file=infra_dir / "kafka.log",
     )
     broker.start()
@@ -128,10 +129,11 @@ def mailpit(infra_dir: Path) -> Iterator[MailpitServer]:
     `edvent_localstack.mailpit.MailpitClient(mailpit.url)`."""
     from edvent_localstack.mailpit import MailpitServer
 
+    smtp_port, http_port = free_ports(2)
     server = MailpitServer(
         data_dir=infra_dir / "mailpit",
-        smtp_port=free_port(),
-        http_port=free_port(),
+        smtp_port=smtp_port,
+        http_port=http_port,
         log_file=infra_dir / "mailpit.log",
     )
     server.start()
