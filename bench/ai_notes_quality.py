@@ -49,6 +49,7 @@ from edvent_ai_notes.adapters.providers.local import EmbeddingWeights, LocalProv
 from edvent_ai_notes.adapters.providers.local.text import content_stems, words
 from edvent_ai_notes.config import EMBEDDING_DIMENSIONS
 from edvent_ai_notes.db import notes as notes_db
+from edvent_ai_notes.db import term_stats as term_stats_db
 from edvent_ai_notes.db.notes import LessonRef
 from edvent_ai_notes.db.vectors import register_vectors
 from edvent_ai_notes.domain.access import Actor
@@ -206,6 +207,9 @@ async def service_search(
                     session, course_id=COURSE_ID, owner_id=uuid.uuid4(), title="Quality",
                     at=datetime.now(UTC),
                 )  # fmt: skip
+            # The word counts the IDF reads, as the service's job would recount them.
+            async with transaction(sessions) as session:
+                await term_stats_db.refresh(session)
             student = Actor(user_id=uuid.uuid4(), role="STUDENT")
             queries = uncached(provider)
 

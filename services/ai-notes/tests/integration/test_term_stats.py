@@ -1,22 +1,36 @@
-"""The search's word counts (term_stats): public chunks only, recounted after a change."""
+"""The search's word counts (term_stats): public chunks only, recounted after a change,
+and the full-text side pulling candidates in only through rare words."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import pytest
+from sqlalchemy import text
 
 from edvent_ai_notes.db import notes as notes_db
-from edvent_ai_notes.db.notes import LessonRef
+from edvent_ai_notes.db.notes import LessonRef, visibility_params
 from edvent_ai_notes.db.term_stats import CATALOGUE
+from edvent_ai_notes.db.vectors import as_vector
+from edvent_ai_notes.domain.access import Actor, NoteFilter
 from edvent_ai_notes.testing import ingest_lesson
+from edvent_ai_notes.usecases.search import (
+    LEXICAL_BUDGET,
+    PLANNER_SETTINGS,
+    SEARCH,
+    search_chunks,
+    uncached,
+)
 from edvent_localstack.pytest_plugin import eventually
 from edvent_platform.db import transaction
 
 pytestmark = pytest.mark.integration
+
+STUDENT = Actor(user_id=uuid.uuid4(), role="STUDENT")
 
 
 async def course(app: Any, *, published: bool = True) -> UUID:
@@ -91,3 +105,71 @@ async def test_the_refresh_job_recounts_after_a_change(app, sql):
         return "marimba" in counts(sql)[0]
 
     await eventually(counted)
+
+
+async def pulled_in(app: Any, *, q: str, budget: int) -> int:
+    """Chunks the rare words' query handed to the full-text side in one search across
+    courses (EXPLAIN ANALYZE: the rows out of the scan that applies it, whichever)."""
+    ai_notes = app.state.ai_notes
+    (vector,) = await ai_notes.provider.embed([q])
+    async with transaction(ai_notes.sessions) as session:
+        await session.execute(PLANNER_SETTINGS)
+        plan = await session.scalar(
+            text("EXPLAIN (ANALYZE, FORMAT JSON) " + SEARCH.text),
+            {
+                "q": q, "vector": as_vector(vector), "course_id": None, "limit": 10,
+                "budget": budget, "catalogue": CATALOGUE, **visibility_params(NoteFilter()),
+            },
+        )  # fmt: skip
+    nodes = [(json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]]
+    rows = 0
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        conditions = " ".join(node.get(k, "") for k in ("Recheck Cond", "Index Cond", "Filter"))
+        if "string_agg(words" in conditions and node["Node Type"] != "Bitmap Index Scan":
+            rows += node["Actual Rows"] * node["Actual Loops"]
+    return int(rows)
+
+
+async def test_a_common_word_pulls_no_chunks_in_yet_a_question_of_it_is_answered(app):
+    public = await course(app)
+    for n in range(6):
+        await lesson(app, course_id=public, body=f"# Reactors\n\nThe reactor {n} runs hot.")
+    await lesson(app, course_id=public, body="# Zirconium\n\nZirconium cladding in a reactor.")
+    await recount(app)
+    # 'zirconium' is in 1 chunk, 'reactor' in 7: within a budget of 1 only the rare word
+    # pulls chunks in; with room for both, every chunk holding either does.
+    assert await pulled_in(app, q="reactor zirconium", budget=1) == 1
+    assert await pulled_in(app, q="reactor zirconium", budget=100) == 7
+    assert await pulled_in(app, q="reactor", budget=1) == 0
+    # A question of common words only is still answered, from the nearest chunks.
+    assert await scores(app, q="reactor", course_id=public, budget=1)
+
+
+async def scores(
+    app: Any, *, q: str, course_id: UUID | None, budget: int = LEXICAL_BUDGET
+) -> dict[UUID, float]:
+    ai_notes = app.state.ai_notes
+    async with transaction(ai_notes.sessions) as session:
+        hits = await search_chunks(
+            session, queries=uncached(ai_notes.provider), actor=STUDENT, query=q,
+            course_id=course_id, limit=10, budget=budget,
+        )  # fmt: skip
+    return {hit.lesson_id: hit.score for hit in hits}
+
+
+async def test_a_hidden_lessons_words_never_shift_a_students_scores(app):
+    public, draft = await course(app), await course(app, published=False)
+    await lesson(app, course_id=public, body="# Metals\n\nTungsten, tungsten glows.")
+    await lesson(app, course_id=public, body="# Lamps\n\nA filament glows.")
+    await recount(app)
+    before = await scores(app, q="tungsten filament", course_id=None)
+    assert len(before) == 2
+
+    # Counted, these would make 'tungsten' common and put 'filament' first in the
+    # full-text ranking (the scores are ranks fused: they would change).
+    for _ in range(10):
+        await lesson(app, course_id=draft, body="# Tungsten\n\nTungsten.")
+    await recount(app)
+    assert await scores(app, q="tungsten filament", course_id=None) == before
