@@ -1,7 +1,7 @@
 """view version: a counter every write to courses, lessons and notes bumps
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-08
 
 A student's view of a lesson's notes is answered from memory
@@ -16,7 +16,7 @@ from alembic import op
 from edvent_platform import view_cache
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

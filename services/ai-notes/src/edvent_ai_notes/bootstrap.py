@@ -14,7 +14,7 @@ from edvent_ai_notes.adapters.providers import NotesProvider
 from edvent_ai_notes.adapters.storage import LessonBodies
 from edvent_ai_notes.config import Settings
 from edvent_ai_notes.domain.notes import GeneratedNote, LessonSource
-from edvent_ai_notes.jobs import NoteJobs
+from edvent_ai_notes.jobs import NoteJobs, TermStatsRefresh
 from edvent_ai_notes.limits import Limiter, QueryEmbeddings
 from edvent_ai_notes.usecases.budget import TokenBudget
 from edvent_ai_notes.usecases.notes import Pipeline, PipelineOptions, RegenerateLimits
@@ -120,6 +120,7 @@ class AiNotes:
     queries: QueryEmbeddings
     # Regenerations and notes put off by the budget (the note_jobs table).
     jobs: NoteJobs
+    term_stats: TermStatsRefresh
     regenerate_limits: RegenerateLimits
     # search's own openai client, when it is not the pipeline's provider
     search_provider: NotesProvider | None = None
@@ -178,6 +179,9 @@ class AiNotes:
             verifier=jwks_token_verifier(settings),
             queries=queries,
             jobs=jobs,
+            term_stats=TermStatsRefresh(
+                sessions=sessions, interval=settings.term_stats_refresh_seconds
+            ),
             regenerate_limits=RegenerateLimits(
                 per_window=settings.regenerate_per_window,
                 window=timedelta(seconds=settings.regenerate_window_seconds),
@@ -187,6 +191,7 @@ class AiNotes:
 
     def register_jobs(self, runner: JobRunner) -> None:
         self.jobs.register(runner)
+        self.term_stats.register(runner)
 
     async def start(self) -> None:
         """Nothing opens before serving: the provider loads on first use, and the note

@@ -1,5 +1,6 @@
-"""The note jobs: regenerate requests, and notes put off by the token budget, taken from
-the `note_jobs` table by a few workers per process.
+"""The service's jobs: the note jobs (regenerate requests, and notes put off by the token
+budget, taken from the `note_jobs` table by a few workers per process) and the recount
+of the search's word counts.
 
 They run on the service's one job runner (libs/platform), not fired and forgotten: a
 job lives in the database until done, so a crash or a restart loses nothing (a claimed
@@ -11,8 +12,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from edvent_ai_notes.db import jobs as jobs_db
 from edvent_ai_notes.db import notes as notes_db
+from edvent_ai_notes.db import term_stats as term_stats_db
 from edvent_ai_notes.db.jobs import ClaimedJob
 from edvent_ai_notes.usecases import notes as notes_usecase
 from edvent_ai_notes.usecases.notes import Pipeline
@@ -94,3 +98,23 @@ class NoteJobs:
         # A job cut off at stop is claimed again once its lease ends.
         while await self.run_once():
             pass
+
+
+class TermStatsRefresh:
+    """Recounts term_stats (the search's IDF) after lessons, courses or chunks changed:
+    at most once an interval, so a burst of publications costs one recount. One replica
+    at a time (the recount reads every public chunk)."""
+
+    name = "term-stats"
+
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], interval: float) -> None:
+        self.sessions = sessions
+        self.interval = interval
+
+    def register(self, runner: JobRunner) -> None:
+        runner.every(self.interval, self.run_once, name=self.name, single_runner=True)
+
+    async def run_once(self) -> bool:
+        """Whether it recounted (nothing changed since the last recount: no)."""
+        async with transaction(self.sessions) as session:
+            return await term_stats_db.refresh(session)

@@ -88,6 +88,8 @@ def make_settings(
             "s3_region": s3.region,
             "s3_bucket": bucket,
             "provider": "local",
+            # The search's word counts recounted soon after a change (test_term_stats).
+            "term_stats_refresh_seconds": 0.2,
             # Two tries before the dead letter keeps the failure tests short.
             "consumer_max_attempts": 2,
             **overrides,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     Table,
@@ -192,6 +193,36 @@ lesson_chunks = Table(
         postgresql_ops={"embedding": "vector_cosine_ops"},
     ),
     Index("ix_lesson_chunks_search_vector", "search_vector", postgresql_using="gin"),
+)
+
+# How many public chunks hold each word, and how many there are, in each course
+# (`scope`: its id) and in the whole catalogue (`scope`: the nil UUID): the
+# search's IDF and the words that may pull candidates in (usecases/search.py).
+# Recounted by the refresh job when term_stats_changes has rows, which triggers on
+# lessons, courses and lesson_chunks add (migration 0006).
+term_stats = Table(
+    "term_stats",
+    metadata,
+    Column("scope", Uuid, primary_key=True),
+    Column("word", Text, primary_key=True),
+    Column("chunks", Integer, nullable=False),
+    CheckConstraint("chunks > 0", name="chunks"),
+)
+
+term_stats_totals = Table(
+    "term_stats_totals",
+    metadata,
+    Column("scope", Uuid, primary_key=True),
+    Column("chunks", Integer, nullable=False),
+    Column("refreshed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("chunks >= 0", name="chunks"),
+)
+
+term_stats_changes = Table(
+    "term_stats_changes",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 # "Notes mentioning X", ignoring case: see db/notes.py, concept_filter.
