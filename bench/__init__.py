@@ -18,11 +18,14 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[index]
 
 
+SERVICE_PARTS = ("identity", "content", "assessment", "ai-notes", "learning-records")
+
+
 def process_label(name: str, cmdline: list[str]) -> str:
     """Which part of the platform a process is, for CPU accounting: `assessment`,
     `postgres`, `kafka`, ... (`other` for the rest of the machine)."""
     words = " ".join(cmdline)
-    for part in ("identity", "content", "assessment", "ai-notes", "learning-records"):
+    for part in SERVICE_PARTS:
         if f"edvent-{part}" in words:
             return part
     if "kafka" in words and "java" in name:
@@ -59,12 +62,22 @@ class CpuMeter:
             except psutil.NoSuchProcess:
                 platform = set()
         found: dict[int, tuple[str, float]] = {}
-        for process in psutil.process_iter(["name", "cmdline", "cpu_times"]):
-            info = process.info
+        processes = [
+            (process, process.info)
+            for process in psutil.process_iter(["name", "cmdline", "cpu_times", "ppid"])
+        ]
+        labels = {
+            process.pid: process_label(info.get("name") or "", info.get("cmdline") or [])
+            for process, info in processes
+        }
+        for process, info in processes:
             times = info.get("cpu_times")
             if times is None:
                 continue
-            label = process_label(info.get("name") or "", info.get("cmdline") or [])
+            label = labels[process.pid]
+            if label == "other" and labels.get(info.get("ppid") or 0) in SERVICE_PARTS:
+                # A service's `serve --workers` processes (multiprocessing's spawn).
+                label = labels[info["ppid"]]
             if process.pid == own:
                 label = "bench client"
             elif platform is not None and process.pid not in platform and label != "load tool":
@@ -110,13 +123,14 @@ def pid_on_port(port: int) -> int | None:
 
 
 def profiler(pid: int | None, out: Path | None, seconds: int) -> subprocess.Popen[bytes] | None:
-    """py-spy recording `pid` for `seconds` into `out` (none without all three)."""
+    """py-spy recording `pid` and its children (a service's `--workers` processes) for
+    `seconds` into `out` (none without all three)."""
     if pid is None or out is None or shutil.which("py-spy") is None:
         return None
     # flamegraph (an SVG) by default; BENCH_PROFILE_FORMAT=raw for collapsed stacks.
     form = os.environ.get("BENCH_PROFILE_FORMAT", "flamegraph")
     return subprocess.Popen(
-        ["py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "200", "-f", form,
-         "-o", str(out)],
+        ["py-spy", "record", "-p", str(pid), "--subprocesses", "-d", str(seconds), "-r", "200",
+         "-f", form, "-o", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -76,6 +76,10 @@ ENV = {
     "EDVENT_TRACING": os.environ.get("BENCH_TRACING", "off"),
     # Processes of each service behind the gateway (`EDVENT_REPLICAS`).
     "EDVENT_REPLICAS": os.environ.get("BENCH_RUSH_REPLICAS", "1"),
+    # Worker processes of assessment, the service that carries the peak, on its one port
+    # (`serve --workers`): one event loop was the limit, one core busy while the other
+    # idled (bench/HISTORY.md, 2026-12-08). BENCH_RUSH_WORKERS=1 measures one.
+    "ASSESSMENT_WORKERS": os.environ.get("BENCH_RUSH_WORKERS", "2"),
 }
 
 
@@ -453,7 +457,8 @@ def report(result: dict[str, Any], spread: dict[str, Any], bound: dict[str, dict
             f"{platform.machine()}, {os.cpu_count()} cores shared by the whole platform, the "
             "load and whatever else runs here (1-minute load average before and after: "
             f"{load[0]:.1f}, {load[1]:.1f}); `edvent-stack up` as `make dev` runs it, tracing "
-            f"{ENV['EDVENT_TRACING']}, {ENV['EDVENT_REPLICAS']} process(es) of each service. "
+            f"{ENV['EDVENT_TRACING']}, {ENV['EDVENT_REPLICAS']} replica(s) of each service, "
+            f"assessment with {ENV['ASSESSMENT_WORKERS']} worker process(es). "
             f"{students} students, signed in beforehand, start one published exam of "
             f"{QUESTIONS} questions through the gateway, then submit it: on one exam all in "
             "the same instant (the platform's capacity), on another spread evenly over one "
