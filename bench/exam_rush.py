@@ -16,9 +16,9 @@ The limit: pgbench, from the PostgreSQL the stack ships, against the stack's own
 server, with the same statements a start and a submit make (the role lookup, the
 (student, exam) lock, the row lock, the 4 KB snapshot written as JSONB, the outbox
 insert, commit; fsync on) at the same concurrency, on copies of assessment's tables
-(indexes, checks and the immutability trigger included) with the snapshot of a real
-attempt of the rush. Started and submitted attempts are separate pgbench runs, as the
-rush's two waves are.
+(indexes, checks, the immutability trigger and the outbox's NOTIFY to the relay
+included) with the snapshot of a real attempt of the rush. Started and submitted
+attempts are separate pgbench runs, as the rush's two waves are.
 
 BENCH_RUSH_PROFILE=DIR: py-spy records assessment during each wave into DIR
 (flame graphs, SVG; BENCH_PROFILE_FORMAT=raw for collapsed stacks), for profiling
@@ -354,6 +354,11 @@ def prepare_limit(admin_dsn: str, exam_id: str) -> tuple[str, str]:
             f"CREATE TRIGGER exam_attempts_immutable BEFORE INSERT OR UPDATE OR DELETE"
             f" ON {s}.exam_attempts FOR EACH ROW"
             " EXECUTE FUNCTION assessment.exam_attempts_immutable()"
+        )
+        # The relay's wake-up, as on assessment's outbox: `LIKE` copies no triggers.
+        conn.execute(
+            f"CREATE TRIGGER outbox_notify AFTER INSERT ON {s}.outbox"
+            " FOR EACH STATEMENT EXECUTE FUNCTION assessment.outbox_notify()"
         )
         row = conn.execute(
             "SELECT answer_sheet::text FROM assessment.exam_attempts"
