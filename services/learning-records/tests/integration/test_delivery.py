@@ -5,16 +5,19 @@ as known and still stored once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from edvent_events.catalog.assessment import AttemptCompleted
 from edvent_events.envelope import Envelope
 from edvent_learning_records.bootstrap import LearningRecords
 from edvent_learning_records.domain.statements import Mapper, statement_id
-from edvent_learning_records.usecases import records
+from edvent_learning_records.usecases import records, sending
 from edvent_localstack.process import free_port
 from edvent_localstack.pytest_plugin import eventually
 from edvent_platform.db import create_engine, session_factory
@@ -55,10 +58,24 @@ async def test_statements_wait_while_the_lrs_is_down_then_go_once(
         )
     )
     ids = [statement_id(envelope.id, "attempted"), statement_id(envelope.id)]
-    try:
+
+    @contextlib.asynccontextmanager
+    async def recorded_then_claimed() -> AsyncIterator[AsyncSession]:
+        # The statements are recorded in the sender's own transaction, so no other
+        # sender (the app's runs on its own schedule) can take them before this one
+        # has failed them: they are first seen by others with their retry 600 s away.
         async with service.transaction() as session:
             await records.record_attempt(session, mapper=service.mapper, envelope=envelope)
-        assert await service.send_once() == 0
+            yield session
+
+    try:
+        sent_now = await sending.send_due(
+            transaction=recorded_then_claimed,
+            lrs=service.lrs,
+            batch_size=down.batch_size,
+            retry=service.retry,
+        )
+        assert sent_now == 0
         rows = sql(
             "SELECT sent_at, attempts, last_error FROM learning_records.statements "
             "WHERE id = ANY(%s)",
