@@ -205,3 +205,18 @@ async def test_the_role_and_session_the_service_knows_of_count_over_the_tokens()
         for _ in range(2):
             await call(cache, scope(version, **bearer("STUDENT", user_id)))
     assert route.calls == 6 and not cache.answers
+
+
+async def test_the_callers_scope_names_the_route_for_metrics_hit_or_miss() -> None:
+    class Routed(Route):
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            scope["route"] = "the route"
+            await super().__call__(scope, receive, send)
+
+    route, version = Routed(), Version()
+    cache = ViewCache(route, views=VIEWS)
+    for _ in range(2):  # made without the student's token, then from memory
+        request = scope(version, **bearer("STUDENT"))
+        await call(cache, request)
+        assert request["route"] == "the route"
+    assert route.calls == 1
