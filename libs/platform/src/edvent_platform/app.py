@@ -21,7 +21,6 @@ from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from starlette.types import ASGIApp
 
 from edvent_events.consumer import Handlers
 from edvent_events.runtime import EventsRuntime
@@ -119,7 +118,6 @@ def create_service_app(
     readiness: Mapping[str, ReadinessCheck] | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
-    middleware: Sequence[Callable[[ASGIApp], ASGIApp]] = (),
     cached_views: Sequence[CachedView] = (),
     description: str = "",
     version: str = "1.0.0",
@@ -179,10 +177,8 @@ def create_service_app(
         redoc_url=None,
     )
     app.state.runtime = runtime
-    # The service's own ASGI middleware (outermost first), added before the platform's
-    # so it runs inside it: request ids, access logs and metrics cover its answers.
-    for cls in reversed(middleware):
-        app.add_middleware(cls)
+    # Added before the platform's middleware, so it runs inside it: request ids, access
+    # logs and metrics cover answers from memory too.
     if view_version is not None:
         app.state.view_version = view_version
         app.add_middleware(partial(ViewCache, views=cached_views))
