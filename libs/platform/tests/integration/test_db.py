@@ -98,24 +98,9 @@ async def test_a_pool_whose_connections_the_server_dropped_serves_the_next_reque
 ):
     """As after a PostgreSQL restart: the pool's idle connections are dead, and the next
     checkout must not hand one to a request (it would fail with 503)."""
-    engine = create_engine(
-        postgres.service_url(scratch_schema),
-        schema=scratch_schema.schema,
-        app_name="platform-drop-test",
-        read_only=read_only,
+    await _serves_after_its_backends_are_killed(
+        postgres, scratch_schema, admin_dsn, "platform-drop-test", read_only=read_only
     )
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        async with await psycopg.AsyncConnection.connect(admin_dsn, autocommit=True) as admin:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'platform-drop-test'"
-            )
-        async with engine.connect() as conn:
-            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
-    finally:
-        await engine.dispose()
 
 
 async def test_a_connection_idle_past_the_threshold_is_pinged_and_replaced_when_dead(
@@ -127,10 +112,21 @@ async def test_a_connection_idle_past_the_threshold_is_pinged_and_replaced_when_
 
     monkeypatch.setattr(db, "PING_WHEN_IDLE_SECONDS", 0.0)
     monkeypatch.setattr(db, "_server_closed", lambda connection: False)
+    await _serves_after_its_backends_are_killed(
+        postgres, scratch_schema, admin_dsn, "platform-idle-ping-test"
+    )
+
+
+async def _serves_after_its_backends_are_killed(
+    postgres, scratch_schema, admin_dsn, app_name: str, *, read_only: bool = False
+) -> None:
+    """An engine used once, its connections then terminated by the server: the next
+    checkout must still answer."""
     engine = create_engine(
         postgres.service_url(scratch_schema),
         schema=scratch_schema.schema,
-        app_name="platform-idle-ping-test",
+        app_name=app_name,
+        read_only=read_only,
     )
     try:
         async with engine.connect() as conn:
@@ -138,7 +134,8 @@ async def test_a_connection_idle_past_the_threshold_is_pinged_and_replaced_when_
         async with await psycopg.AsyncConnection.connect(admin_dsn, autocommit=True) as admin:
             await admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'platform-idle-ping-test'"
+                "WHERE application_name = %s",
+                (app_name,),
             )
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
