@@ -122,6 +122,17 @@ def pid_on_port(port: int) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def profile_dir(variable: str) -> Path | None:
+    """The folder the environment variable names for py-spy's profiles, made if
+    missing; None when it is unset (no profiling)."""
+    value = os.environ.get(variable)
+    if not value:
+        return None
+    folder = Path(value).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def profiler(pid: int | None, out: Path | None, seconds: int) -> subprocess.Popen[bytes] | None:
     """py-spy recording `pid` and its children (a service's `--workers` processes) for
     `seconds` into `out` (none without all three)."""

@@ -47,7 +47,7 @@ import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer
 
-from bench import CpuMeter, percentile, pid_on_port, profiler
+from bench import CpuMeter, percentile, pid_on_port, profile_dir, profiler
 from bench.wire import Connection
 from edvent_events.acls import DATA_TEAM
 from edvent_events.connection import KafkaConnection
@@ -244,7 +244,7 @@ async def completed_events(kafka: KafkaConnection, exam_id: str, seen: set[str])
 async def rush(
     gateway: str, exam_id: str, students: list[tuple[str, str]], owner: dict[str, str],
     kafka: KafkaConnection, *, platform_pid: int, assessment_pid: int | None,
-    profile_dir: Path | None, spread: float = 0.0,
+    profiles: Path | None, spread: float = 0.0,
 ) -> dict[str, Any]:  # fmt: skip
     count = len(students)
     seen: set[str] = set()
@@ -253,7 +253,7 @@ async def rush(
     async with httpx.AsyncClient(base_url=gateway, timeout=60) as http:
         # Connections opened beforehand: the rush measures the service, not TCP set-up.
         await asyncio.gather(*(c.request("GET", "/api/v1/courses?limit=1") for c in connections))
-        spy = profiler(assessment_pid, profile_dir and profile_dir / "start.svg", 8)
+        spy = profiler(assessment_pid, profiles and profiles / "start.svg", 8)
         start_cpu = CpuMeter(platform_pid)
         start_cpu.start()
         starts, bodies, start_errors, start_span = await wave(
@@ -271,7 +271,7 @@ async def rush(
              {"Authorization": f"Bearer {students[i][0]}"})
             for i, body in enumerate(bodies) if body is not None
         ]  # fmt: skip
-        spy = profiler(assessment_pid, profile_dir and profile_dir / "submit.svg", 8)
+        spy = profiler(assessment_pid, profiles and profiles / "submit.svg", 8)
         submit_cpu = CpuMeter(platform_pid)
         submit_cpu.start()
         submits, _, submit_errors, submit_span = await wave(
@@ -513,7 +513,7 @@ def report(result: dict[str, Any], spread: dict[str, Any], bound: dict[str, dict
     )
 
 
-async def _run(work: Path, students_count: int, profile_dir: Path | None) -> str:
+async def _run(work: Path, students_count: int, profiles: Path | None) -> str:
     with platform_up(work, ENV, timeout=600) as (platform_pid, ports):
         gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
         identity_url = f"http://127.0.0.1:{ports['IDENTITY_PORT']}"
@@ -539,11 +539,11 @@ async def _run(work: Path, students_count: int, profile_dir: Path | None) -> str
         assessment_pid = pid_on_port(ports["ASSESSMENT_PORT"])
         result = await rush(
             gateway, exam_ids[0], students, owner, kafka,
-            platform_pid=platform_pid, assessment_pid=assessment_pid, profile_dir=profile_dir,
+            platform_pid=platform_pid, assessment_pid=assessment_pid, profiles=profiles,
         )  # fmt: skip
         spread = await rush(
             gateway, exam_ids[1], students, owner, kafka,
-            platform_pid=platform_pid, assessment_pid=assessment_pid, profile_dir=None,
+            platform_pid=platform_pid, assessment_pid=assessment_pid, profiles=None,
             spread=1.0,
         )  # fmt: skip
         secrets_ = json.loads((work / "secrets.json").read_text())
@@ -558,12 +558,9 @@ async def _run(work: Path, students_count: int, profile_dir: Path | None) -> str
 
 def run() -> str:
     students = int(os.environ.get("BENCH_RUSH_STUDENTS", "200"))
-    profile = os.environ.get("BENCH_RUSH_PROFILE")
-    profile_dir = Path(profile).resolve() if profile else None
-    if profile_dir:
-        profile_dir.mkdir(parents=True, exist_ok=True)
+    profiles = profile_dir("BENCH_RUSH_PROFILE")
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-rush-"))
-    return asyncio.run(_run(work, students, profile_dir))
+    return asyncio.run(_run(work, students, profiles))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from bench import CpuMeter, pid_on_port, profiler
+from bench import CpuMeter, pid_on_port, profile_dir, profiler
 from bench.gateway_load import RATE, paced, paced_figures, vegeta, wrk, wrk_figures
 from edvent_localstack.launch import platform_up
 
@@ -161,10 +161,7 @@ def run() -> str:
     if tool is None:
         return "## Signed-in reads\n\nSkipped: vegeta is missing (`make bench` builds it).\n"
     work = Path(tempfile.mkdtemp(prefix="edvent-bench-signed-in-"))
-    profile = os.environ.get("BENCH_SIGNED_IN_PROFILE")
-    profile_dir = Path(profile).resolve() if profile else None
-    if profile_dir:
-        profile_dir.mkdir(parents=True, exist_ok=True)
+    profiles = profile_dir("BENCH_SIGNED_IN_PROFILE")
     loads = []
     with platform_up(work, ENV, timeout=600) as (platform_pid, ports):
         gateway = f"http://127.0.0.1:{ports['GATEWAY_PORT']}"
@@ -182,7 +179,7 @@ def run() -> str:
             service = ANSWERED_BY[name]
             spy = profiler(
                 pid_on_port(ports[f"{service}_PORT"]),
-                profile_dir and profile_dir / f"{len(cpu)}-{service.lower()}.svg",
+                profiles and profiles / f"{len(cpu)}-{service.lower()}.svg",
                 SECONDS - 1,
             )
             signed = wrk_figures(
