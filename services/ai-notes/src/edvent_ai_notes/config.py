@@ -74,8 +74,9 @@ class Settings(ServiceSettings, AuthSettings):
     search_cache_size: int = Field(default=1024, ge=0)
     search_cache_ttl_seconds: float = Field(default=600, gt=0)
     # How often the search's word counts (term_stats) are recounted when lessons,
-    # courses or chunks changed: changes within one interval cost one recount. Also how
-    # long an unpublished lesson's words may still weigh in the IDF (they were public).
+    # courses or chunks changed: changes within one interval cost one recount. Also
+    # about how long (with the recount's own time) an unpublished lesson's words may
+    # still weigh in the IDF (they were public).
     term_stats_refresh_seconds: float = Field(default=10.0, gt=0)
     # Regenerate requests per caller per window (every replica together).
     regenerate_per_window: int = Field(default=20, ge=1)

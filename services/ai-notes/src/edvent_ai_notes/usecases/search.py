@@ -44,7 +44,7 @@ class SearchHit:
 # near each other, ranked the full-text side 8 points lower at recall@1 on the SQuAD
 # course (bench/ai_notes_quality.py; before/after in bench/HISTORY.md).
 #
-# Bounded work, whatever the catalogue's size: ranking every chunk that holds any of
+# Work bounded by the public catalogue: ranking every chunk that holds any of
 # the words (~4 µs each) grew with the catalogue, since a common word is in a share of
 # all chunks (20,795 for one question at 4,000 lessons; bench/HISTORY.md 2026-12-08).
 # So only the rarest words pull candidates in through the GIN index, rarest first while
@@ -64,9 +64,12 @@ class SearchHit:
 # that starts from the lessons (a scan of every visible chunk). term_stats counts the
 # chunks of public lessons only (published, in a published course), whoever asks, so
 # a hidden lesson's words never shift a score nor decide which words pull candidates
-# in. The one lag: for up to a recount interval after a lesson is hidden, its words
-# still count, as they did while it was public; a lesson never public never counts.
-# The budget bounds public chunks; an owner's or ADMIN's hidden ones add their matches.
+# in. The one lag: after a lesson is hidden its words still count, as they did while
+# it was public, until the next recount (its interval and jitter, and the recount's
+# own time; longer while the job fails); a lesson never public never counts. The
+# budget bounds public chunks only: a word found only in hidden lessons counts as
+# found nowhere, so it pulls in its hidden matches, which the access filter then drops
+# (for an owner or ADMIN, the ones they may see stay).
 # The IDF is the course's within a course (a word everywhere in a course tells its
 # lessons apart no better than "the"; the catalogue's counts cost 8 of 100 lessons
 # asked about within a course, bench/HISTORY.md), the catalogue's across courses and
